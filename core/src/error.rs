@@ -1,0 +1,17 @@
+use thiserror::Error;
+
+/// Why a piece of exchange or user text was not understood. The message names the offending
+/// text so that a Redis error reply or an HTTP 400 can pass it on unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseError {
+    #[error("invalid expiry '{0}' (expected e.g. 3SEP25, 03SEP25 or 2025-09-03)")]
+    Expiry(String),
+    #[error("invalid symbol '{0}' (expected BASE-EXPIRY-STRIKE-C|P or BASE-EXPIRY-STRIKE-C|P-USDT)")]
+    Symbol(String),
+    #[error("invalid strike '{0}' (expected a positive decimal number)")]
+    Strike(String),
+    #[error("invalid number '{0}'")]
+    Number(String),
+    #[error("unknown field '{0}'")]
+    Field(String),
+}

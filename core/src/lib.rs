@@ -1,0 +1,17 @@
+//! Pure building blocks shared by every crate of the Bybit options system: symbol and expiry
+//! parsing, the canonical field list with Bybit's wire names, number text that round-trips
+//! bit-exactly, and Black-76 pricing. No I/O here.
+
+pub mod black76;
+pub mod error;
+pub mod expiry;
+pub mod fields;
+pub mod number;
+pub mod symbol;
+
+pub use black76::{Black76, Greeks};
+pub use error::ParseError;
+pub use expiry::Expiry;
+pub use fields::{Column, Derived, Field, FIELDS, FIELD_COUNT};
+pub use number::{format_number, parse_number, write_number};
+pub use symbol::{parse_strike, parse_symbol, OptionType, Settle, Symbol};
