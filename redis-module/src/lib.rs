@@ -1,1 +1,105 @@
+//! `redis_options`: a Redis module that keeps each underlying's Bybit option chain as one
+//! native value and answers filtered queries inside Redis.
+//!
+//! Layout follows mature modules: `chain` is the data type, `query`/`args` parse commands,
+//! `render` writes replies, `commands` wires them to keys, `persist` is RDB/AOF, `stats` the
+//! module-wide totals. Only `commands`, `persist` and this file touch the Redis API.
 
+pub mod args;
+pub mod chain;
+#[cfg(not(test))]
+mod commands;
+#[cfg(not(test))]
+mod persist;
+pub mod query;
+pub mod render;
+pub mod stats;
+
+#[cfg(not(test))]
+mod module {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use redis_module::{redis_module, Context, InfoContext, RedisError, RedisResult, RedisString};
+    use redis_module_macros::info_command_handler;
+
+    use crate::commands;
+    use crate::persist::CHAIN_TYPE;
+    use crate::stats;
+
+    /// Runs a handler, turning a panic into an error reply: unwinding into Redis would abort
+    /// the whole server. Handlers validate before they write, so a panic leaves data intact.
+    fn guarded(
+        ctx: &Context,
+        args: Vec<RedisString>,
+        handler: fn(&Context, &[RedisString]) -> RedisResult,
+    ) -> RedisResult {
+        match catch_unwind(AssertUnwindSafe(|| handler(ctx, &args))) {
+            Ok(reply) => reply,
+            Err(_) => Err(RedisError::Str(
+                "ERR internal error in the options module; the command was not applied",
+            )),
+        }
+    }
+
+    macro_rules! entry_points {
+        ($($name:ident => $handler:path),* $(,)?) => {
+            $(fn $name(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+                guarded(ctx, args, $handler)
+            })*
+        };
+    }
+
+    entry_points! {
+        ingest => commands::ingest,
+        query => commands::query,
+        expiries => commands::expiries,
+        strikes => commands::strikes,
+        get => commands::get,
+        chain => commands::chain,
+        stats_cmd => commands::stats_cmd,
+        changes => commands::changes,
+        del => commands::del,
+        purge => commands::purge,
+    }
+
+    // The builder API cannot make an unnamed section; the older calls can.
+    #[allow(deprecated)]
+    #[info_command_handler]
+    fn info(ctx: &InfoContext, _for_crash_report: bool) -> RedisResult<()> {
+        let t = stats::totals();
+        // An unnamed section is listed as plain `options` (a named one would be `options_x`).
+        ctx.add_info_section(None);
+        for (name, value) in [
+            ("keys", t.keys),
+            ("contracts", t.contracts),
+            ("updates", t.updates),
+            ("memory_bytes", t.memory),
+            ("last_update_ms", t.last_update_ms),
+            ("ingests_since_load", t.ingests as i64),
+            ("queries_since_load", t.queries as i64),
+            ("rejected_since_load", t.rejected as i64),
+        ] {
+            ctx.add_info_field_long_long(name, value);
+        }
+        Ok(())
+    }
+
+    redis_module! {
+        name: "options",
+        version: 1,
+        allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
+        data_types: [CHAIN_TYPE],
+        commands: [
+            ["options.ingest", ingest, "write deny-oom fast", 1, 1, 1, ""],
+            ["options.del", del, "write", 1, 1, 1, ""],
+            ["options.purge", purge, "write", 1, 1, 1, ""],
+            ["options.query", query, "readonly", 1, 1, 1, ""],
+            ["options.expiries", expiries, "readonly", 1, 1, 1, ""],
+            ["options.strikes", strikes, "readonly", 1, 1, 1, ""],
+            ["options.get", get, "readonly fast", 1, 1, 1, ""],
+            ["options.chain", chain, "readonly", 1, 1, 1, ""],
+            ["options.changes", changes, "readonly", 1, 1, 1, ""],
+            ["options.stats", stats_cmd, "readonly", 1, 1, 1, ""],
+        ],
+    }
+}

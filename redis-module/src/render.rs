@@ -1,0 +1,160 @@
+//! Rows out: JSON text written straight into one buffer (the web server forwards it without
+//! decoding), or RESP arrays of `field value` pairs like `HGETALL`.
+//!
+//! A value the exchange never sent is `null` in JSON and a nil bulk string in RESP, so every row
+//! has the same columns in the same order.
+
+use options_core::{write_number, Column, Derived};
+use redis_module::RedisValue;
+
+use crate::chain::Contract;
+
+pub fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0..=0x1f => {
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+fn json_int(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+pub fn json_key(out: &mut Vec<u8>, key: &str) {
+    json_str(out, key);
+    out.push(b':');
+}
+
+/// Appends one cell's JSON value.
+fn json_cell(out: &mut Vec<u8>, c: &Contract, underlying: &str, col: Column) {
+    match col {
+        Column::Value(f) => match c.get(f) {
+            Some(v) => write_number(out, v),
+            None => out.extend_from_slice(b"null"),
+        },
+        Column::Derived(d) => match d {
+            Derived::Symbol => json_str(out, &c.symbol),
+            Derived::Underlying => json_str(out, underlying),
+            Derived::Expiry => json_str(out, &c.expiry.code()),
+            Derived::ExpiryTs => json_int(out, c.expiry_ts()),
+            Derived::Strike => write_number(out, c.strike),
+            Derived::Type => json_str(out, c.kind.as_str()),
+            Derived::Settle => json_str(out, c.settle.as_str()),
+            Derived::UpdatedMs => json_int(out, c.updated_ms),
+        },
+    }
+}
+
+/// Appends one row as a JSON object with `columns`, or every column when `None`.
+pub fn json_row(out: &mut Vec<u8>, c: &Contract, underlying: &str, columns: Option<&[Column]>) {
+    out.push(b'{');
+    let mut first = true;
+    let mut cell = |out: &mut Vec<u8>, col: Column| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        json_key(out, col.name());
+        json_cell(out, c, underlying, col);
+    };
+    match columns {
+        Some(cols) => cols.iter().for_each(|col| cell(out, *col)),
+        None => Column::all().for_each(|col| cell(out, col)),
+    }
+    out.push(b'}');
+}
+
+/// Appends a JSON array of rows.
+pub fn json_rows(out: &mut Vec<u8>, rows: &[&Contract], underlying: &str, columns: Option<&[Column]>) {
+    out.push(b'[');
+    for (i, c) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_row(out, c, underlying, columns);
+    }
+    out.push(b']');
+}
+
+fn resp_cell(c: &Contract, underlying: &str, col: Column) -> RedisValue {
+    let text = match col {
+        Column::Value(f) => match c.get(f) {
+            Some(v) => options_core::format_number(v),
+            None => return RedisValue::Null,
+        },
+        Column::Derived(d) => match d {
+            Derived::Symbol => c.symbol.to_string(),
+            Derived::Underlying => underlying.to_string(),
+            Derived::Expiry => c.expiry.code(),
+            Derived::ExpiryTs => c.expiry_ts().to_string(),
+            Derived::Strike => options_core::format_number(c.strike),
+            Derived::Type => c.kind.as_str().to_string(),
+            Derived::Settle => c.settle.as_str().to_string(),
+            Derived::UpdatedMs => c.updated_ms.to_string(),
+        },
+    };
+    RedisValue::BulkString(text)
+}
+
+/// One row as a flat RESP array: `field value field value …`.
+pub fn resp_row(c: &Contract, underlying: &str, columns: Option<&[Column]>) -> RedisValue {
+    let mut out = Vec::with_capacity(64);
+    let mut cell = |col: Column| {
+        out.push(RedisValue::SimpleStringStatic(col.name()));
+        out.push(resp_cell(c, underlying, col));
+    };
+    match columns {
+        Some(cols) => cols.iter().for_each(|col| cell(*col)),
+        None => Column::all().for_each(cell),
+    }
+    RedisValue::Array(out)
+}
+
+pub fn resp_rows(rows: &[&Contract], underlying: &str, columns: Option<&[Column]>) -> RedisValue {
+    RedisValue::Array(rows.iter().map(|c| resp_row(c, underlying, columns)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{Chain, Update};
+    use options_core::{parse_symbol, Field};
+
+    #[test]
+    fn json_row_is_valid_and_complete() {
+        let mut chain = Chain::new("XRP", 0);
+        let s = parse_symbol("XRP-28NOV26-2.35-C-USDT").unwrap();
+        chain.upsert(
+            &s,
+            &Update {
+                values: vec![(Field::MarkPrice, 0.1234), (Field::Delta, -1e-9)],
+                updated_ms: 42,
+            },
+        );
+        let mut out = Vec::new();
+        json_row(&mut out, chain.get(&s).unwrap(), "XRP", None);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with(
+            r#"{"symbol":"XRP-28NOV26-2.35-C-USDT","underlying":"XRP","expiry":"28NOV26","expiry_ts":"#
+        ));
+        assert!(text.contains(r#""strike":2.35,"type":"call","settle":"USDT","bid_price":null"#));
+        assert!(text.contains(r#""mark_price":0.1234"#));
+        assert!(text.contains(r#""delta":-1e-9"#));
+        assert!(text.ends_with(r#""updated_ms":42}"#));
+    }
+
+    #[test]
+    fn escapes_strings() {
+        let mut out = Vec::new();
+        json_str(&mut out, "a\"b\\c\n");
+        assert_eq!(out, br#""a\"b\\c\u000a""#);
+    }
+}

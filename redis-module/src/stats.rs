@@ -1,0 +1,95 @@
+//! Module-wide totals for `OPTIONS.STATS` without a key and the `INFO options` section.
+//!
+//! Kept as running sums adjusted by every change to a chain (including loads and frees done by
+//! Redis itself), so the global answer costs nothing and needs no keyspace scan.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+use crate::chain::Chain;
+
+static KEYS: AtomicI64 = AtomicI64::new(0);
+static CONTRACTS: AtomicI64 = AtomicI64::new(0);
+static MEMORY: AtomicI64 = AtomicI64::new(0);
+static UPDATES: AtomicI64 = AtomicI64::new(0);
+static LAST_UPDATE_MS: AtomicI64 = AtomicI64::new(0);
+/// Commands served since the module was loaded (not persisted).
+static INGESTS: AtomicU64 = AtomicU64::new(0);
+static QUERIES: AtomicU64 = AtomicU64::new(0);
+static REJECTED: AtomicU64 = AtomicU64::new(0);
+
+/// What one chain contributes to the totals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Footprint {
+    contracts: i64,
+    memory: i64,
+    updates: i64,
+}
+
+impl Footprint {
+    pub fn of(chain: &Chain) -> Self {
+        Footprint {
+            contracts: chain.len() as i64,
+            memory: chain.memory_usage() as i64,
+            updates: chain.updates as i64,
+        }
+    }
+}
+
+/// A chain came into existence (created, loaded, copied).
+pub fn chain_added(chain: &Chain) {
+    KEYS.fetch_add(1, Relaxed);
+    apply(Footprint::default(), Footprint::of(chain));
+    LAST_UPDATE_MS.fetch_max(chain.last_update_ms, Relaxed);
+}
+
+/// A chain was freed.
+pub fn chain_removed(chain: &Chain) {
+    KEYS.fetch_sub(1, Relaxed);
+    apply(Footprint::of(chain), Footprint::default());
+}
+
+/// A chain changed from `before` to its current state.
+pub fn chain_changed(before: Footprint, chain: &Chain) {
+    apply(before, Footprint::of(chain));
+    LAST_UPDATE_MS.fetch_max(chain.last_update_ms, Relaxed);
+}
+
+fn apply(before: Footprint, after: Footprint) {
+    CONTRACTS.fetch_add(after.contracts - before.contracts, Relaxed);
+    MEMORY.fetch_add(after.memory - before.memory, Relaxed);
+    UPDATES.fetch_add(after.updates - before.updates, Relaxed);
+}
+
+pub fn count_ingest() {
+    INGESTS.fetch_add(1, Relaxed);
+}
+pub fn count_query() {
+    QUERIES.fetch_add(1, Relaxed);
+}
+pub fn count_rejected() {
+    REJECTED.fetch_add(1, Relaxed);
+}
+
+pub struct Totals {
+    pub keys: i64,
+    pub contracts: i64,
+    pub memory: i64,
+    pub updates: i64,
+    pub last_update_ms: i64,
+    pub ingests: u64,
+    pub queries: u64,
+    pub rejected: u64,
+}
+
+pub fn totals() -> Totals {
+    Totals {
+        keys: KEYS.load(Relaxed),
+        contracts: CONTRACTS.load(Relaxed),
+        memory: MEMORY.load(Relaxed),
+        updates: UPDATES.load(Relaxed),
+        last_update_ms: LAST_UPDATE_MS.load(Relaxed),
+        ingests: INGESTS.load(Relaxed),
+        queries: QUERIES.load(Relaxed),
+        rejected: REJECTED.load(Relaxed),
+    }
+}
