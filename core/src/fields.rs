@@ -119,9 +119,14 @@ impl Field {
         NAMES[self as usize].2
     }
 
-    /// Canonical name in any letter case, or either wire name exactly.
+    /// Canonical or either wire name, in any letter case (no two names differ only by case).
     pub fn parse(text: &str) -> Option<Field> {
-        Field::from_canonical(text).or_else(|| Field::from_wire(text))
+        Field::from_canonical(text).or_else(|| {
+            NAMES
+                .iter()
+                .position(|(_, rest, ws)| rest.eq_ignore_ascii_case(text) || ws.eq_ignore_ascii_case(text))
+                .and_then(Field::from_index)
+        })
     }
 
     pub fn from_canonical(text: &str) -> Option<Field> {
@@ -239,6 +244,8 @@ mod tests {
         assert_eq!(Field::from_wire("markPriceIv"), Some(Field::MarkIv));
         assert_eq!(Field::from_wire("bogus"), None);
         assert_eq!(Field::parse("MARK_IV"), Some(Field::MarkIv));
+        assert_eq!(Field::parse("MARKPRICEIV"), Some(Field::MarkIv));
+        assert_eq!(Field::from_wire("MARKPRICEIV"), None);
     }
 
     #[test]

@@ -1,1 +1,222 @@
+//! Test support: real `redis-server` processes with the module loaded, and a realistic option
+//! chain fixture whose expected answers the tests compute on their own.
 
+pub mod fixture;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The built module. `OPTIONS_MODULE` overrides; otherwise the workspace's release build if it
+/// is newer than the debug one.
+pub fn module_path() -> PathBuf {
+    if let Ok(p) = std::env::var("OPTIONS_MODULE") {
+        return PathBuf::from(p);
+    }
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let candidates = ["release", "debug"].map(|p| target.join(p).join("libredis_options.so"));
+    let newest = candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p.clone());
+    let path = newest.unwrap_or_else(|| {
+        panic!("libredis_options.so not found under {target:?}: run `make build` (or cargo build -p redis-options) first")
+    });
+    path.canonicalize().unwrap_or(path)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "options-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `redis-server` child process with the module loaded, killed on drop.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+    args: Vec<String>,
+    pub dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts a server with persistence off; `extra` are further `--option value` words.
+    pub fn start(extra: &[&str]) -> RedisServer {
+        Self::start_in(TempDir::new("redis"), extra)
+    }
+
+    pub fn start_in(dir: TempDir, extra: &[&str]) -> RedisServer {
+        let port = free_port();
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.path().display().to_string(),
+            "--loadmodule".into(),
+            module_path().display().to_string(),
+            "--save".into(),
+            "".into(),
+            "--appendonly".into(),
+            "no".into(),
+            "--enable-debug-command".into(),
+            "yes".into(),
+            "--logfile".into(),
+            "redis.log".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut server = RedisServer {
+            port,
+            child: None,
+            args,
+            dir,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (make test installs it)");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut c) = self.try_connection() {
+                let pong: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
+                if pong.is_ok() {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("redis-server exited with {status}; log:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "redis-server did not start; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn try_connection(&self) -> redis::RedisResult<redis::Connection> {
+        let client = redis::Client::open(self.url())?;
+        client.get_connection_with_timeout(Duration::from_secs(5))
+    }
+
+    pub fn connection(&self) -> redis::Connection {
+        self.try_connection().expect("connect to redis-server")
+    }
+
+    /// Stops the server (SHUTDOWN, which saves if persistence is configured) and starts it
+    /// again on the same port and directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// `SHUTDOWN` and wait for the process to exit.
+    pub fn stop(&mut self) {
+        if let Ok(mut c) = self.try_connection() {
+            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").query(&mut c);
+        }
+        if let Some(mut child) = self.child.take() {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs a command and returns its reply as a string (bulk or simple).
+pub fn text(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<String> {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+/// Runs a command returning a JSON bulk string and parses it.
+pub fn json(con: &mut redis::Connection, args: &[&str]) -> serde_json::Value {
+    let t = text(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    serde_json::from_str(&t).unwrap_or_else(|e| panic!("{args:?} returned invalid JSON ({e}): {t}"))
+}
+
+pub fn value(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<redis::Value> {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+/// The error text of a command expected to fail.
+pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
+    match value(con, args) {
+        Ok(v) => panic!("{args:?} should fail, replied {v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
