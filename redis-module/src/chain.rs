@@ -204,6 +204,12 @@ impl Chain {
             Err(i) => {
                 let contract = Contract::new(symbol);
                 self.heap_bytes += contract.heap_bytes();
+                if self.contracts.len() == self.contracts.capacity() {
+                    // Grow by a quarter, not double: listings arrive once, and doubling would
+                    // leave up to half of a large chain's memory unused.
+                    let extra = (self.contracts.len() / 4).max(16);
+                    self.contracts.reserve_exact(extra);
+                }
                 self.contracts.insert(i, contract);
                 (i, true)
             }

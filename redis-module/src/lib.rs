@@ -34,11 +34,32 @@ mod module {
         handler: fn(&Context, &[RedisString]) -> RedisResult,
     ) -> RedisResult {
         match catch_unwind(AssertUnwindSafe(|| handler(ctx, &args))) {
+            Ok(Err(RedisError::String(msg))) => Err(RedisError::String(printable(&msg))),
             Ok(reply) => reply,
             Err(_) => Err(RedisError::Str(
                 "ERR internal error in the options module; the command was not applied",
             )),
         }
+    }
+
+    /// Error messages quote user arguments. The crate writes errors byte-per-char, which
+    /// would corrupt any non-ASCII text into invalid UTF-8 on the wire, so escape it here
+    /// (`\xNN`, like `redis-cli` shows binary) and cap the length.
+    fn printable(msg: &str) -> String {
+        const MAX: usize = 400;
+        let mut out = String::with_capacity(msg.len().min(MAX) + 8);
+        for b in msg.bytes() {
+            if out.len() >= MAX {
+                out.push_str("...");
+                break;
+            }
+            if (0x20..0x7f).contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
     }
 
     macro_rules! entry_points {

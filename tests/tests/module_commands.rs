@@ -389,6 +389,8 @@ fn bad_input_errors_and_changes_nothing() {
         (vec!["OPTIONS.QUERY", "PLAIN"], "WRONGTYPE"),
         (vec!["OPTIONS.GET", "BTC"], "wrong number of arguments"),
         (vec!["OPTIONS.GET", "BTC", "garbage"], "invalid symbol"),
+        // non-ASCII arguments come back escaped, never as broken UTF-8
+        (vec!["OPTIONS.GET", "BTC", "BTC-\u{e9}"], "invalid symbol 'BTC-\\xc3\\xa9'"),
         (vec!["OPTIONS.GET", "PLAIN", "PLAIN-26DEC30-1-C"], "WRONGTYPE"),
         (vec!["OPTIONS.CHAIN", "BTC"], "wrong number of arguments"),
         (vec!["OPTIONS.CHAIN", "BTC", "someday"], "invalid expiry"),

@@ -1,0 +1,197 @@
+//! RDB, DEBUG RELOAD, AOF (plain and rewritten) and replication keep every field bit-exact.
+
+use std::time::{Duration, Instant};
+
+use options_tests::fixture::{self, FixtureContract};
+use options_tests::{error, text, RedisServer, TempDir};
+
+const ASSETS: [&str; 4] = ["BTC", "ETH", "SOL", "XRP"];
+
+/// Every chain in full as the module answers it, plus the expiry and strike lists.
+fn snapshot(con: &mut redis::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in ASSETS {
+        out.push(text(con, &["OPTIONS.QUERY", a, "FORMAT", "JSON"]).unwrap());
+        out.push(text(con, &["OPTIONS.EXPIRIES", a, "FORMAT", "JSON"]).unwrap());
+        out.push(text(con, &["OPTIONS.STRIKES", a, "FORMAT", "JSON"]).unwrap());
+    }
+    out
+}
+
+/// Sequence numbers and counters, which RDB keeps but an AOF replay renumbers. Memory is left
+/// out: a loaded chain is allocated to its exact size, a live one has room to grow.
+fn counters(con: &mut redis::Connection) -> Vec<serde_json::Value> {
+    ASSETS
+        .iter()
+        .map(|a| {
+            let mut s = options_tests::json(con, &["OPTIONS.STATS", a, "FORMAT", "JSON"]);
+            s.as_object_mut().unwrap().remove("memory_bytes");
+            s
+        })
+        .collect()
+}
+
+/// Ingests the fixture, then partial updates without timestamps (the server stamps them) and a
+/// deletion, so persistence has to carry server-chosen values too.
+fn populate(con: &mut redis::Connection) -> Vec<FixtureContract> {
+    let contracts = fixture::chain(11);
+    fixture::ingest(con, &contracts);
+    for c in contracts.iter().step_by(13) {
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg(&c.underlying)
+            .arg(&c.symbol)
+            .arg("mark_price")
+            .arg("0.1")
+            .arg("delta")
+            .arg("0.30000000000000004")
+            .query(con)
+            .unwrap();
+    }
+    let gone = &contracts[3];
+    let _: i64 = redis::cmd("OPTIONS.DEL").arg(&gone.underlying).arg(&gone.symbol).query(con).unwrap();
+    contracts
+}
+
+#[test]
+fn rdb_save_restart_and_debug_reload_are_exact() {
+    let mut server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    populate(&mut con);
+    let before = snapshot(&mut con);
+    let seqs = counters(&mut con);
+
+    let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut con).unwrap();
+    assert_eq!(snapshot(&mut con), before, "DEBUG RELOAD");
+    assert_eq!(counters(&mut con), seqs, "DEBUG RELOAD keeps sequence numbers");
+
+    let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+    server.restart();
+    let mut con = server.connection();
+    assert_eq!(snapshot(&mut con), before, "restart from RDB");
+    assert_eq!(counters(&mut con), seqs);
+    let types: String = redis::cmd("TYPE").arg("BTC").query(&mut con).unwrap();
+    assert_eq!(types, "optchain1");
+}
+
+fn wait_for_rewrite(con: &mut redis::Connection) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = text(con, &["INFO", "persistence"]).unwrap();
+        if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "AOF rewrite did not finish: {info}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn aof_replay_and_rewrite_are_exact() {
+    let mut server = RedisServer::start(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut con = server.connection();
+    populate(&mut con);
+    let before = snapshot(&mut con);
+
+    server.restart();
+    let mut con = server.connection();
+    assert_eq!(snapshot(&mut con), before, "replay of the command log");
+
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_for_rewrite(&mut con);
+    // The rewritten base file holds one OPTIONS.INGEST per contract, not an RDB preamble of
+    // our type only: prove it by reading it.
+    let aof_dir = server.dir.path().join("appendonlydir");
+    let base: Vec<u8> = std::fs::read_dir(&aof_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".base."))
+        .flat_map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    assert!(!base.is_empty(), "a base file exists in {aof_dir:?}");
+
+    server.restart();
+    let mut con = server.connection();
+    assert_eq!(snapshot(&mut con), before, "restart after AOF rewrite");
+}
+
+#[test]
+fn aof_rewrite_without_rdb_preamble_emits_commands() {
+    let mut server = RedisServer::start(&["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+    let mut con = server.connection();
+    populate(&mut con);
+    let before = snapshot(&mut con);
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_for_rewrite(&mut con);
+    let aof_dir = server.dir.path().join("appendonlydir");
+    let base: String = std::fs::read_dir(&aof_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".base."))
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned())
+        .collect();
+    let ingests = base.matches("OPTIONS.INGEST").count();
+    let live: i64 = ASSETS
+        .iter()
+        .map(|a| {
+            let s = options_tests::json(&mut con, &["OPTIONS.STATS", a, "FORMAT", "JSON"]);
+            s["contracts"].as_i64().unwrap()
+        })
+        .sum();
+    assert_eq!(ingests as i64, live, "one OPTIONS.INGEST per contract in the rewritten AOF");
+    server.restart();
+    let mut con = server.connection();
+    assert_eq!(snapshot(&mut con), before);
+}
+
+fn wait_replica_synced(replica: &mut redis::Connection) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = text(replica, &["INFO", "replication"]).unwrap();
+        if info.contains("master_link_status:up") && info.contains("master_sync_in_progress:0") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "replica did not sync: {info}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn replica_answers_the_same() {
+    let master = RedisServer::start(&[]);
+    let mut m = master.connection();
+    // part of the data goes by full sync (RDB transfer), the rest by the command stream
+    let contracts = populate(&mut m);
+    let port = master.port.to_string();
+    let replica = RedisServer::start_in(TempDir::new("replica"), &["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.connection();
+    wait_replica_synced(&mut r);
+
+    for c in contracts.iter().step_by(7) {
+        let _: i64 = redis::cmd("OPTIONS.INGEST").arg(&c.underlying).arg(&c.symbol).arg("bidIv").arg("0.123456789").query(&mut m).unwrap();
+    }
+    let _: i64 = redis::cmd("OPTIONS.DEL").arg("XRP").arg(&contracts.iter().find(|c| c.underlying == "XRP").unwrap().symbol).query(&mut m).unwrap();
+    let far_future = (fixture::today_days() + 3) * 86_400_000;
+    let purged: i64 = redis::cmd("OPTIONS.PURGE").arg("SOL").arg("NOW").arg(far_future).query(&mut m).unwrap();
+    assert!(purged > 0, "the SOL expiries within three days are purged");
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut m).unwrap();
+    assert_eq!(acked, 1);
+
+    assert_eq!(snapshot(&mut r), snapshot(&mut m), "replica answers like the master");
+    let e = error(&mut r, &["OPTIONS.INGEST", "BTC", &contracts[0].symbol, "delta", "1"]);
+    assert!(e.to_lowercase().contains("read only"), "{e}");
+}
+
+#[test]
+fn copy_and_rename_keep_the_chain() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    populate(&mut con);
+    let btc = text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
+    let n: i64 = redis::cmd("COPY").arg("BTC").arg("BTC_BACKUP").query(&mut con).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(text(&mut con, &["OPTIONS.QUERY", "BTC_BACKUP", "FORMAT", "JSON"]).unwrap(), btc);
+    let _: () = redis::cmd("RENAME").arg("BTC_BACKUP").arg("BTC_OLD").query(&mut con).unwrap();
+    assert_eq!(text(&mut con, &["OPTIONS.QUERY", "BTC_OLD", "FORMAT", "JSON"]).unwrap(), btc);
+    let g = options_tests::json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
+    assert_eq!(g["keys"], 5);
+}
