@@ -173,8 +173,9 @@ impl Black76 {
         if self.price(hi) < price {
             return None;
         }
-        let mut sigma =
-            ((2.0 * std::f64::consts::PI / self.t).sqrt() * price / (df * self.forward)).clamp(0.01, 5.0);
+        let mut sigma = ((2.0 * std::f64::consts::PI / self.t).sqrt() * price
+            / (df * self.forward))
+            .clamp(0.01, 5.0);
         for _ in 0..200 {
             let p = self.price(sigma);
             let diff = p - price;
@@ -207,7 +208,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn opt(kind: OptionType, f: f64, k: f64, t: f64) -> Black76 {
-        Black76 { kind, forward: f, strike: k, t, rate: 0.0 }
+        Black76 {
+            kind,
+            forward: f,
+            strike: k,
+            t,
+            rate: 0.0,
+        }
     }
 
     #[test]
@@ -217,7 +224,10 @@ mod tests {
         assert!((norm_cdf(-1.96) - 0.024_997_895_148_220_435).abs() < 1e-15);
         let tail = norm_cdf(-8.0);
         // The far tail is accurate in absolute terms (what prices need), to 1e-8 relative.
-        assert!((tail / 6.220_960_574_271_784e-16 - 1.0).abs() < 1e-7, "{tail:e}");
+        assert!(
+            (tail / 6.220_960_574_271_784e-16 - 1.0).abs() < 1e-7,
+            "{tail:e}"
+        );
         assert_eq!(norm_cdf(-40.0), 0.0);
         assert_eq!(norm_cdf(40.0), 1.0);
     }
@@ -234,7 +244,10 @@ mod tests {
         let o = opt(OptionType::Call, 100.0, 90.0, 0.5);
         assert_eq!(o.implied_vol(5.0), None); // below intrinsic 10
         assert_eq!(o.implied_vol(100.0), None); // at the forward bound
-        assert_eq!(opt(OptionType::Put, 100.0, 90.0, 0.0).implied_vol(1.0), None);
+        assert_eq!(
+            opt(OptionType::Put, 100.0, 90.0, 0.0).implied_vol(1.0),
+            None
+        );
     }
 
     proptest! {

@@ -6,7 +6,9 @@ use thiserror::Error;
 pub enum ParseError {
     #[error("invalid expiry '{0}' (expected e.g. 3SEP25, 03SEP25 or 2025-09-03)")]
     Expiry(String),
-    #[error("invalid symbol '{0}' (expected BASE-EXPIRY-STRIKE-C|P or BASE-EXPIRY-STRIKE-C|P-USDT)")]
+    #[error(
+        "invalid symbol '{0}' (expected BASE-EXPIRY-STRIKE-C|P or BASE-EXPIRY-STRIKE-C|P-USDT)"
+    )]
     Symbol(String),
     #[error("invalid strike '{0}' (expected a positive decimal number)")]
     Strike(String),

@@ -133,7 +133,7 @@ fn parse_digits(b: &[u8]) -> Option<u32> {
 }
 
 fn is_leap(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -188,8 +188,21 @@ mod tests {
     #[test]
     fn rejects_impossible_dates_and_garbage() {
         for text in [
-            "", "SEP25", "32JAN25", "0JAN25", "29FEB25", "31APR26", "3SEPT25", "3SEP2025",
-            "123SEP25", "2025-13-01", "2025-02-30", "2025/09/03", "1999-01-01", "3S3P25", "+3SEP25",
+            "",
+            "SEP25",
+            "32JAN25",
+            "0JAN25",
+            "29FEB25",
+            "31APR26",
+            "3SEPT25",
+            "3SEP2025",
+            "123SEP25",
+            "2025-13-01",
+            "2025-02-30",
+            "2025/09/03",
+            "1999-01-01",
+            "3S3P25",
+            "+3SEP25",
         ] {
             assert!(Expiry::parse(text).is_err(), "{text:?} should be rejected");
         }
@@ -214,7 +227,10 @@ mod tests {
             .collect();
         v.sort();
         let codes: Vec<String> = v.iter().map(Expiry::code).collect();
-        assert_eq!(codes, ["3SEP25", "10SEP25", "30SEP25", "26DEC25", "27MAR26"]);
+        assert_eq!(
+            codes,
+            ["3SEP25", "10SEP25", "30SEP25", "26DEC25", "27MAR26"]
+        );
     }
 
     proptest! {

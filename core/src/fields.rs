@@ -124,7 +124,9 @@ impl Field {
         Field::from_canonical(text).or_else(|| {
             NAMES
                 .iter()
-                .position(|(_, rest, ws)| rest.eq_ignore_ascii_case(text) || ws.eq_ignore_ascii_case(text))
+                .position(|(_, rest, ws)| {
+                    rest.eq_ignore_ascii_case(text) || ws.eq_ignore_ascii_case(text)
+                })
                 .and_then(Field::from_index)
         })
     }

@@ -7,7 +7,10 @@ use crate::error::ParseError;
 pub fn parse_number(text: &str) -> Result<f64, ParseError> {
     let t = text.trim();
     // Rust's parser accepts "inf", "nan" and "infinity"; none is a market value.
-    if t.is_empty() || t.bytes().any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E') {
+    if t.is_empty()
+        || t.bytes()
+            .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+    {
         return Err(ParseError::Number(text.to_string()));
     }
     match t.parse::<f64>() {
@@ -64,7 +67,18 @@ mod tests {
         assert_eq!(parse_number("0.65").unwrap(), 0.65);
         assert_eq!(parse_number("-12").unwrap(), -12.0);
         assert_eq!(parse_number("1e-05").unwrap(), 1e-5);
-        for bad in ["", " ", "abc", "nan", "NaN", "inf", "-infinity", "1e999", "0x10", "1,5"] {
+        for bad in [
+            "",
+            " ",
+            "abc",
+            "nan",
+            "NaN",
+            "inf",
+            "-infinity",
+            "1e999",
+            "0x10",
+            "1,5",
+        ] {
             assert!(parse_number(bad).is_err(), "{bad:?}");
         }
     }

@@ -30,16 +30,20 @@ impl<'a> ArgCursor<'a> {
         self.pos >= self.args.len()
     }
 
-    pub fn next(&mut self) -> Option<&'a str> {
-        let a = self.peek()?;
-        self.pos += 1;
-        Some(a)
-    }
-
     /// The next argument, or an error naming what `keyword` was missing.
     pub fn value_for(&mut self, keyword: &str, what: &str) -> ArgResult<&'a str> {
         self.next()
             .ok_or_else(|| format!("ERR {keyword} needs {what}"))
+    }
+}
+
+impl<'a> Iterator for ArgCursor<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let a = self.peek()?;
+        self.pos += 1;
+        Some(a)
     }
 }
 
@@ -78,7 +82,9 @@ impl OutputOptions {
                 .parse()
                 .ok()
                 .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| format!("ERR FIELDS count must be an integer from 1 to 64, got '{n}'"))?;
+                .ok_or_else(|| {
+                    format!("ERR FIELDS count must be an integer from 1 to 64, got '{n}'")
+                })?;
             let mut cols = Vec::with_capacity(n + 1);
             cols.push(Column::Derived(Derived::Symbol));
             for _ in 0..n {
@@ -129,16 +135,15 @@ pub fn parse_settle(text: &str) -> ArgResult<Settle> {
 
 /// A finite number argument, named in the error.
 pub fn parse_f64(name: &str, text: &str) -> ArgResult<f64> {
-    options_core::parse_number(text).map_err(|_| format!("ERR {name} must be a number, got '{text}'"))
+    options_core::parse_number(text)
+        .map_err(|_| format!("ERR {name} must be a number, got '{text}'"))
 }
 
 pub fn parse_count(name: &str, text: &str) -> ArgResult<usize> {
     text.parse::<usize>()
         .ok()
         .filter(|n| *n <= MAX_LIMIT)
-        .ok_or_else(|| {
-            format!("ERR {name} must be an integer from 0 to {MAX_LIMIT}, got '{text}'")
-        })
+        .ok_or_else(|| format!("ERR {name} must be an integer from 0 to {MAX_LIMIT}, got '{text}'"))
 }
 
 pub fn parse_u64(name: &str, text: &str) -> ArgResult<u64> {

@@ -5,6 +5,7 @@
 //! in O(log n) without a per-contract hash map (which would cost more memory than the
 //! contract's numbers). Inserts shift the vector, but they happen once per listing, not per tick.
 
+use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
@@ -27,6 +28,9 @@ pub struct Contract {
     pub updated_ms: i64,
     /// The chain's sequence number at this contract's last change.
     pub seq: u64,
+    /// This row rendered as JSON with every column, made by the first read that needs it and
+    /// dropped by the next change. Static chains are then answered at memcpy speed.
+    pub json: OnceCell<Box<[u8]>>,
 }
 
 /// The identity of a contract inside a chain, in chain order.
@@ -69,6 +73,7 @@ impl Contract {
             values: [0.0; FIELD_COUNT],
             updated_ms: 0,
             seq: 0,
+            json: OnceCell::new(),
         }
     }
 
@@ -134,6 +139,8 @@ pub struct Chain {
     /// tombstones; a client asking from before it must reload.
     pub horizon: u64,
     heap_bytes: usize,
+    /// Bytes held by the contracts' rendered rows (filled by reads, hence a `Cell`).
+    cache_bytes: Cell<usize>,
 }
 
 /// Rows changed after a sequence number: what `OPTIONS.CHANGES` answers.
@@ -159,6 +166,7 @@ impl Chain {
             tombstones: VecDeque::new(),
             horizon: seq0,
             heap_bytes: underlying.len(),
+            cache_bytes: Cell::new(0),
         }
     }
 
@@ -231,6 +239,9 @@ impl Chain {
         if changed {
             self.seq += 1;
             contract.seq = self.seq;
+            if let Some(old) = contract.json.take() {
+                self.cache_bytes.set(self.cache_bytes.get() - old.len());
+            }
         }
         match (created, changed) {
             (true, _) => UpsertOutcome::Created,
@@ -268,6 +279,9 @@ impl Chain {
 
     fn bury(&mut self, contract: Contract) {
         self.heap_bytes -= contract.heap_bytes();
+        if let Some(old) = contract.json.get() {
+            self.cache_bytes.set(self.cache_bytes.get() - old.len());
+        }
         self.seq += 1;
         self.push_tombstone(self.seq, contract.symbol);
     }
@@ -339,6 +353,12 @@ impl Chain {
             + self.contracts.capacity() * std::mem::size_of::<Contract>()
             + self.tombstones.capacity() * std::mem::size_of::<(u64, Box<str>)>()
             + self.heap_bytes
+            + self.cache_bytes.get()
+    }
+
+    /// Records that a read cached `bytes` of rendered row.
+    pub fn note_cached(&self, bytes: usize) {
+        self.cache_bytes.set(self.cache_bytes.get() + bytes);
     }
 
     /// Rebuilds a chain from persisted parts; contracts may come in any order. Later duplicates
@@ -428,7 +448,10 @@ mod tests {
             ]
         );
         let s = sym("BTC-26DEC25-100000-C");
-        c.upsert(&s, &upd(&[(Field::MarkPrice, 10.0), (Field::Delta, 0.5)], 2));
+        c.upsert(
+            &s,
+            &upd(&[(Field::MarkPrice, 10.0), (Field::Delta, 0.5)], 2),
+        );
         assert_eq!(
             c.upsert(&s, &upd(&[(Field::MarkPrice, 11.0)], 3)),
             UpsertOutcome::Changed

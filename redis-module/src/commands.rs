@@ -7,7 +7,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use options_core::{Column, Expiry, Field, Settle};
-use redis_module::{Context, ContextFlags, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue};
+use redis_module::{
+    Context, ContextFlags, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue,
+};
 
 use crate::args::{self, ArgCursor, Format, OutputOptions};
 use crate::chain::{symbol_for_key, Chain, Contract, Update, UpsertOutcome};
@@ -52,7 +54,7 @@ fn wrong_type(e: RedisError) -> RedisError {
     }
 }
 
-fn chain_mut<'a>(key: &'a redis_module::key::RedisKeyWritable) -> RedisResult<Option<&'a mut Chain>> {
+fn chain_mut(key: &redis_module::key::RedisKeyWritable) -> RedisResult<Option<&mut Chain>> {
     key.get_value::<Chain>(&CHAIN_TYPE).map_err(wrong_type)
 }
 
@@ -92,14 +94,17 @@ fn purge_if_due(ctx: &Context, key: &RedisString, chain: &mut Chain, now: i64) -
     }
     let n = chain.purge_expired(now);
     let now_text = now.to_string();
-    ctx.replicate("OPTIONS.PURGE", &[key.as_slice(), b"NOW", now_text.as_bytes()][..]);
+    ctx.replicate(
+        "OPTIONS.PURGE",
+        &[key.as_slice(), b"NOW", now_text.as_bytes()][..],
+    );
     ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.purge", key);
     n
 }
 
 /// `OPTIONS.INGEST key symbol field value [field value …]`
 pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    if args.len() < 3 || (args.len() - 3) % 2 != 0 {
+    if args.len() < 3 || !(args.len() - 3).is_multiple_of(2) {
         return Err(RedisError::WrongArity);
     }
     let argv = text_args(args)?;
@@ -114,14 +119,20 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
         if name.eq_ignore_ascii_case("updated_ms") {
             let ms = args::parse_i64("updated_ms", value).map_err(err)?;
             if ms < 0 {
-                return Err(err(format!("ERR updated_ms must not be negative, got '{value}'")));
+                return Err(err(format!(
+                    "ERR updated_ms must not be negative, got '{value}'"
+                )));
             }
             update.updated_ms = ms;
             continue;
         }
         let field = Field::parse(name).ok_or_else(|| err(format!("ERR unknown field '{name}'")))?;
-        let v = options_core::parse_number(value)
-            .map_err(|_| err(format!("ERR invalid number '{value}' for field {}", field.name())))?;
+        let v = options_core::parse_number(value).map_err(|_| {
+            err(format!(
+                "ERR invalid number '{value}' for field {}",
+                field.name()
+            ))
+        })?;
         update.values.push((field, v));
     }
     let now = now_ms();
@@ -170,7 +181,9 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     ctx.replicate("OPTIONS.INGEST", &rep[..]);
     ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.ingest", &args[1]);
-    Ok(RedisValue::Integer(i64::from(outcome == UpsertOutcome::Created)))
+    Ok(RedisValue::Integer(i64::from(
+        outcome == UpsertOutcome::Created,
+    )))
 }
 
 /// Deletes the key once its chain is empty, as Redis does for empty collections.
@@ -224,7 +237,10 @@ pub fn purge(ctx: &Context, args: &[RedisString]) -> RedisResult {
     stats::chain_changed(before, chain);
     if n > 0 {
         let now_text = now.to_string();
-        ctx.replicate("OPTIONS.PURGE", &[args[1].as_slice(), b"NOW", now_text.as_bytes()][..]);
+        ctx.replicate(
+            "OPTIONS.PURGE",
+            &[args[1].as_slice(), b"NOW", now_text.as_bytes()][..],
+        );
         ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.purge", &args[1]);
     }
     drop_if_empty(&key, chain.is_empty())?;
@@ -258,7 +274,7 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
                     None => out.extend_from_slice(b"null"),
                 }
                 out.extend_from_slice(b",\"data\":");
-                json_rows(&mut out, &rows, &chain.underlying, cols);
+                json_rows(&mut out, chain, &rows, cols);
                 out.push(b'}');
                 json_reply(out)
             }
@@ -268,7 +284,8 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 bulk("offset"),
                 RedisValue::Integer(q.offset as i64),
                 bulk("limit"),
-                q.count.map_or(RedisValue::Null, |n| RedisValue::Integer(n as i64)),
+                q.count
+                    .map_or(RedisValue::Null, |n| RedisValue::Integer(n as i64)),
                 bulk("data"),
                 resp_rows(&rows, &chain.underlying, cols),
             ])),
@@ -329,7 +346,9 @@ pub fn strikes(ctx: &Context, args: &[RedisString]) -> RedisResult {
         if kw.eq_ignore_ascii_case("EXPIRY") {
             let e = cur.value_for("EXPIRY", "an expiry").map_err(err)?;
             expiry = Some(args::parse_expiry(e).map_err(err)?);
-        } else if !(kw.eq_ignore_ascii_case("FORMAT") && opts.try_parse(kw, &mut cur).map_err(err)?) {
+        } else if !(kw.eq_ignore_ascii_case("FORMAT")
+            && opts.try_parse(kw, &mut cur).map_err(err)?)
+        {
             return Err(err(args::unknown_keyword(kw, "OPTIONS.STRIKES")));
         }
     }
@@ -339,7 +358,11 @@ pub fn strikes(ctx: &Context, args: &[RedisString]) -> RedisResult {
             return Ok(Vec::new());
         };
         let mut found: Vec<&Contract> = match expiry {
-            Some(e) => chain.expiry_slice(e).iter().filter(|c| c.is_live(now)).collect(),
+            Some(e) => chain
+                .expiry_slice(e)
+                .iter()
+                .filter(|c| c.is_live(now))
+                .collect(),
             None => chain.live(now).collect(),
         };
         found.sort_by(|a, b| a.strike.total_cmp(&b.strike));
@@ -356,7 +379,8 @@ pub fn get(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let argv = text_args(args)?;
     let symbol = symbol_for_key(argv[1], argv[2]).map_err(|e| err(format!("ERR {e}")))?;
-    let opts = OutputOptions::parse_all(&mut ArgCursor::new(&argv[3..]), "OPTIONS.GET").map_err(err)?;
+    let opts =
+        OutputOptions::parse_all(&mut ArgCursor::new(&argv[3..]), "OPTIONS.GET").map_err(err)?;
     let now = now_ms();
     with_chain(ctx, &args[1], |chain| {
         let found = chain.and_then(|c| c.get(&symbol).filter(|c| c.is_live(now)).map(|r| (c, r)));
@@ -368,7 +392,7 @@ pub fn get(ctx: &Context, args: &[RedisString]) -> RedisResult {
             Format::Resp => Ok(resp_row(row, &chain.underlying, cols)),
             Format::Json => {
                 let mut out = Vec::with_capacity(800);
-                json_row(&mut out, row, &chain.underlying, cols);
+                json_row(&mut out, chain, row, cols);
                 json_reply(out)
             }
         }
@@ -428,10 +452,12 @@ fn latest_underlying(contracts: &[&Contract]) -> Option<f64> {
 /// The strike nearest to `price` (the lower one on a tie).
 fn atm_strike(lines: &[ChainLine<'_>], price: Option<f64>) -> Option<f64> {
     let price = price?;
-    lines
-        .iter()
-        .map(|l| l.strike)
-        .min_by(|a, b| (a - price).abs().total_cmp(&(b - price).abs()).then(a.total_cmp(b)))
+    lines.iter().map(|l| l.strike).min_by(|a, b| {
+        (a - price)
+            .abs()
+            .total_cmp(&(b - price).abs())
+            .then(a.total_cmp(b))
+    })
 }
 
 /// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT] [FIELDS n f…] [FORMAT RESP|JSON]`
@@ -455,9 +481,10 @@ pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let now = now_ms();
     with_chain(ctx, &args[1], |chain| {
         let underlying = argv[1];
+        let empty = Chain::new(underlying, 0);
+        let chain = chain.unwrap_or(&empty);
         let contracts: Vec<&Contract> = chain
-            .map(|c| c.expiry_slice(expiry))
-            .unwrap_or_default()
+            .expiry_slice(expiry)
             .iter()
             .filter(|c| c.is_live(now) && settle.is_none_or(|s| c.settle == s))
             .collect();
@@ -467,10 +494,12 @@ pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
         let cols = opts.fields.as_deref();
         match opts.format {
             Format::Json => Ok(RedisValue::StringBuffer(chain_json(
-                underlying, expiry, price, atm, &lines, cols,
+                chain, expiry, price, atm, &lines, cols,
             ))),
             Format::Resp => {
-                let side = |c: Option<&Contract>| c.map_or(RedisValue::Null, |c| resp_row(c, underlying, cols));
+                let side = |c: Option<&Contract>| {
+                    c.map_or(RedisValue::Null, |c| resp_row(c, underlying, cols))
+                };
                 let rows = lines
                     .iter()
                     .map(|l| {
@@ -506,7 +535,7 @@ pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
 }
 
 fn chain_json(
-    underlying: &str,
+    chain: &Chain,
     expiry: Expiry,
     price: Option<f64>,
     atm: Option<f64>,
@@ -516,7 +545,7 @@ fn chain_json(
     let mut out = Vec::with_capacity(128 + lines.len() * 1400);
     out.push(b'{');
     json_key(&mut out, "underlying");
-    json_str(&mut out, underlying);
+    json_str(&mut out, &chain.underlying);
     out.push(b',');
     json_key(&mut out, "expiry");
     json_str(&mut out, &expiry.code());
@@ -546,7 +575,7 @@ fn chain_json(
             out.push(b',');
             json_key(&mut out, name);
             match side {
-                Some(c) => json_row(&mut out, c, underlying, cols),
+                Some(c) => json_row(&mut out, chain, c, cols),
                 None => out.extend_from_slice(b"null"),
             }
         }
@@ -563,7 +592,8 @@ pub fn changes(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let argv = text_args(args)?;
     let since = args::parse_u64("since-seq", argv[2]).map_err(err)?;
-    let opts = OutputOptions::parse_all(&mut ArgCursor::new(&argv[3..]), "OPTIONS.CHANGES").map_err(err)?;
+    let opts = OutputOptions::parse_all(&mut ArgCursor::new(&argv[3..]), "OPTIONS.CHANGES")
+        .map_err(err)?;
     let now = now_ms();
     with_chain(ctx, &args[1], |chain| {
         let empty = Chain::new(argv[1], 0);
@@ -575,9 +605,13 @@ pub fn changes(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 let mut out = Vec::with_capacity(64 + ch.rows.len() * 700);
                 out.extend_from_slice(b"{\"seq\":");
                 out.extend_from_slice(itoa::Buffer::new().format(ch.seq).as_bytes());
-                out.extend_from_slice(if ch.reset { b",\"reset\":true" } else { b",\"reset\":false" });
+                out.extend_from_slice(if ch.reset {
+                    b",\"reset\":true"
+                } else {
+                    b",\"reset\":false"
+                });
                 out.extend_from_slice(b",\"data\":");
-                json_rows(&mut out, &ch.rows, &chain.underlying, cols);
+                json_rows(&mut out, chain, &ch.rows, cols);
                 out.extend_from_slice(b",\"removed\":[");
                 for (i, s) in ch.removed.iter().enumerate() {
                     if i > 0 {

@@ -141,7 +141,9 @@ fn load_chain(rdb: *mut raw::RedisModuleIO) -> Result<Chain, String> {
         let symbol = crate::chain::symbol_for_key(&underlying, &text)?;
         let present = load_u64(rdb)?;
         if present >> FIELDS.len() != 0 {
-            return Err(format!("contract {text} has an invalid field mask {present:#x}"));
+            return Err(format!(
+                "contract {text} has an invalid field mask {present:#x}"
+            ));
         }
         let mut c = Contract::new(&symbol);
         c.present = present as u32;
@@ -155,7 +157,8 @@ fn load_chain(rdb: *mut raw::RedisModuleIO) -> Result<Chain, String> {
         contracts.push(c);
     }
     let m = load_u64(rdb)?;
-    let mut tombstones = Vec::with_capacity(m.min(crate::chain::TOMBSTONE_CAPACITY as u64) as usize);
+    let mut tombstones =
+        Vec::with_capacity(m.min(crate::chain::TOMBSTONE_CAPACITY as u64) as usize);
     for _ in 0..m {
         let s = load_u64(rdb)?;
         tombstones.push((s, load_str(rdb)?.into_boxed_str()));
@@ -189,7 +192,11 @@ unsafe extern "C" fn aof_rewrite(
     }
 }
 
-unsafe fn emit_ingest(aof: *mut raw::RedisModuleIO, key: *mut raw::RedisModuleString, c: &Contract) {
+unsafe fn emit_ingest(
+    aof: *mut raw::RedisModuleIO,
+    key: *mut raw::RedisModuleString,
+    c: &Contract,
+) {
     let mut words: Vec<String> = Vec::with_capacity(2 + 2 * FIELDS.len() + 2);
     words.push(c.symbol.to_string());
     for f in FIELDS {

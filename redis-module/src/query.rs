@@ -63,7 +63,10 @@ impl Query {
             } else if is("TYPE") {
                 q.kind = Some(args::parse_type(cur.value_for("TYPE", "CALL or PUT")?)?);
             } else if is("STRIKE") {
-                q.strike = Some(args::parse_f64("STRIKE", cur.value_for("STRIKE", "a strike")?)?);
+                q.strike = Some(args::parse_f64(
+                    "STRIKE",
+                    cur.value_for("STRIKE", "a strike")?,
+                )?);
             } else if is("STRIKE_MIN") {
                 q.strike_min = Some(args::parse_f64(
                     "STRIKE_MIN",
@@ -75,7 +78,9 @@ impl Query {
                     cur.value_for("STRIKE_MAX", "a strike")?,
                 )?);
             } else if is("SETTLE") {
-                q.settle = Some(args::parse_settle(cur.value_for("SETTLE", "USDC or USDT")?)?);
+                q.settle = Some(args::parse_settle(
+                    cur.value_for("SETTLE", "USDC or USDT")?,
+                )?);
             } else if is("SORTBY") {
                 let col = args::parse_column(cur.value_for("SORTBY", "a field")?)?;
                 let mut desc = false;
@@ -89,8 +94,14 @@ impl Query {
                 }
                 q.sort = Some((col, desc));
             } else if is("LIMIT") {
-                q.offset = args::parse_count("LIMIT offset", cur.value_for("LIMIT", "an offset and a count")?)?;
-                q.count = Some(args::parse_count("LIMIT count", cur.value_for("LIMIT", "an offset and a count")?)?);
+                q.offset = args::parse_count(
+                    "LIMIT offset",
+                    cur.value_for("LIMIT", "an offset and a count")?,
+                )?;
+                q.count = Some(args::parse_count(
+                    "LIMIT count",
+                    cur.value_for("LIMIT", "an offset and a count")?,
+                )?);
             } else if !q.output.try_parse(kw, &mut cur)? {
                 return Err(args::unknown_keyword(kw, COMMAND));
             }
@@ -111,7 +122,11 @@ impl Query {
     /// Runs the query: the number of matching live contracts, and the requested page of them.
     pub fn run<'c>(&self, chain: &'c Chain, now_ms: i64) -> (usize, Vec<&'c Contract>) {
         let mut rows: Vec<&Contract> = if self.expiries.is_empty() {
-            chain.contracts().iter().filter(|c| self.matches(c)).collect()
+            chain
+                .contracts()
+                .iter()
+                .filter(|c| self.matches(c))
+                .collect()
         } else {
             self.expiries
                 .iter()
@@ -180,7 +195,13 @@ mod tests {
             if i != 2 {
                 values.push((Field::Volume24h, (10 - i) as f64));
             }
-            c.upsert(&parse_symbol(s).unwrap(), &Update { values, updated_ms: 1 });
+            c.upsert(
+                &parse_symbol(s).unwrap(),
+                &Update {
+                    values,
+                    updated_ms: 1,
+                },
+            );
         }
         c
     }
@@ -192,9 +213,29 @@ mod tests {
     #[test]
     fn parses_everything_case_insensitively() {
         let q = Query::parse(&[
-            "expiry", "3sep25", "2025-12-26", "type", "put", "strike_min", "1", "strike_max",
-            "2.5", "settle", "usdt", "sortby", "volume24h", "desc", "limit", "5", "10", "fields",
-            "2", "delta", "MARK_IV", "format", "json",
+            "expiry",
+            "3sep25",
+            "2025-12-26",
+            "type",
+            "put",
+            "strike_min",
+            "1",
+            "strike_max",
+            "2.5",
+            "settle",
+            "usdt",
+            "sortby",
+            "volume24h",
+            "desc",
+            "limit",
+            "5",
+            "10",
+            "fields",
+            "2",
+            "delta",
+            "MARK_IV",
+            "format",
+            "json",
         ])
         .unwrap();
         assert_eq!(q.expiries.len(), 2);
@@ -236,12 +277,18 @@ mod tests {
         let q = Query::parse(&["EXPIRY", "26DEC25", "TYPE", "CALL"]).unwrap();
         let (total, rows) = q.run(&c, 0);
         assert_eq!(total, 2);
-        assert_eq!(symbols(&rows), ["BTC-26DEC25-90000-C", "BTC-26DEC25-100000-C"]);
+        assert_eq!(
+            symbols(&rows),
+            ["BTC-26DEC25-90000-C", "BTC-26DEC25-100000-C"]
+        );
 
         let q = Query::parse(&["SORTBY", "volume_24h", "DESC", "LIMIT", "1", "2"]).unwrap();
         let (total, rows) = q.run(&c, 0);
         assert_eq!(total, 5);
-        assert_eq!(symbols(&rows), ["BTC-26DEC25-90000-P", "BTC-26DEC25-100000-P-USDT"]);
+        assert_eq!(
+            symbols(&rows),
+            ["BTC-26DEC25-90000-P", "BTC-26DEC25-100000-P-USDT"]
+        );
 
         // the contract without volume sorts last ascending too
         let q = Query::parse(&["SORTBY", "volume_24h", "ASC"]).unwrap();

@@ -4,10 +4,40 @@
 //! A value the exchange never sent is `null` in JSON and a nil bulk string in RESP, so every row
 //! has the same columns in the same order.
 
-use options_core::{write_number, Column, Derived};
+use options_core::{write_number, Column, Derived, Expiry};
 use redis_module::RedisValue;
 
-use crate::chain::Contract;
+use crate::chain::{Chain, Contract};
+use crate::stats;
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV", b"DEC",
+];
+
+/// `"3SEP25"` without allocating (this runs for every row of every reply).
+fn json_expiry(out: &mut Vec<u8>, e: Expiry) {
+    out.push(b'"');
+    if e.day() >= 10 {
+        out.push(b'0' + e.day() / 10);
+    }
+    out.push(b'0' + e.day() % 10);
+    out.extend_from_slice(MONTHS[e.month() as usize - 1]);
+    let yy = (e.year() % 100) as u8;
+    out.push(b'0' + yy / 10);
+    out.push(b'0' + yy % 10);
+    out.push(b'"');
+}
+
+/// Strings that are known to need no escaping (symbols, names, enums).
+fn json_plain(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        json_str(out, s);
+    }
+}
 
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
@@ -29,7 +59,7 @@ fn json_int(out: &mut Vec<u8>, v: i64) {
 }
 
 pub fn json_key(out: &mut Vec<u8>, key: &str) {
-    json_str(out, key);
+    json_plain(out, key);
     out.push(b':');
 }
 
@@ -41,9 +71,9 @@ fn json_cell(out: &mut Vec<u8>, c: &Contract, underlying: &str, col: Column) {
             None => out.extend_from_slice(b"null"),
         },
         Column::Derived(d) => match d {
-            Derived::Symbol => json_str(out, &c.symbol),
-            Derived::Underlying => json_str(out, underlying),
-            Derived::Expiry => json_str(out, &c.expiry.code()),
+            Derived::Symbol => json_plain(out, &c.symbol),
+            Derived::Underlying => json_plain(out, underlying),
+            Derived::Expiry => json_expiry(out, c.expiry),
             Derived::ExpiryTs => json_int(out, c.expiry_ts()),
             Derived::Strike => write_number(out, c.strike),
             Derived::Type => json_str(out, c.kind.as_str()),
@@ -53,8 +83,29 @@ fn json_cell(out: &mut Vec<u8>, c: &Contract, underlying: &str, col: Column) {
     }
 }
 
-/// Appends one row as a JSON object with `columns`, or every column when `None`.
-pub fn json_row(out: &mut Vec<u8>, c: &Contract, underlying: &str, columns: Option<&[Column]>) {
+/// Appends one row as a JSON object with `columns`, or every column when `None` (served from
+/// the contract's cached rendering, made here on first use).
+pub fn json_row(out: &mut Vec<u8>, chain: &Chain, c: &Contract, columns: Option<&[Column]>) {
+    match columns {
+        Some(_) => render_row(out, c, &chain.underlying, columns),
+        None => out.extend_from_slice(cached_row(chain, c)),
+    }
+}
+
+fn cached_row<'a>(chain: &Chain, c: &'a Contract) -> &'a [u8] {
+    if let Some(row) = c.json.get() {
+        return row;
+    }
+    let mut buf = Vec::with_capacity(1024);
+    render_row(&mut buf, c, &chain.underlying, None);
+    let row = c.json.get_or_init(|| buf.into_boxed_slice());
+    chain.note_cached(row.len());
+    stats::add_memory(row.len() as i64);
+    row
+}
+
+/// Renders one row without the cache.
+pub fn render_row(out: &mut Vec<u8>, c: &Contract, underlying: &str, columns: Option<&[Column]>) {
     out.push(b'{');
     let mut first = true;
     let mut cell = |out: &mut Vec<u8>, col: Column| {
@@ -73,13 +124,13 @@ pub fn json_row(out: &mut Vec<u8>, c: &Contract, underlying: &str, columns: Opti
 }
 
 /// Appends a JSON array of rows.
-pub fn json_rows(out: &mut Vec<u8>, rows: &[&Contract], underlying: &str, columns: Option<&[Column]>) {
+pub fn json_rows(out: &mut Vec<u8>, chain: &Chain, rows: &[&Contract], columns: Option<&[Column]>) {
     out.push(b'[');
     for (i, c) in rows.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        json_row(out, c, underlying, columns);
+        json_row(out, chain, c, columns);
     }
     out.push(b']');
 }
@@ -119,7 +170,11 @@ pub fn resp_row(c: &Contract, underlying: &str, columns: Option<&[Column]>) -> R
 }
 
 pub fn resp_rows(rows: &[&Contract], underlying: &str, columns: Option<&[Column]>) -> RedisValue {
-    RedisValue::Array(rows.iter().map(|c| resp_row(c, underlying, columns)).collect())
+    RedisValue::Array(
+        rows.iter()
+            .map(|c| resp_row(c, underlying, columns))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -140,7 +195,7 @@ mod tests {
             },
         );
         let mut out = Vec::new();
-        json_row(&mut out, chain.get(&s).unwrap(), "XRP", None);
+        render_row(&mut out, chain.get(&s).unwrap(), "XRP", None);
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with(
             r#"{"symbol":"XRP-28NOV26-2.35-C-USDT","underlying":"XRP","expiry":"28NOV26","expiry_ts":"#

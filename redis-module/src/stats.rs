@@ -60,6 +60,11 @@ fn apply(before: Footprint, after: Footprint) {
     UPDATES.fetch_add(after.updates - before.updates, Relaxed);
 }
 
+/// Memory taken or given back outside a write (rendered rows cached by reads).
+pub fn add_memory(bytes: i64) {
+    MEMORY.fetch_add(bytes, Relaxed);
+}
+
 pub fn count_ingest() {
     INGESTS.fetch_add(1, Relaxed);
 }

@@ -69,12 +69,12 @@ impl FixtureContract {
     }
 }
 
-struct AssetSpec {
-    base: &'static str,
+struct AssetSpec<'a> {
+    base: &'a str,
     spot: f64,
     strike_step: f64,
     strikes: usize,
-    expiry_offsets: &'static [i64],
+    expiry_offsets: &'a [i64],
     /// Settle coins: USDC-only, USDT-only, or both for the first `n` expiries.
     usdt: Usdt,
     decimals: usize,
@@ -86,7 +86,7 @@ enum Usdt {
     AlsoForFirst(usize),
 }
 
-const SPECS: [AssetSpec; 4] = [
+const SPECS: [AssetSpec<'static>; 4] = [
     AssetSpec {
         base: "BTC",
         spot: 97_250.0,
@@ -135,11 +135,30 @@ pub fn today_days() -> i64 {
 
 /// The fixture: about 2,000 contracts, deterministic for a seed (dates move with today).
 pub fn chain(seed: u64) -> Vec<FixtureContract> {
+    build(&SPECS, seed)
+}
+
+/// One BTC chain of `expiries × strikes × 2` USDC contracts, for benchmarks.
+pub fn btc_chain(expiries: usize, strikes: usize, seed: u64) -> Vec<FixtureContract> {
+    let offsets: Vec<i64> = (0..expiries as i64).map(|i| 1 + i * 7).collect();
+    let spec = AssetSpec {
+        base: "BTC",
+        spot: 97_250.0,
+        strike_step: 500.0,
+        strikes,
+        expiry_offsets: &offsets,
+        usdt: Usdt::Never,
+        decimals: 0,
+    };
+    build(std::slice::from_ref(&spec), seed)
+}
+
+fn build(specs: &[AssetSpec<'_>], seed: u64) -> Vec<FixtureContract> {
     let mut rng = StdRng::seed_from_u64(seed);
     let today = today_days();
     let mut out = Vec::new();
     let mut clock = 1_760_000_000_000i64;
-    for spec in &SPECS {
+    for spec in specs {
         for (ei, off) in spec.expiry_offsets.iter().enumerate() {
             let days = today + off;
             let e = Expiry::from_unix_days(days).expect("date in range");
@@ -155,7 +174,10 @@ pub fn chain(seed: u64) -> Vec<FixtureContract> {
                 let strike_text = format!("{raw:.prec$}", prec = spec.decimals);
                 let strike_text = if spec.decimals == 0 {
                     // whole strikes, rounded to the step like Bybit's
-                    format!("{}", ((raw / spec.strike_step).round() * spec.strike_step) as i64)
+                    format!(
+                        "{}",
+                        ((raw / spec.strike_step).round() * spec.strike_step) as i64
+                    )
                 } else {
                     strike_text
                 };
@@ -197,7 +219,11 @@ pub fn chain(seed: u64) -> Vec<FixtureContract> {
 fn values(rng: &mut StdRng, spot: f64, strike: f64, call: bool) -> [f64; FIELD_COUNT] {
     let mut v = [0.0; FIELD_COUNT];
     let iv = 0.4 + 0.3 * ((strike / spot).ln()).powi(2) + rng.random_range(0.0..0.05);
-    let intrinsic = if call { (spot - strike).max(0.0) } else { (strike - spot).max(0.0) };
+    let intrinsic = if call {
+        (spot - strike).max(0.0)
+    } else {
+        (strike - spot).max(0.0)
+    };
     let mark = intrinsic + spot * rng.random_range(0.001..0.08);
     let set = |v: &mut [f64; FIELD_COUNT], name: &str, x: f64| {
         let i = FIELDS.iter().position(|f| f.name() == name).expect("field");
@@ -216,13 +242,25 @@ fn values(rng: &mut StdRng, spot: f64, strike: f64, call: bool) -> [f64; FIELD_C
     set(&mut v, "index_price", spot);
     set(&mut v, "mark_iv", iv);
     set(&mut v, "underlying_price", spot * 1.0004);
-    set(&mut v, "open_interest", rng.random_range(0..20_000) as f64 / 100.0);
-    let volume = if rng.random_bool(0.2) { 0.0 } else { rng.random_range(1..100_000) as f64 / 10.0 };
+    set(
+        &mut v,
+        "open_interest",
+        rng.random_range(0..20_000) as f64 / 100.0,
+    );
+    let volume = if rng.random_bool(0.2) {
+        0.0
+    } else {
+        rng.random_range(1..100_000) as f64 / 10.0
+    };
     set(&mut v, "volume_24h", volume);
     set(&mut v, "turnover_24h", volume * spot);
     set(&mut v, "total_volume", volume * 30.0);
     set(&mut v, "total_turnover", volume * 30.0 * spot);
-    let delta = if call { rng.random_range(0.0..1.0) } else { -rng.random_range(0.0..1.0) };
+    let delta = if call {
+        rng.random_range(0.0..1.0)
+    } else {
+        -rng.random_range(0.0..1.0)
+    };
     set(&mut v, "delta", delta);
     set(&mut v, "gamma", rng.random_range(1e-8..1e-4));
     set(&mut v, "vega", rng.random_range(0.001..200.0));
@@ -250,7 +288,10 @@ pub fn ingest(con: &mut redis::Connection, contracts: &[FixtureContract]) {
 
 /// Contracts of one underlying in chain order.
 pub fn of<'a>(contracts: &'a [FixtureContract], underlying: &str) -> Vec<&'a FixtureContract> {
-    let mut v: Vec<&FixtureContract> = contracts.iter().filter(|c| c.underlying == underlying).collect();
+    let mut v: Vec<&FixtureContract> = contracts
+        .iter()
+        .filter(|c| c.underlying == underlying)
+        .collect();
     v.sort_by(|a, b| {
         a.expiry_days
             .cmp(&b.expiry_days)

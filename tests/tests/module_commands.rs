@@ -10,7 +10,11 @@ fn loaded() -> (RedisServer, redis::Connection, Vec<FixtureContract>) {
     let server = RedisServer::start(&[]);
     let mut con = server.connection();
     let contracts = fixture::chain(7);
-    assert!(contracts.len() >= 2000, "fixture has {} contracts", contracts.len());
+    assert!(
+        contracts.len() >= 2000,
+        "fixture has {} contracts",
+        contracts.len()
+    );
     fixture::ingest(&mut con, &contracts);
     (server, con, contracts)
 }
@@ -20,16 +24,33 @@ fn assert_row(row: &Value, c: &FixtureContract) {
     assert_eq!(row["symbol"], c.symbol.as_str());
     assert_eq!(row["underlying"], c.underlying.as_str());
     assert_eq!(row["expiry"], c.expiry.as_str());
-    assert_eq!(row["expiry_ts"].as_i64(), Some(c.expiry_ts()), "{}", c.symbol);
+    assert_eq!(
+        row["expiry_ts"].as_i64(),
+        Some(c.expiry_ts()),
+        "{}",
+        c.symbol
+    );
     assert_eq!(row["strike"].as_f64(), Some(c.strike), "{}", c.symbol);
     assert_eq!(row["type"], c.type_name());
     assert_eq!(row["settle"], c.settle());
     for (f, v) in FIELDS.iter().zip(c.values) {
-        let got = row[f.name()].as_f64().unwrap_or_else(|| panic!("{} {}: {}", c.symbol, f.name(), row));
-        assert_eq!(got.to_bits(), v.to_bits(), "{} {}: {got} != {v}", c.symbol, f.name());
+        let got = row[f.name()]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{} {}: {}", c.symbol, f.name(), row));
+        assert_eq!(
+            got.to_bits(),
+            v.to_bits(),
+            "{} {}: {got} != {v}",
+            c.symbol,
+            f.name()
+        );
     }
     assert_eq!(row["updated_ms"].as_i64(), Some(c.updated_ms));
-    assert_eq!(row.as_object().map(|o| o.len()), Some(32), "a full row has 32 columns");
+    assert_eq!(
+        row.as_object().map(|o| o.len()),
+        Some(32),
+        "a full row has 32 columns"
+    );
 }
 
 fn symbols(rows: &Value) -> Vec<String> {
@@ -53,17 +74,37 @@ fn query_filters_match_independent_computation() {
         assert_eq!(reply["total"].as_u64(), Some(all.len() as u64));
         assert_eq!(reply["offset"], 0);
         assert!(reply["limit"].is_null());
-        assert_eq!(symbols(&reply["data"]), expected_symbols(&all), "{asset} chain order");
+        assert_eq!(
+            symbols(&reply["data"]),
+            expected_symbols(&all),
+            "{asset} chain order"
+        );
         for (row, c) in reply["data"].as_array().unwrap().iter().zip(&all) {
             assert_row(row, c);
         }
 
         // one expiry, in all three spellings
         let e = &all[all.len() / 2];
-        let want: Vec<&FixtureContract> = all.iter().copied().filter(|c| c.expiry == e.expiry).collect();
-        for spelling in [&e.expiry, &e.expiry_padded, &e.expiry_iso, &e.expiry.to_lowercase()] {
-            let r = json(&mut con, &["OPTIONS.QUERY", asset, "EXPIRY", spelling, "FORMAT", "JSON"]);
-            assert_eq!(symbols(&r["data"]), expected_symbols(&want), "EXPIRY {spelling}");
+        let want: Vec<&FixtureContract> = all
+            .iter()
+            .copied()
+            .filter(|c| c.expiry == e.expiry)
+            .collect();
+        for spelling in [
+            &e.expiry,
+            &e.expiry_padded,
+            &e.expiry_iso,
+            &e.expiry.to_lowercase(),
+        ] {
+            let r = json(
+                &mut con,
+                &["OPTIONS.QUERY", asset, "EXPIRY", spelling, "FORMAT", "JSON"],
+            );
+            assert_eq!(
+                symbols(&r["data"]),
+                expected_symbols(&want),
+                "EXPIRY {spelling}"
+            );
         }
 
         // several expiries, type, strike range, settle
@@ -72,24 +113,68 @@ fn query_filters_match_independent_computation() {
         let want: Vec<&FixtureContract> = all
             .iter()
             .copied()
-            .filter(|c| (c.expiry == e.expiry || c.expiry == e2.expiry) && !c.call && c.strike >= lo && c.strike <= hi)
+            .filter(|c| {
+                (c.expiry == e.expiry || c.expiry == e2.expiry)
+                    && !c.call
+                    && c.strike >= lo
+                    && c.strike <= hi
+            })
             .collect();
         let (lo_s, hi_s) = (lo.to_string(), hi.to_string());
         let r = json(
             &mut con,
-            &["OPTIONS.QUERY", asset, "EXPIRY", &e.expiry, &e2.expiry, "TYPE", "put", "STRIKE_MIN", &lo_s, "STRIKE_MAX", &hi_s, "FORMAT", "JSON"],
+            &[
+                "OPTIONS.QUERY",
+                asset,
+                "EXPIRY",
+                &e.expiry,
+                &e2.expiry,
+                "TYPE",
+                "put",
+                "STRIKE_MIN",
+                &lo_s,
+                "STRIKE_MAX",
+                &hi_s,
+                "FORMAT",
+                "JSON",
+            ],
         );
         assert_eq!(symbols(&r["data"]), expected_symbols(&want));
         assert!(!want.is_empty());
 
-        let want: Vec<&FixtureContract> = all.iter().copied().filter(|c| c.strike == e.strike).collect();
-        let r = json(&mut con, &["OPTIONS.QUERY", asset, "STRIKE", &e.strike_text, "FORMAT", "JSON"]);
+        let want: Vec<&FixtureContract> = all
+            .iter()
+            .copied()
+            .filter(|c| c.strike == e.strike)
+            .collect();
+        let r = json(
+            &mut con,
+            &[
+                "OPTIONS.QUERY",
+                asset,
+                "STRIKE",
+                &e.strike_text,
+                "FORMAT",
+                "JSON",
+            ],
+        );
         assert_eq!(symbols(&r["data"]), expected_symbols(&want));
 
         for settle in ["USDC", "USDT"] {
-            let want: Vec<&FixtureContract> = all.iter().copied().filter(|c| c.settle() == settle).collect();
-            let r = json(&mut con, &["OPTIONS.QUERY", asset, "SETTLE", settle, "FORMAT", "JSON"]);
-            assert_eq!(symbols(&r["data"]), expected_symbols(&want), "{asset} SETTLE {settle}");
+            let want: Vec<&FixtureContract> = all
+                .iter()
+                .copied()
+                .filter(|c| c.settle() == settle)
+                .collect();
+            let r = json(
+                &mut con,
+                &["OPTIONS.QUERY", asset, "SETTLE", settle, "FORMAT", "JSON"],
+            );
+            assert_eq!(
+                symbols(&r["data"]),
+                expected_symbols(&want),
+                "{asset} SETTLE {settle}"
+            );
         }
     }
 }
@@ -101,23 +186,82 @@ fn sort_limit_and_fields() {
     // volume desc with ties kept in chain order (stable sort)
     let mut want = all.clone();
     want.sort_by(|a, b| b.value("volume_24h").total_cmp(&a.value("volume_24h")));
-    let r = json(&mut con, &["OPTIONS.QUERY", "BTC", "SORTBY", "volume_24h", "DESC", "LIMIT", "10", "25", "FORMAT", "JSON"]);
+    let r = json(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "SORTBY",
+            "volume_24h",
+            "DESC",
+            "LIMIT",
+            "10",
+            "25",
+            "FORMAT",
+            "JSON",
+        ],
+    );
     assert_eq!(r["total"].as_u64(), Some(all.len() as u64));
-    assert_eq!((r["offset"].as_u64(), r["limit"].as_u64()), (Some(10), Some(25)));
+    assert_eq!(
+        (r["offset"].as_u64(), r["limit"].as_u64()),
+        (Some(10), Some(25))
+    );
     assert_eq!(symbols(&r["data"]), expected_symbols(&want[10..35]));
 
     let mut want = all.clone();
     want.sort_by(|a, b| a.value("mark_iv").total_cmp(&b.value("mark_iv")));
-    let r = json(&mut con, &["OPTIONS.QUERY", "BTC", "sortby", "MARKPRICEIV", "asc", "FORMAT", "JSON"]);
-    assert_eq!(symbols(&r["data"]), expected_symbols(&want), "wire name accepted for SORTBY");
+    let r = json(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "sortby",
+            "MARKPRICEIV",
+            "asc",
+            "FORMAT",
+            "JSON",
+        ],
+    );
+    assert_eq!(
+        symbols(&r["data"]),
+        expected_symbols(&want),
+        "wire name accepted for SORTBY"
+    );
 
     // a page past the end is empty but still counts the total
-    let r = json(&mut con, &["OPTIONS.QUERY", "BTC", "LIMIT", "100000", "10", "FORMAT", "JSON"]);
+    let r = json(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "LIMIT",
+            "100000",
+            "10",
+            "FORMAT",
+            "JSON",
+        ],
+    );
     assert_eq!(r["data"].as_array().map(Vec::len), Some(0));
     assert_eq!(r["total"].as_u64(), Some(all.len() as u64));
 
     // FIELDS: symbol first, then exactly the requested columns
-    let r = json(&mut con, &["OPTIONS.QUERY", "BTC", "LIMIT", "0", "3", "FIELDS", "3", "delta", "strike", "expiry", "FORMAT", "JSON"]);
+    let r = json(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "LIMIT",
+            "0",
+            "3",
+            "FIELDS",
+            "3",
+            "delta",
+            "strike",
+            "expiry",
+            "FORMAT",
+            "JSON",
+        ],
+    );
     for (row, c) in r["data"].as_array().unwrap().iter().zip(&all) {
         let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["symbol", "delta", "strike", "expiry"]);
@@ -125,16 +269,41 @@ fn sort_limit_and_fields() {
     }
 
     // RESP form carries the same data
-    let v = value(&mut con, &["OPTIONS.QUERY", "BTC", "LIMIT", "0", "2", "FIELDS", "1", "mark_price"]).unwrap();
-    let redis::Value::Array(items) = v else { panic!("array expected") };
+    let v = value(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "LIMIT",
+            "0",
+            "2",
+            "FIELDS",
+            "1",
+            "mark_price",
+        ],
+    )
+    .unwrap();
+    let redis::Value::Array(items) = v else {
+        panic!("array expected")
+    };
     assert_eq!(items.len(), 8);
     assert_eq!(items[1], redis::Value::Int(all.len() as i64));
-    let redis::Value::Array(rows) = &items[7] else { panic!("rows") };
+    let redis::Value::Array(rows) = &items[7] else {
+        panic!("rows")
+    };
     assert_eq!(rows.len(), 2);
-    let redis::Value::Array(cells) = &rows[0] else { panic!("row") };
-    let cell_text: Vec<String> = cells.iter().map(|c| redis::from_redis_value(c).unwrap()).collect();
+    let redis::Value::Array(cells) = &rows[0] else {
+        panic!("row")
+    };
+    let cell_text: Vec<String> = cells
+        .iter()
+        .map(|c| redis::from_redis_value(c).unwrap())
+        .collect();
     assert_eq!(cell_text[1], all[0].symbol);
-    assert_eq!(cell_text[3].parse::<f64>().unwrap(), all[0].value("mark_price"));
+    assert_eq!(
+        cell_text[3].parse::<f64>().unwrap(),
+        all[0].value("mark_price")
+    );
 }
 
 #[test]
@@ -142,10 +311,20 @@ fn expiries_strikes_get() {
     let (_server, mut con, contracts) = loaded();
     for asset in ["BTC", "ETH", "SOL", "XRP"] {
         let all = fixture::of(&contracts, asset);
-        let mut want: Vec<(i64, String)> = all.iter().map(|c| (c.expiry_days, c.expiry.clone())).collect();
+        let mut want: Vec<(i64, String)> = all
+            .iter()
+            .map(|c| (c.expiry_days, c.expiry.clone()))
+            .collect();
         want.dedup();
-        let got: Vec<String> = redis::cmd("options.expiries").arg(asset).query(&mut con).unwrap();
-        assert_eq!(got, want.iter().map(|w| w.1.clone()).collect::<Vec<_>>(), "{asset} expiries chronological");
+        let got: Vec<String> = redis::cmd("options.expiries")
+            .arg(asset)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(
+            got,
+            want.iter().map(|w| w.1.clone()).collect::<Vec<_>>(),
+            "{asset} expiries chronological"
+        );
 
         let e = &all[0];
         let mut strikes: Vec<(f64, String)> = all
@@ -155,23 +334,53 @@ fn expiries_strikes_get() {
             .collect();
         strikes.sort_by(|a, b| a.0.total_cmp(&b.0));
         strikes.dedup_by(|a, b| a.0 == b.0);
-        let got: Vec<String> = redis::cmd("OPTIONS.STRIKES").arg(asset).arg("EXPIRY").arg(&e.expiry_padded).query(&mut con).unwrap();
+        let got: Vec<String> = redis::cmd("OPTIONS.STRIKES")
+            .arg(asset)
+            .arg("EXPIRY")
+            .arg(&e.expiry_padded)
+            .query(&mut con)
+            .unwrap();
         assert_eq!(got, strikes.iter().map(|s| s.1.clone()).collect::<Vec<_>>());
-        let j = json(&mut con, &["OPTIONS.STRIKES", asset, "EXPIRY", &e.expiry, "FORMAT", "JSON"]);
+        let j = json(
+            &mut con,
+            &[
+                "OPTIONS.STRIKES",
+                asset,
+                "EXPIRY",
+                &e.expiry,
+                "FORMAT",
+                "JSON",
+            ],
+        );
         assert_eq!(j.as_array().map(Vec::len), Some(strikes.len()));
 
         for c in all.iter().step_by(37) {
-            let row = json(&mut con, &["OPTIONS.GET", asset, &c.symbol, "FORMAT", "JSON"]);
+            let row = json(
+                &mut con,
+                &["OPTIONS.GET", asset, &c.symbol, "FORMAT", "JSON"],
+            );
             assert_row(&row, c);
             // lower case and padded expiry name the same contract
-            let alt = c.symbol.replacen(&c.expiry, &c.expiry_padded, 1).to_lowercase();
+            let alt = c
+                .symbol
+                .replacen(&c.expiry, &c.expiry_padded, 1)
+                .to_lowercase();
             let row = json(&mut con, &["options.get", asset, &alt, "format", "json"]);
             assert_eq!(row["symbol"], c.symbol.as_str());
         }
     }
-    assert_eq!(value(&mut con, &["OPTIONS.GET", "BTC", "BTC-1JAN99-1-C"]).unwrap(), redis::Value::Nil);
-    assert_eq!(value(&mut con, &["OPTIONS.GET", "DOGE", "DOGE-1JAN99-1-C"]).unwrap(), redis::Value::Nil);
-    let empty: Vec<String> = redis::cmd("OPTIONS.EXPIRIES").arg("DOGE").query(&mut con).unwrap();
+    assert_eq!(
+        value(&mut con, &["OPTIONS.GET", "BTC", "BTC-1JAN99-1-C"]).unwrap(),
+        redis::Value::Nil
+    );
+    assert_eq!(
+        value(&mut con, &["OPTIONS.GET", "DOGE", "DOGE-1JAN99-1-C"]).unwrap(),
+        redis::Value::Nil
+    );
+    let empty: Vec<String> = redis::cmd("OPTIONS.EXPIRIES")
+        .arg("DOGE")
+        .query(&mut con)
+        .unwrap();
     assert!(empty.is_empty());
 }
 
@@ -180,8 +389,23 @@ fn chain_puts_calls_side_by_side_with_atm() {
     let (_server, mut con, contracts) = loaded();
     let all = fixture::of(&contracts, "BTC");
     let e = all[0].clone(); // the first expiry has USDC and USDT contracts
-    let r = json(&mut con, &["OPTIONS.CHAIN", "BTC", &e.expiry, "SETTLE", "USDC", "FORMAT", "JSON"]);
-    let these: Vec<&FixtureContract> = all.iter().copied().filter(|c| c.expiry == e.expiry && !c.usdt).collect();
+    let r = json(
+        &mut con,
+        &[
+            "OPTIONS.CHAIN",
+            "BTC",
+            &e.expiry,
+            "SETTLE",
+            "USDC",
+            "FORMAT",
+            "JSON",
+        ],
+    );
+    let these: Vec<&FixtureContract> = all
+        .iter()
+        .copied()
+        .filter(|c| c.expiry == e.expiry && !c.usdt)
+        .collect();
     let lines = r["strikes"].as_array().unwrap();
     assert_eq!(lines.len(), these.len() / 2);
     for line in lines {
@@ -197,22 +421,36 @@ fn chain_puts_calls_side_by_side_with_atm() {
     let atm = these
         .iter()
         .map(|c| c.strike)
-        .min_by(|a, b| (a - spot).abs().total_cmp(&(b - spot).abs()).then(a.total_cmp(b)))
+        .min_by(|a, b| {
+            (a - spot)
+                .abs()
+                .total_cmp(&(b - spot).abs())
+                .then(a.total_cmp(b))
+        })
         .unwrap();
     assert_eq!(r["underlying_price"].as_f64(), Some(spot));
     assert_eq!(r["atm_strike"].as_f64(), Some(atm));
     assert_eq!(r["expiry_ts"].as_i64(), Some(e.expiry_ts()));
 
     // without SETTLE both coins appear, USDC first on each strike
-    let r = json(&mut con, &["OPTIONS.CHAIN", "BTC", &e.expiry_iso, "FORMAT", "JSON"]);
+    let r = json(
+        &mut con,
+        &["OPTIONS.CHAIN", "BTC", &e.expiry_iso, "FORMAT", "JSON"],
+    );
     let lines = r["strikes"].as_array().unwrap();
-    assert_eq!(lines.len(), all.iter().filter(|c| c.expiry == e.expiry).count() / 2);
+    assert_eq!(
+        lines.len(),
+        all.iter().filter(|c| c.expiry == e.expiry).count() / 2
+    );
     assert_eq!(lines[0]["settle"], "USDC");
     assert_eq!(lines[1]["settle"], "USDT");
     assert_eq!(lines[0]["strike"], lines[1]["strike"]);
 
     // an expiry without contracts is an empty chain, not an error
-    let r = json(&mut con, &["OPTIONS.CHAIN", "BTC", "1JAN99", "FORMAT", "JSON"]);
+    let r = json(
+        &mut con,
+        &["OPTIONS.CHAIN", "BTC", "1JAN99", "FORMAT", "JSON"],
+    );
     assert_eq!(r["strikes"].as_array().map(Vec::len), Some(0));
     assert!(r["atm_strike"].is_null());
 }
@@ -231,38 +469,101 @@ fn partial_updates_merge_and_changes_track_them() {
     let seq = start["seq"].as_u64().unwrap();
     let seq_s = seq.to_string();
 
-    let nothing = json(&mut con, &["OPTIONS.CHANGES", "ETH", &seq_s, "FORMAT", "JSON"]);
+    let nothing = json(
+        &mut con,
+        &["OPTIONS.CHANGES", "ETH", &seq_s, "FORMAT", "JSON"],
+    );
     assert_eq!(nothing["reset"], false);
     assert_eq!(nothing["data"].as_array().map(Vec::len), Some(0));
 
     // a partial update with WebSocket names: only mark_price and mark_iv change
     let c = &eth[10];
-    let n: i64 = redis::cmd("OPTIONS.INGEST").arg("ETH").arg(&c.symbol).arg("markPrice").arg("12.5").arg("markPriceIv").arg("0.77").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&c.symbol)
+        .arg("markPrice")
+        .arg("12.5")
+        .arg("markPriceIv")
+        .arg("0.77")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 0, "existing contract");
     // an identical value is not a change
-    let _: i64 = redis::cmd("OPTIONS.INGEST").arg("ETH").arg(&eth[11].symbol).arg("delta").arg(format!("{:?}", eth[11].value("delta"))).query(&mut con).unwrap();
-    let row = json(&mut con, &["OPTIONS.GET", "ETH", &c.symbol, "FORMAT", "JSON"]);
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[11].symbol)
+        .arg("delta")
+        .arg(format!("{:?}", eth[11].value("delta")))
+        .query(&mut con)
+        .unwrap();
+    let row = json(
+        &mut con,
+        &["OPTIONS.GET", "ETH", &c.symbol, "FORMAT", "JSON"],
+    );
     assert_eq!(row["mark_price"].as_f64(), Some(12.5));
     assert_eq!(row["mark_iv"].as_f64(), Some(0.77));
-    assert_eq!(row["delta"].as_f64(), Some(c.value("delta")), "untouched fields kept");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    assert!((row["updated_ms"].as_i64().unwrap() - now).abs() < 5000, "stamped with the server's time");
+    assert_eq!(
+        row["delta"].as_f64(),
+        Some(c.value("delta")),
+        "untouched fields kept"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (row["updated_ms"].as_i64().unwrap() - now).abs() < 5000,
+        "stamped with the server's time"
+    );
 
-    let ch = json(&mut con, &["OPTIONS.CHANGES", "ETH", &seq_s, "FIELDS", "1", "mark_price", "FORMAT", "JSON"]);
+    let ch = json(
+        &mut con,
+        &[
+            "OPTIONS.CHANGES",
+            "ETH",
+            &seq_s,
+            "FIELDS",
+            "1",
+            "mark_price",
+            "FORMAT",
+            "JSON",
+        ],
+    );
     assert_eq!(ch["reset"], false);
-    assert_eq!(symbols(&ch["data"]), [c.symbol.clone()]);
+    assert_eq!(symbols(&ch["data"]), vec![c.symbol.as_str()]);
     assert_eq!(ch["seq"].as_u64(), Some(seq + 1));
 
     // deletion is reported as removed
     let seq2 = ch["seq"].as_u64().unwrap().to_string();
-    let n: i64 = redis::cmd("OPTIONS.DEL").arg("ETH").arg(&eth[0].symbol).arg(&eth[1].symbol).arg("ETH-1JAN99-1-C").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.DEL")
+        .arg("ETH")
+        .arg(&eth[0].symbol)
+        .arg(&eth[1].symbol)
+        .arg("ETH-1JAN99-1-C")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 2);
-    let ch = json(&mut con, &["OPTIONS.CHANGES", "ETH", &seq2, "FORMAT", "JSON"]);
-    assert_eq!(ch["removed"], serde_json::json!([eth[0].symbol, eth[1].symbol]));
+    let ch = json(
+        &mut con,
+        &["OPTIONS.CHANGES", "ETH", &seq2, "FORMAT", "JSON"],
+    );
+    assert_eq!(
+        ch["removed"],
+        serde_json::json!([eth[0].symbol, eth[1].symbol])
+    );
     assert_eq!(ch["data"].as_array().map(Vec::len), Some(0));
 
     // a cursor from the future (e.g. a recreated key) resets
-    let ch = json(&mut con, &["OPTIONS.CHANGES", "ETH", "18446744073709551615", "FORMAT", "JSON"]);
+    let ch = json(
+        &mut con,
+        &[
+            "OPTIONS.CHANGES",
+            "ETH",
+            "18446744073709551615",
+            "FORMAT",
+            "JSON",
+        ],
+    );
     assert_eq!(ch["reset"], true);
 }
 
@@ -276,27 +577,61 @@ fn del_and_purge_and_empty_keys_vanish() {
     let s1 = format!("SOL-{}-200-C-USDT", near.code());
     let s2 = format!("SOL-{}-200-P-USDT", far.code());
     for s in [&s1, &s2] {
-        let _: i64 = redis::cmd("OPTIONS.INGEST").arg("SOL").arg(s).arg("mark_price").arg("1").query(&mut con).unwrap();
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg("SOL")
+            .arg(s)
+            .arg("mark_price")
+            .arg("1")
+            .query(&mut con)
+            .unwrap();
     }
     // PURGE with an explicit time past the near expiry drops only that contract
     let after_near = (near.timestamp_ms() + 1).to_string();
-    let n: i64 = redis::cmd("OPTIONS.PURGE").arg("SOL").arg("NOW").arg(&after_near).query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.PURGE")
+        .arg("SOL")
+        .arg("NOW")
+        .arg(&after_near)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 1);
-    let left: Vec<String> = redis::cmd("OPTIONS.EXPIRIES").arg("SOL").query(&mut con).unwrap();
+    let left: Vec<String> = redis::cmd("OPTIONS.EXPIRIES")
+        .arg("SOL")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(left, [far.code()]);
     // PURGE at the current time removes nothing live
-    let n: i64 = redis::cmd("OPTIONS.PURGE").arg("SOL").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.PURGE")
+        .arg("SOL")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 0);
-    let n: i64 = redis::cmd("OPTIONS.DEL").arg("SOL").arg(&s2).query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.DEL")
+        .arg("SOL")
+        .arg(&s2)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 1);
     let exists: i64 = redis::cmd("EXISTS").arg("SOL").query(&mut con).unwrap();
     assert_eq!(exists, 0, "an empty chain is deleted like an empty hash");
-    let n: i64 = redis::cmd("OPTIONS.DEL").arg("SOL").arg(&s2).query(&mut con).unwrap();
+    let n: i64 = redis::cmd("OPTIONS.DEL")
+        .arg("SOL")
+        .arg(&s2)
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 0);
 
     // an already expired contract is refused
     let past = options_core::Expiry::from_unix_days(today - 1).unwrap();
-    let e = error(&mut con, &["OPTIONS.INGEST", "SOL", &format!("SOL-{}-200-C-USDT", past.code()), "mark_price", "1"]);
+    let e = error(
+        &mut con,
+        &[
+            "OPTIONS.INGEST",
+            "SOL",
+            &format!("SOL-{}-200-C-USDT", past.code()),
+            "mark_price",
+            "1",
+        ],
+    );
     assert!(e.contains("expired"), "{e}");
 }
 
@@ -309,24 +644,40 @@ fn stats_per_key_and_global_and_info() {
     assert_eq!(s["contracts"].as_u64(), Some(btc.len() as u64));
     assert_eq!(s["updates"].as_u64(), Some(btc.len() as u64));
     assert_eq!(s["expiries"].as_u64(), Some(8));
-    assert_eq!(s["last_update_ms"].as_i64(), btc.iter().map(|c| c.updated_ms).max());
-    let mem: i64 = redis::cmd("MEMORY").arg("USAGE").arg("BTC").query(&mut con).unwrap();
+    assert_eq!(
+        s["last_update_ms"].as_i64(),
+        btc.iter().map(|c| c.updated_ms).max()
+    );
+    let mem: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("BTC")
+        .query(&mut con)
+        .unwrap();
     let reported = s["memory_bytes"].as_i64().unwrap();
-    assert!(reported <= mem && mem - reported < 200, "STATS {reported} vs MEMORY USAGE {mem}");
+    assert!(
+        reported <= mem && mem - reported < 200,
+        "STATS {reported} vs MEMORY USAGE {mem}"
+    );
 
     let g = json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
     assert_eq!(g["keys"], 4);
     assert_eq!(g["contracts"].as_u64(), Some(contracts.len() as u64));
     assert_eq!(g["updates"].as_u64(), Some(contracts.len() as u64));
     let info = text(&mut con, &["INFO", "options"]).unwrap();
-    assert!(info.contains(&format!("contracts:{}", contracts.len())), "{info}");
+    assert!(
+        info.contains(&format!("contracts:{}", contracts.len())),
+        "{info}"
+    );
     assert!(info.contains("keys:4"), "{info}");
 
     // deleting a key gives its contracts back in the totals
     let _: i64 = redis::cmd("DEL").arg("BTC").query(&mut con).unwrap();
     let g = json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
     assert_eq!(g["keys"], 3);
-    assert_eq!(g["contracts"].as_u64(), Some((contracts.len() - btc.len()) as u64));
+    assert_eq!(
+        g["contracts"].as_u64(),
+        Some((contracts.len() - btc.len()) as u64)
+    );
 }
 
 #[test]
@@ -335,14 +686,30 @@ fn memory_is_real_and_below_the_seed_per_contract() {
     let before: i64 = info_field(&mut con, "used_memory");
     let mut total = 0i64;
     for asset in ["BTC", "ETH", "SOL", "XRP"] {
-        let mem: i64 = redis::cmd("MEMORY").arg("USAGE").arg(asset).query(&mut con).unwrap();
+        let mem: i64 = redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg(asset)
+            .query(&mut con)
+            .unwrap();
         total += mem;
     }
     let per = total as f64 / contracts.len() as f64;
-    assert!(per < 433.0, "{per:.0} bytes per contract with all 24 fields");
-    assert!(per > 200.0, "{per:.0} bytes per contract is less than the numbers alone");
+    assert!(
+        per < 433.0,
+        "{per:.0} bytes per contract with all 24 fields"
+    );
+    assert!(
+        per > 200.0,
+        "{per:.0} bytes per contract is less than the numbers alone"
+    );
     // MEMORY USAGE is truthful: dropping the keys frees about that much from used_memory
-    let _: i64 = redis::cmd("DEL").arg("BTC").arg("ETH").arg("SOL").arg("XRP").query(&mut con).unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg("BTC")
+        .arg("ETH")
+        .arg("SOL")
+        .arg("XRP")
+        .query(&mut con)
+        .unwrap();
     let after: i64 = info_field(&mut con, "used_memory");
     let freed = before - after;
     assert!(
@@ -363,50 +730,157 @@ fn info_field(con: &mut redis::Connection, name: &str) -> i64 {
 fn bad_input_errors_and_changes_nothing() {
     let (_server, mut con, contracts) = loaded();
     let sym = fixture::of(&contracts, "BTC")[5].symbol.clone();
-    let snapshot = |con: &mut redis::Connection| text(con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
+    let snapshot = |con: &mut redis::Connection| {
+        text(con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap()
+    };
     let before = snapshot(&mut con);
-    let _: () = redis::cmd("SET").arg("PLAIN").arg("x").query(&mut con).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("PLAIN")
+        .arg("x")
+        .query(&mut con)
+        .unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["OPTIONS.INGEST", "BTC"], "wrong number of arguments"),
-        (vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price"], "wrong number of arguments"),
-        (vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price", "abc"], "invalid number 'abc'"),
-        (vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price", "nan"], "invalid number"),
-        (vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price", "1", "colour", "2"], "unknown field 'colour'"),
-        (vec!["OPTIONS.INGEST", "BTC", "BTC-26DEC25-100000-X", "mark_price", "1"], "invalid symbol"),
-        (vec!["OPTIONS.INGEST", "BTC", "ETH-26DEC30-4000-C", "mark_price", "1"], "belongs to underlying ETH"),
-        (vec!["OPTIONS.INGEST", "BTC", &sym, "updated_ms", "-5"], "updated_ms"),
-        (vec!["OPTIONS.INGEST", "PLAIN", "PLAIN-26DEC30-1-C", "mark_price", "1"], "WRONGTYPE"),
+        (
+            vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price"],
+            "wrong number of arguments",
+        ),
+        (
+            vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price", "abc"],
+            "invalid number 'abc'",
+        ),
+        (
+            vec!["OPTIONS.INGEST", "BTC", &sym, "mark_price", "nan"],
+            "invalid number",
+        ),
+        (
+            vec![
+                "OPTIONS.INGEST",
+                "BTC",
+                &sym,
+                "mark_price",
+                "1",
+                "colour",
+                "2",
+            ],
+            "unknown field 'colour'",
+        ),
+        (
+            vec![
+                "OPTIONS.INGEST",
+                "BTC",
+                "BTC-26DEC25-100000-X",
+                "mark_price",
+                "1",
+            ],
+            "invalid symbol",
+        ),
+        (
+            vec![
+                "OPTIONS.INGEST",
+                "BTC",
+                "ETH-26DEC30-4000-C",
+                "mark_price",
+                "1",
+            ],
+            "belongs to underlying ETH",
+        ),
+        (
+            vec!["OPTIONS.INGEST", "BTC", &sym, "updated_ms", "-5"],
+            "updated_ms",
+        ),
+        (
+            vec![
+                "OPTIONS.INGEST",
+                "PLAIN",
+                "PLAIN-26DEC30-1-C",
+                "mark_price",
+                "1",
+            ],
+            "WRONGTYPE",
+        ),
         (vec!["OPTIONS.QUERY"], "wrong number of arguments"),
         (vec!["OPTIONS.QUERY", "BTC", "EXPIRY"], "EXPIRY needs"),
-        (vec!["OPTIONS.QUERY", "BTC", "EXPIRY", "31FEB26"], "invalid expiry '31FEB26'"),
-        (vec!["OPTIONS.QUERY", "BTC", "TYPE", "both"], "TYPE must be CALL or PUT"),
-        (vec!["OPTIONS.QUERY", "BTC", "STRIKE", "x"], "STRIKE must be a number"),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "EXPIRY", "31FEB26"],
+            "invalid expiry '31FEB26'",
+        ),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "TYPE", "both"],
+            "TYPE must be CALL or PUT",
+        ),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "STRIKE", "x"],
+            "STRIKE must be a number",
+        ),
         (vec!["OPTIONS.QUERY", "BTC", "LIMIT", "0"], "LIMIT needs"),
-        (vec!["OPTIONS.QUERY", "BTC", "LIMIT", "0", "-1"], "LIMIT count must be"),
-        (vec!["OPTIONS.QUERY", "BTC", "SORTBY", "nope"], "unknown field 'nope'"),
-        (vec!["OPTIONS.QUERY", "BTC", "FORMAT", "XML"], "FORMAT must be RESP or JSON"),
-        (vec!["OPTIONS.QUERY", "BTC", "WHERE"], "unknown argument 'WHERE'"),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "LIMIT", "0", "-1"],
+            "LIMIT count must be",
+        ),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "SORTBY", "nope"],
+            "unknown field 'nope'",
+        ),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "FORMAT", "XML"],
+            "FORMAT must be RESP or JSON",
+        ),
+        (
+            vec!["OPTIONS.QUERY", "BTC", "WHERE"],
+            "unknown argument 'WHERE'",
+        ),
         (vec!["OPTIONS.QUERY", "PLAIN"], "WRONGTYPE"),
         (vec!["OPTIONS.GET", "BTC"], "wrong number of arguments"),
         (vec!["OPTIONS.GET", "BTC", "garbage"], "invalid symbol"),
         // non-ASCII arguments come back escaped, never as broken UTF-8
-        (vec!["OPTIONS.GET", "BTC", "BTC-\u{e9}"], "invalid symbol 'BTC-\\xc3\\xa9'"),
-        (vec!["OPTIONS.GET", "PLAIN", "PLAIN-26DEC30-1-C"], "WRONGTYPE"),
+        (
+            vec!["OPTIONS.GET", "BTC", "BTC-\u{e9}"],
+            "invalid symbol 'BTC-\\xc3\\xa9'",
+        ),
+        (
+            vec!["OPTIONS.GET", "PLAIN", "PLAIN-26DEC30-1-C"],
+            "WRONGTYPE",
+        ),
         (vec!["OPTIONS.CHAIN", "BTC"], "wrong number of arguments"),
         (vec!["OPTIONS.CHAIN", "BTC", "someday"], "invalid expiry"),
-        (vec!["OPTIONS.CHAIN", "BTC", "3SEP25", "SETTLE", "EUR"], "SETTLE must be USDC or USDT"),
+        (
+            vec!["OPTIONS.CHAIN", "BTC", "3SEP25", "SETTLE", "EUR"],
+            "SETTLE must be USDC or USDT",
+        ),
         (vec!["OPTIONS.STRIKES", "BTC", "EXPIRY"], "EXPIRY needs"),
-        (vec!["OPTIONS.STRIKES", "BTC", "FIELDS", "1", "delta"], "unknown argument 'FIELDS'"),
-        (vec!["OPTIONS.EXPIRIES", "BTC", "junk"], "unknown argument 'junk'"),
+        (
+            vec!["OPTIONS.STRIKES", "BTC", "FIELDS", "1", "delta"],
+            "unknown argument 'FIELDS'",
+        ),
+        (
+            vec!["OPTIONS.EXPIRIES", "BTC", "junk"],
+            "unknown argument 'junk'",
+        ),
         (vec!["OPTIONS.EXPIRIES", "PLAIN"], "WRONGTYPE"),
         (vec!["OPTIONS.CHANGES", "BTC"], "wrong number of arguments"),
         (vec!["OPTIONS.CHANGES", "BTC", "-1"], "since-seq must be"),
         (vec!["OPTIONS.DEL", "BTC"], "wrong number of arguments"),
-        (vec!["OPTIONS.DEL", "BTC", &sym, "not-a-symbol"], "invalid symbol"),
-        (vec!["OPTIONS.DEL", "PLAIN", "PLAIN-26DEC30-1-C"], "WRONGTYPE"),
-        (vec!["OPTIONS.PURGE", "BTC", "NOW"], "wrong number of arguments"),
-        (vec!["OPTIONS.PURGE", "BTC", "NOW", "soon"], "NOW must be an integer"),
-        (vec!["OPTIONS.PURGE", "BTC", "THEN", "1"], "unknown argument 'THEN'"),
+        (
+            vec!["OPTIONS.DEL", "BTC", &sym, "not-a-symbol"],
+            "invalid symbol",
+        ),
+        (
+            vec!["OPTIONS.DEL", "PLAIN", "PLAIN-26DEC30-1-C"],
+            "WRONGTYPE",
+        ),
+        (
+            vec!["OPTIONS.PURGE", "BTC", "NOW"],
+            "wrong number of arguments",
+        ),
+        (
+            vec!["OPTIONS.PURGE", "BTC", "NOW", "soon"],
+            "NOW must be an integer",
+        ),
+        (
+            vec!["OPTIONS.PURGE", "BTC", "THEN", "1"],
+            "unknown argument 'THEN'",
+        ),
         (vec!["OPTIONS.PURGE", "PLAIN"], "WRONGTYPE"),
         (vec!["OPTIONS.STATS", "PLAIN"], "WRONGTYPE"),
         (vec!["OPTIONS.STATS", "BTC", "FORMAT"], "FORMAT needs"),
@@ -415,7 +889,11 @@ fn bad_input_errors_and_changes_nothing() {
         let e = error(&mut con, &args);
         assert!(e.contains(want), "{args:?}: got {e:?}, want {want:?}");
     }
-    assert_eq!(snapshot(&mut con), before, "no failed command changed the chain");
+    assert_eq!(
+        snapshot(&mut con),
+        before,
+        "no failed command changed the chain"
+    );
     let plain: String = redis::cmd("GET").arg("PLAIN").query(&mut con).unwrap();
     assert_eq!(plain, "x");
 }
@@ -425,11 +903,36 @@ fn commands_declare_flags_and_keys() {
     let server = RedisServer::start(&[]);
     let mut con = server.connection();
     // COMMAND GETKEYS is what Cluster routing and ACL key patterns use
-    let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg("OPTIONS.QUERY").arg("BTC").arg("EXPIRY").arg("3SEP25").query(&mut con).unwrap();
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("OPTIONS.QUERY")
+        .arg("BTC")
+        .arg("EXPIRY")
+        .arg("3SEP25")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(keys, ["BTC"]);
-    let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg("OPTIONS.INGEST").arg("ETH").arg("ETH-3SEP25-4000-C").arg("delta").arg("1").query(&mut con).unwrap();
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg("ETH-3SEP25-4000-C")
+        .arg("delta")
+        .arg("1")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(keys, ["ETH"]);
-    let info = value(&mut con, &["COMMAND", "INFO", "OPTIONS.INGEST", "OPTIONS.QUERY", "OPTIONS.GET"]).unwrap();
+    let info = value(
+        &mut con,
+        &[
+            "COMMAND",
+            "INFO",
+            "OPTIONS.INGEST",
+            "OPTIONS.QUERY",
+            "OPTIONS.GET",
+        ],
+    )
+    .unwrap();
     let flat = format!("{info:?}");
     let ingest_at = flat.find("options.ingest").unwrap();
     let query_at = flat.find("options.query").unwrap();
@@ -440,9 +943,97 @@ fn commands_declare_flags_and_keys() {
     assert!(modules.contains("options"), "{modules}");
 
     // a read-only ACL user can query but not ingest
-    let _: () = redis::cmd("ACL").arg("SETUSER").arg("reader").arg("on").arg("nopass").arg("~*").arg("+options.query").arg("+options.get").query(&mut con).unwrap();
-    let _: () = redis::cmd("AUTH").arg("reader").arg("any").query(&mut con).unwrap();
+    let _: () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("reader")
+        .arg("on")
+        .arg("nopass")
+        .arg("~*")
+        .arg("+options.query")
+        .arg("+options.get")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("AUTH")
+        .arg("reader")
+        .arg("any")
+        .query(&mut con)
+        .unwrap();
     assert!(value(&mut con, &["OPTIONS.QUERY", "BTC"]).is_ok());
-    let e = error(&mut con, &["OPTIONS.INGEST", "BTC", "BTC-26DEC30-1-C", "delta", "1"]);
+    let e = error(
+        &mut con,
+        &["OPTIONS.INGEST", "BTC", "BTC-26DEC30-1-C", "delta", "1"],
+    );
     assert!(e.contains("NOPERM") || e.contains("permission"), "{e}");
+}
+
+#[test]
+fn cached_rows_follow_every_change() {
+    let (_server, mut con, contracts) = loaded();
+    let btc = fixture::of(&contracts, "BTC");
+    let cold: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("BTC")
+        .query(&mut con)
+        .unwrap();
+    let first = json(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]);
+    let warm: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("BTC")
+        .query(&mut con)
+        .unwrap();
+    assert!(
+        warm > cold + 500 * btc.len() as i64,
+        "cached rows are counted: {cold} -> {warm}"
+    );
+
+    let c = btc[17];
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("BTC")
+        .arg(&c.symbol)
+        .arg("mark_price")
+        .arg("4242.25")
+        .query(&mut con)
+        .unwrap();
+    let second = json(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]);
+    assert_eq!(second["data"][17]["mark_price"].as_f64(), Some(4242.25));
+    assert_eq!(first["data"][16], second["data"][16]);
+    let chain = json(
+        &mut con,
+        &["OPTIONS.CHAIN", "BTC", &c.expiry, "FORMAT", "JSON"],
+    );
+    let line = chain["strikes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["strike"].as_f64() == Some(c.strike) && l["settle"] == c.settle())
+        .unwrap();
+    assert_eq!(line[c.type_name()]["mark_price"].as_f64(), Some(4242.25));
+
+    // FIELDS naming every column renders afresh and gives the same bytes as the cache
+    let all: Vec<&str> = options_core::Column::all()
+        .skip(1)
+        .map(|c| c.name())
+        .collect();
+    let n = all.len().to_string();
+    let mut args = vec!["OPTIONS.QUERY", "BTC", "FIELDS", n.as_str()];
+    args.extend(all.iter().copied());
+    args.extend(["FORMAT", "JSON"]);
+    assert_eq!(
+        text(&mut con, &args).unwrap(),
+        text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap()
+    );
+
+    // module-wide memory equals the sum over keys, caches included
+    let total: i64 = ["BTC", "ETH", "SOL", "XRP"]
+        .iter()
+        .map(|k| {
+            json(&mut con, &["OPTIONS.STATS", k, "FORMAT", "JSON"])["memory_bytes"]
+                .as_i64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"])["memory_bytes"].as_i64(),
+        Some(total)
+    );
 }

@@ -24,17 +24,69 @@ const COMMANDS: [&str; 10] = [
 /// Tokens that reach deep into the parsers, mixed with raw garbage.
 fn token(rng: &mut StdRng, symbols: &[String]) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "BTC", "ETH", "PLAIN", "NOPE", "EXPIRY", "TYPE", "STRIKE", "STRIKE_MIN", "STRIKE_MAX",
-        "SETTLE", "SORTBY", "LIMIT", "FIELDS", "FORMAT", "JSON", "RESP", "ASC", "DESC", "CALL",
-        "PUT", "USDC", "USDT", "NOW", "updated_ms", "mark_price", "markPriceIv", "bid1Price",
-        "delta", "strike", "symbol", "expiry", "3SEP25", "03SEP25", "2025-09-03", "29FEB25",
-        "0", "1", "-1", "2", "64", "65", "1e308", "-1e308", "nan", "inf", "", " ", "0.1",
-        "18446744073709551615", "18446744073709551616", "9223372036854775807", "-9223372036854775808",
-        "99999999999999999999999", "BTC-", "BTC--C", "BTC-1JAN30-1-C-USDT-X", "10000000",
+        "BTC",
+        "ETH",
+        "PLAIN",
+        "NOPE",
+        "EXPIRY",
+        "TYPE",
+        "STRIKE",
+        "STRIKE_MIN",
+        "STRIKE_MAX",
+        "SETTLE",
+        "SORTBY",
+        "LIMIT",
+        "FIELDS",
+        "FORMAT",
+        "JSON",
+        "RESP",
+        "ASC",
+        "DESC",
+        "CALL",
+        "PUT",
+        "USDC",
+        "USDT",
+        "NOW",
+        "updated_ms",
+        "mark_price",
+        "markPriceIv",
+        "bid1Price",
+        "delta",
+        "strike",
+        "symbol",
+        "expiry",
+        "3SEP25",
+        "03SEP25",
+        "2025-09-03",
+        "29FEB25",
+        "0",
+        "1",
+        "-1",
+        "2",
+        "64",
+        "65",
+        "1e308",
+        "-1e308",
+        "nan",
+        "inf",
+        "",
+        " ",
+        "0.1",
+        "18446744073709551615",
+        "18446744073709551616",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999999",
+        "BTC-",
+        "BTC--C",
+        "BTC-1JAN30-1-C-USDT-X",
+        "10000000",
     ];
     match rng.random_range(0..10) {
         0..=5 => WORDS[rng.random_range(0..WORDS.len())].as_bytes().to_vec(),
-        6 | 7 => symbols[rng.random_range(0..symbols.len())].as_bytes().to_vec(),
+        6 | 7 => symbols[rng.random_range(0..symbols.len())]
+            .as_bytes()
+            .to_vec(),
         8 => {
             let n = rng.random_range(0..40);
             (0..n).map(|_| rng.random::<u8>()).collect()
@@ -58,11 +110,21 @@ fn random_argument_vectors_never_hurt_the_server() {
     let contracts = fixture::chain(5);
     let small: Vec<_> = contracts.iter().step_by(10).cloned().collect();
     fixture::ingest(&mut con, &small);
-    let _: () = redis::cmd("SET").arg("PLAIN").arg("x").query(&mut con).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("PLAIN")
+        .arg("x")
+        .query(&mut con)
+        .unwrap();
     let symbols: Vec<String> = small.iter().map(|c| c.symbol.clone()).collect();
 
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_251_124);
-    let iterations: usize = std::env::var("FUZZ_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_251_124);
+    let iterations: usize = std::env::var("FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut ok, mut errors) = (0, 0);
     for i in 0..iterations {
@@ -78,27 +140,53 @@ fn random_argument_vectors_never_hurt_the_server() {
         }
         match cmd.query::<redis::Value>(&mut con) {
             Ok(_) => ok += 1,
-            Err(e) if e.kind() == redis::ErrorKind::IoError || e.kind() == redis::ErrorKind::ParseError || e.is_connection_dropped() => {
-                panic!("seed {seed}, iteration {i}: {shown:?} broke the connection: {e}\n{}", server.log())
+            Err(e)
+                if e.kind() == redis::ErrorKind::IoError
+                    || e.kind() == redis::ErrorKind::ParseError
+                    || e.is_connection_dropped() =>
+            {
+                panic!(
+                    "seed {seed}, iteration {i}: {shown:?} broke the connection: {e}\n{}",
+                    server.log()
+                )
             }
             Err(_) => errors += 1,
         }
     }
-    assert!(server.is_alive(), "redis-server died; log:\n{}", server.log());
+    assert!(
+        server.is_alive(),
+        "redis-server died; log:\n{}",
+        server.log()
+    );
     let pong: String = redis::cmd("PING").query(&mut con).unwrap();
     assert_eq!(pong, "PONG");
-    assert!(ok > 100 && errors > 100, "the vectors exercised both paths: {ok} ok, {errors} errors");
+    assert!(
+        ok > 100 && errors > 100,
+        "the vectors exercised both paths: {ok} ok, {errors} errors"
+    );
 
     // whatever the fuzzing left behind is consistent and persists
     let g = json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
     let per_key: i64 = ["BTC", "ETH", "SOL", "XRP", "NOPE"]
         .iter()
-        .map(|k| json(&mut con, &["OPTIONS.STATS", k, "FORMAT", "JSON"])["contracts"].as_i64().unwrap())
+        .map(|k| {
+            json(&mut con, &["OPTIONS.STATS", k, "FORMAT", "JSON"])["contracts"]
+                .as_i64()
+                .unwrap()
+        })
         .sum();
-    assert_eq!(g["contracts"].as_i64(), Some(per_key), "global totals match the keys");
-    let before = options_tests::text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
+    assert_eq!(
+        g["contracts"].as_i64(),
+        Some(per_key),
+        "global totals match the keys"
+    );
+    let before =
+        options_tests::text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
     let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut con).unwrap();
-    assert_eq!(options_tests::text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap(), before);
+    assert_eq!(
+        options_tests::text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -111,7 +199,12 @@ fn random_writes_agree_with_a_model() {
     let universe: Vec<String> = (0..60)
         .map(|i| {
             let e = options_core::Expiry::from_unix_days(today + 1 + (i % 4) as i64 * 7).unwrap();
-            format!("ETH-{}-{}-{}", e.code(), 3000 + 100 * (i / 8), if i % 2 == 0 { "C" } else { "P" })
+            format!(
+                "ETH-{}-{}-{}",
+                e.code(),
+                3000 + 100 * (i / 8),
+                if i % 2 == 0 { "C" } else { "P" }
+            )
         })
         .collect();
     let fields = ["mark_price", "delta", "volume_24h", "mark_iv"];
@@ -119,7 +212,11 @@ fn random_writes_agree_with_a_model() {
     for _ in 0..3000 {
         let sym = &universe[rng.random_range(0..universe.len())];
         if rng.random_bool(0.15) {
-            let n: i64 = redis::cmd("OPTIONS.DEL").arg("ETH").arg(sym).query(&mut con).unwrap();
+            let n: i64 = redis::cmd("OPTIONS.DEL")
+                .arg("ETH")
+                .arg(sym)
+                .query(&mut con)
+                .unwrap();
             assert_eq!(n, i64::from(model.remove(sym).is_some()));
         } else {
             let mut cmd = redis::cmd("OPTIONS.INGEST");
@@ -141,7 +238,12 @@ fn random_writes_agree_with_a_model() {
     for row in rows {
         let want = &model[row["symbol"].as_str().unwrap()];
         for f in fields {
-            assert_eq!(row[f].as_f64(), want.get(f).copied(), "{} {f}", row["symbol"]);
+            assert_eq!(
+                row[f].as_f64(),
+                want.get(f).copied(),
+                "{} {f}",
+                row["symbol"]
+            );
         }
     }
 }

@@ -48,7 +48,11 @@ fn populate(con: &mut redis::Connection) -> Vec<FixtureContract> {
             .unwrap();
     }
     let gone = &contracts[3];
-    let _: i64 = redis::cmd("OPTIONS.DEL").arg(&gone.underlying).arg(&gone.symbol).query(con).unwrap();
+    let _: i64 = redis::cmd("OPTIONS.DEL")
+        .arg(&gone.underlying)
+        .arg(&gone.symbol)
+        .query(con)
+        .unwrap();
     contracts
 }
 
@@ -62,7 +66,11 @@ fn rdb_save_restart_and_debug_reload_are_exact() {
 
     let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut con).unwrap();
     assert_eq!(snapshot(&mut con), before, "DEBUG RELOAD");
-    assert_eq!(counters(&mut con), seqs, "DEBUG RELOAD keeps sequence numbers");
+    assert_eq!(
+        counters(&mut con),
+        seqs,
+        "DEBUG RELOAD keeps sequence numbers"
+    );
 
     let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
     server.restart();
@@ -80,7 +88,10 @@ fn wait_for_rewrite(con: &mut redis::Connection) {
         if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0") {
             return;
         }
-        assert!(Instant::now() < deadline, "AOF rewrite did not finish: {info}");
+        assert!(
+            Instant::now() < deadline,
+            "AOF rewrite did not finish: {info}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -137,7 +148,10 @@ fn aof_rewrite_without_rdb_preamble_emits_commands() {
             s["contracts"].as_i64().unwrap()
         })
         .sum();
-    assert_eq!(ingests as i64, live, "one OPTIONS.INGEST per contract in the rewritten AOF");
+    assert_eq!(
+        ingests as i64, live,
+        "one OPTIONS.INGEST per contract in the rewritten AOF"
+    );
     server.restart();
     let mut con = server.connection();
     assert_eq!(snapshot(&mut con), before);
@@ -162,22 +176,53 @@ fn replica_answers_the_same() {
     // part of the data goes by full sync (RDB transfer), the rest by the command stream
     let contracts = populate(&mut m);
     let port = master.port.to_string();
-    let replica = RedisServer::start_in(TempDir::new("replica"), &["--replicaof", "127.0.0.1", &port]);
+    let replica = RedisServer::start_in(
+        TempDir::new("replica"),
+        &["--replicaof", "127.0.0.1", &port],
+    );
     let mut r = replica.connection();
     wait_replica_synced(&mut r);
 
     for c in contracts.iter().step_by(7) {
-        let _: i64 = redis::cmd("OPTIONS.INGEST").arg(&c.underlying).arg(&c.symbol).arg("bidIv").arg("0.123456789").query(&mut m).unwrap();
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg(&c.underlying)
+            .arg(&c.symbol)
+            .arg("bidIv")
+            .arg("0.123456789")
+            .query(&mut m)
+            .unwrap();
     }
-    let _: i64 = redis::cmd("OPTIONS.DEL").arg("XRP").arg(&contracts.iter().find(|c| c.underlying == "XRP").unwrap().symbol).query(&mut m).unwrap();
+    let _: i64 = redis::cmd("OPTIONS.DEL")
+        .arg("XRP")
+        .arg(
+            &contracts
+                .iter()
+                .find(|c| c.underlying == "XRP")
+                .unwrap()
+                .symbol,
+        )
+        .query(&mut m)
+        .unwrap();
     let far_future = (fixture::today_days() + 3) * 86_400_000;
-    let purged: i64 = redis::cmd("OPTIONS.PURGE").arg("SOL").arg("NOW").arg(far_future).query(&mut m).unwrap();
+    let purged: i64 = redis::cmd("OPTIONS.PURGE")
+        .arg("SOL")
+        .arg("NOW")
+        .arg(far_future)
+        .query(&mut m)
+        .unwrap();
     assert!(purged > 0, "the SOL expiries within three days are purged");
     let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut m).unwrap();
     assert_eq!(acked, 1);
 
-    assert_eq!(snapshot(&mut r), snapshot(&mut m), "replica answers like the master");
-    let e = error(&mut r, &["OPTIONS.INGEST", "BTC", &contracts[0].symbol, "delta", "1"]);
+    assert_eq!(
+        snapshot(&mut r),
+        snapshot(&mut m),
+        "replica answers like the master"
+    );
+    let e = error(
+        &mut r,
+        &["OPTIONS.INGEST", "BTC", &contracts[0].symbol, "delta", "1"],
+    );
     assert!(e.to_lowercase().contains("read only"), "{e}");
 }
 
@@ -187,11 +232,25 @@ fn copy_and_rename_keep_the_chain() {
     let mut con = server.connection();
     populate(&mut con);
     let btc = text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
-    let n: i64 = redis::cmd("COPY").arg("BTC").arg("BTC_BACKUP").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("COPY")
+        .arg("BTC")
+        .arg("BTC_BACKUP")
+        .query(&mut con)
+        .unwrap();
     assert_eq!(n, 1);
-    assert_eq!(text(&mut con, &["OPTIONS.QUERY", "BTC_BACKUP", "FORMAT", "JSON"]).unwrap(), btc);
-    let _: () = redis::cmd("RENAME").arg("BTC_BACKUP").arg("BTC_OLD").query(&mut con).unwrap();
-    assert_eq!(text(&mut con, &["OPTIONS.QUERY", "BTC_OLD", "FORMAT", "JSON"]).unwrap(), btc);
+    assert_eq!(
+        text(&mut con, &["OPTIONS.QUERY", "BTC_BACKUP", "FORMAT", "JSON"]).unwrap(),
+        btc
+    );
+    let _: () = redis::cmd("RENAME")
+        .arg("BTC_BACKUP")
+        .arg("BTC_OLD")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(
+        text(&mut con, &["OPTIONS.QUERY", "BTC_OLD", "FORMAT", "JSON"]).unwrap(),
+        btc
+    );
     let g = options_tests::json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
     assert_eq!(g["keys"], 5);
 }

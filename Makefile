@@ -1,0 +1,70 @@
+# Bybit options system. `make demo` runs everything locally against the bundled simulator,
+# `make test` runs unit and end-to-end tests. System packages are installed when missing
+# (Debian/Ubuntu, as root or with sudo).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+MODULE_DEBUG := target/debug/libredis_options.so
+MODULE_RELEASE := target/release/libredis_options.so
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build release test unit e2e fmt lint bench demo run clean help
+
+all: build
+
+help:
+	@echo "make demo    run redis + module, simulator and feeder locally (no internet needed)"
+	@echo "make run     the same against live Bybit"
+	@echo "make test    install what is missing, build, run unit and end-to-end tests"
+	@echo "make build   debug build of the workspace (module: $(MODULE_DEBUG))"
+	@echo "make release optimised build (module: $(MODULE_RELEASE))"
+	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
+	@echo "make lint    cargo fmt --check and clippy -D warnings"
+
+# Installs redis-server and libclang (bindgen for the redis-module crate) when missing.
+deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
+	command -v redis-benchmark >/dev/null || missing="$$missing redis-tools"; \
+	ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing="$$missing libclang-dev"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(CARGO) build --workspace
+
+release: deps
+	$(CARGO) build --workspace --release
+
+unit: build
+	$(CARGO) test --workspace --lib --bins
+
+e2e: build
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests
+
+test: build
+	$(CARGO) fmt --all -- --check
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: release
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_query
+
+demo: release
+	@echo "make demo: the simulator and feeder arrive with the feeder issue (#4)."
+	@echo "Until then, start Redis with the module yourself:"
+	@echo "  redis-server redis.conf --loadmodule $(CURDIR)/$(MODULE_RELEASE)"
+
+run: demo
+
+clean:
+	$(CARGO) clean
