@@ -47,6 +47,42 @@ pub fn format_number(v: f64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Python's `str(float)` / `repr(float)`: the seed wrote every hash value this way
+/// (`100000.0`, `0.5`, `1e-05`, `1.5e+16`), and seed-compatible outputs must match it.
+pub fn python_float(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let text = if point <= 0 {
+            format!("0.{}{}", "0".repeat((-point) as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+        } else {
+            let (a, b) = digits.split_at(point as usize);
+            format!("{a}.{b}")
+        };
+        format!("{sign}{text}")
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        format!("{sign}{first}{frac}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,7 +119,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn python_repr() {
+        for (v, want) in [
+            (100000.0, "100000.0"),
+            (0.5, "0.5"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (-0.00012, "-0.00012"),
+            (1.5e16, "1.5e+16"),
+            (1e16, "1e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (0.0, "0.0"),
+            (-2.0, "-2.0"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ] {
+            assert_eq!(python_float(v), want, "{v:e}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn python_repr_round_trips(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            prop_assert_eq!(python_float(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+        }
+
         #[test]
         fn round_trips_bit_exactly(bits in any::<u64>()) {
             let v = f64::from_bits(bits);

@@ -17,20 +17,6 @@ use options_tests::RedisServer;
 const CONTRACTS_EXPIRIES: usize = 10;
 const CONTRACTS_STRIKES: usize = 125;
 
-/// The seed's value text: Python's `str(float)`.
-fn py_float(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e16 {
-        format!("{v:.1}")
-    } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e16) {
-        let s = format!("{v:e}");
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = e.parse().unwrap_or(0);
-        format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Writes the seed's `option:{symbol}` hash (symbol + 14 floats, EXPIRE 86400).
 fn write_seed_hashes(con: &mut redis::Connection, contracts: &[FixtureContract]) {
     const SEED_FIELDS: [&str; 14] = [
@@ -55,7 +41,7 @@ fn write_seed_hashes(con: &mut redis::Connection, contracts: &[FixtureContract])
         let mut cmd = redis::cmd("HSET");
         cmd.arg(&key).arg("symbol").arg(&c.symbol);
         for f in SEED_FIELDS {
-            cmd.arg(f).arg(py_float(c.value(f)));
+            cmd.arg(f).arg(options_core::python_float(c.value(f)));
         }
         pipe.add_command(cmd).ignore();
         pipe.cmd("EXPIRE").arg(&key).arg(86_400).ignore();
