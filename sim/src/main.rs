@@ -31,7 +31,12 @@ struct Args {
     seed: u64,
     /// Underlyings to list, comma-separated (BTC, ETH, SOL, XRP and DOGE have realistic
     /// parameters; others get generic ones).
-    #[arg(long, env = "SIM_ASSETS", default_value = "BTC,ETH,SOL,XRP", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "SIM_ASSETS",
+        default_value = "BTC,ETH,SOL,XRP",
+        value_delimiter = ','
+    )]
     assets: Vec<String>,
     /// Strikes on each side of the money for near expiries (sets the contract count: 14 gives
     /// about 2,500 contracts over the four default assets).
@@ -79,7 +84,9 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(args.log_level.to_lowercase())?)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(
+            args.log_level.to_lowercase(),
+        )?)
         .init();
     let assets: Vec<AssetSpec> = args
         .assets

@@ -159,7 +159,13 @@ impl Market {
         let Some(a) = self.assets.iter().position(|x| x.spec.base == base) else {
             return Vec::new();
         };
-        let Some(nearest) = self.contracts.iter().filter(|c| c.asset == a).map(|c| c.expiry).min() else {
+        let Some(nearest) = self
+            .contracts
+            .iter()
+            .filter(|c| c.asset == a)
+            .map(|c| c.expiry)
+            .min()
+        else {
             return Vec::new();
         };
         let removed: Vec<String> = self
@@ -168,7 +174,8 @@ impl Market {
             .filter(|c| c.asset == a && c.expiry == nearest)
             .map(|c| c.symbol.clone())
             .collect();
-        self.contracts.retain(|c| !(c.asset == a && c.expiry == nearest));
+        self.contracts
+            .retain(|c| !(c.asset == a && c.expiry == nearest));
         self.reindex();
         removed
     }
@@ -269,7 +276,13 @@ impl Market {
             let a = self.contracts[i].asset;
             let shock: f64 = self.rng.random_range(-1.0..1.0);
             self.assets[a].spot *= 1.0 + 0.00002 * shock;
-            reprice(&mut self.rng, &self.assets[a], &mut self.contracts[i], now_ms, false);
+            reprice(
+                &mut self.rng,
+                &self.assets[a],
+                &mut self.contracts[i],
+                now_ms,
+                false,
+            );
             self.updates += 1;
             out.push(i);
         }
@@ -288,7 +301,6 @@ impl Market {
     pub fn contract(&self, i: usize) -> &Contract {
         &self.contracts[i]
     }
-
 }
 
 fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh: bool) {
@@ -296,7 +308,8 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
     let t = c.expiry.years_until(now_ms).max(1e-6);
     let forward = spot * (1.0 + 0.03 * t);
     let m = (c.strike / forward).ln() / t.sqrt().max(0.05);
-    let iv = (asset.spec.atm_iv * (1.0 + 0.1 / (t * 12.0 + 1.0)) - 0.04 * m + 0.05 * m * m).clamp(0.05, 5.0);
+    let iv = (asset.spec.atm_iv * (1.0 + 0.1 / (t * 12.0 + 1.0)) - 0.04 * m + 0.05 * m * m)
+        .clamp(0.05, 5.0);
     let model = Black76 {
         kind: c.kind,
         forward,
@@ -327,18 +340,30 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
     if fresh {
         let oi = round_to(rng.random_range(0.0..2000.0), 2);
         set(v, Field::OpenInterest, oi);
-        let vol = if rng.random_bool(0.3) { 0.0 } else { round_to(rng.random_range(0.0..500.0), 2) };
+        let vol = if rng.random_bool(0.3) {
+            0.0
+        } else {
+            round_to(rng.random_range(0.0..500.0), 2)
+        };
         set(v, Field::Volume24h, vol);
         set(v, Field::TotalVolume, round_to(vol * 40.0, 2));
         set(v, Field::LastPrice, round_sig(price, 6));
         set(v, Field::HighPrice24h, round_sig(price * 1.1, 6));
         set(v, Field::LowPrice24h, round_sig(price * 0.9, 6));
-        set(v, Field::Change24h, round_to(rng.random_range(-0.3..0.3), 4));
+        set(
+            v,
+            Field::Change24h,
+            round_to(rng.random_range(-0.3..0.3), 4),
+        );
     } else if traded {
         let qty = round_to(rng.random_range(0.1..5.0), 1);
         let vol = v[Field::Volume24h.index()] + qty;
         set(v, Field::Volume24h, round_to(vol, 2));
-        set(v, Field::TotalVolume, round_to(v[Field::TotalVolume.index()] + qty, 2));
+        set(
+            v,
+            Field::TotalVolume,
+            round_to(v[Field::TotalVolume.index()] + qty, 2),
+        );
         set(v, Field::LastPrice, round_sig(price, 6));
         let hi = v[Field::HighPrice24h.index()].max(price);
         let lo = v[Field::LowPrice24h.index()].min(price);
@@ -347,11 +372,27 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
         let oi = (v[Field::OpenInterest.index()] + rng.random_range(-1.0..1.5) * qty).max(0.0);
         set(v, Field::OpenInterest, round_to(oi, 2));
     }
-    set(v, Field::Turnover24h, round_to(v[Field::Volume24h.index()] * spot, 2));
-    set(v, Field::TotalTurnover, round_to(v[Field::TotalVolume.index()] * spot, 2));
+    set(
+        v,
+        Field::Turnover24h,
+        round_to(v[Field::Volume24h.index()] * spot, 2),
+    );
+    set(
+        v,
+        Field::TotalTurnover,
+        round_to(v[Field::TotalVolume.index()] * spot, 2),
+    );
     // Bybit publishes a predicted delivery price only in the last 30 minutes.
     let to_expiry = c.expiry.timestamp_ms() - now_ms;
-    set(v, Field::PredictedDeliveryPrice, if to_expiry < 1_800_000 { round_sig(spot, 8) } else { 0.0 });
+    set(
+        v,
+        Field::PredictedDeliveryPrice,
+        if to_expiry < 1_800_000 {
+            round_sig(spot, 8)
+        } else {
+            0.0
+        },
+    );
     c.version += 1;
 }
 
@@ -395,7 +436,8 @@ pub fn expiry_ladder(now_ms: i64) -> Vec<Expiry> {
             }
         }
     }
-    let upcoming: Vec<&(i64, i64, i64)> = month_ends.iter().filter(|(_, _, d)| *d > today).collect();
+    let upcoming: Vec<&(i64, i64, i64)> =
+        month_ends.iter().filter(|(_, _, d)| *d > today).collect();
     days.extend(upcoming.iter().take(3).map(|(_, _, d)| *d));
     days.extend(
         upcoming
@@ -413,7 +455,11 @@ pub fn expiry_ladder(now_ms: i64) -> Vec<Expiry> {
 }
 
 fn last_friday(year: i64, month: i64) -> i64 {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     let first_next = Expiry::from_ymd(ny as u16, nm as u8, 1)
         .map(|e| e.days_since_epoch())
         .unwrap_or(0);
@@ -439,13 +485,26 @@ mod tests {
 
     #[test]
     fn listing_is_deterministic_and_realistic() {
-        let assets: Vec<AssetSpec> = ["BTC", "ETH", "SOL", "XRP"].iter().map(|a| AssetSpec::named(a)).collect();
+        let assets: Vec<AssetSpec> = ["BTC", "ETH", "SOL", "XRP"]
+            .iter()
+            .map(|a| AssetSpec::named(a))
+            .collect();
         let a = Market::new(&assets, 10, 42, NOW);
         let b = Market::new(&assets, 10, 42, NOW);
         assert_eq!(a.contracts().len(), b.contracts().len());
-        assert!(a.contracts().iter().zip(b.contracts()).all(|(x, y)| x.symbol == y.symbol && x.values == y.values));
-        assert!(a.contracts().iter().any(|c| c.symbol.ends_with("-USDT") && c.symbol.starts_with("BTC")));
-        assert!(a.contracts().iter().any(|c| c.symbol.starts_with("XRP") && c.symbol.contains('.')));
+        assert!(a
+            .contracts()
+            .iter()
+            .zip(b.contracts())
+            .all(|(x, y)| x.symbol == y.symbol && x.values == y.values));
+        assert!(a
+            .contracts()
+            .iter()
+            .any(|c| c.symbol.ends_with("-USDT") && c.symbol.starts_with("BTC")));
+        assert!(a
+            .contracts()
+            .iter()
+            .any(|c| c.symbol.starts_with("XRP") && c.symbol.contains('.')));
         for c in a.contracts() {
             let parsed = options_core::parse_symbol(&c.symbol).unwrap();
             assert_eq!(parsed.canonical(), c.symbol);
@@ -462,9 +521,20 @@ mod tests {
     fn smile_is_higher_in_the_wings() {
         let m = Market::new(&[AssetSpec::named("BTC")], 10, 1, NOW);
         let e = m.contracts()[m.contracts().len() / 2].expiry;
-        let calls: Vec<&Contract> = m.contracts().iter().filter(|c| c.expiry == e && c.kind == OptionType::Call && c.settle == Settle::Usdc).collect();
+        let calls: Vec<&Contract> = m
+            .contracts()
+            .iter()
+            .filter(|c| c.expiry == e && c.kind == OptionType::Call && c.settle == Settle::Usdc)
+            .collect();
         let iv = |c: &Contract| c.values[Field::MarkIv.index()];
-        let atm = calls.iter().min_by(|a, b| (a.strike - 97_000.0).abs().total_cmp(&(b.strike - 97_000.0).abs())).unwrap();
+        let atm = calls
+            .iter()
+            .min_by(|a, b| {
+                (a.strike - 97_000.0)
+                    .abs()
+                    .total_cmp(&(b.strike - 97_000.0).abs())
+            })
+            .unwrap();
         assert!(iv(calls[0]) > iv(atm) && iv(calls[calls.len() - 1]) > iv(atm));
     }
 

@@ -139,7 +139,11 @@ impl Sim {
     pub fn maintain(&self) {
         let (listed, removed) = lock(&self.market).maintain(now_ms());
         if !listed.is_empty() || !removed.is_empty() {
-            tracing::info!(listed = listed.len(), removed = removed.len(), "listings changed");
+            tracing::info!(
+                listed = listed.len(),
+                removed = removed.len(),
+                "listings changed"
+            );
         }
     }
 
@@ -225,7 +229,14 @@ fn rest_fault(sim: &Sim) -> Option<warp::reply::Response> {
         );
     }
     if Faults::active(f.retcode_until) || roll(f.retcode_rate) {
-        return Some(warp::reply::json(&wire::error_envelope(10016, "Server error (simulated)", now_ms())).into_response());
+        return Some(
+            warp::reply::json(&wire::error_envelope(
+                10016,
+                "Server error (simulated)",
+                now_ms(),
+            ))
+            .into_response(),
+        );
     }
     None
 }
@@ -260,7 +271,10 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
     };
     let offset = match q.get("cursor").filter(|c| !c.is_empty()) {
         None => 0,
-        Some(c) => match c.strip_prefix("page:").and_then(|n| n.parse::<usize>().ok()) {
+        Some(c) => match c
+            .strip_prefix("page:")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             Some(n) => n,
             None => return params_error("params error: cursor invalid"),
         },
@@ -276,7 +290,11 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
         .map(|c| wire::instrument(c, &base))
         .collect();
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
-    let next = if offset + limit < all.len() { format!("page:{}", offset + limit) } else { String::new() };
+    let next = if offset + limit < all.len() {
+        format!("page:{}", offset + limit)
+    } else {
+        String::new()
+    };
     warp::reply::json(&wire::envelope(
         json!({"category": "option", "nextPageCursor": next, "list": page}),
         now_ms(),
@@ -308,7 +326,11 @@ fn tickers(sim: &Sim, q: &Query) -> warp::reply::Response {
                 .collect()
         }
     };
-    warp::reply::json(&wire::envelope(json!({"category": "option", "list": list}), now_ms())).into_response()
+    warp::reply::json(&wire::envelope(
+        json!({"category": "option", "list": list}),
+        now_ms(),
+    ))
+    .into_response()
 }
 
 async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
@@ -421,13 +443,19 @@ fn subscribe(sim: &Sim, id: u64, topics: &[String]) -> (Vec<String>, Vec<String>
     for t in topics {
         let symbol = t.strip_prefix("tickers.").unwrap_or("");
         let known = market.get(symbol);
-        let Some(conn) = subs.conns.get_mut(&id) else { break };
-        let fits = conn.topics.len() < sim.limits.max_topics && conn.topic_chars + t.len() <= sim.limits.max_topic_chars;
+        let Some(conn) = subs.conns.get_mut(&id) else {
+            break;
+        };
+        let fits = conn.topics.len() < sim.limits.max_topics
+            && conn.topic_chars + t.len() <= sim.limits.max_topic_chars;
         match known {
             Some(c) if !reject && fits => {
                 if conn.topics.insert(symbol.to_string()) {
                     conn.topic_chars += t.len();
-                    subs.by_symbol.entry(symbol.to_string()).or_default().push(id);
+                    subs.by_symbol
+                        .entry(symbol.to_string())
+                        .or_default()
+                        .push(id);
                 }
                 let seq = sim.pushes.fetch_add(1, Ordering::Relaxed);
                 snaps.push(wire::ws_push(c, now, seq));
@@ -513,7 +541,10 @@ fn control(sim: &Sim, action: &str, q: &Query) -> warp::reply::Response {
             json!({"cleared": true})
         }
         "list" => {
-            let (Some(base), Some(days)) = (q.get("baseCoin"), q.get("days").and_then(|d| d.parse::<i64>().ok())) else {
+            let (Some(base), Some(days)) = (
+                q.get("baseCoin"),
+                q.get("days").and_then(|d| d.parse::<i64>().ok()),
+            ) else {
                 return bad_request("baseCoin and days are required");
             };
             json!({"listed": lock(&sim.market).list_extra(base, days, now_ms())})
@@ -525,7 +556,9 @@ fn control(sim: &Sim, action: &str, q: &Query) -> warp::reply::Response {
             json!({"removed": lock(&sim.market).delist_nearest(base)})
         }
         "set" => {
-            let (Some(symbol), Some(field), Some(value)) = (q.get("symbol"), q.get("field"), q.get("value")) else {
+            let (Some(symbol), Some(field), Some(value)) =
+                (q.get("symbol"), q.get("field"), q.get("value"))
+            else {
                 return bad_request("symbol, field and value are required");
             };
             let Some(field) = Field::parse(field) else {
@@ -536,19 +569,37 @@ fn control(sim: &Sim, action: &str, q: &Query) -> warp::reply::Response {
             };
             match sim.set_value(symbol, field, value) {
                 Some(pushed) => pushed,
-                None => return warp::reply::with_status(warp::reply::json(&json!({"error": "unknown symbol"})), StatusCode::NOT_FOUND).into_response(),
+                None => {
+                    return warp::reply::with_status(
+                        warp::reply::json(&json!({"error": "unknown symbol"})),
+                        StatusCode::NOT_FOUND,
+                    )
+                    .into_response()
+                }
             }
         }
-        _ => return warp::reply::with_status(warp::reply::json(&json!({"error": "unknown control"})), StatusCode::NOT_FOUND).into_response(),
+        _ => {
+            return warp::reply::with_status(
+                warp::reply::json(&json!({"error": "unknown control"})),
+                StatusCode::NOT_FOUND,
+            )
+            .into_response()
+        }
     };
     warp::reply::json(&body).into_response()
 }
 
 fn bad_request(msg: &str) -> warp::reply::Response {
-    warp::reply::with_status(warp::reply::json(&json!({"error": msg})), StatusCode::BAD_REQUEST).into_response()
+    warp::reply::with_status(
+        warp::reply::json(&json!({"error": msg})),
+        StatusCode::BAD_REQUEST,
+    )
+    .into_response()
 }
 
-pub fn routes(sim: Arc<Sim>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+pub fn routes(
+    sim: Arc<Sim>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     let with_sim = {
         let sim = sim.clone();
         warp::any().map(move || sim.clone())
@@ -566,7 +617,10 @@ pub fn routes(sim: Arc<Sim>) -> impl Filter<Extract = (warp::reply::Response,), 
     let ws = warp::path!("v5" / "public" / "option")
         .and(warp::ws())
         .and(with_sim.clone())
-        .map(|ws: warp::ws::Ws, sim: Arc<Sim>| ws.on_upgrade(move |socket| websocket(sim, socket)).into_response());
+        .map(|ws: warp::ws::Ws, sim: Arc<Sim>| {
+            ws.on_upgrade(move |socket| websocket(sim, socket))
+                .into_response()
+        });
     let stats = warp::path!("sim" / "stats")
         .and(warp::get())
         .and(with_sim.clone())

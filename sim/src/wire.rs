@@ -40,7 +40,10 @@ pub fn rest_ticker(c: &Contract) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("symbol".into(), Value::String(c.symbol.clone()));
     for f in FIELDS {
-        m.insert(f.rest_name().into(), Value::String(format_number(c.values[f.index()])));
+        m.insert(
+            f.rest_name().into(),
+            Value::String(format_number(c.values[f.index()])),
+        );
     }
     Value::Object(m)
 }
@@ -54,7 +57,12 @@ pub fn ws_push(c: &Contract, now_ms: i64, seq: u64) -> String {
         sym = c.symbol
     );
     for f in FIELDS {
-        let _ = write!(s, r#","{}":"{}""#, f.ws_name(), format_number(c.values[f.index()]));
+        let _ = write!(
+            s,
+            r#","{}":"{}""#,
+            f.ws_name(),
+            format_number(c.values[f.index()])
+        );
     }
     s.push_str(r#"},"type":"snapshot"}"#);
     s

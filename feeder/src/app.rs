@@ -1,0 +1,378 @@
+//! The feeder's control loop: which assets are tracked, which contracts they list, and keeping
+//! the WebSocket subscriptions and the Redis contents in step with both.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::assets;
+use crate::config::Args;
+use crate::metrics::Metrics;
+use crate::rest::{Instrument, RestClient};
+use crate::writer::{RedisSink, Writer, WriterMsg};
+use crate::ws::{StreamPool, StreamSettings};
+
+/// Contracts listed per tracked asset.
+type Listings = BTreeMap<String, BTreeMap<String, Instrument>>;
+
+struct App {
+    args: Args,
+    rest: RestClient,
+    control: RedisSink,
+    pool: StreamPool,
+    writer: mpsc::UnboundedSender<WriterMsg>,
+    metrics: Arc<Metrics>,
+    listings: Listings,
+    /// Assets whose discovery failed; retried on the next quick tick.
+    failed: BTreeSet<String>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    if args.health_port != 0 {
+        let addr = format!("{}:{}", args.health_bind, args.health_port).parse()?;
+        let m = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::health::serve(addr, m).await {
+                tracing::error!(error = %e, "health endpoints failed to start");
+            }
+        });
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sink = RedisSink::new(args.redis_urls(), args.cluster());
+    let writer = Writer::new(
+        rx,
+        sink,
+        args.batch_size,
+        Args::secs(args.batch_timeout),
+        args.mirror_hashes,
+        metrics.clone(),
+    );
+    let writer_task = tokio::spawn(writer.run());
+    let settings = StreamSettings {
+        url: args.ws_url.clone(),
+        ping_interval: Args::secs(args.ping_interval).max(Duration::from_millis(100)),
+        silence_timeout: Args::secs(args.silence_timeout).max(Duration::from_millis(200)),
+        reconnect_delay: Args::secs(args.reconnect_delay),
+        max_reconnect_delay: Args::secs(args.max_reconnect_delay),
+        max_topics: args.max_topics,
+        max_topic_chars: args.max_topic_chars,
+        subscribe_chunk: args.subscribe_chunk,
+    };
+    let mut app = App {
+        rest: RestClient::new(
+            &args.rest_url,
+            Args::secs(args.api_timeout),
+            metrics.clone(),
+        )?,
+        control: RedisSink::new(args.redis_urls(), args.cluster()),
+        pool: StreamPool::new(settings, tx.clone(), metrics.clone()),
+        writer: tx,
+        metrics: metrics.clone(),
+        listings: BTreeMap::new(),
+        failed: BTreeSet::new(),
+        args,
+    };
+    tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis_urls()), "options-feeder starting");
+
+    let initial = app.wanted_assets().await;
+    app.follow_assets(&initial).await;
+    app.mark_ready_when_written();
+
+    let mut refresh =
+        tokio::time::interval(Args::secs(app.args.refresh_interval).max(Duration::from_secs(1)));
+    refresh.tick().await;
+    let mut assets_poll = tokio::time::interval(
+        Args::secs(app.args.assets_poll_interval).max(Duration::from_millis(200)),
+    );
+    assets_poll.tick().await;
+    let mut quick = tokio::time::interval(Duration::from_secs(1));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = refresh.tick() => app.refresh_listings().await,
+            _ = assets_poll.tick() => {
+                let wanted = app.wanted_assets().await;
+                app.follow_assets(&wanted).await;
+            }
+            _ = quick.tick() => {
+                app.drop_expired();
+                if !app.failed.is_empty() {
+                    let retry: Vec<String> = app.failed.iter().cloned().collect();
+                    for a in retry {
+                        app.add_asset(&a).await;
+                    }
+                    app.resubscribe();
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: closing streams and flushing the last batch");
+    let App { pool, writer, .. } = app;
+    pool.shutdown().await;
+    drop(writer);
+    if tokio::time::timeout(Duration::from_secs(10), writer_task)
+        .await
+        .is_err()
+    {
+        tracing::error!("the writer did not finish within 10 s");
+    }
+    tracing::info!(written = metrics.updates_written.get(), "stopped");
+    Ok(())
+}
+
+fn redacted(urls: &[String]) -> Vec<String> {
+    urls.iter()
+        .map(|u| match (u.find("://"), u.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}***{}", &u[..s + 3], &u[at..]),
+            _ => u.clone(),
+        })
+        .collect()
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+impl App {
+    /// The enabled assets of `config:assets`; seeds the key from OPTION_ASSETS when it is
+    /// missing, and keeps the current set when Redis cannot be read.
+    async fn wanted_assets(&mut self) -> Vec<String> {
+        let defaults = self.args.default_assets();
+        let mut get = redis::cmd("GET");
+        get.arg(assets::KEY);
+        match self.control.query(get).await {
+            Ok(Value::BulkString(b)) => {
+                match assets::enabled_assets(&String::from_utf8_lossy(&b)) {
+                    Ok(list) => list,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignoring config:assets");
+                        self.current_or(defaults)
+                    }
+                }
+            }
+            Ok(_) => {
+                let mut set = redis::cmd("SET");
+                set.arg(assets::KEY)
+                    .arg(assets::default_document(&defaults))
+                    .arg("NX");
+                if let Err(e) = self.control.query(set).await {
+                    tracing::warn!(error = %e, "could not seed config:assets");
+                }
+                defaults
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "config:assets unreadable; keeping the current assets");
+                self.current_or(defaults)
+            }
+        }
+    }
+
+    fn current_or(&self, defaults: Vec<String>) -> Vec<String> {
+        if self.listings.is_empty() && self.failed.is_empty() {
+            defaults
+        } else {
+            self.listings
+                .keys()
+                .chain(self.failed.iter())
+                .cloned()
+                .collect()
+        }
+    }
+
+    async fn follow_assets(&mut self, wanted: &[String]) {
+        let wanted_set: BTreeSet<&String> = wanted.iter().collect();
+        let gone: Vec<String> = self
+            .listings
+            .keys()
+            .chain(self.failed.iter())
+            .filter(|a| !wanted_set.contains(a))
+            .cloned()
+            .collect();
+        let mut changed = false;
+        for a in gone {
+            tracing::info!(asset = %a, "asset no longer tracked; unsubscribing");
+            self.listings.remove(&a);
+            self.failed.remove(&a);
+            changed = true;
+        }
+        for a in wanted {
+            if !self.listings.contains_key(a) && !self.failed.contains(a) {
+                self.add_asset(a).await;
+                changed = true;
+            }
+        }
+        if changed {
+            self.resubscribe();
+        }
+    }
+
+    /// Discovers an asset's contracts and writes its REST snapshot.
+    async fn add_asset(&mut self, asset: &str) {
+        match self.rest.instruments(asset).await {
+            Ok(list) => {
+                self.failed.remove(asset);
+                let map: BTreeMap<String, Instrument> =
+                    list.into_iter().map(|i| (i.symbol.clone(), i)).collect();
+                tracing::info!(asset, contracts = map.len(), "discovered");
+                let symbols: HashSet<String> = map.keys().cloned().collect();
+                self.listings.insert(asset.to_string(), map);
+                self.snapshot(asset, Some(&symbols)).await;
+            }
+            Err(e) => {
+                if self.failed.insert(asset.to_string()) {
+                    tracing::error!(asset, error = %e, "discovery failed; retrying every second");
+                }
+            }
+        }
+    }
+
+    /// Writes REST tickers for `asset` (only `only` symbols when given).
+    async fn snapshot(&mut self, asset: &str, only: Option<&HashSet<String>>) {
+        match self.rest.tickers(asset).await {
+            Ok(tickers) => {
+                let mut n = 0;
+                for t in tickers {
+                    if only.is_none_or(|o| o.contains(&t.symbol)) {
+                        n += 1;
+                        let _ = self.writer.send(WriterMsg::Update(t));
+                    }
+                }
+                tracing::info!(asset, tickers = n, "REST snapshot queued");
+            }
+            Err(e) => {
+                tracing::warn!(asset, error = %e, "REST snapshot failed; the stream will fill in")
+            }
+        }
+    }
+
+    fn contract_count(&self) -> usize {
+        self.listings.values().map(BTreeMap::len).sum()
+    }
+
+    fn resubscribe(&mut self) {
+        let wanted: HashSet<String> = self
+            .listings
+            .values()
+            .flat_map(|m| m.keys().cloned())
+            .collect();
+        self.metrics.contracts.set(wanted.len() as i64);
+        self.pool.set_symbols(&wanted);
+    }
+
+    /// Re-discovers every tracked asset: new contracts are snapshotted and subscribed, delisted
+    /// ones unsubscribed and deleted from Redis.
+    async fn refresh_listings(&mut self) {
+        let assets: Vec<String> = self.listings.keys().cloned().collect();
+        let mut changed = false;
+        for asset in assets {
+            let fresh = match self.rest.instruments(&asset).await {
+                Ok(list) => list,
+                Err(e) => {
+                    tracing::warn!(asset = %asset, error = %e, "refresh failed; keeping the current listing");
+                    continue;
+                }
+            };
+            let fresh: BTreeMap<String, Instrument> =
+                fresh.into_iter().map(|i| (i.symbol.clone(), i)).collect();
+            let old = self.listings.get(&asset).cloned().unwrap_or_default();
+            let added: HashSet<String> = fresh
+                .keys()
+                .filter(|s| !old.contains_key(*s))
+                .cloned()
+                .collect();
+            let removed: Vec<String> = old
+                .keys()
+                .filter(|s| !fresh.contains_key(*s))
+                .cloned()
+                .collect();
+            if added.is_empty() && removed.is_empty() {
+                continue;
+            }
+            tracing::info!(asset = %asset, added = added.len(), removed = removed.len(), "listings changed");
+            self.listings.insert(asset.clone(), fresh);
+            if !removed.is_empty() {
+                let _ = self.writer.send(WriterMsg::Delete {
+                    base: asset.clone(),
+                    symbols: removed,
+                });
+            }
+            if !added.is_empty() {
+                self.snapshot(&asset, Some(&added)).await;
+            }
+            changed = true;
+        }
+        if changed {
+            self.resubscribe();
+        }
+    }
+
+    /// Stops streaming contracts at their delivery time; the module hides and purges them.
+    fn drop_expired(&mut self) {
+        let now = crate::now_ms();
+        let mut changed = false;
+        for (asset, map) in self.listings.iter_mut() {
+            let expired: Vec<String> = map
+                .values()
+                .filter(|i| i.delivery_ms > 0 && i.delivery_ms <= now)
+                .map(|i| i.symbol.clone())
+                .collect();
+            if !expired.is_empty() {
+                for s in &expired {
+                    map.remove(s);
+                }
+                tracing::info!(asset = %asset, contracts = expired.len(), "contracts delivered");
+                let _ = self.writer.send(WriterMsg::Delete {
+                    base: asset.clone(),
+                    symbols: expired,
+                });
+                changed = true;
+            }
+        }
+        if changed {
+            self.resubscribe();
+        }
+    }
+
+    /// Marks the feeder ready once the writer has written the initial snapshot (which waits
+    /// for Redis if it is down).
+    fn mark_ready_when_written(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writer.send(WriterMsg::Flush(tx)).is_err() {
+            return;
+        }
+        let metrics = self.metrics.clone();
+        let (contracts, connections) = (self.contract_count(), self.pool.connection_count());
+        tokio::spawn(async move {
+            if rx.await.is_ok() {
+                metrics.snapshot_loaded.store(true, Ordering::Relaxed);
+                tracing::info!(contracts, connections, "initial snapshot written");
+            }
+        });
+    }
+}

@@ -1,0 +1,193 @@
+//! Command-line flags, each also read from an environment variable; the seed's variable names
+//! (`REDIS_HOST`, `OPTION_ASSETS`, `BATCH_SIZE`, …) keep working.
+
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Streams Bybit option tickers into the Redis options module (`OPTIONS.INGEST`).
+///
+/// Discovers every listed option of the tracked assets (all settle coins), loads a REST
+/// snapshot, subscribes to `tickers.SYMBOL` over as many WebSocket connections as Bybit's
+/// limits need, and writes pipelined batches. Serves /health, /ready and /metrics.
+#[derive(Parser, Debug, Clone)]
+#[command(version, about, long_about)]
+pub struct Args {
+    /// Redis URL (`redis://[:password@]host:port/db`, `rediss://` for TLS). Several
+    /// comma-separated URLs, or --redis-cluster, connect to a Redis Cluster. Defaults to one
+    /// built from REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Redis host when --redis-url is not given.
+    #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
+    pub redis_host: String,
+    /// Redis port when --redis-url is not given.
+    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
+    pub redis_port: u16,
+    /// Redis database number when --redis-url is not given.
+    #[arg(long, env = "REDIS_DB", default_value_t = 0)]
+    pub redis_db: i64,
+    /// Redis password when --redis-url is not given.
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<String>,
+    /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
+    #[arg(long, env = "REDIS_CLUSTER")]
+    pub redis_cluster: bool,
+
+    /// Bybit REST base URL.
+    #[arg(long, env = "BYBIT_REST_URL", default_value = "https://api.bybit.com")]
+    pub rest_url: String,
+    /// Bybit public option WebSocket URL.
+    #[arg(
+        long,
+        env = "BYBIT_WS_URL",
+        default_value = "wss://stream.bybit.com/v5/public/option"
+    )]
+    pub ws_url: String,
+
+    /// Assets to track when Redis has no `config:assets` yet (comma-separated). The live list
+    /// is `config:assets` (the web UI edits it); the feeder follows its enabled entries.
+    #[arg(
+        long,
+        env = "OPTION_ASSETS",
+        default_value = "BTC,ETH,SOL",
+        value_delimiter = ','
+    )]
+    pub assets: Vec<String>,
+    /// How often to re-read `config:assets`, in seconds.
+    #[arg(long, env = "ASSETS_POLL_INTERVAL", default_value_t = 5.0)]
+    pub assets_poll_interval: f64,
+    /// How often to re-discover listings (new expiries subscribed, expired ones purged), seconds.
+    #[arg(long, env = "REFRESH_INTERVAL", default_value_t = 300.0)]
+    pub refresh_interval: f64,
+
+    /// Most contract updates written in one pipeline.
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Longest time, in seconds, an update waits for others to share its pipeline. The writer
+    /// flushes at once when nothing else is queued, so this only bounds the wait under load.
+    #[arg(long, env = "BATCH_TIMEOUT", default_value_t = 0.002)]
+    pub batch_timeout: f64,
+
+    /// Seconds between pings on each connection (Bybit asks for 20).
+    #[arg(long, env = "WS_PING_INTERVAL", default_value_t = 20.0)]
+    pub ping_interval: f64,
+    /// Seconds without any frame (pushes or pongs) after which a connection counts as dead.
+    #[arg(long, env = "WS_SILENCE_TIMEOUT", default_value_t = 30.0)]
+    pub silence_timeout: f64,
+    /// First reconnect delay in seconds; doubles per failed attempt, with jitter.
+    #[arg(long, env = "WS_RECONNECT_DELAY", default_value_t = 0.5)]
+    pub reconnect_delay: f64,
+    /// Longest reconnect delay in seconds.
+    #[arg(long, env = "WS_MAX_RECONNECT_DELAY", default_value_t = 30.0)]
+    pub max_reconnect_delay: f64,
+    /// Most topics per WebSocket connection (Bybit: 2000).
+    #[arg(long, env = "WS_MAX_TOPICS", default_value_t = 2000)]
+    pub max_topics: usize,
+    /// Most characters of topic text per connection (Bybit: 21000).
+    #[arg(long, env = "WS_MAX_TOPIC_CHARS", default_value_t = 21_000)]
+    pub max_topic_chars: usize,
+    /// Topics per subscribe request.
+    #[arg(long, env = "WS_SUBSCRIPTION_CHUNK_SIZE", default_value_t = 200)]
+    pub subscribe_chunk: usize,
+    /// REST request timeout in seconds.
+    #[arg(long, env = "API_TIMEOUT", default_value_t = 10.0)]
+    pub api_timeout: f64,
+
+    /// Address for /health, /ready and /metrics.
+    #[arg(long, env = "HEALTH_BIND", default_value = "127.0.0.1")]
+    pub health_bind: String,
+    /// Port for /health, /ready and /metrics (0 disables them).
+    #[arg(long, env = "HEALTH_CHECK_PORT", default_value_t = 8080)]
+    pub health_port: u16,
+
+    /// Also write the seed's `option:{symbol}` hashes and `stats:global`, so consumers of the
+    /// old system keep working during a migration.
+    #[arg(long, env = "MIRROR_HASHES")]
+    pub mirror_hashes: bool,
+
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+impl Args {
+    /// The Redis URLs to connect to.
+    pub fn redis_urls(&self) -> Vec<String> {
+        match &self.redis_url {
+            Some(u) => u
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => {
+                let auth = self
+                    .redis_password
+                    .as_deref()
+                    .filter(|p| !p.is_empty())
+                    .map(|p| format!(":{}@", percent_encode(p)))
+                    .unwrap_or_default();
+                vec![format!(
+                    "redis://{auth}{}:{}/{}",
+                    self.redis_host, self.redis_port, self.redis_db
+                )]
+            }
+        }
+    }
+
+    pub fn cluster(&self) -> bool {
+        self.redis_cluster || self.redis_urls().len() > 1
+    }
+
+    pub fn default_assets(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .assets
+            .iter()
+            .map(|a| a.trim().to_uppercase())
+            .filter(|a| !a.is_empty())
+            .collect();
+        v.dedup();
+        v
+    }
+
+    pub fn secs(v: f64) -> Duration {
+        Duration::from_secs_f64(if v.is_finite() { v.max(0.0) } else { 0.0 })
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_variables_build_the_url() {
+        let a = Args::parse_from([
+            "f",
+            "--redis-host",
+            "db",
+            "--redis-port",
+            "6380",
+            "--redis-db",
+            "2",
+            "--redis-password",
+            "p@ss",
+        ]);
+        assert_eq!(a.redis_urls(), ["redis://:p%40ss@db:6380/2"]);
+        assert!(!a.cluster());
+        let a = Args::parse_from(["f", "--redis-url", "redis://a:1, redis://b:2"]);
+        assert!(a.cluster());
+        let a = Args::parse_from(["f", "--assets", "btc, eth,,SOL"]);
+        assert_eq!(a.default_assets(), ["BTC", "ETH", "SOL"]);
+    }
+}

@@ -1,0 +1,381 @@
+//! Bybit frames in: WebSocket pushes, command replies and REST ticker items, parsed without
+//! copying more than the values and validated so that nothing garbled reaches Redis.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Instant;
+
+use options_core::Field;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The latest values of one contract from one push. Values keep the exchange's text: it goes
+/// to Redis unchanged and Redis parses it once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickerUpdate {
+    pub symbol: String,
+    pub fields: Vec<(Field, String)>,
+    /// The exchange's timestamp (ms), when the frame had one.
+    pub exchange_ts: Option<i64>,
+    pub received: Instant,
+}
+
+impl TickerUpdate {
+    /// The underlying: the symbol's first dash-separated part, which is the Redis key.
+    pub fn base(&self) -> &str {
+        self.symbol.split('-').next().unwrap_or("")
+    }
+
+    /// Merges a newer update into this one: newer values win, fields the newer one lacks stay.
+    pub fn merge(&mut self, newer: TickerUpdate) {
+        for (f, v) in newer.fields {
+            match self.fields.iter_mut().find(|(g, _)| *g == f) {
+                Some(slot) => slot.1 = v,
+                None => self.fields.push((f, v)),
+            }
+        }
+        if newer.exchange_ts.is_some() {
+            self.exchange_ts = newer.exchange_ts;
+        }
+        self.received = newer.received;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Ticker(TickerUpdate),
+    Pong,
+    /// Reply to subscribe/unsubscribe.
+    Command {
+        op: String,
+        success: bool,
+        message: String,
+        failed: Vec<String>,
+    },
+    /// Anything else well-formed (e.g. a linear-style reply): ignored.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Garbled(pub String);
+
+impl fmt::Display for Garbled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawFrame<'a> {
+    #[serde(borrow, default)]
+    topic: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    op: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ts: Option<i64>,
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(borrow, default)]
+    ret_msg: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+/// A ticker object's fields: `symbol` and the known numeric fields; others are skipped.
+struct TickerData {
+    symbol: Option<String>,
+    fields: Vec<(Field, String)>,
+}
+
+impl<'de> Deserialize<'de> for TickerData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TickerData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a ticker object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TickerData, A::Error> {
+                let mut out = TickerData {
+                    symbol: None,
+                    fields: Vec::with_capacity(24),
+                };
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    if key == "symbol" {
+                        out.symbol = Some(map.next_value::<Text>()?.0);
+                    } else if let Some(field) = Field::from_wire(&key) {
+                        let Text(v) = map.next_value()?;
+                        // Empty means "no value" on Bybit; missing fields stay unchanged.
+                        if v.is_empty() {
+                            continue;
+                        }
+                        if options_core::parse_number(&v).is_err() {
+                            return Err(de::Error::custom(format!("{key} is not a number: {v:?}")));
+                        }
+                        out.fields.push((field, v));
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A map key, borrowed from the frame unless it had escapes (serde's own `Cow` always copies).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A string, or a number written back as text (Bybit sends strings; accept numbers anyway).
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(options_core::format_number(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CommandData {
+    #[serde(default, rename = "failTopics")]
+    fail_topics: Vec<String>,
+}
+
+/// Parses one WebSocket text frame.
+pub fn parse_frame(text: &str, received: Instant) -> Result<Frame, Garbled> {
+    let raw: RawFrame<'_> =
+        serde_json::from_str(text).map_err(|e| Garbled(format!("not a Bybit frame: {e}")))?;
+    if let Some(topic) = raw.topic.as_deref() {
+        let Some(sym) = topic.strip_prefix("tickers.") else {
+            return Ok(Frame::Other);
+        };
+        let data = raw
+            .data
+            .ok_or_else(|| Garbled(format!("push for {topic} without data")))?;
+        let t: TickerData = serde_json::from_str(data.get())
+            .map_err(|e| Garbled(format!("bad ticker for {topic}: {e}")))?;
+        let symbol = t.symbol.unwrap_or_else(|| sym.to_string());
+        if symbol != sym || symbol.is_empty() {
+            return Err(Garbled(format!("push on {topic} names symbol {symbol:?}")));
+        }
+        return Ok(Frame::Ticker(TickerUpdate {
+            symbol,
+            fields: t.fields,
+            exchange_ts: raw.ts,
+            received,
+        }));
+    }
+    let op = raw.op.as_deref().unwrap_or("");
+    let ret_msg = raw.ret_msg.as_deref().unwrap_or("");
+    if op == "pong" || (op == "ping" && ret_msg == "pong") {
+        return Ok(Frame::Pong);
+    }
+    if op == "subscribe" || op == "unsubscribe" {
+        let data: CommandData = raw
+            .data
+            .and_then(|d| serde_json::from_str(d.get()).ok())
+            .unwrap_or_default();
+        return Ok(Frame::Command {
+            op: op.to_string(),
+            success: raw.success.unwrap_or(false),
+            message: ret_msg.to_string(),
+            failed: data
+                .fail_topics
+                .into_iter()
+                .map(|t| t.strip_prefix("tickers.").map(String::from).unwrap_or(t))
+                .collect(),
+        });
+    }
+    Ok(Frame::Other)
+}
+
+/// Parses one REST `/v5/market/tickers` item (REST field names).
+pub fn parse_rest_ticker(
+    item: &serde_json::Value,
+    received: Instant,
+) -> Result<TickerUpdate, Garbled> {
+    let t: TickerData =
+        TickerData::deserialize(item).map_err(|e| Garbled(format!("bad REST ticker: {e}")))?;
+    let symbol = t
+        .symbol
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Garbled("REST ticker without symbol".into()))?;
+    Ok(TickerUpdate {
+        symbol,
+        fields: t.fields,
+        exchange_ts: None,
+        received,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUSH: &str = r#"{"id":"tickers.BTC-26DEC25-100000-C-1","topic":"tickers.BTC-26DEC25-100000-C","ts":1766000000123,"data":{"symbol":"BTC-26DEC25-100000-C","bidPrice":"1200","bidSize":"1.5","bidIv":"0.51","markPrice":"1234.5","markPriceIv":"0.52","lastPrice":"","delta":"0.55","newField":"x","gamma":"1e-05"},"type":"snapshot"}"#;
+
+    #[test]
+    fn parses_a_push_with_ws_names() {
+        let Frame::Ticker(t) = parse_frame(PUSH, Instant::now()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.symbol, "BTC-26DEC25-100000-C");
+        assert_eq!(t.base(), "BTC");
+        assert_eq!(t.exchange_ts, Some(1_766_000_000_123));
+        let names: Vec<&str> = t.fields.iter().map(|(f, _)| f.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "bid_price",
+                "bid_size",
+                "bid_iv",
+                "mark_price",
+                "mark_iv",
+                "delta",
+                "gamma"
+            ],
+            "empty lastPrice and unknown newField skipped"
+        );
+        assert_eq!(t.fields[3].1, "1234.5");
+    }
+
+    #[test]
+    fn parses_rest_names() {
+        let item = serde_json::json!({"symbol": "ETH-3SEP25-4000-P", "bid1Price": "10", "markIv": "0.7", "ask1Iv": "0.8"});
+        let t = parse_rest_ticker(&item, Instant::now()).unwrap();
+        assert_eq!(t.fields.len(), 3);
+        assert!(t.fields.contains(&(Field::MarkIv, "0.7".to_string())));
+    }
+
+    #[test]
+    fn replies_and_pongs() {
+        assert_eq!(
+            parse_frame(
+                r#"{"op":"pong","args":["1"],"conn_id":"x"}"#,
+                Instant::now()
+            ),
+            Ok(Frame::Pong)
+        );
+        assert_eq!(
+            parse_frame(
+                r#"{"success":true,"ret_msg":"pong","op":"ping"}"#,
+                Instant::now()
+            ),
+            Ok(Frame::Pong)
+        );
+        let f = parse_frame(r#"{"success":false,"ret_msg":"no","op":"subscribe","data":{"successTopics":[],"failTopics":["tickers.X-1JAN30-1-C"]},"type":"COMMAND_RESP"}"#, Instant::now()).unwrap();
+        assert_eq!(
+            f,
+            Frame::Command {
+                op: "subscribe".into(),
+                success: false,
+                message: "no".into(),
+                failed: vec!["X-1JAN30-1-C".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for g in [
+            "{not json",
+            "",
+            "null",
+            "[1,2]",
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":"oops"}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":{"symbol":"BTC-26DEC25-1-C","markPrice":"abc"}}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":{"symbol":"BTC-26DEC25-1-C","markPrice":"1e999"}}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":{"symbol":"BTC-26DEC25-1-C","delta":{}}}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":{"symbol":"ETH-26DEC25-1-C","delta":"1"}}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C"}"#,
+            r#"{"topic":"tickers.BTC-26DEC25-1-C","data":{"symbol":"#,
+        ] {
+            let r = parse_frame(g, Instant::now());
+            assert!(r.is_err() || r == Ok(Frame::Other), "{g:?} gave {r:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_accepted_as_text() {
+        let Frame::Ticker(t) = parse_frame(
+            r#"{"topic":"tickers.A-1JAN30-1-C","data":{"markPrice":12.5,"delta":1}}"#,
+            Instant::now(),
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            t.fields,
+            [
+                (Field::MarkPrice, "12.5".into()),
+                (Field::Delta, "1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keeps_latest_values_and_old_fields() {
+        let now = Instant::now();
+        let mut a = TickerUpdate {
+            symbol: "A".into(),
+            fields: vec![(Field::Delta, "1".into()), (Field::Gamma, "2".into())],
+            exchange_ts: Some(1),
+            received: now,
+        };
+        a.merge(TickerUpdate {
+            symbol: "A".into(),
+            fields: vec![(Field::Delta, "3".into()), (Field::Vega, "4".into())],
+            exchange_ts: None,
+            received: now,
+        });
+        assert_eq!(
+            a.fields,
+            [
+                (Field::Delta, "3".into()),
+                (Field::Gamma, "2".into()),
+                (Field::Vega, "4".into())
+            ]
+        );
+        assert_eq!(a.exchange_ts, Some(1));
+    }
+}

@@ -1,0 +1,422 @@
+//! The Redis side: latest-value conflation and pipelined `OPTIONS.INGEST` batches.
+//!
+//! Updates are merged per contract until they are written, so a burst, or a Redis outage of any
+//! length, costs one write per contract with its newest values: nothing older is replayed and
+//! nothing newer is lost. The writer flushes as soon as nothing else is queued, so under light
+//! load an update is written at once and under heavy load batches grow by themselves.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use options_core::Field;
+use redis::aio::ConnectionLike;
+use redis::{Pipeline, RedisResult, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::metrics::Metrics;
+use crate::ticker::TickerUpdate;
+
+pub enum WriterMsg {
+    Update(TickerUpdate),
+    /// Remove contracts that are no longer listed.
+    Delete {
+        base: String,
+        symbols: Vec<String>,
+    },
+    /// Answered once everything received before it has been written.
+    Flush(oneshot::Sender<()>),
+}
+
+enum Conn {
+    Single(redis::aio::MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl Conn {
+    async fn run(&mut self, pipe: &Pipeline, n: usize) -> RedisResult<Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipe, 0, n).await,
+            Conn::Cluster(c) => c.req_packed_commands(pipe, 0, n).await,
+        }
+    }
+}
+
+/// Connects to Redis standalone or Cluster, and reconnects after errors.
+pub struct RedisSink {
+    urls: Vec<String>,
+    cluster: bool,
+    conn: Option<Conn>,
+}
+
+impl RedisSink {
+    pub fn new(urls: Vec<String>, cluster: bool) -> RedisSink {
+        RedisSink {
+            urls,
+            cluster,
+            conn: None,
+        }
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    async fn connect(&mut self) -> RedisResult<&mut Conn> {
+        if self.conn.is_none() {
+            let conn = if self.cluster {
+                let client = redis::cluster::ClusterClient::new(self.urls.clone())?;
+                Conn::Cluster(client.get_async_connection().await?)
+            } else {
+                let url = self.urls.first().cloned().unwrap_or_default();
+                let client = redis::Client::open(url)?;
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Duration::from_secs(5))
+                    .set_response_timeout(Duration::from_secs(10));
+                Conn::Single(
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            };
+            self.conn = Some(conn);
+        }
+        match self.conn.as_mut() {
+            Some(c) => Ok(c),
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "not connected",
+            ))),
+        }
+    }
+
+    /// Runs a pipeline; per-command errors come back as `Value::ServerError`, a transport
+    /// failure as `Err` (and the connection is dropped so the next call reconnects).
+    pub async fn run(&mut self, pipe: &Pipeline, n: usize) -> RedisResult<Vec<Value>> {
+        let result = match self.connect().await {
+            Ok(conn) => conn.run(pipe, n).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            if !matches!(
+                e.kind(),
+                redis::ErrorKind::ResponseError | redis::ErrorKind::ExtensionError
+            ) {
+                self.conn = None;
+            }
+        }
+        result
+    }
+
+    /// One command.
+    pub async fn query(&mut self, cmd: redis::Cmd) -> RedisResult<Value> {
+        let mut pipe = redis::pipe();
+        pipe.add_command(cmd);
+        let mut v = self.run(&pipe, 1).await?;
+        match v.pop() {
+            Some(Value::ServerError(e)) => Err(e.into()),
+            Some(v) => Ok(v),
+            None => Ok(Value::Nil),
+        }
+    }
+}
+
+/// The seed's hash fields, in its order (`mark_iv` is the seed's `iv`).
+const SEED_FIELDS: [Field; 14] = [
+    Field::BidIv,
+    Field::AskIv,
+    Field::LastPrice,
+    Field::MarkPrice,
+    Field::IndexPrice,
+    Field::MarkIv,
+    Field::UnderlyingPrice,
+    Field::OpenInterest,
+    Field::Delta,
+    Field::Gamma,
+    Field::Vega,
+    Field::Theta,
+    Field::Volume24h,
+    Field::Turnover24h,
+];
+
+pub struct Writer {
+    rx: mpsc::UnboundedReceiver<WriterMsg>,
+    sink: RedisSink,
+    pending: HashMap<String, TickerUpdate>,
+    deletes: Vec<(String, Vec<String>)>,
+    waiters: Vec<oneshot::Sender<()>>,
+    batch_size: usize,
+    batch_timeout: Duration,
+    mirror_hashes: bool,
+    metrics: Arc<Metrics>,
+    rejected_logged: Instant,
+}
+
+impl Writer {
+    pub fn new(
+        rx: mpsc::UnboundedReceiver<WriterMsg>,
+        sink: RedisSink,
+        batch_size: usize,
+        batch_timeout: Duration,
+        mirror_hashes: bool,
+        metrics: Arc<Metrics>,
+    ) -> Writer {
+        Writer {
+            rx,
+            sink,
+            pending: HashMap::new(),
+            deletes: Vec::new(),
+            waiters: Vec::new(),
+            batch_size: batch_size.max(1),
+            batch_timeout,
+            mirror_hashes,
+            metrics,
+            rejected_logged: Instant::now() - Duration::from_secs(60),
+        }
+    }
+
+    fn absorb(&mut self, msg: WriterMsg) {
+        match msg {
+            WriterMsg::Update(u) => match self.pending.get_mut(&u.symbol) {
+                Some(existing) => {
+                    existing.merge(u);
+                    self.metrics.updates_conflated.inc();
+                }
+                None => {
+                    self.pending.insert(u.symbol.clone(), u);
+                }
+            },
+            WriterMsg::Delete { base, symbols } => {
+                for s in &symbols {
+                    self.pending.remove(s);
+                }
+                self.deletes.push((base, symbols));
+            }
+            WriterMsg::Flush(tx) => self.waiters.push(tx),
+        }
+        self.metrics.pending.set(self.pending.len() as i64);
+    }
+
+    fn has_work(&self) -> bool {
+        !self.pending.is_empty() || !self.deletes.is_empty() || !self.waiters.is_empty()
+    }
+
+    /// Takes everything already queued without waiting. Returns false once all senders are gone.
+    fn drain_ready(&mut self) -> bool {
+        loop {
+            match self.rx.try_recv() {
+                Ok(m) => self.absorb(m),
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Runs until every sender is dropped, then writes what is left (trying for a few seconds
+    /// if Redis is down) and returns.
+    pub async fn run(mut self) {
+        let mut retry_delay = Duration::from_millis(100);
+        let mut open = true;
+        while open || self.has_work() {
+            if !self.has_work() {
+                match self.rx.recv().await {
+                    Some(m) => self.absorb(m),
+                    None => break,
+                }
+            }
+            open = self.drain_ready();
+            if open && !self.batch_timeout.is_zero() && self.pending.len() < self.batch_size {
+                let deadline = tokio::time::Instant::now() + self.batch_timeout;
+                while self.pending.len() < self.batch_size {
+                    match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                        Ok(Some(m)) => self.absorb(m),
+                        Ok(None) => {
+                            open = false;
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            if self.flush().await {
+                retry_delay = Duration::from_millis(100);
+            } else if open {
+                // Redis is down: keep conflating while waiting to retry.
+                let wake = tokio::time::sleep(retry_delay);
+                tokio::pin!(wake);
+                loop {
+                    tokio::select! {
+                        _ = &mut wake => break,
+                        m = self.rx.recv() => match m {
+                            Some(m) => self.absorb(m),
+                            None => { open = false; break; }
+                        }
+                    }
+                }
+                retry_delay = (retry_delay * 2).min(Duration::from_secs(5));
+            } else {
+                // Shutting down with Redis unavailable: give it a few more tries, then report.
+                for _ in 0..20 {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    if self.flush().await {
+                        break;
+                    }
+                }
+                if !self.pending.is_empty() {
+                    tracing::error!(
+                        pending = self.pending.len(),
+                        "exiting with updates Redis never accepted"
+                    );
+                }
+                break;
+            }
+        }
+        for w in self.waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+
+    /// Writes deletions and then pending updates in batches. Returns false if Redis failed
+    /// (whatever was not written stays pending).
+    async fn flush(&mut self) -> bool {
+        while let Some((base, symbols)) = self.deletes.first().cloned() {
+            let mut cmd = redis::cmd("OPTIONS.DEL");
+            cmd.arg(&base).arg(&symbols);
+            let mut purge = redis::cmd("OPTIONS.PURGE");
+            purge.arg(&base);
+            let mut pipe = redis::pipe();
+            pipe.add_command(cmd).add_command(purge);
+            match self.sink.run(&pipe, 2).await {
+                Ok(_) => {
+                    self.deletes.remove(0);
+                }
+                Err(e) => return self.redis_failed(e),
+            }
+        }
+        while !self.pending.is_empty() {
+            let take: Vec<String> = self.pending.keys().take(self.batch_size).cloned().collect();
+            let batch: Vec<TickerUpdate> =
+                take.iter().filter_map(|s| self.pending.remove(s)).collect();
+            if let Err(e) = self.write_batch(&batch).await {
+                // Put them back under anything newer (nothing newer can have arrived: the
+                // channel is not read during a flush).
+                for u in batch {
+                    self.pending.insert(u.symbol.clone(), u);
+                }
+                self.metrics.pending.set(self.pending.len() as i64);
+                return self.redis_failed(e);
+            }
+            self.metrics.pending.set(self.pending.len() as i64);
+        }
+        self.metrics.redis_up.set(1);
+        for w in self.waiters.drain(..) {
+            let _ = w.send(());
+        }
+        true
+    }
+
+    fn redis_failed(&mut self, e: redis::RedisError) -> bool {
+        if self.metrics.redis_up.get() != 0 {
+            tracing::error!(error = %e, pending = self.pending.len(), "Redis write failed; keeping the latest values until it is back");
+        }
+        self.metrics.redis_up.set(0);
+        self.metrics.redis_errors.inc();
+        false
+    }
+
+    async fn write_batch(&mut self, batch: &[TickerUpdate]) -> RedisResult<()> {
+        // Cluster: one pipeline per underlying, as every command in it must map to one slot.
+        let groups: Vec<Vec<&TickerUpdate>> = if self.sink.is_cluster() {
+            let mut by_base: HashMap<&str, Vec<&TickerUpdate>> = HashMap::new();
+            for u in batch {
+                by_base.entry(u.base()).or_default().push(u);
+            }
+            by_base.into_values().collect()
+        } else {
+            vec![batch.iter().collect()]
+        };
+        for group in groups {
+            let mut pipe = redis::pipe();
+            for u in &group {
+                let mut cmd = redis::cmd("OPTIONS.INGEST");
+                cmd.arg(u.base()).arg(&u.symbol);
+                for (f, v) in &u.fields {
+                    cmd.arg(f.name()).arg(v);
+                }
+                pipe.add_command(cmd);
+            }
+            let replies = self.sink.run(&pipe, group.len()).await?;
+            let now = Instant::now();
+            let now_ms = crate::now_ms();
+            for (u, r) in group.iter().zip(&replies) {
+                if let Value::ServerError(e) = r {
+                    self.metrics.updates_rejected.inc();
+                    if self.rejected_logged.elapsed() > Duration::from_secs(10) {
+                        self.rejected_logged = now;
+                        tracing::warn!(symbol = %u.symbol, error = ?e, "Redis refused an update (logged once per 10 s)");
+                    }
+                    continue;
+                }
+                self.metrics
+                    .write_latency
+                    .observe(now.duration_since(u.received).as_secs_f64());
+                if let Some(ts) = u.exchange_ts {
+                    self.metrics
+                        .exchange_lag
+                        .observe(((now_ms - ts).max(0)) as f64 / 1000.0);
+                }
+            }
+            self.metrics.updates_written.inc_by(group.len() as u64);
+            self.metrics.batch_size.observe(group.len() as f64);
+        }
+        if self.mirror_hashes {
+            self.write_seed_hashes(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// The seed's model: `option:{symbol}` hashes with Python float text, 24 h TTL, and
+    /// `stats:global` counters.
+    async fn write_seed_hashes(&mut self, batch: &[TickerUpdate]) -> RedisResult<()> {
+        let mut cmds = Vec::with_capacity(batch.len() * 2 + 2);
+        for u in batch {
+            let key = format!("option:{}", u.symbol);
+            let mut hset = redis::cmd("HSET");
+            hset.arg(&key).arg("symbol").arg(&u.symbol);
+            for f in SEED_FIELDS {
+                if let Some((_, v)) = u.fields.iter().find(|(g, _)| *g == f) {
+                    let text = options_core::parse_number(v)
+                        .map(options_core::python_float)
+                        .unwrap_or_default();
+                    hset.arg(f.name()).arg(text);
+                }
+            }
+            let mut expire = redis::cmd("EXPIRE");
+            expire.arg(&key).arg(86_400);
+            cmds.push(hset);
+            cmds.push(expire);
+        }
+        let mut incr = redis::cmd("HINCRBY");
+        incr.arg("stats:global").arg("messages").arg(batch.len());
+        let mut last = redis::cmd("HSET");
+        let secs = crate::now_ms() as f64 / 1000.0;
+        last.arg("stats:global")
+            .arg("last_update")
+            .arg(format!("{secs:.6}"));
+        cmds.push(incr);
+        cmds.push(last);
+        if self.sink.is_cluster() {
+            for c in cmds {
+                self.sink.query(c).await?;
+            }
+        } else {
+            let mut pipe = redis::pipe();
+            let n = cmds.len();
+            for c in cmds {
+                pipe.add_command(c);
+            }
+            self.sink.run(&pipe, n).await?;
+        }
+        Ok(())
+    }
+}
