@@ -53,10 +53,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         metrics.clone(),
     );
     let writer_task = tokio::spawn(writer.run());
+    let silence_timeout = Args::secs(args.silence_timeout).max(Duration::from_millis(200));
     let settings = StreamSettings {
         url: args.ws_url.clone(),
-        ping_interval: Args::secs(args.ping_interval).max(Duration::from_millis(100)),
-        silence_timeout: Args::secs(args.silence_timeout).max(Duration::from_millis(200)),
+        // Pongs count as life: ping often enough that a quiet but healthy stream (no price
+        // moved) is never taken for a dead one.
+        ping_interval: Args::secs(args.ping_interval)
+            .min(silence_timeout / 3)
+            .max(Duration::from_millis(50)),
+        silence_timeout,
         reconnect_delay: Args::secs(args.reconnect_delay),
         max_reconnect_delay: Args::secs(args.max_reconnect_delay),
         max_topics: args.max_topics,

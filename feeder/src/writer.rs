@@ -143,6 +143,11 @@ pub struct Writer {
     rx: mpsc::UnboundedReceiver<WriterMsg>,
     sink: RedisSink,
     pending: HashMap<String, TickerUpdate>,
+    /// Every contract's latest written values. After an outage all of it is written again: a
+    /// Redis that restarted empty (or from an old snapshot) is whole again at once.
+    known: HashMap<String, TickerUpdate>,
+    /// Redis failed since the last successful flush.
+    outage: bool,
     deletes: Vec<(String, Vec<String>)>,
     waiters: Vec<oneshot::Sender<()>>,
     batch_size: usize,
@@ -165,6 +170,8 @@ impl Writer {
             rx,
             sink,
             pending: HashMap::new(),
+            known: HashMap::new(),
+            outage: false,
             deletes: Vec::new(),
             waiters: Vec::new(),
             batch_size: batch_size.max(1),
@@ -189,6 +196,7 @@ impl Writer {
             WriterMsg::Delete { base, symbols } => {
                 for s in &symbols {
                     self.pending.remove(s);
+                    self.known.remove(s);
                 }
                 self.deletes.push((base, symbols));
             }
@@ -279,6 +287,24 @@ impl Writer {
     /// Writes deletions and then pending updates in batches. Returns false if Redis failed
     /// (whatever was not written stays pending).
     async fn flush(&mut self) -> bool {
+        if self.outage {
+            // Probe first, then rewrite everything known: what Redis has may be gone or old.
+            if let Err(e) = self.sink.query(redis::cmd("PING")).await {
+                return self.redis_failed(e);
+            }
+            tracing::info!(
+                contracts = self.known.len(),
+                "Redis is back; rewriting the latest state of every contract"
+            );
+            for (symbol, k) in &self.known {
+                let mut full = k.clone();
+                if let Some(newer) = self.pending.remove(symbol) {
+                    full.merge(newer);
+                }
+                self.pending.insert(symbol.clone(), full);
+            }
+            self.outage = false;
+        }
         while let Some((base, symbols)) = self.deletes.first().cloned() {
             let mut cmd = redis::cmd("OPTIONS.DEL");
             cmd.arg(&base).arg(&symbols);
@@ -306,6 +332,14 @@ impl Writer {
                 self.metrics.pending.set(self.pending.len() as i64);
                 return self.redis_failed(e);
             }
+            for u in batch {
+                match self.known.get_mut(&u.symbol) {
+                    Some(k) => k.merge(u),
+                    None => {
+                        self.known.insert(u.symbol.clone(), u);
+                    }
+                }
+            }
             self.metrics.pending.set(self.pending.len() as i64);
         }
         self.metrics.redis_up.set(1);
@@ -321,6 +355,7 @@ impl Writer {
         }
         self.metrics.redis_up.set(0);
         self.metrics.redis_errors.inc();
+        self.outage = true;
         false
     }
 

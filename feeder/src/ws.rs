@@ -156,6 +156,7 @@ impl Stream {
                     }
                     _ = retry.tick(), if !self.refused.is_empty() => {
                         let again: Vec<String> = self.refused.drain().collect();
+                        self.metrics.ws_failed_topics.sub(again.len() as i64);
                         tracing::info!(conn = self.id, topics = again.len(), "retrying refused topics");
                         if let Err(e) = send_subscribe(&mut sink, "subscribe", &again, self.settings.subscribe_chunk).await {
                             break 'conn Ended::Lost(format!("subscribe: {e}"));

@@ -5,7 +5,7 @@
 //! comes from one seeded generator: the same `--seed` lists the same contracts and walks the
 //! same way (the interleaving with wall-clock time is the only thing that differs).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use options_core::{Black76, Expiry, Field, OptionType, Settle, FIELD_COUNT};
 use rand::rngs::StdRng;
@@ -75,6 +75,8 @@ pub struct Market {
     assets: Vec<Asset>,
     contracts: Vec<Contract>,
     by_symbol: HashMap<String, usize>,
+    /// Expiries delisted by hand: the calendar must not list them again.
+    delisted: HashSet<(usize, Expiry)>,
     /// Round-robin position for updates.
     cursor: usize,
     /// Strikes on each side of the money for the nearest expiries.
@@ -95,6 +97,7 @@ impl Market {
                 .collect(),
             contracts: Vec::new(),
             by_symbol: HashMap::new(),
+            delisted: HashSet::new(),
             cursor: 0,
             strikes_per_side: strikes_per_side.max(1),
             updates: 0,
@@ -131,7 +134,14 @@ impl Market {
         let mut listed = Vec::new();
         for a in 0..self.assets.len() {
             for (i, e) in ladder.iter().enumerate() {
-                listed.extend(self.list_expiry(a, *e, i, now_ms));
+                // An expiry's strikes are fixed when it is listed; only new expiries list here.
+                if !self
+                    .contracts
+                    .iter()
+                    .any(|c| c.asset == a && c.expiry == *e)
+                {
+                    listed.extend(self.list_expiry(a, *e, i, now_ms));
+                }
             }
         }
         if !removed.is_empty() || !listed.is_empty() {
@@ -176,6 +186,7 @@ impl Market {
             .collect();
         self.contracts
             .retain(|c| !(c.asset == a && c.expiry == nearest));
+        self.delisted.insert((a, nearest));
         self.reindex();
         removed
     }
@@ -199,6 +210,9 @@ impl Market {
     }
 
     fn list_expiry(&mut self, a: usize, e: Expiry, rank: usize, now_ms: i64) -> Vec<String> {
+        if self.delisted.contains(&(a, e)) {
+            return Vec::new();
+        }
         let spec = self.assets[a].spec.clone();
         let spot = self.assets[a].spot;
         let days = ((e.timestamp_ms() - now_ms) as f64 / DAY_MS as f64).max(0.0);

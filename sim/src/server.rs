@@ -98,32 +98,28 @@ impl Sim {
         })
     }
 
-    /// Applies `n` updates and pushes each to its subscribers.
+    /// Applies `n` updates and pushes each to its subscribers. Frames are queued while the
+    /// market lock is held, so every client sees a contract's values in the order they were
+    /// made (a set, a tick and a subscribe snapshot cannot overtake one another).
     pub fn tick(&self, n: usize) {
         let now = now_ms();
-        let frames: Vec<(String, String)> = {
-            let mut market = lock(&self.market);
-            let updated = market.step(n, now);
-            let subs = lock(&self.subs);
-            updated
-                .into_iter()
-                .filter_map(|i| {
-                    let c = market.contract(i);
-                    subs.by_symbol.contains_key(&c.symbol).then(|| {
-                        let seq = self.pushes.fetch_add(1, Ordering::Relaxed);
-                        (c.symbol.clone(), wire::ws_push(c, now, seq))
-                    })
+        let mut market = lock(&self.market);
+        let updated = market.step(n, now);
+        let subs = lock(&self.subs);
+        let frames: Vec<(String, String)> = updated
+            .into_iter()
+            .filter_map(|i| {
+                let c = market.contract(i);
+                subs.by_symbol.contains_key(&c.symbol).then(|| {
+                    let seq = self.pushes.fetch_add(1, Ordering::Relaxed);
+                    (c.symbol.clone(), wire::ws_push(c, now, seq))
                 })
-                .collect()
-        };
-        self.deliver(frames);
+            })
+            .collect();
+        Self::deliver(&subs, frames);
     }
 
-    fn deliver(&self, frames: Vec<(String, String)>) {
-        if frames.is_empty() {
-            return;
-        }
-        let subs = lock(&self.subs);
+    fn deliver(subs: &Subs, frames: Vec<(String, String)>) {
         for (symbol, frame) in frames {
             if let Some(ids) = subs.by_symbol.get(&symbol) {
                 for id in ids {
@@ -149,14 +145,12 @@ impl Sim {
 
     fn set_value(&self, symbol: &str, field: Field, value: f64) -> Option<Value> {
         let now = now_ms();
-        let frame = {
-            let mut market = lock(&self.market);
-            let i = market.set_value(symbol, field, value)?;
-            let seq = self.pushes.fetch_add(1, Ordering::Relaxed);
-            wire::ws_push(market.contract(i), now, seq)
-        };
+        let mut market = lock(&self.market);
+        let i = market.set_value(symbol, field, value)?;
+        let seq = self.pushes.fetch_add(1, Ordering::Relaxed);
+        let frame = wire::ws_push(market.contract(i), now, seq);
         let pushed: Value = serde_json::from_str(&frame).unwrap_or(Value::Null);
-        self.deliver(vec![(symbol.to_string(), frame)]);
+        Self::deliver(&lock(&self.subs), vec![(symbol.to_string(), frame)]);
         Some(pushed)
     }
 
@@ -409,29 +403,39 @@ fn handle_request(sim: &Sim, id: u64, conn_id: &str, text: &str) -> Vec<String> 
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
                 .unwrap_or_default();
-            let (ok, failed, snapshots) = if op == "subscribe" {
-                subscribe(sim, id, &args)
-            } else {
-                (unsubscribe(sim, id, &args), Vec::new(), Vec::new())
+            let reply = |ok: &[String], failed: &[String]| {
+                json!({
+                    "success": failed.is_empty(),
+                    "ret_msg": if failed.is_empty() { "" } else { "error:some topics were rejected" },
+                    "conn_id": conn_id,
+                    "req_id": req_id,
+                    "op": op,
+                    "data": {"successTopics": ok, "failTopics": failed},
+                    "type": "COMMAND_RESP",
+                })
+                .to_string()
             };
-            let mut out = vec![json!({
-                "success": failed.is_empty(),
-                "ret_msg": if failed.is_empty() { "" } else { "error:some topics were rejected" },
-                "conn_id": conn_id,
-                "req_id": req_id,
-                "op": op,
-                "data": {"successTopics": ok, "failTopics": failed},
-                "type": "COMMAND_RESP",
-            })
-            .to_string()];
-            out.extend(snapshots);
-            out
+            if op == "subscribe" {
+                subscribe(sim, id, &args, reply);
+                Vec::new()
+            } else {
+                let ok = unsubscribe(sim, id, &args);
+                vec![reply(&ok, &[])]
+            }
         }
         _ => vec![json!({"success": false, "ret_msg": format!("error:unknown op {op}"), "conn_id": conn_id, "req_id": req_id, "op": op}).to_string()],
     }
 }
 
-fn subscribe(sim: &Sim, id: u64, topics: &[String]) -> (Vec<String>, Vec<String>, Vec<String>) {
+/// Registers topics and queues the reply and one snapshot per new topic. Both are queued
+/// before the locks are released: an update pushed in between would otherwise reach the client
+/// before the (older) snapshot and leave it with stale values.
+fn subscribe(
+    sim: &Sim,
+    id: u64,
+    topics: &[String],
+    reply: impl Fn(&[String], &[String]) -> String,
+) {
     let reject = {
         let f = lock(&sim.faults);
         f.reject_always || Faults::active(f.reject_until)
@@ -464,7 +468,12 @@ fn subscribe(sim: &Sim, id: u64, topics: &[String]) -> (Vec<String>, Vec<String>
             _ => failed.push(t.clone()),
         }
     }
-    (ok, failed, snaps)
+    if let Some(conn) = subs.conns.get(&id) {
+        let _ = conn.tx.send(Outgoing::Text(reply(&ok, &failed)));
+        for s in snaps {
+            let _ = conn.tx.send(Outgoing::Text(s));
+        }
+    }
 }
 
 fn unsubscribe(sim: &Sim, id: u64, topics: &[String]) -> Vec<String> {

@@ -125,12 +125,15 @@ const SPECS: [AssetSpec<'static>; 4] = [
     },
 ];
 
-pub fn today_days() -> i64 {
-    let ms = std::time::SystemTime::now()
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    ms.div_euclid(86_400_000)
+        .unwrap_or(0)
+}
+
+pub fn today_days() -> i64 {
+    now_ms().div_euclid(86_400_000)
 }
 
 /// The fixture: about 2,000 contracts, deterministic for a seed (dates move with today).

@@ -2,6 +2,7 @@
 //! chain fixture whose expected answers the tests compute on their own.
 
 pub mod fixture;
+pub mod procs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -76,7 +77,15 @@ impl RedisServer {
     }
 
     pub fn start_in(dir: TempDir, extra: &[&str]) -> RedisServer {
-        let port = free_port();
+        Self::start_with(free_port(), dir, extra)
+    }
+
+    /// Starts a server on a given port (e.g. one a client is already trying to reach).
+    pub fn start_on(port: u16, extra: &[&str]) -> RedisServer {
+        Self::start_with(port, TempDir::new("redis"), extra)
+    }
+
+    fn start_with(port: u16, dir: TempDir, extra: &[&str]) -> RedisServer {
         let mut args: Vec<String> = vec![
             "--port".into(),
             port.to_string(),

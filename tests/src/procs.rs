@@ -1,0 +1,302 @@
+//! The project's own binaries as child processes: `bybit-sim` and `options-feeder`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{free_port, TempDir};
+
+/// A workspace binary, from the same profile directory as the module when possible.
+pub fn binary(name: &str) -> PathBuf {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let candidates = ["debug", "release"].map(|p| target.join(p).join(name));
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p.clone())
+        .unwrap_or_else(|| panic!("{name} not built under {target:?}: run `make build` first"))
+}
+
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client")
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `limit`.
+pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process killed on drop, with its output in a log file.
+pub struct Proc {
+    child: Option<Child>,
+    pub log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Proc {
+    fn spawn(name: &str, args: &[String], env: &[(&str, &str)]) -> Proc {
+        let dir = TempDir::new(name);
+        let log = dir.path().join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let mut cmd = Command::new(binary(name));
+        cmd.args(args)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        // Only what the test sets: an inherited REDIS_URL or OPTION_ASSETS must not leak in.
+        for var in [
+            "REDIS_URL",
+            "REDIS_HOST",
+            "REDIS_PORT",
+            "OPTION_ASSETS",
+            "BYBIT_REST_URL",
+            "BYBIT_WS_URL",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("LOG_LEVEL", "info");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Proc {
+            child: Some(child),
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
+    /// SIGTERM, then the exit status (SIGKILL after `limit`).
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `bybit-sim` on a free port.
+pub struct Sim {
+    pub port: u16,
+    pub proc: Proc,
+    http: reqwest::blocking::Client,
+}
+
+impl Sim {
+    pub fn start(extra: &[&str]) -> Sim {
+        let port = free_port();
+        let mut args = vec!["--port".to_string(), port.to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let proc = Proc::spawn("bybit-sim", &args, &[]);
+        let sim = Sim {
+            port,
+            proc,
+            http: http(),
+        };
+        wait_for(Duration::from_secs(20), "bybit-sim to listen", || {
+            sim.stats_opt()
+        });
+        sim
+    }
+
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/v5/public/option", self.port)
+    }
+
+    fn stats_opt(&self) -> Option<Value> {
+        self.http
+            .get(format!("{}/sim/stats", self.rest_url()))
+            .send()
+            .ok()?
+            .json()
+            .ok()
+    }
+
+    pub fn stats(&self) -> Value {
+        self.stats_opt().expect("sim stats")
+    }
+
+    /// POST /sim/{action}?{query}.
+    pub fn control(&self, action: &str, query: &[(&str, &str)]) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/sim/{action}", self.rest_url()))
+            .query(query)
+            .send()
+            .unwrap_or_else(|e| panic!("sim {action}: {e}"));
+        assert!(
+            r.status().is_success(),
+            "sim {action} answered {}",
+            r.status()
+        );
+        r.json().expect("sim control JSON")
+    }
+
+    pub fn get(&self, path: &str, query: &[(&str, &str)]) -> reqwest::blocking::Response {
+        self.http
+            .get(format!("{}{path}", self.rest_url()))
+            .query(query)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// Every ticker the sim has for `base` (both settle coins), REST names, values as text.
+    pub fn tickers(&self, base: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for settle in ["USDC", "USDT"] {
+            let body: Value = self
+                .get(
+                    "/v5/market/tickers",
+                    &[
+                        ("category", "option"),
+                        ("baseCoin", base),
+                        ("settleCoin", settle),
+                    ],
+                )
+                .json()
+                .expect("tickers JSON");
+            assert_eq!(body["retCode"], 0, "{body}");
+            out.extend(
+                body["result"]["list"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        out
+    }
+}
+
+/// `options-feeder` pointed at a sim and a Redis, with health endpoints on a free port.
+pub struct Feeder {
+    pub health_port: u16,
+    pub proc: Proc,
+    http: reqwest::blocking::Client,
+}
+
+impl Feeder {
+    pub fn start(sim: &Sim, redis_url: &str, assets: &str, extra: &[&str]) -> Feeder {
+        let health_port = free_port();
+        let mut args: Vec<String> = [
+            "--redis-url",
+            redis_url,
+            "--rest-url",
+            &sim.rest_url(),
+            "--ws-url",
+            &sim.ws_url(),
+            "--assets",
+            assets,
+            "--health-port",
+            &health_port.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let proc = Proc::spawn("options-feeder", &args, &[]);
+        Feeder {
+            health_port,
+            proc,
+            http: http(),
+        }
+    }
+
+    pub fn endpoint(&self, path: &str) -> Option<(u16, String)> {
+        let r = self
+            .http
+            .get(format!("http://127.0.0.1:{}{path}", self.health_port))
+            .send()
+            .ok()?;
+        let status = r.status().as_u16();
+        Some((status, r.text().ok()?))
+    }
+
+    pub fn health(&self) -> Value {
+        let (_, body) = self.endpoint("/health").expect("feeder /health");
+        serde_json::from_str(&body).expect("health JSON")
+    }
+
+    /// Waits for /ready to answer 200.
+    pub fn wait_ready(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some((200, _)) = self.endpoint("/ready") {
+                return;
+            }
+            assert!(
+                self.proc.is_running(),
+                "feeder exited; log:\n{}",
+                self.proc.log_text()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "feeder not ready after {limit:?}; log:\n{}",
+                self.proc.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// A Prometheus counter or gauge value.
+    pub fn metric(&self, name: &str) -> f64 {
+        self.try_metric(name)
+            .unwrap_or_else(|| panic!("metric {name} not in /metrics"))
+    }
+
+    /// The same, `None` while the endpoint is not up yet.
+    pub fn try_metric(&self, name: &str) -> Option<f64> {
+        let (_, text) = self.endpoint("/metrics")?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+    }
+}

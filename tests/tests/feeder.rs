@@ -1,0 +1,558 @@
+//! The feeder end to end: real redis-server + module, real `bybit-sim`, real `options-feeder`.
+//! Every scenario ends by checking that Redis holds exactly the sim's latest values.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use options_core::{Field, FIELDS};
+use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::{json, RedisServer};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The sim's tickers for `assets` as canonical field → value.
+fn sim_state(sim: &Sim, assets: &[&str]) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
+    let mut out = BTreeMap::new();
+    for a in assets {
+        for t in sim.tickers(a) {
+            let symbol = t["symbol"].as_str().unwrap().to_string();
+            let mut row = BTreeMap::new();
+            for (k, v) in t.as_object().unwrap() {
+                if let Some(f) = Field::from_wire(k) {
+                    row.insert(f.name(), v.as_str().unwrap().parse::<f64>().unwrap());
+                }
+            }
+            out.insert(symbol, row);
+        }
+    }
+    out
+}
+
+fn module_state(
+    con: &mut redis::Connection,
+    assets: &[&str],
+) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
+    let mut out = BTreeMap::new();
+    for a in assets {
+        let r = json(con, &["OPTIONS.QUERY", a, "FORMAT", "JSON"]);
+        for row in r["data"].as_array().unwrap() {
+            let mut m = BTreeMap::new();
+            for f in FIELDS {
+                if let Some(v) = row[f.name()].as_f64() {
+                    m.insert(f.name(), v);
+                }
+            }
+            out.insert(row["symbol"].as_str().unwrap().to_string(), m);
+        }
+    }
+    out
+}
+
+/// Pauses the sim and waits until Redis holds exactly its values: every contract, every field.
+fn assert_converges(sim: &Sim, con: &mut redis::Connection, assets: &[&str]) {
+    sim.control("pause", &[]);
+    let want = sim_state(sim, assets);
+    assert!(!want.is_empty());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = module_state(con, assets);
+        if got == want {
+            break;
+        }
+        if Instant::now() > deadline {
+            let missing: Vec<&String> = want
+                .keys()
+                .filter(|k| !got.contains_key(*k))
+                .take(5)
+                .collect();
+            let extra: Vec<&String> = got
+                .keys()
+                .filter(|k| !want.contains_key(*k))
+                .take(5)
+                .collect();
+            let stale: Vec<&String> = want
+                .iter()
+                .filter(|(k, v)| got.get(*k).is_some_and(|g| g != *v))
+                .map(|(k, _)| k)
+                .take(5)
+                .collect();
+            let detail = stale.first().map(|k| {
+                let diff: Vec<String> = want[*k]
+                    .iter()
+                    .filter(|(f, v)| got[*k].get(*f) != Some(*v))
+                    .map(|(f, v)| format!("{f}: redis {:?} sim {v}", got[*k].get(*f)))
+                    .collect();
+                let row = json(
+                    con,
+                    &[
+                        "OPTIONS.GET",
+                        k.split('-').next().unwrap(),
+                        k,
+                        "FIELDS",
+                        "1",
+                        "updated_ms",
+                        "FORMAT",
+                        "JSON",
+                    ],
+                );
+                format!(
+                    "{k}: {diff:?}, updated_ms {} (now {})",
+                    row["updated_ms"],
+                    options_tests::fixture::now_ms()
+                )
+            });
+            panic!(
+                "Redis does not match the sim: {} vs {} contracts; missing {missing:?}, extra {extra:?}, stale {stale:?}; {detail:?}",
+                got.len(),
+                want.len()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sim.control("resume", &[]);
+}
+
+/// Moves one contract's mark price in the sim and waits for Redis to show it; returns how long.
+/// The sim is paused meanwhile so that its own next tick cannot overwrite the value first.
+fn price_change_latency(
+    sim: &Sim,
+    con: &mut redis::Connection,
+    base: &str,
+    value: f64,
+) -> Duration {
+    let r = json(
+        con,
+        &[
+            "OPTIONS.QUERY",
+            base,
+            "LIMIT",
+            "0",
+            "1",
+            "FIELDS",
+            "1",
+            "mark_price",
+            "FORMAT",
+            "JSON",
+        ],
+    );
+    let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
+    let text = value.to_string();
+    sim.control("pause", &[]);
+    let start = Instant::now();
+    sim.control(
+        "set",
+        &[
+            ("symbol", &symbol),
+            ("field", "markPrice"),
+            ("value", &text),
+        ],
+    );
+    wait_for(WAIT, "the new price in Redis", || {
+        let row = json(
+            con,
+            &[
+                "OPTIONS.GET",
+                base,
+                &symbol,
+                "FIELDS",
+                "1",
+                "mark_price",
+                "FORMAT",
+                "JSON",
+            ],
+        );
+        (row["mark_price"].as_f64() == Some(value)).then_some(())
+    });
+    let took = start.elapsed();
+    sim.control("resume", &[]);
+    took
+}
+
+#[test]
+fn streams_every_listed_contract_and_prices_arrive_within_a_second() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = Sim::start(&["--seed", "7", "--updates-per-sec", "3000"]);
+    let contracts = sim.stats()["contracts"].as_u64().unwrap();
+    assert!(contracts >= 2000, "sim lists {contracts}");
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH,SOL,XRP", &[]);
+    feeder.wait_ready(WAIT);
+
+    // The topic-length limit (21,000 characters) needs several connections for ~2,500 topics.
+    assert!(feeder.metric("feeder_ws_connections") >= 3.0);
+    assert_eq!(feeder.metric("feeder_ws_topics") as u64, contracts);
+
+    let mut worst = Duration::ZERO;
+    for i in 0..5 {
+        let d = price_change_latency(
+            &sim,
+            &mut con,
+            ["BTC", "ETH", "SOL", "XRP", "BTC"][i],
+            1234.5 + i as f64,
+        );
+        worst = worst.max(d);
+    }
+    assert!(
+        worst < Duration::from_secs(1),
+        "a price change took {worst:?} to reach Redis"
+    );
+    assert_converges(&sim, &mut con, &["BTC", "ETH", "SOL", "XRP"]);
+
+    let h = feeder.health();
+    assert_eq!(h["status"], "healthy");
+    assert_eq!(h["redis"], "connected");
+    assert!(h["messages_received"].as_u64().unwrap() > 0);
+    assert_eq!(feeder.metric("feeder_messages_garbled_total"), 0.0);
+}
+
+fn small_sim() -> Sim {
+    Sim::start(&[
+        "--assets",
+        "BTC,ETH",
+        "--strikes",
+        "3",
+        "--updates-per-sec",
+        "1000",
+        "--seed",
+        "3",
+    ])
+}
+
+const FAST_RECOVERY: [&str; 6] = [
+    "--silence-timeout",
+    "1",
+    "--reconnect-delay",
+    "0.05",
+    "--max-reconnect-delay",
+    "0.5",
+];
+
+#[test]
+fn survives_disconnects_silence_and_garbage() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH", &FAST_RECOVERY);
+    feeder.wait_ready(WAIT);
+
+    // dropped connections
+    let before = feeder.metric("feeder_ws_reconnects_total");
+    sim.control("fault/drop", &[]);
+    wait_for(WAIT, "a reconnect after the drop", || {
+        (feeder.metric("feeder_ws_reconnects_total") > before).then_some(())
+    });
+    feeder.wait_ready(WAIT);
+    assert!(price_change_latency(&sim, &mut con, "BTC", 777.25) < Duration::from_secs(2));
+
+    // an exchange that goes silent without closing: detected by the silence timeout
+    let before = feeder.metric("feeder_ws_reconnects_total");
+    sim.control("fault/silence", &[("seconds", "2.5")]);
+    wait_for(WAIT, "silence detected", || {
+        (feeder.metric("feeder_ws_reconnects_total") > before).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(2600));
+    feeder.wait_ready(WAIT);
+    price_change_latency(&sim, &mut con, "ETH", 31.5);
+
+    // garbage frames are counted and dropped; nothing garbled reaches Redis
+    let garbled = feeder.metric("feeder_messages_garbled_total");
+    sim.control("fault/garbage", &[]);
+    wait_for(WAIT, "garbage counted", || {
+        (feeder.metric("feeder_messages_garbled_total") > garbled).then_some(())
+    });
+    assert!(feeder.proc.is_running());
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+}
+
+#[test]
+fn refused_subscriptions_are_retried_until_accepted() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH", &FAST_RECOVERY);
+    feeder.wait_ready(WAIT);
+    sim.control("fault/reject", &[("seconds", "2")]);
+    sim.control("fault/drop", &[]);
+    wait_for(WAIT, "refused topics", || {
+        (feeder.metric("feeder_ws_failed_topics") > 0.0).then_some(())
+    });
+    wait_for(WAIT, "topics accepted again", || {
+        (feeder.metric("feeder_ws_failed_topics") == 0.0).then_some(())
+    });
+    price_change_latency(&sim, &mut con, "BTC", 4321.0);
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+}
+
+#[test]
+fn rest_rate_limits_and_errors_are_retried() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    sim.control("fault/http429", &[("seconds", "1")]);
+    sim.control("fault/retcode", &[("seconds", "2")]);
+    let limited = sim.get(
+        "/v5/market/instruments-info",
+        &[("category", "option"), ("baseCoin", "BTC")],
+    );
+    assert_eq!(limited.status().as_u16(), 429);
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH", &[]);
+    feeder.wait_ready(Duration::from_secs(40));
+    assert!(feeder.metric("feeder_rest_errors_total") >= 2.0);
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+}
+
+#[test]
+fn redis_restart_mid_stream_loses_nothing() {
+    let mut redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH", &[]);
+    feeder.wait_ready(WAIT);
+    redis.stop();
+    // prices keep moving while Redis is away
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(feeder.health()["redis"], "disconnected");
+    redis.restart(); // no persistence: it comes back empty
+    let mut con2 = redis.connection();
+    feeder.wait_ready(WAIT);
+    assert!(feeder.metric("feeder_redis_errors_total") >= 1.0);
+    assert_converges(&sim, &mut con2, &["BTC", "ETH"]);
+    drop(con);
+    con = con2;
+    price_change_latency(&sim, &mut con, "ETH", 99.5);
+}
+
+#[test]
+fn starts_before_redis_and_fills_it_when_it_appears() {
+    let port = options_tests::free_port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &url, "BTC,ETH", &[]);
+    wait_for(WAIT, "messages while Redis is down", || {
+        (feeder.try_metric("feeder_messages_received_total")? > 0.0).then_some(())
+    });
+    let (code, body) = feeder.endpoint("/ready").unwrap();
+    assert_eq!(code, 503);
+    assert!(body.contains("redis"), "{body}");
+    let redis = RedisServer::start_on(port, &[]);
+    let mut con = redis.connection();
+    feeder.wait_ready(WAIT);
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+}
+
+#[test]
+fn new_listings_appear_and_delisted_contracts_go() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC,ETH",
+        &["--refresh-interval", "0.5"],
+    );
+    feeder.wait_ready(WAIT);
+    let listed = sim.control("list", &[("baseCoin", "ETH"), ("days", "200")]);
+    let listed: Vec<String> = listed["listed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(!listed.is_empty());
+    wait_for(WAIT, "new listing in Redis", || {
+        listed
+            .iter()
+            .all(|s| {
+                !matches!(
+                    options_tests::value(&mut con, &["OPTIONS.GET", "ETH", s]),
+                    Ok(redis::Value::Nil)
+                )
+            })
+            .then_some(())
+    });
+    let removed = sim.control("delist", &[("baseCoin", "ETH")]);
+    let removed: Vec<String> = removed["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(!removed.is_empty());
+    wait_for(WAIT, "delisted contracts purged", || {
+        removed
+            .iter()
+            .all(|s| {
+                matches!(
+                    options_tests::value(&mut con, &["OPTIONS.GET", "ETH", s]),
+                    Ok(redis::Value::Nil)
+                )
+            })
+            .then_some(())
+    });
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+}
+
+#[test]
+fn follows_config_assets_live() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC,ETH,DOGE",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "500",
+    ]);
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &["--assets-poll-interval", "0.2"],
+    );
+    feeder.wait_ready(WAIT);
+    let doc: String = redis::cmd("GET")
+        .arg("config:assets")
+        .query(&mut con)
+        .unwrap();
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(
+        doc["BTC"]["name"], "Bitcoin",
+        "seeded in the seed's shape: {doc}"
+    );
+    let exists: i64 = redis::cmd("EXISTS").arg("DOGE").query(&mut con).unwrap();
+    assert_eq!(exists, 0);
+
+    let _: () = redis::cmd("SET")
+        .arg("config:assets")
+        .arg(r#"{"BTC":{"name":"Bitcoin","enabled":false,"order":1},"DOGE":{"name":"DOGE","enabled":true,"order":2}}"#)
+        .query(&mut con)
+        .unwrap();
+    wait_for(WAIT, "DOGE streamed", || {
+        let s = json(&mut con, &["OPTIONS.STATS", "DOGE", "FORMAT", "JSON"]);
+        (s["contracts"].as_u64() > Some(0)).then_some(())
+    });
+    let doge = sim_state(&sim, &["DOGE"]).len() as f64;
+    wait_for(WAIT, "BTC unsubscribed", || {
+        (feeder.metric("feeder_ws_topics") == doge).then_some(())
+    });
+    assert_converges(&sim, &mut con, &["DOGE"]);
+}
+
+#[test]
+fn mirror_hashes_write_the_seed_model() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC", &["--mirror-hashes"]);
+    feeder.wait_ready(WAIT);
+    sim.control("pause", &[]);
+    let state = sim_state(&sim, &["BTC"]);
+    let (symbol, values) = state.iter().next().unwrap();
+    wait_for(WAIT, "the seed hash", || {
+        let h: BTreeMap<String, String> = redis::cmd("HGETALL")
+            .arg(format!("option:{symbol}"))
+            .query(&mut con)
+            .unwrap();
+        let ok = h.len() == 15
+            && h["symbol"] == *symbol
+            && ["mark_price", "mark_iv", "delta", "volume_24h"]
+                .iter()
+                .all(|f| h[*f] == options_core::python_float(values[f]));
+        ok.then_some(())
+    });
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("option:{symbol}"))
+        .query(&mut con)
+        .unwrap();
+    assert!(ttl > 86_000, "{ttl}");
+    let messages: i64 = redis::cmd("HGET")
+        .arg("stats:global")
+        .arg("messages")
+        .query(&mut con)
+        .unwrap();
+    assert!(messages >= state.len() as i64);
+}
+
+#[test]
+fn shutdown_flushes_the_last_batch_and_exits_cleanly() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = small_sim();
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &["--batch-timeout", "0.5", "--batch-size", "100000"],
+    );
+    feeder.wait_ready(WAIT);
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_millis(800));
+    let r = json(
+        &mut con,
+        &["OPTIONS.QUERY", "BTC", "LIMIT", "0", "1", "FORMAT", "JSON"],
+    );
+    let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
+    sim.control(
+        "set",
+        &[("symbol", &symbol), ("field", "delta"), ("value", "0.123")],
+    );
+    std::thread::sleep(Duration::from_millis(50)); // received, still inside the 0.5 s batch window
+    let status = feeder
+        .proc
+        .terminate(Duration::from_secs(15))
+        .expect("feeder exit status");
+    assert!(
+        status.success(),
+        "exit {status:?}; log:\n{}",
+        feeder.proc.log_text()
+    );
+    let row = json(&mut con, &["OPTIONS.GET", "BTC", &symbol, "FORMAT", "JSON"]);
+    assert_eq!(row["delta"].as_f64(), Some(0.123));
+}
+
+#[test]
+fn every_binary_explains_its_flags() {
+    for (bin, flags) in [
+        (
+            "options-feeder",
+            &[
+                "--redis-url",
+                "--rest-url",
+                "--ws-url",
+                "--batch-size",
+                "--batch-timeout",
+                "--mirror-hashes",
+                "REDIS_HOST",
+                "OPTION_ASSETS",
+                "--health-port",
+            ][..],
+        ),
+        (
+            "bybit-sim",
+            &[
+                "--port",
+                "--seed",
+                "--updates-per-sec",
+                "--drop-every",
+                "--garbage-every",
+                "--silence-every",
+                "--reject-subscriptions",
+                "--http429-rate",
+                "--retcode-rate",
+            ][..],
+        ),
+    ] {
+        let out = std::process::Command::new(options_tests::procs::binary(bin))
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        for f in flags {
+            assert!(text.contains(f), "{bin} --help lacks {f}");
+        }
+    }
+}
