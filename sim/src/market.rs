@@ -560,9 +560,11 @@ mod tests {
         m.step(n, NOW + 1000);
         assert_ne!(m.contracts()[0].values, before);
         let first = m.contracts().iter().map(|c| c.expiry).min().unwrap();
-        let (listed, removed) = m.maintain(first.timestamp_ms() + 1);
+        // Two days on, two dailies have been delivered and the ladder needs a new date.
+        let later = first.timestamp_ms() + 2 * DAY_MS;
+        let (listed, removed) = m.maintain(later);
         assert!(!removed.is_empty());
-        assert!(m.contracts().iter().all(|c| c.expiry > first));
-        assert!(!listed.is_empty(), "a new daily is listed as one rolls off");
+        assert!(m.contracts().iter().all(|c| c.expiry.timestamp_ms() > later));
+        assert!(!listed.is_empty(), "new dailies are listed as old ones roll off");
     }
 }
