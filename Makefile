@@ -27,6 +27,7 @@ deps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	command -v redis-benchmark >/dev/null || missing="$$missing redis-tools"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing="$$missing libclang-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -58,13 +59,13 @@ lint:
 
 bench: release
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_query
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench feeder
 
 demo: release
-	@echo "make demo: the simulator and feeder arrive with the feeder issue (#4)."
-	@echo "Until then, start Redis with the module yourself:"
-	@echo "  redis-server redis.conf --loadmodule $(CURDIR)/$(MODULE_RELEASE)"
+	scripts/demo.sh sim
 
-run: demo
+run: release
+	scripts/demo.sh live
 
 clean:
 	$(CARGO) clean

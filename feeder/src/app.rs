@@ -52,7 +52,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.mirror_hashes,
         metrics.clone(),
     );
-    let writer_task = tokio::spawn(writer.run());
+    // The writer gets its own thread: under a flood of pushes the stream readers must not
+    // starve the one task that turns them into Redis writes.
+    let writer_task = {
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("redis-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(writer.run()),
+                    Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
+                }
+                let _ = done_tx.send(());
+            })?;
+        done_rx
+    };
     let silence_timeout = Args::secs(args.silence_timeout).max(Duration::from_millis(200));
     let settings = StreamSettings {
         url: args.ws_url.clone(),

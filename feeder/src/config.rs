@@ -64,9 +64,10 @@ pub struct Args {
     /// Most contract updates written in one pipeline.
     #[arg(long, env = "BATCH_SIZE", default_value_t = 1000)]
     pub batch_size: usize,
-    /// Longest time, in seconds, an update waits for others to share its pipeline. The writer
-    /// flushes at once when nothing else is queued, so this only bounds the wait under load.
-    #[arg(long, env = "BATCH_TIMEOUT", default_value_t = 0.002)]
+    /// Longest time, in seconds, an update may wait for others to share its pipeline. 0 (the
+    /// default) writes as soon as nothing else is queued: under load, batches still grow by
+    /// themselves while the previous pipeline is in flight.
+    #[arg(long, env = "BATCH_TIMEOUT", default_value_t = 0.0)]
     pub batch_timeout: f64,
 
     /// Seconds between pings on each connection (Bybit asks for 20).

@@ -564,7 +564,13 @@ mod tests {
         let later = first.timestamp_ms() + 2 * DAY_MS;
         let (listed, removed) = m.maintain(later);
         assert!(!removed.is_empty());
-        assert!(m.contracts().iter().all(|c| c.expiry.timestamp_ms() > later));
-        assert!(!listed.is_empty(), "new dailies are listed as old ones roll off");
+        assert!(m
+            .contracts()
+            .iter()
+            .all(|c| c.expiry.timestamp_ms() > later));
+        assert!(
+            !listed.is_empty(),
+            "new dailies are listed as old ones roll off"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_util::{SinkExt, StreamExt};
 use options_core::{Field, Settle};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use warp::filters::ws::{Message, WebSocket};
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
@@ -50,14 +50,14 @@ impl Faults {
     }
 }
 
-enum Outgoing {
-    Text(String),
-    /// Drop the connection without a close frame, as a network failure would.
-    Kick,
-}
+/// Frames queued per connection. A client that falls this far behind is disconnected, as an
+/// exchange does with slow consumers (and memory stays bounded).
+const SEND_QUEUE: usize = 200_000;
 
 struct Conn {
-    tx: mpsc::UnboundedSender<Outgoing>,
+    tx: mpsc::Sender<String>,
+    /// Drops the connection without a close frame, as a network failure would.
+    kick: Arc<Notify>,
     topics: HashSet<String>,
     topic_chars: usize,
 }
@@ -124,7 +124,10 @@ impl Sim {
             if let Some(ids) = subs.by_symbol.get(&symbol) {
                 for id in ids {
                     if let Some(conn) = subs.conns.get(id) {
-                        let _ = conn.tx.send(Outgoing::Text(frame.clone()));
+                        if conn.tx.try_send(frame.clone()).is_err() {
+                            // Full: the client cannot keep up.
+                            conn.kick.notify_one();
+                        }
                     }
                 }
             }
@@ -157,7 +160,7 @@ impl Sim {
     fn kick_all(&self) -> usize {
         let subs = lock(&self.subs);
         for c in subs.conns.values() {
-            let _ = c.tx.send(Outgoing::Kick);
+            c.kick.notify_one();
         }
         subs.conns.len()
     }
@@ -171,7 +174,7 @@ impl Sim {
         let subs = lock(&self.subs);
         for c in subs.conns.values() {
             for g in wire::garbage_frames(&symbol) {
-                let _ = c.tx.send(Outgoing::Text(g));
+                let _ = c.tx.try_send(g);
             }
         }
         subs.conns.len()
@@ -330,11 +333,13 @@ fn tickers(sim: &Sim, q: &Query) -> warp::reply::Response {
 async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
     let id = sim.next_conn.fetch_add(1, Ordering::Relaxed);
     let conn_id = format!("sim-{id}");
-    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let (tx, mut rx) = mpsc::channel::<String>(SEND_QUEUE);
+    let kick = Arc::new(Notify::new());
     lock(&sim.subs).conns.insert(
         id,
         Conn {
             tx: tx.clone(),
+            kick: kick.clone(),
             topics: HashSet::new(),
             topic_chars: 0,
         },
@@ -342,37 +347,56 @@ async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
     let (mut sink, mut stream) = ws.split();
     let writer_sim = sim.clone();
     let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            match out {
-                Outgoing::Kick => break,
-                Outgoing::Text(t) => {
-                    if Faults::active(lock(&writer_sim.faults).silent_until) {
-                        continue;
-                    }
-                    if sink.send(Message::text(t)).await.is_err() {
-                        break;
-                    }
+        loop {
+            let first = tokio::select! {
+                _ = kick.notified() => break,
+                t = rx.recv() => match t {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            if Faults::active(lock(&writer_sim.faults).silent_until) {
+                continue;
+            }
+            // Queue everything already waiting and flush once: a syscall per frame would cap
+            // the sim far below the rates it must be able to push.
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(t) => batch.push(t),
+                    Err(_) => break,
                 }
+            }
+            let mut failed = false;
+            for t in batch {
+                if sink.feed(Message::text(t)).await.is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if failed || sink.flush().await.is_err() {
+                break;
             }
         }
     });
     let idle = sim.limits.idle_timeout;
+    let mut writer = writer;
     loop {
         let msg = tokio::select! {
             m = stream.next() => m,
+            // The writer ends on a kick or a dead socket: close the whole connection now, so
+            // the client sees the drop at once.
+            _ = &mut writer => break,
             _ = tokio::time::sleep(idle) => {
                 tracing::info!(conn_id, "idle connection dropped");
                 break;
             }
         };
         let Some(Ok(msg)) = msg else { break };
-        if writer.is_finished() {
-            break;
-        }
         let Ok(text) = msg.to_str() else { continue };
         let reply = handle_request(&sim, id, &conn_id, text);
         for r in reply {
-            let _ = tx.send(Outgoing::Text(r));
+            let _ = tx.send(r).await;
         }
     }
     writer.abort();
@@ -469,9 +493,9 @@ fn subscribe(
         }
     }
     if let Some(conn) = subs.conns.get(&id) {
-        let _ = conn.tx.send(Outgoing::Text(reply(&ok, &failed)));
+        let _ = conn.tx.try_send(reply(&ok, &failed));
         for s in snaps {
-            let _ = conn.tx.send(Outgoing::Text(s));
+            let _ = conn.tx.try_send(s);
         }
     }
 }
@@ -672,7 +696,10 @@ pub async fn run_updates(sim: Arc<Sim>) {
             carry = 0.0;
             continue;
         }
-        carry += dt * sim.updates_per_sec.load(Ordering::Relaxed) as f64;
+        let rate = sim.updates_per_sec.load(Ordering::Relaxed) as f64;
+        // When ticks fall behind (the rate is above what this machine can generate), skip
+        // the backlog instead of building ever larger ticks that hold the market lock.
+        carry = (carry + dt * rate).min(rate * 0.02 + 1.0);
         let n = carry.floor() as usize;
         carry -= n as f64;
         if n > 0 {

@@ -250,7 +250,7 @@ Query: `{q}` → {rows} rows, {bytes} bytes of JSON. Produced by `make bench` ({
         ok3 = if module_per < 433.0 { "✅ met" } else { "❌ missed" },
     );
     println!("{section}");
-    write_section(&section);
+    options_tests::write_benchmark_section("module", &section);
 }
 
 fn pad(e: &str) -> String {
@@ -263,23 +263,4 @@ fn pad(e: &str) -> String {
 
 fn rows_expected(contracts: &[FixtureContract], expiry: &str) -> u64 {
     contracts.iter().filter(|c| c.expiry == expiry).count() as u64
-}
-
-/// Replaces the module section of BENCHMARKS.md, keeping the rest.
-fn write_section(section: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".to_string());
-    let updated = match (
-        current.find("<!-- module:begin -->"),
-        current.find("<!-- module:end -->"),
-    ) {
-        (Some(a), Some(b)) => format!(
-            "{}{}{}",
-            &current[..a],
-            section,
-            &current[b + "<!-- module:end -->".len()..]
-        ),
-        _ => format!("{}\n{}\n", current.trim_end(), section),
-    };
-    std::fs::write(&path, updated).expect("write BENCHMARKS.md");
 }

@@ -237,3 +237,21 @@ pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
         Err(e) => e.to_string(),
     }
 }
+
+/// Replaces the `<!-- name:begin -->…<!-- name:end -->` section of BENCHMARKS.md (appending
+/// it when absent), keeping everything else. `section` includes its own markers.
+pub fn write_benchmark_section(name: &str, section: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".to_string());
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    let updated = match (current.find(&begin), current.find(&end)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{}{}", &current[..a], section, &current[b + end.len()..])
+        }
+        _ => format!("{}\n\n{}\n", current.trim_end(), section),
+    };
+    std::fs::write(&path, updated).expect("write BENCHMARKS.md");
+}

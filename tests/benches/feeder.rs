@@ -1,0 +1,181 @@
+//! Feeder benchmarks against the real sim and Redis, side by side in one run:
+//!
+//! 1. Time from start to the full chain in Redis (2,500 contracts).
+//! 2. Exchange push → queryable latency: `/sim/set` pushes one value; a client polls
+//!    `OPTIONS.GET` until it shows. Includes the HTTP call that triggers the push, so it is an
+//!    upper bound; the feeder's own receive → written histogram is reported beside it.
+//! 3. Sustained throughput: the sim pushes as fast as it can; messages parsed per second and
+//!    contract updates written per second (after conflation), from the feeder's counters.
+//!
+//! Results replace the `feeder` section of BENCHMARKS.md. Run with `make bench`.
+
+use std::time::{Duration, Instant};
+
+use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::{json, RedisServer};
+
+fn total_contracts(con: &mut redis::Connection) -> u64 {
+    json(con, &["OPTIONS.STATS", "FORMAT", "JSON"])["contracts"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// A Prometheus histogram's cumulative buckets (upper bound, count).
+fn histogram(feeder: &Feeder, name: &str) -> Vec<(f64, f64)> {
+    let (_, text) = feeder.endpoint("/metrics").unwrap();
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("{name}_bucket{{le=\"")))
+        .filter_map(|rest| {
+            let (le, count) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// Quantile of the observations made between two readings (upper bound of its bucket).
+fn quantile_between(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> f64 {
+    let delta: Vec<(f64, f64)> = after
+        .iter()
+        .zip(before)
+        .map(|(a, b)| (a.0, a.1 - b.1))
+        .collect();
+    let total = delta.last().map(|b| b.1).unwrap_or(0.0);
+    delta
+        .iter()
+        .find(|(_, c)| *c >= q * total)
+        .map(|(le, _)| *le)
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+
+    // 1. start → full chain
+    let sim = Sim::start(&["--seed", "11", "--updates-per-sec", "2000"]);
+    let contracts = sim.stats()["contracts"].as_u64().unwrap();
+    let started = Instant::now();
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC,ETH,SOL,XRP", &[]);
+    wait_for(Duration::from_secs(60), "the full chain", || {
+        (total_contracts(&mut con) >= contracts).then_some(())
+    });
+    let fill = started.elapsed();
+    feeder.wait_ready(Duration::from_secs(30));
+
+    // the feeder's own latency in steady streaming (2,000 pushes/s, as Bybit's 100 ms cadence
+    // gives for ~200 active contracts), from its histogram over 3 s
+    std::thread::sleep(Duration::from_secs(1));
+    let h0 = histogram(&feeder, "feeder_write_latency_seconds");
+    std::thread::sleep(Duration::from_secs(3));
+    let h1 = histogram(&feeder, "feeder_write_latency_seconds");
+    let own_p50 = quantile_between(&h0, &h1, 0.5) * 1000.0;
+    let own_p99 = quantile_between(&h0, &h1, 0.99) * 1000.0;
+
+    // 2. push → queryable, 300 samples on a quiet market
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let r = json(
+        &mut con,
+        &["OPTIONS.QUERY", "ETH", "LIMIT", "0", "1", "FORMAT", "JSON"],
+    );
+    let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
+    let mut samples = Vec::new();
+    for i in 0..300 {
+        let value = format!("{}.25", 1000 + i);
+        let want: f64 = value.parse().unwrap();
+        let t0 = Instant::now();
+        sim.control(
+            "set",
+            &[
+                ("symbol", &symbol),
+                ("field", "markPrice"),
+                ("value", &value),
+            ],
+        );
+        loop {
+            let row = json(
+                &mut con,
+                &[
+                    "OPTIONS.GET",
+                    "ETH",
+                    &symbol,
+                    "FIELDS",
+                    "1",
+                    "mark_price",
+                    "FORMAT",
+                    "JSON",
+                ],
+            );
+            if row["mark_price"].as_f64() == Some(want) {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "update {i} never arrived"
+            );
+        }
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
+
+    // 3. sustained throughput: the sim pushes as fast as it can for 10 s
+    sim.control("rate", &[("updates_per_sec", "400000")]);
+    sim.control("resume", &[]);
+    std::thread::sleep(Duration::from_secs(2));
+    let (r0, w0, p0) = (
+        feeder.metric("feeder_messages_received_total"),
+        feeder.metric("feeder_updates_written_total"),
+        sim.stats()["pushes"].as_f64().unwrap(),
+    );
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(10));
+    let secs = t.elapsed().as_secs_f64();
+    let received = (feeder.metric("feeder_messages_received_total") - r0) / secs;
+    let written = (feeder.metric("feeder_updates_written_total") - w0) / secs;
+    let pushed = (sim.stats()["pushes"].as_f64().unwrap() - p0) / secs;
+    let garbled = feeder.metric("feeder_messages_garbled_total");
+    sim.control("pause", &[]);
+
+    let ok = |b: bool| if b { "✅ met" } else { "❌ missed" };
+    let section = format!(
+        "<!-- feeder:begin -->\n\
+## Feeder (issue #4)\n\n\
+Machine: {cores} cores, shared by redis-server, bybit-sim, options-feeder and the benchmark client. \
+Market: {contracts} contracts over BTC, ETH, SOL, XRP. Produced by `make bench` (cargo bench -p options-tests --bench feeder).\n\n\
+| measurement | result | target |\n\
+|---|---|---|\n\
+| start → every contract in Redis (discovery, REST snapshot, {conns} WebSocket connections) | {fill_ms:.0} ms | ≤ 2,000 ms {ok1} |\n\
+| exchange push → queryable with `OPTIONS.GET` (300 samples; includes the HTTP call that makes the sim push) | p50 {p50:.2} ms, p99 {p99:.2} ms | p99 ≤ 5 ms {ok2} |\n\
+| the feeder's own part in steady streaming at 2,000 pushes/s: frame received → `OPTIONS.INGEST` acknowledged (histogram bucket bounds, 3 s) | p50 ≤ {own_p50:.1} ms, p99 ≤ {own_p99:.1} ms | — |\n\
+| sustained: pushes parsed per second (sim sending {pushed:.0}/s, at its limit) | {received:.0} msg/s ({garbled} garbled) | ≥ 200,000 msg/s {ok3} |\n\
+| sustained: contract updates written per second (latest-value conflation merges the rest) | {written:.0} updates/s | — |\n\
+\n<!-- feeder:end -->",
+        fill_ms = fill.as_secs_f64() * 1000.0,
+        conns = feeder.metric("feeder_ws_connections"),
+        ok1 = ok(fill <= Duration::from_secs(2)),
+        ok2 = ok(p99 <= 5.0),
+        ok3 = ok(received >= 200_000.0),
+    );
+    println!("{section}");
+    options_tests::write_benchmark_section("feeder", &section);
+}
