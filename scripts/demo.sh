@@ -27,7 +27,8 @@ cleanup() {
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
     echo "stopped."
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 for b in options-feeder bybit-sim libredis_options.so; do
     [ -e "$bin/$b" ] || { echo "missing $bin/$b: run 'make release'" >&2; exit 1; }
@@ -81,4 +82,5 @@ Ctrl-C stops everything.
 MSG
 
 wait -n "${pids[@]}" || true
-echo "a process exited; see the logs in $run_dir"
+echo "a process exited unexpectedly; see the logs in $run_dir" >&2
+exit 1
