@@ -261,6 +261,9 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
         let chain = chain.unwrap_or(&empty);
         let (total, rows) = q.run(chain, now);
         let cols = q.output.fields.as_deref();
+        if q.seed {
+            return json_reply(seed_page(&q, total, &rows));
+        }
         match q.output.format {
             Format::Json => {
                 let mut out = Vec::with_capacity(64 + rows.len() * 700);
@@ -291,6 +294,33 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
             ])),
         }
     })
+}
+
+/// `FORMAT SEED`: a bare array, or with `LIMIT` the seed's `{"total","limit","offset","data"}`.
+fn seed_page(q: &Query, total: usize, rows: &[&Contract]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + rows.len() * 420);
+    let paged = q.count.is_some();
+    if paged {
+        out.extend_from_slice(b"{\"total\":");
+        out.extend_from_slice(itoa::Buffer::new().format(total).as_bytes());
+        out.extend_from_slice(b",\"limit\":");
+        out.extend_from_slice(itoa::Buffer::new().format(q.count.unwrap_or(0)).as_bytes());
+        out.extend_from_slice(b",\"offset\":");
+        out.extend_from_slice(itoa::Buffer::new().format(q.offset).as_bytes());
+        out.extend_from_slice(b",\"data\":");
+    }
+    out.push(b'[');
+    for (i, c) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        crate::render::seed_row(&mut out, c);
+    }
+    out.push(b']');
+    if paged {
+        out.push(b'}');
+    }
+    out
 }
 
 fn string_list_reply(items: Vec<String>, format: Format) -> RedisResult {

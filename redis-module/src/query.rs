@@ -22,6 +22,8 @@ pub struct Query {
     pub offset: usize,
     pub count: Option<usize>,
     pub output: OutputOptions,
+    /// `FORMAT SEED`: rows shaped like the replaced Python system's `/api/options/{asset}`.
+    pub seed: bool,
 }
 
 const KEYWORDS: [&str; 11] = [
@@ -102,6 +104,10 @@ impl Query {
                     "LIMIT count",
                     cur.value_for("LIMIT", "an offset and a count")?,
                 )?);
+            } else if is("FORMAT") && cur.peek().is_some_and(|f| f.eq_ignore_ascii_case("SEED")) {
+                cur.next();
+                q.seed = true;
+                q.output.format = crate::args::Format::Json;
             } else if !q.output.try_parse(kw, &mut cur)? {
                 return Err(args::unknown_keyword(kw, COMMAND));
             }

@@ -135,6 +135,45 @@ pub fn json_rows(out: &mut Vec<u8>, chain: &Chain, rows: &[&Contract], columns: 
     out.push(b']');
 }
 
+/// The seed's numeric row columns: (name in the seed's JSON, field).
+const SEED_COLUMNS: [(&str, options_core::Field); 11] = {
+    use options_core::Field::*;
+    [
+        ("last_price", LastPrice),
+        ("mark_price", MarkPrice),
+        ("volume_24h", Volume24h),
+        ("open_interest", OpenInterest),
+        ("delta", Delta),
+        ("gamma", Gamma),
+        ("theta", Theta),
+        ("vega", Vega),
+        ("iv", MarkIv),
+        ("underlying", UnderlyingPrice),
+        ("index_price", IndexPrice),
+    ]
+};
+
+/// One row as the seed's web app wrote it: `symbol`, padded `expiry`, `strike` as text,
+/// `type` `Call`/`Put`, then floats in Python's spelling (`100000.0`), 0.0 when missing.
+pub fn seed_row(out: &mut Vec<u8>, c: &Contract) {
+    out.extend_from_slice(b"{\"symbol\":");
+    json_plain(out, &c.symbol);
+    out.extend_from_slice(b",\"expiry\":");
+    json_plain(out, &c.expiry.padded());
+    out.extend_from_slice(b",\"strike\":");
+    json_plain(out, c.strike_text());
+    out.extend_from_slice(match c.kind {
+        options_core::OptionType::Call => b",\"type\":\"Call\"".as_slice(),
+        options_core::OptionType::Put => b",\"type\":\"Put\"".as_slice(),
+    });
+    for (name, f) in SEED_COLUMNS {
+        out.push(b',');
+        json_key(out, name);
+        out.extend_from_slice(options_core::python_float(c.get(f).unwrap_or(0.0)).as_bytes());
+    }
+    out.push(b'}');
+}
+
 fn resp_cell(c: &Contract, underlying: &str, col: Column) -> RedisValue {
     let text = match col {
         Column::Value(f) => match c.get(f) {

@@ -1037,3 +1037,95 @@ fn cached_rows_follow_every_change() {
         Some(total)
     );
 }
+
+#[test]
+fn seed_format_rows_match_the_python_system() {
+    let (_server, mut con, contracts) = loaded();
+    let btc = fixture::of(&contracts, "BTC");
+    let e = btc[0].clone();
+    let mut want: Vec<&FixtureContract> = btc
+        .iter()
+        .copied()
+        .filter(|c| c.expiry == e.expiry && c.call)
+        .collect();
+    want.sort_by(|a, b| b.value("volume_24h").total_cmp(&a.value("volume_24h")));
+    let py = options_core::python_float;
+    let row_text = |c: &FixtureContract| {
+        format!(
+            r#"{{"symbol":"{}","expiry":"{}","strike":"{}","type":"{}","last_price":{},"mark_price":{},"volume_24h":{},"open_interest":{},"delta":{},"gamma":{},"theta":{},"vega":{},"iv":{},"underlying":{},"index_price":{}}}"#,
+            c.symbol,
+            c.expiry_padded,
+            c.strike_text,
+            if c.call { "Call" } else { "Put" },
+            py(c.value("last_price")),
+            py(c.value("mark_price")),
+            py(c.value("volume_24h")),
+            py(c.value("open_interest")),
+            py(c.value("delta")),
+            py(c.value("gamma")),
+            py(c.value("theta")),
+            py(c.value("vega")),
+            py(c.value("mark_iv")),
+            py(c.value("underlying_price")),
+            py(c.value("index_price")),
+        )
+    };
+    let page = text(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "EXPIRY",
+            &e.expiry_padded,
+            "TYPE",
+            "CALL",
+            "SORTBY",
+            "volume_24h",
+            "DESC",
+            "LIMIT",
+            "2",
+            "3",
+            "FORMAT",
+            "SEED",
+        ],
+    )
+    .unwrap();
+    let rows: Vec<String> = want[2..5].iter().map(|c| row_text(c)).collect();
+    assert_eq!(
+        page,
+        format!(
+            r#"{{"total":{},"limit":3,"offset":2,"data":[{}]}}"#,
+            want.len(),
+            rows.join(",")
+        )
+    );
+    let all = text(
+        &mut con,
+        &[
+            "OPTIONS.QUERY",
+            "BTC",
+            "EXPIRY",
+            &e.expiry,
+            "TYPE",
+            "CALL",
+            "SORTBY",
+            "volume_24h",
+            "DESC",
+            "FORMAT",
+            "SEED",
+        ],
+    )
+    .unwrap();
+    let rows: Vec<String> = want.iter().map(|c| row_text(c)).collect();
+    assert_eq!(
+        all,
+        format!("[{}]", rows.join(",")),
+        "without LIMIT: a bare array"
+    );
+    // SEED is a QUERY format only
+    let e = error(
+        &mut con,
+        &["OPTIONS.GET", "BTC", &btc[0].symbol, "FORMAT", "SEED"],
+    );
+    assert!(e.contains("FORMAT must be RESP or JSON"), "{e}");
+}
