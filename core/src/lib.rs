@@ -2,6 +2,7 @@
 //! parsing, the canonical field list with Bybit's wire names, number text that round-trips
 //! bit-exactly, and Black-76 pricing. No I/O here.
 
+pub mod assets;
 pub mod black76;
 pub mod error;
 pub mod expiry;

@@ -9,12 +9,12 @@ use std::time::Duration;
 use redis::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::assets;
 use crate::config::Args;
 use crate::metrics::Metrics;
 use crate::rest::{Instrument, RestClient};
 use crate::writer::{RedisSink, Writer, WriterMsg};
 use crate::ws::{StreamPool, StreamSettings};
+use options_core::assets;
 
 /// Contracts listed per tracked asset.
 type Listings = BTreeMap<String, BTreeMap<String, Instrument>>;

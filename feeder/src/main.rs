@@ -1,7 +1,6 @@
 //! `options-feeder`: streams Bybit option tickers into the Redis options module.
 
 mod app;
-mod assets;
 mod config;
 mod health;
 mod metrics;

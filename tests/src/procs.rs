@@ -300,3 +300,87 @@ impl Feeder {
             .and_then(|v| v.trim().parse().ok())
     }
 }
+
+/// `options-web` on a free port.
+pub struct Web {
+    pub port: u16,
+    pub proc: Proc,
+    http: reqwest::blocking::Client,
+}
+
+impl Web {
+    pub fn start(redis_url: &str, extra: &[&str]) -> Web {
+        let port = free_port();
+        let mut args: Vec<String> = vec![
+            "--redis-url".into(),
+            redis_url.into(),
+            "--port".into(),
+            port.to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let proc = Proc::spawn("options-web", &args, &[]);
+        let web = Web {
+            port,
+            proc,
+            http: http(),
+        };
+        wait_for(Duration::from_secs(20), "options-web to listen", || {
+            web.try_get("/health", &[]).map(|_| ())
+        });
+        web
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn try_get(&self, path: &str, query: &[(&str, &str)]) -> Option<reqwest::blocking::Response> {
+        self.http.get(self.url(path)).query(query).send().ok()
+    }
+
+    /// GET → (status, JSON body).
+    pub fn get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let r = self
+            .try_get(path, query)
+            .unwrap_or_else(|| panic!("GET {path}"));
+        let status = r.status().as_u16();
+        let text = r.text().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {text}")),
+        )
+    }
+
+    pub fn get_text(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> (u16, String, reqwest::header::HeaderMap) {
+        let r = self
+            .try_get(path, query)
+            .unwrap_or_else(|| panic!("GET {path}"));
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, r.text().unwrap_or_default(), headers)
+    }
+
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+}

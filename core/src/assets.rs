@@ -1,6 +1,7 @@
 //! The tracked-asset list in Redis `config:assets`, in the seed's shape:
-//! `{"BTC":{"name":"Bitcoin","enabled":true,"order":1},…}`. The web UI edits it; the feeder
-//! follows its enabled entries and seeds it from `OPTION_ASSETS` when it is missing.
+//! `{"BTC":{"name":"Bitcoin","enabled":true,"order":1},…}` (insertion order kept). The web UI
+//! edits it; the feeder follows its enabled entries; either seeds it from `OPTION_ASSETS` when it
+//! is missing. Only the document is handled here; reading and writing Redis is the caller's.
 
 use serde_json::{json, Map, Value};
 
@@ -17,6 +18,12 @@ pub fn display_name(symbol: &str) -> &str {
         "OP" => "Optimism",
         other => other,
     }
+}
+
+/// Whether `symbol` can name an asset (a Redis key and a symbol prefix): 1–16 ASCII letters or
+/// digits.
+pub fn valid_symbol(symbol: &str) -> bool {
+    !symbol.is_empty() && symbol.len() <= 16 && symbol.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// The document the seed's web app writes when the key is missing.

@@ -1,0 +1,615 @@
+//! `options-web` over real HTTP against a real redis-server + module holding the fixture chain.
+//! Expected answers are computed from the fixture, as the seed's code would have.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use options_tests::fixture::{self, FixtureContract};
+use options_tests::procs::{Sim, Web};
+use options_tests::RedisServer;
+use serde_json::{json, Value};
+
+fn setup() -> (RedisServer, redis::Connection, Vec<FixtureContract>, Web) {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let contracts = fixture::chain(21);
+    fixture::ingest(&mut con, &contracts);
+    let web = Web::start(&server.url(), &["--assets", "BTC,ETH,SOL,XRP"]);
+    (server, con, contracts, web)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn web_app_endpoints_answer_like_the_seed() {
+    let (_server, _con, contracts, web) = setup();
+    let btc = fixture::of(&contracts, "BTC");
+    let e = btc[0].clone();
+
+    // /api/options/{asset}: seed rows, calls of one expiry, by 24 h volume descending
+    let mut want: Vec<&FixtureContract> = btc
+        .iter()
+        .copied()
+        .filter(|c| c.expiry == e.expiry && c.call)
+        .collect();
+    want.sort_by(|a, b| b.value("volume_24h").total_cmp(&a.value("volume_24h")));
+    let (code, rows) = web.get(
+        "/api/options/BTC",
+        &[("expiry", &e.expiry_padded), ("type", "call")],
+    );
+    assert_eq!(code, 200);
+    let rows = rows.as_array().unwrap().clone();
+    assert_eq!(rows.len(), want.len());
+    for (row, c) in rows.iter().zip(&want) {
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "symbol",
+                "expiry",
+                "strike",
+                "type",
+                "last_price",
+                "mark_price",
+                "volume_24h",
+                "open_interest",
+                "delta",
+                "gamma",
+                "theta",
+                "vega",
+                "iv",
+                "underlying",
+                "index_price"
+            ]
+        );
+        assert_eq!(row["symbol"], c.symbol.as_str());
+        assert_eq!(row["expiry"], c.expiry_padded.as_str());
+        assert_eq!(row["strike"], c.strike_text.as_str());
+        assert_eq!(row["type"], "Call");
+        assert_eq!(f(&row["iv"]), c.value("mark_iv"));
+        assert_eq!(f(&row["underlying"]), c.value("underlying_price"));
+        assert_eq!(f(&row["theta"]), c.value("theta"));
+    }
+    // paging: {total, limit, offset, data}
+    let (_, page) = web.get(
+        "/api/options/BTC",
+        &[
+            ("expiry", &e.expiry),
+            ("type", "call"),
+            ("limit", "3"),
+            ("offset", "2"),
+        ],
+    );
+    assert_eq!(page["total"], want.len());
+    assert_eq!(
+        (page["limit"].clone(), page["offset"].clone()),
+        (json!(3), json!(2))
+    );
+    let syms: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        syms,
+        want[2..5]
+            .iter()
+            .map(|c| c.symbol.as_str())
+            .collect::<Vec<_>>()
+    );
+
+    // /api/strikes: strings in numeric order
+    let xrp = fixture::of(&contracts, "XRP");
+    let mut strikes: Vec<(f64, String)> = xrp
+        .iter()
+        .filter(|c| c.expiry == xrp[0].expiry)
+        .map(|c| (c.strike, c.strike_text.clone()))
+        .collect();
+    strikes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    strikes.dedup_by(|a, b| a.0 == b.0);
+    let (_, got) = web.get("/api/strikes/XRP", &[("expiry", &xrp[0].expiry_iso)]);
+    assert_eq!(
+        got,
+        json!(strikes.iter().map(|s| s.1.clone()).collect::<Vec<_>>())
+    );
+
+    // /api/expiries: padded, chronological
+    let eth = fixture::of(&contracts, "ETH");
+    let mut exp: Vec<(i64, String)> = eth
+        .iter()
+        .map(|c| (c.expiry_days, c.expiry_padded.clone()))
+        .collect();
+    exp.dedup();
+    let (_, got) = web.get("/api/expiries/ETH", &[]);
+    assert_eq!(
+        got,
+        json!(exp.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
+    );
+
+    // /api/summary/{asset}
+    let sol = fixture::of(&contracts, "SOL");
+    let (_, s) = web.get("/api/summary/SOL", &[]);
+    let calls = sol.iter().filter(|c| c.call).count();
+    assert_eq!(s["asset"], "SOL");
+    assert_eq!(s["total_options"], sol.len());
+    assert_eq!(
+        (s["calls"].clone(), s["puts"].clone()),
+        (json!(calls), json!(sol.len() - calls))
+    );
+    assert_eq!(s["expiry_count"], s["expiries"].as_array().unwrap().len());
+    let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "asset",
+            "total_options",
+            "calls",
+            "puts",
+            "expiries",
+            "expiry_count"
+        ]
+    );
+
+    // /api/stats: the union of both apps' fields
+    let (_, st) = web.get("/api/stats", &[]);
+    assert_eq!(st["total_symbols"], contracts.len());
+    assert_eq!(st["total_options"], contracts.len());
+    assert_eq!(st["messages_processed"], contracts.len());
+    assert_eq!(st["btc_options"], btc.len());
+    assert_eq!(st["eth_options"], eth.len());
+    assert_eq!(st["sol_options"], sol.len());
+    assert!(st["redis_memory"]
+        .as_str()
+        .unwrap()
+        .ends_with(['K', 'M', 'G', 'B']));
+    let last = btc
+        .iter()
+        .chain(&eth)
+        .map(|c| c.updated_ms)
+        .max()
+        .unwrap()
+        .max(contracts.iter().map(|c| c.updated_ms).max().unwrap());
+    assert_eq!(st["last_update"], format!("{:.6}", last as f64 / 1000.0));
+
+    // /api/options/{symbol}: the data API's option object
+    let c = &eth[7];
+    let (code, o) = web.get(&format!("/api/options/{}", c.symbol), &[]);
+    assert_eq!(code, 200);
+    let keys: Vec<&str> = o.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "symbol",
+            "last_price",
+            "mark_price",
+            "index_price",
+            "mark_iv",
+            "underlying_price",
+            "open_interest",
+            "volume_24h",
+            "turnover_24h",
+            "delta",
+            "gamma",
+            "theta",
+            "vega",
+            "bid_iv",
+            "ask_iv"
+        ]
+    );
+    for k in &keys[1..] {
+        assert_eq!(f(&o[*k]), c.value(k), "{k}");
+    }
+
+    // /api/chain: the module's chain, forwarded
+    let (code, ch) = web.get(
+        &format!("/api/chain/BTC/{}", e.expiry_padded),
+        &[("settle", "usdc")],
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        ch["strikes"].as_array().unwrap().len(),
+        btc.iter()
+            .filter(|c| c.expiry == e.expiry && !c.usdt)
+            .count()
+            / 2
+    );
+}
+
+#[test]
+fn data_api_endpoints_compute_what_the_seed_computed() {
+    let (_server, _con, contracts, web) = setup();
+    let eth = fixture::of(&contracts, "ETH");
+
+    // ATM: spot = first underlying price, 2 × num_strikes nearest contracts
+    let spot = eth[0].value("underlying_price");
+    let mut by_distance: Vec<(f64, &FixtureContract)> =
+        eth.iter().map(|c| ((c.strike - spot).abs(), *c)).collect();
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (_, atm) = web.get("/api/atm/ETH", &[("num_strikes", "3")]);
+    assert_eq!(atm["count"], 6);
+    assert_eq!(atm["num_strikes"], 3);
+    for (item, (d, _)) in atm["data"].as_array().unwrap().iter().zip(&by_distance) {
+        assert_eq!(f(&item["distance_from_spot"]), *d);
+    }
+
+    // greeks: mean, sample std, min, max of delta; totals of theta and vega
+    let deltas: Vec<f64> = eth.iter().map(|c| c.value("delta")).collect();
+    let mean = deltas.iter().sum::<f64>() / deltas.len() as f64;
+    let std =
+        (deltas.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (deltas.len() - 1) as f64).sqrt();
+    let (_, g) = web.get("/api/greeks/ETH", &[]);
+    assert!((f(&g["summary"]["delta"]["mean"]) - mean).abs() < 1e-12);
+    assert!((f(&g["summary"]["delta"]["std"]) - std).abs() < 1e-12);
+    let theta: f64 = eth.iter().map(|c| c.value("theta")).sum();
+    assert!((f(&g["summary"]["theta"]["total"]) - theta).abs() < 1e-6);
+
+    // thresholds
+    let (_, hv) = web.get("/api/high-volume", &[("min_volume", "5000")]);
+    assert_eq!(
+        hv["count"],
+        contracts
+            .iter()
+            .filter(|c| c.value("volume_24h") >= 5000.0)
+            .count()
+    );
+    assert_eq!(hv["asset"], "all");
+    let (_, hv) = web.get("/api/high-volume", &[]);
+    assert_eq!(
+        hv["min_volume"],
+        json!(100000),
+        "an int default echoes as an int"
+    );
+    let (_, hi) = web.get("/api/high-iv", &[("asset", "XRP"), ("min_iv", "0.6")]);
+    assert_eq!(
+        hi["count"],
+        contracts
+            .iter()
+            .filter(|c| c.underlying == "XRP" && c.value("mark_iv") >= 0.6)
+            .count()
+    );
+
+    // symbols, filtered asset list, query
+    let (_, sy) = web.get("/api/symbols", &[("asset", "SOL")]);
+    assert_eq!(sy["count"], fixture::of(&contracts, "SOL").len());
+    let (_, a) = web.get(
+        "/api/assets/ETH",
+        &[("expiry", &eth[0].expiry), ("min_volume", "100")],
+    );
+    let want = eth
+        .iter()
+        .filter(|c| c.expiry == eth[0].expiry && c.value("volume_24h") >= 100.0)
+        .count();
+    assert_eq!(a["count"], want);
+    assert_eq!(a["filters"]["min_volume"], json!(100.0));
+    let (code, q) = web.send(
+        reqwest::Method::POST,
+        "/api/query?asset=ETH&option_type=put&min_strike=3500&max_strike=3700&limit=0",
+        None,
+        None,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        q["count"],
+        eth.iter()
+            .filter(|c| !c.call && c.strike >= 3500.0 && c.strike <= 3700.0)
+            .count()
+    );
+
+    // exports
+    let (code, csv, headers) = web.get_text("/api/export/csv", &[("asset", "XRP")]);
+    assert_eq!(code, 200);
+    let cd = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        cd.starts_with("attachment; filename=XRP_options_") && cd.ends_with(".csv"),
+        "{cd}"
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "symbol,last_price,mark_price,index_price,mark_iv,underlying_price,open_interest,volume_24h,turnover_24h,delta,gamma,theta,vega,bid_iv,ask_iv,asset,expiry,strike,type");
+    assert_eq!(lines.len() - 1, fixture::of(&contracts, "XRP").len());
+    let (_, json_export, _) = web.get_text("/api/export/json", &[("asset", "XRP")]);
+    assert!(json_export.starts_with("[\n  {"), "indent-2 JSON array");
+
+    // global summary
+    let (_, s) = web.get("/api/summary", &[]);
+    assert_eq!(s["total_options"], contracts.len());
+    let total_vol: f64 = contracts.iter().map(|c| c.value("volume_24h")).sum();
+    assert!((f(&s["volume"]["total_24h"]) - total_vol).abs() < 1e-6 * total_vol);
+}
+
+#[test]
+fn bad_parameters_are_400_unknown_things_404() {
+    let (_server, _con, _contracts, web) = setup();
+    for (path, query, param) in [
+        ("/api/options/BTC", vec![("expiry", "someday")], "expiry"),
+        ("/api/options/BTC", vec![("type", "straddle")], "type"),
+        ("/api/options/BTC", vec![("strike", "abc")], "strike"),
+        ("/api/options/BTC", vec![("limit", "-3")], "limit"),
+        ("/api/options/BTC", vec![("offset", "x")], "offset"),
+        ("/api/strikes/BTC", vec![("expiry", "31FEB26")], "expiry"),
+        ("/api/atm/BTC", vec![("num_strikes", "many")], "num_strikes"),
+        (
+            "/api/high-volume",
+            vec![("min_volume", "lots")],
+            "min_volume",
+        ),
+        ("/api/options/B_C", vec![], "asset"),
+    ] {
+        let (code, body) = web.get(path, &query);
+        assert_eq!(code, 400, "{path} {query:?}: {body}");
+        assert_eq!(body["parameter"], param, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains(param), "{body}");
+    }
+    for path in [
+        "/api/options/DOGE",
+        "/api/expiries/DOGE",
+        "/api/options/BTC-1JAN30-1-C",
+        "/api/nothing-here",
+    ] {
+        let (code, body) = web.get(path, &[]);
+        assert_eq!(code, 404, "{path}: {body}");
+        assert!(body["detail"].is_string());
+    }
+}
+
+#[test]
+fn asset_list_is_managed_and_validated_on_the_exchange() {
+    let server = RedisServer::start(&[]);
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC,DOGE",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "10",
+    ]);
+    let web = Web::start(
+        &server.url(),
+        &["--bybit-rest-url", &sim.rest_url(), "--api-token", "s3cret"],
+    );
+    let (_, a) = web.get("/api/assets", &[]);
+    assert_eq!(
+        a,
+        json!({"BTC": {"name": "Bitcoin", "enabled": true, "order": 1}, "ETH": {"name": "Ethereum", "enabled": true, "order": 2}, "SOL": {"name": "Solana", "enabled": true, "order": 3}})
+    );
+    let post = |path: &str, body: Value, token: Option<&str>| {
+        web.send(reqwest::Method::POST, path, Some(body), token)
+    };
+    assert_eq!(
+        post("/api/assets/add", json!({"symbol": "doge"}), None).0,
+        401,
+        "writes need the token"
+    );
+    let (code, r) = post(
+        "/api/assets/test",
+        json!({"symbol": "doge"}),
+        Some("s3cret"),
+    );
+    assert_eq!(
+        (code, r["success"].clone(), r["symbol"].clone()),
+        (200, json!(true), json!("DOGE"))
+    );
+    assert_eq!(r["message"], "DOGE has options available");
+    let (_, r) = post("/api/assets/test", json!({"symbol": "ZZZ"}), Some("s3cret"));
+    assert_eq!(r["message"], "No options found for ZZZ");
+    let (code, r) = post("/api/assets/test", json!({"symbol": ""}), Some("s3cret"));
+    assert_eq!(
+        (code, r["detail"].clone()),
+        (400, json!("invalid symbol: Symbol required"))
+    );
+    let (code, r) = post(
+        "/api/assets/add",
+        json!({"symbol": "doge", "name": "Dogecoin"}),
+        Some("s3cret"),
+    );
+    assert_eq!(
+        (code, r),
+        (
+            200,
+            json!({"success": true, "message": "Added DOGE permanently to config"})
+        )
+    );
+    let (code, r) = post("/api/assets/add", json!({"symbol": "DOGE"}), Some("s3cret"));
+    assert_eq!(
+        (code, r["detail"].clone()),
+        (400, json!("Asset DOGE already exists"))
+    );
+    let (code, r) = post("/api/assets/add", json!({"symbol": "ZZZ"}), Some("s3cret"));
+    assert_eq!(
+        (code, r["detail"].clone()),
+        (400, json!("No options found for ZZZ on Bybit"))
+    );
+    let (_, a) = web.get("/api/assets", &[]);
+    assert_eq!(a["DOGE"]["name"], "Dogecoin");
+    assert_eq!(a["DOGE"]["order"], 4);
+    let (_, r) = web.send(
+        reqwest::Method::POST,
+        "/api/assets/DOGE/toggle",
+        None,
+        Some("s3cret"),
+    );
+    assert_eq!(r["success"], true);
+    let (_, a) = web.get("/api/assets", &[]);
+    assert_eq!(a["DOGE"]["enabled"], false);
+    let (_, r) = web.send(
+        reqwest::Method::POST,
+        "/api/assets/NOPE/toggle",
+        None,
+        Some("s3cret"),
+    );
+    assert_eq!(r, json!({"success": false}));
+    let (code, _) = web.send(
+        reqwest::Method::DELETE,
+        "/api/assets/BTC/remove",
+        None,
+        Some("s3cret"),
+    );
+    assert_eq!(code, 400, "a default asset stays");
+    let (code, r) = web.send(
+        reqwest::Method::DELETE,
+        "/api/assets/DOGE/remove",
+        None,
+        Some("s3cret"),
+    );
+    assert_eq!((code, r), (200, json!({"success": true})));
+}
+
+/// Reads SSE events (event name, id, data) from a live response on a thread.
+fn sse_events(
+    web: &Web,
+    query: &str,
+    last_id: Option<&str>,
+) -> mpsc::Receiver<(String, String, String)> {
+    let (tx, rx) = mpsc::channel();
+    let url = web.url(&format!("/api/stream?{query}"));
+    let last_id = last_id.map(String::from);
+    std::thread::spawn(move || {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(None)
+            .build()
+            .unwrap();
+        let mut req = client.get(url);
+        if let Some(id) = last_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let Ok(resp) = req.send() else { return };
+        let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
+        for line in BufReader::new(resp).lines() {
+            let Ok(line) = line else { return };
+            if line.is_empty() {
+                if !data.is_empty()
+                    && tx
+                        .send((
+                            std::mem::take(&mut event),
+                            std::mem::take(&mut id),
+                            std::mem::take(&mut data),
+                        ))
+                        .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            if let Some(v) = line.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            }
+        }
+    });
+    rx
+}
+
+fn next_change(rx: &mpsc::Receiver<(String, String, String)>, limit: Duration) -> (String, Value) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (event, id, data) = rx.recv_timeout(left).expect("a changes event in time");
+        if event == "changes" {
+            return (id, serde_json::from_str(&data).unwrap());
+        }
+    }
+}
+
+#[test]
+fn sse_sends_stats_and_changes_within_a_second_and_resumes() {
+    let (_server, mut con, contracts, web) = setup();
+    let (code, _, headers) = {
+        let r = reqwest::blocking::Client::new()
+            .get(web.url("/api/stream"))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), (), r.headers().clone())
+    };
+    assert_eq!(code, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert_eq!(headers["cache-control"], "no-cache");
+
+    let rx = sse_events(&web, "assets=ETH", None);
+    // the seed's stats event: plain data, Python separators
+    let (event, _, data) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    let first_change = if event.is_empty() {
+        assert!(data.starts_with("{\"total_symbols\": "), "{data}");
+        next_change(&rx, Duration::from_secs(5))
+    } else {
+        let (_, _, stats) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(stats.contains("\"total_symbols\": "), "{stats}");
+        (String::new(), serde_json::from_str(&data).unwrap())
+    };
+    assert_eq!(first_change.1["asset"], "ETH");
+    assert_eq!(
+        first_change.1["changes"]["reset"], true,
+        "a new client gets the whole chain first"
+    );
+
+    let eth = fixture::of(&contracts, "ETH");
+    let sent = Instant::now();
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[3].symbol)
+        .arg("mark_price")
+        .arg("321.5")
+        .query(&mut con)
+        .unwrap();
+    let (id, ev) = next_change(&rx, Duration::from_secs(1));
+    assert!(sent.elapsed() < Duration::from_secs(1));
+    assert_eq!(ev["changes"]["reset"], false);
+    assert_eq!(ev["changes"]["data"][0]["symbol"], eth[3].symbol.as_str());
+    assert_eq!(ev["changes"]["data"][0]["mark_price"], 321.5);
+    assert!(id.starts_with("ETH:"), "{id}");
+    drop(rx);
+
+    // resume: only what happened after the last seen id
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[4].symbol)
+        .arg("delta")
+        .arg("0.25")
+        .query(&mut con)
+        .unwrap();
+    let rx = sse_events(&web, "assets=ETH", Some(&id));
+    let (_, ev) = next_change(&rx, Duration::from_secs(2));
+    assert_eq!(ev["changes"]["reset"], false);
+    let syms: Vec<&str> = ev["changes"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(syms, [eth[4].symbol.as_str()]);
+}
+
+#[test]
+fn redis_outage_is_503_and_recovers() {
+    let (mut server, _con, _contracts, web) = setup();
+    let (code, _) = web.get("/api/options/BTC", &[("limit", "1")]);
+    assert_eq!(code, 200);
+    server.stop();
+    let (code, body) = web.get("/api/options/BTC", &[("limit", "1")]);
+    assert_eq!(code, 503, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("Redis"));
+    let (code, h) = web.get("/health", &[]);
+    assert_eq!(
+        (code, h["status"].clone(), h["redis"].clone()),
+        (200, json!("unhealthy"), json!("disconnected"))
+    );
+    server.restart();
+    let mut con = server.connection();
+    let c = fixture::chain(21);
+    fixture::ingest(&mut con, &c);
+    let (code, _) = web.get("/api/options/BTC", &[("limit", "1")]);
+    assert_eq!(code, 200, "recovered without a restart of options-web");
+}

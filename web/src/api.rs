@@ -1,0 +1,494 @@
+//! The HTTP API: every endpoint of the replaced system's web app (port 5001) and data API
+//! (port 8000) with their paths and JSON shapes, each answered by one or a few module commands.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use options_core::{assets, format_number, Expiry};
+use serde_json::{json, Map, Value};
+use warp::reply::Response;
+use warp::Reply;
+
+use crate::error::{ApiError, ApiResult};
+use crate::params::{self, Query};
+use crate::store::Store;
+
+pub struct State {
+    pub store: Store,
+    pub http: reqwest::Client,
+    pub bybit_rest: String,
+    pub default_assets: Vec<String>,
+    pub api_token: Option<String>,
+    pub requests: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// The data API's option object fields, in its order (present ones only).
+pub const OBJECT_FIELDS: [&str; 14] = [
+    "last_price",
+    "mark_price",
+    "index_price",
+    "mark_iv",
+    "underlying_price",
+    "open_interest",
+    "volume_24h",
+    "turnover_24h",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "bid_iv",
+    "ask_iv",
+];
+
+pub fn json_body(bytes: Vec<u8>) -> Response {
+    let mut r = Response::new(bytes.into());
+    r.headers_mut().insert(
+        "content-type",
+        warp::http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+pub fn json_value(v: &Value) -> Response {
+    warp::reply::json(v).into_response()
+}
+
+fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
+    let mut c = redis::cmd(name);
+    for a in args {
+        c.arg(*a);
+    }
+    c
+}
+
+// ---------------------------------------------------------------------------------------------
+// config:assets
+
+/// The asset document; written from OPTION_ASSETS when missing (as the seed's web app did).
+pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
+    let doc: Option<String> = st.store.query(&cmd("GET", &[assets::KEY])).await?;
+    let doc = match doc {
+        Some(d) => d,
+        None => {
+            let d = assets::default_document(&st.default_assets);
+            let _: redis::Value = st
+                .store
+                .query(&cmd("SET", &[assets::KEY, &d, "NX"]))
+                .await?;
+            st.store
+                .query::<Option<String>>(&cmd("GET", &[assets::KEY]))
+                .await?
+                .unwrap_or(d)
+        }
+    };
+    match serde_json::from_str::<Value>(&doc) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(ApiError::Internal(format!(
+            "{} is not a JSON object",
+            assets::KEY
+        ))),
+    }
+}
+
+async fn save_config(st: &State, m: &Map<String, Value>) -> ApiResult<()> {
+    let text = Value::Object(m.clone()).to_string();
+    let _: redis::Value = st.store.query(&cmd("SET", &[assets::KEY, &text])).await?;
+    Ok(())
+}
+
+/// Contracts in the module for `asset` (0 when there is no key).
+async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
+    let s = st
+        .store
+        .json(&cmd("OPTIONS.STATS", &[asset, "FORMAT", "JSON"]))
+        .await?;
+    Ok(s["contracts"].as_u64().unwrap_or(0))
+}
+
+/// 404 for an asset that is neither configured nor holds data.
+async fn known_asset(st: &State, raw: &str) -> ApiResult<String> {
+    let asset = params::asset(raw)?;
+    if contracts(st, &asset).await? > 0 || asset_config(st).await?.contains_key(&asset) {
+        Ok(asset)
+    } else {
+        Err(ApiError::NotFound(format!("Unknown asset {asset}")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the web app's endpoints
+
+/// `GET /api/options/{x}`: a full symbol gives one option object (data API); an asset gives
+/// the web app's row list, sorted by 24 h volume, paged when `limit` is given.
+pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
+    if x.contains('-') {
+        return option_object(st, x).await;
+    }
+    let asset = known_asset(st, x).await?;
+    let mut c = redis::cmd("OPTIONS.QUERY");
+    c.arg(&asset);
+    if let Some(e) = params::expiry(q, "expiry")? {
+        c.arg("EXPIRY").arg(e.code());
+    }
+    if let Some(t) = params::option_type(q, "type")? {
+        c.arg("TYPE").arg(t);
+    }
+    if let Some(s) = params::strike(q, "strike")? {
+        c.arg("STRIKE").arg(format_number(s));
+    }
+    c.arg("SORTBY").arg("volume_24h").arg("DESC");
+    // The seed pages only when `limit` is truthy (so `limit=0` means no paging).
+    let limit = params::count(q, "limit", 100_000)?.filter(|l| *l > 0);
+    let offset = params::count(q, "offset", 10_000_000)?.unwrap_or(0);
+    if let Some(l) = limit {
+        c.arg("LIMIT").arg(offset).arg(l);
+    } else if offset > 0 {
+        c.arg("LIMIT").arg(offset).arg(10_000_000);
+    }
+    c.arg("FORMAT").arg("SEED");
+    Ok(json_body(st.store.json_bytes(&c).await?))
+}
+
+/// One contract as the data API's option object.
+async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
+    let not_found = || ApiError::NotFound(format!("Option {symbol} not found"));
+    let parsed = options_core::parse_symbol(symbol).map_err(|_| not_found())?;
+    let c = cmd(
+        "OPTIONS.GET",
+        &[&parsed.base, &parsed.canonical(), "FORMAT", "JSON"],
+    );
+    match st.store.json(&c).await {
+        Ok(row) => Ok(json_value(&Value::Object(object_from_row(&row)))),
+        Err(ApiError::NotFound(_)) => Err(not_found()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A module row as the data API's option object: `symbol`, then the present fields.
+pub fn object_from_row(row: &Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("symbol".into(), row["symbol"].clone());
+    for f in OBJECT_FIELDS {
+        if let Some(v) = row[f].as_f64() {
+            m.insert(f.into(), json!(v));
+        }
+    }
+    m
+}
+
+/// `GET /api/strikes/{asset}?expiry`: strike strings in numeric order.
+pub async fn strikes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let mut c = redis::cmd("OPTIONS.STRIKES");
+    c.arg(&asset);
+    if let Some(e) = params::expiry(q, "expiry")? {
+        c.arg("EXPIRY").arg(e.code());
+    }
+    c.arg("FORMAT").arg("JSON");
+    Ok(json_body(st.store.json_bytes(&c).await?))
+}
+
+async fn expiry_list(st: &State, asset: &str) -> ApiResult<Vec<Expiry>> {
+    let v = st
+        .store
+        .json(&cmd("OPTIONS.EXPIRIES", &[asset, "FORMAT", "JSON"]))
+        .await?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().and_then(|s| Expiry::parse(s).ok()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// `GET /api/expiries/{asset}`: zero-padded codes, chronological.
+pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let list: Vec<String> = expiry_list(st, &asset)
+        .await?
+        .iter()
+        .map(Expiry::padded)
+        .collect();
+    Ok(json_value(&json!(list)))
+}
+
+/// `GET /api/summary/{asset}`.
+pub async fn asset_summary(st: &State, asset: &str) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let total = |t: &str| {
+        cmd(
+            "OPTIONS.QUERY",
+            &[&asset, "TYPE", t, "LIMIT", "0", "0", "FORMAT", "JSON"],
+        )
+    };
+    let calls = st.store.json(&total("CALL")).await?["total"]
+        .as_u64()
+        .unwrap_or(0);
+    let puts = st.store.json(&total("PUT")).await?["total"]
+        .as_u64()
+        .unwrap_or(0);
+    let exp: Vec<String> = expiry_list(st, &asset)
+        .await?
+        .iter()
+        .map(Expiry::padded)
+        .collect();
+    let count = exp.len();
+    Ok(json_value(&json!({
+        "asset": asset,
+        "total_options": calls + puts,
+        "calls": calls,
+        "puts": puts,
+        "expiries": exp,
+        "expiry_count": count,
+    })))
+}
+
+/// `GET /api/chain/{asset}/{expiry}`: calls and puts side by side (module JSON, forwarded).
+pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let e = Expiry::parse(expiry)
+        .map_err(|_| ApiError::bad("expiry", format!("'{expiry}' is not an expiry")))?;
+    let mut c = redis::cmd("OPTIONS.CHAIN");
+    c.arg(&asset).arg(e.code());
+    if let Some(s) = params::filter(q, "settle") {
+        let s = options_core::Settle::parse(s)
+            .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?;
+        c.arg("SETTLE").arg(s.as_str());
+    }
+    c.arg("FORMAT").arg("JSON");
+    Ok(json_body(st.store.json_bytes(&c).await?))
+}
+
+/// Totals for `/api/stats`, `/health` and the SSE stats event.
+pub struct Stats {
+    pub contracts: u64,
+    pub messages: u64,
+    pub last_update_ms: i64,
+    pub memory_human: String,
+    pub dbsize: u64,
+    pub per_asset: Vec<(String, u64)>,
+}
+
+impl Stats {
+    /// The seed's `str(time.time())` text, or "N/A".
+    pub fn last_update_text(&self) -> String {
+        if self.last_update_ms > 0 {
+            format!("{:.6}", self.last_update_ms as f64 / 1000.0)
+        } else {
+            "N/A".into()
+        }
+    }
+
+    /// The web app's stats object with Python's spaced separators (the SSE payload).
+    pub fn sse_text(&self) -> String {
+        format!(
+            "{{\"total_symbols\": {}, \"messages_processed\": {}, \"last_update\": {}, \"redis_memory\": {}}}",
+            self.contracts,
+            self.messages,
+            json!(self.last_update_text()),
+            json!(self.memory_human)
+        )
+    }
+}
+
+pub async fn stats(st: &State) -> ApiResult<Stats> {
+    let mut pipe = redis::pipe();
+    pipe.cmd("OPTIONS.STATS").arg("FORMAT").arg("JSON");
+    pipe.cmd("INFO").arg("memory");
+    pipe.cmd("DBSIZE");
+    for a in ["BTC", "ETH", "SOL"] {
+        pipe.cmd("OPTIONS.STATS").arg(a).arg("FORMAT").arg("JSON");
+    }
+    let (g, info, dbsize, btc, eth, sol): (String, String, u64, String, String, String) =
+        st.store.pipeline(&pipe).await?;
+    let g: Value = serde_json::from_str(&g).unwrap_or_default();
+    let count = |s: &str| {
+        serde_json::from_str::<Value>(s)
+            .ok()
+            .and_then(|v| v["contracts"].as_u64())
+            .unwrap_or(0)
+    };
+    Ok(Stats {
+        contracts: g["contracts"].as_u64().unwrap_or(0),
+        messages: g["updates"].as_u64().unwrap_or(0),
+        last_update_ms: g["last_update_ms"].as_i64().unwrap_or(0),
+        memory_human: info
+            .lines()
+            .find_map(|l| l.strip_prefix("used_memory_human:"))
+            .unwrap_or("")
+            .trim()
+            .to_string(),
+        dbsize,
+        per_asset: vec![
+            ("btc".into(), count(&btc)),
+            ("eth".into(), count(&eth)),
+            ("sol".into(), count(&sol)),
+        ],
+    })
+}
+
+/// `GET /api/stats`: the union of the web app's and the data API's fields.
+pub async fn stats_reply(st: &State) -> ApiResult<Response> {
+    let s = stats(st).await?;
+    let mut m = Map::new();
+    m.insert("total_symbols".into(), json!(s.contracts));
+    m.insert("messages_processed".into(), json!(s.messages));
+    m.insert("last_update".into(), json!(s.last_update_text()));
+    m.insert("redis_memory".into(), json!(s.memory_human));
+    m.insert("total_options".into(), json!(s.contracts));
+    m.insert("total_keys".into(), json!(s.dbsize));
+    for (a, n) in &s.per_asset {
+        m.insert(format!("{a}_options"), json!(n));
+    }
+    Ok(json_value(&Value::Object(m)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// assets management
+
+#[derive(serde::Deserialize)]
+pub struct AssetBody {
+    pub symbol: Option<String>,
+    pub name: Option<String>,
+}
+
+fn body_symbol(b: &AssetBody) -> ApiResult<String> {
+    let s = b.symbol.as_deref().unwrap_or("").trim().to_uppercase();
+    if s.is_empty() {
+        return Err(ApiError::bad("symbol", "Symbol required"));
+    }
+    if !assets::valid_symbol(&s) {
+        return Err(ApiError::bad(
+            "symbol",
+            format!("'{s}' is not an asset symbol"),
+        ));
+    }
+    Ok(s)
+}
+
+/// The seed's validation: Bybit lists at least five options for the asset. Asked per settle
+/// coin too, since an asset may have only USDT-settled options (the default answers USDC).
+async fn listed_on_exchange(st: &State, asset: &str) -> bool {
+    let url = format!(
+        "{}/v5/market/instruments-info",
+        st.bybit_rest.trim_end_matches('/')
+    );
+    for settle in [None, Some("USDT")] {
+        let mut query = vec![("category", "option"), ("baseCoin", asset), ("limit", "10")];
+        if let Some(s) = settle {
+            query.push(("settleCoin", s));
+        }
+        let Ok(resp) = st.http.get(&url).query(&query).send().await else {
+            return false;
+        };
+        let Ok(body) = resp.json::<Value>().await else {
+            continue;
+        };
+        if body["retCode"] == 0
+            && body["result"]["list"]
+                .as_array()
+                .is_some_and(|l| l.len() >= 5)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+pub async fn assets_get(st: &State) -> ApiResult<Response> {
+    Ok(json_value(&Value::Object(asset_config(st).await?)))
+}
+
+pub async fn assets_test(st: &State, b: AssetBody) -> ApiResult<Response> {
+    let s = body_symbol(&b)?;
+    let ok = listed_on_exchange(st, &s).await;
+    let message = if ok {
+        format!("{s} has options available")
+    } else {
+        format!("No options found for {s}")
+    };
+    Ok(json_value(
+        &json!({"success": ok, "message": message, "symbol": s}),
+    ))
+}
+
+pub async fn assets_add(st: &State, b: AssetBody) -> ApiResult<Response> {
+    let s = body_symbol(&b)?;
+    let mut m = asset_config(st).await?;
+    if m.contains_key(&s) {
+        return Err(ApiError::Conflict(format!("Asset {s} already exists")));
+    }
+    if !listed_on_exchange(st, &s).await {
+        return Err(ApiError::Conflict(format!(
+            "No options found for {s} on Bybit"
+        )));
+    }
+    let order = m.len() + 1;
+    let name = b
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| s.clone());
+    m.insert(
+        s.clone(),
+        json!({"name": name, "enabled": true, "order": order, "added_date": crate::now_iso()}),
+    );
+    save_config(st, &m).await?;
+    Ok(json_value(
+        &json!({"success": true, "message": format!("Added {s} permanently to config")}),
+    ))
+}
+
+pub async fn assets_toggle(st: &State, symbol: &str) -> ApiResult<Response> {
+    let mut m = asset_config(st).await?;
+    let Some(entry) = m.get_mut(symbol) else {
+        return Ok(json_value(&json!({"success": false})));
+    };
+    let enabled = entry["enabled"].as_bool().unwrap_or(false);
+    entry["enabled"] = json!(!enabled);
+    save_config(st, &m).await?;
+    Ok(json_value(&json!({"success": true, "enabled": !enabled})))
+}
+
+pub async fn assets_remove(st: &State, symbol: &str) -> ApiResult<Response> {
+    let mut m = asset_config(st).await?;
+    if !m.contains_key(symbol) || st.default_assets.iter().any(|a| a == symbol) {
+        return Err(ApiError::Conflict("Cannot remove default asset".into()));
+    }
+    m.shift_remove(symbol);
+    save_config(st, &m).await?;
+    Ok(json_value(&json!({"success": true})))
+}
+
+// ---------------------------------------------------------------------------------------------
+// health
+
+pub async fn health(st: &State) -> Response {
+    let (status, redis, stats) = match stats(st).await {
+        Ok(s) => {
+            let mut m = Map::new();
+            m.insert("total_options".into(), json!(s.contracts));
+            m.insert("total_keys".into(), json!(s.dbsize));
+            for (a, n) in &s.per_asset {
+                m.insert(format!("{a}_options"), json!(n));
+            }
+            m.insert("messages_processed".into(), json!(s.messages));
+            m.insert("last_update".into(), json!(s.last_update_text()));
+            ("healthy", "connected", Value::Object(m))
+        }
+        Err(_) => ("unhealthy", "disconnected", json!({})),
+    };
+    json_value(
+        &json!({"status": status, "redis": redis, "timestamp": crate::now_iso(), "stats": stats}),
+    )
+}
+
+pub fn metrics(st: &State) -> Response {
+    let body = format!(
+        "# HELP web_requests_total HTTP requests served\n# TYPE web_requests_total counter\nweb_requests_total {}\n\
+# HELP web_errors_total HTTP requests answered with an error\n# TYPE web_errors_total counter\nweb_errors_total {}\n",
+        st.requests.load(Ordering::Relaxed),
+        st.errors.load(Ordering::Relaxed)
+    );
+    warp::reply::with_header(body, "content-type", "text/plain; version=0.0.4").into_response()
+}

@@ -1,0 +1,386 @@
+//! The data API's endpoints (the seed's port 8000): option objects, filters, ATM, greeks
+//! summaries, recent updates, exports. Each is one module query per asset plus arithmetic.
+
+use options_core::python_float;
+use serde_json::{json, Map, Value};
+use warp::reply::Response;
+
+use crate::api::{asset_config, json_value, object_from_row, State, OBJECT_FIELDS};
+use crate::error::{ApiError, ApiResult};
+use crate::params::{self, Query};
+
+/// Rows of one asset with the option-object fields plus what the endpoints derive from.
+async fn rows(st: &State, asset: &str, extra: &[String]) -> ApiResult<Vec<Value>> {
+    let mut c = redis::cmd("OPTIONS.QUERY");
+    c.arg(asset);
+    for a in extra {
+        c.arg(a);
+    }
+    c.arg("FIELDS").arg(OBJECT_FIELDS.len() + 4);
+    for f in OBJECT_FIELDS {
+        c.arg(f);
+    }
+    c.arg("strike").arg("expiry").arg("type").arg("updated_ms");
+    c.arg("FORMAT").arg("JSON");
+    let v = st.store.json(&c).await?;
+    Ok(v["data"].as_array().cloned().unwrap_or_default())
+}
+
+/// The assets "all" means: every asset in `config:assets`.
+async fn all_assets(st: &State) -> ApiResult<Vec<String>> {
+    Ok(asset_config(st).await?.keys().cloned().collect())
+}
+
+/// `asset` parameter or every asset.
+async fn scope(st: &State, q: &Query) -> ApiResult<(Value, Vec<String>)> {
+    match params::filter(q, "asset") {
+        Some(a) => {
+            let a = params::asset(a)?;
+            Ok((json!(a), vec![a]))
+        }
+        None => Ok((json!("all"), all_assets(st).await?)),
+    }
+}
+
+fn num(row: &Value, f: &str) -> Option<f64> {
+    row[f].as_f64()
+}
+
+/// A float parameter echoed like FastAPI: the default as written (int or float), a given
+/// value as a float.
+fn echo(q: &Query, name: &'static str, default: Value) -> ApiResult<(f64, Value)> {
+    match params::number(q, name)? {
+        Some(v) => Ok((v, json!(v))),
+        None => Ok((default.as_f64().unwrap_or(0.0), default)),
+    }
+}
+
+/// `GET /api/assets/{asset}?expiry&min_volume&min_iv`.
+pub async fn asset_options(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = params::asset(asset)?;
+    let expiry = params::expiry(q, "expiry")?;
+    let (min_volume, mv) = echo(q, "min_volume", json!(0))?;
+    let (min_iv, mi) = echo(q, "min_iv", json!(0))?;
+    let mut extra = Vec::new();
+    if let Some(e) = expiry {
+        extra.extend(["EXPIRY".to_string(), e.code()]);
+    }
+    let data: Vec<Value> = rows(st, &asset, &extra)
+        .await?
+        .iter()
+        .filter(|r| min_volume <= 0.0 || num(r, "volume_24h").unwrap_or(0.0) >= min_volume)
+        .filter(|r| min_iv <= 0.0 || num(r, "mark_iv").unwrap_or(0.0) >= min_iv)
+        .map(|r| Value::Object(object_from_row(r)))
+        .collect();
+    Ok(json_value(&json!({
+        "asset": asset,
+        "count": data.len(),
+        "filters": {"expiry": params::filter(q, "expiry"), "min_volume": mv, "min_iv": mi},
+        "data": data,
+    })))
+}
+
+/// `GET /api/symbols?asset`.
+pub async fn symbols(st: &State, q: &Query) -> ApiResult<Response> {
+    let (label, assets) = scope(st, q).await?;
+    let mut out = Vec::new();
+    for a in assets {
+        let mut c = redis::cmd("OPTIONS.QUERY");
+        c.arg(&a)
+            .arg("FIELDS")
+            .arg(1)
+            .arg("symbol")
+            .arg("FORMAT")
+            .arg("JSON");
+        let v = st.store.json(&c).await?;
+        out.extend(
+            v["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["symbol"].as_str().map(String::from)),
+        );
+    }
+    Ok(json_value(
+        &json!({"count": out.len(), "asset": label, "symbols": out}),
+    ))
+}
+
+/// `GET /api/atm/{asset}?num_strikes=5`: the `2 × num_strikes` contracts nearest the spot.
+pub async fn atm(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = params::asset(asset)?;
+    let n = params::count(q, "num_strikes", 1000)?.unwrap_or(5);
+    let all = rows(st, &asset, &[]).await?;
+    let spot = all
+        .iter()
+        .filter_map(|r| num(r, "underlying_price"))
+        .find(|p| *p > 0.0);
+    let mut data: Vec<(f64, Value)> = match spot {
+        None => Vec::new(),
+        Some(spot) => all
+            .iter()
+            .filter_map(|r| {
+                let d = (num(r, "strike")? - spot).abs();
+                let mut o = object_from_row(r);
+                o.insert("distance_from_spot".into(), json!(d));
+                Some((d, Value::Object(o)))
+            })
+            .collect(),
+    };
+    data.sort_by(|a, b| a.0.total_cmp(&b.0));
+    data.truncate(2 * n);
+    let data: Vec<Value> = data.into_iter().map(|(_, v)| v).collect();
+    Ok(json_value(
+        &json!({"asset": asset, "num_strikes": n, "count": data.len(), "data": data}),
+    ))
+}
+
+pub enum Threshold {
+    Volume,
+    Iv,
+}
+
+/// `GET /api/high-volume?min_volume=100000&asset` and `GET /api/high-iv?min_iv=1.0&asset`.
+pub async fn threshold(st: &State, q: &Query, kind: Threshold) -> ApiResult<Response> {
+    let (param, field, default) = match kind {
+        Threshold::Volume => ("min_volume", "volume_24h", json!(100000)),
+        Threshold::Iv => ("min_iv", "mark_iv", json!(1.0)),
+    };
+    let (min, echoed) = echo(q, param, default)?;
+    let (label, assets) = scope(st, q).await?;
+    let mut data = Vec::new();
+    for a in assets {
+        for r in rows(st, &a, &[]).await? {
+            if num(&r, field).unwrap_or(0.0) >= min {
+                data.push(Value::Object(object_from_row(&r)));
+            }
+        }
+    }
+    let mut m = Map::new();
+    m.insert(param.into(), echoed);
+    m.insert("asset".into(), label);
+    m.insert("count".into(), json!(data.len()));
+    m.insert("data".into(), json!(data));
+    Ok(json_value(&Value::Object(m)))
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// `GET /api/greeks/{asset}`. The sample standard deviation of one value is undefined: it is
+/// `null` here (the seed answered 500).
+pub async fn greeks(st: &State, asset: &str) -> ApiResult<Response> {
+    let asset = params::asset(asset)?;
+    let all = rows(st, &asset, &[]).await?;
+    let col = |f: &str| -> Vec<f64> { all.iter().filter_map(|r| num(r, f)).collect() };
+    let (delta, gamma, theta, vega) = (col("delta"), col("gamma"), col("theta"), col("vega"));
+    if delta.is_empty() {
+        return Ok(json_value(&json!({"asset": asset, "summary": {}})));
+    }
+    let m = mean(&delta);
+    let std = (delta.len() > 1).then(|| {
+        (delta.iter().map(|d| (d - m).powi(2)).sum::<f64>() / (delta.len() - 1) as f64).sqrt()
+    });
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let or_null = |v: &[f64], f: &dyn Fn(&[f64]) -> f64| {
+        if v.is_empty() {
+            Value::Null
+        } else {
+            json!(f(v))
+        }
+    };
+    Ok(json_value(&json!({
+        "asset": asset,
+        "summary": {
+            "delta": {"mean": m, "std": std, "min": min(&delta), "max": max(&delta)},
+            "gamma": {"mean": or_null(&gamma, &mean), "max": or_null(&gamma, &max)},
+            "theta": {"total": theta.iter().sum::<f64>(), "mean": or_null(&theta, &mean)},
+            "vega": {"total": vega.iter().sum::<f64>(), "mean": or_null(&vega, &mean)},
+        }
+    })))
+}
+
+/// `GET /api/recent?seconds=60`: contracts updated in the last `seconds`, newest first. (The
+/// seed never stored a timestamp and always answered an empty list; the module keeps one.)
+pub async fn recent(st: &State, q: &Query) -> ApiResult<Response> {
+    let seconds = params::count(q, "seconds", 86_400 * 7)?.unwrap_or(60);
+    let since = crate::now_ms_web() - seconds as i64 * 1000;
+    let mut data: Vec<(i64, Value)> = Vec::new();
+    for a in all_assets(st).await? {
+        for r in rows(
+            st,
+            &a,
+            &["SORTBY".into(), "updated_ms".into(), "DESC".into()],
+        )
+        .await?
+        {
+            let ms = r["updated_ms"].as_i64().unwrap_or(0);
+            if ms < since {
+                break;
+            }
+            let mut o = object_from_row(&r);
+            o.insert("timestamp".into(), json!(ms as f64 / 1000.0));
+            data.push((ms, Value::Object(o)));
+        }
+    }
+    data.sort_by_key(|d| std::cmp::Reverse(d.0));
+    let data: Vec<Value> = data.into_iter().map(|(_, v)| v).collect();
+    Ok(json_value(
+        &json!({"seconds": seconds, "count": data.len(), "data": data}),
+    ))
+}
+
+/// `GET /api/export/csv?asset` and `/api/export/json?asset`, as attachments.
+pub async fn export(st: &State, kind: &str, q: &Query) -> ApiResult<Response> {
+    if kind != "csv" && kind != "json" {
+        return Err(ApiError::NotFound(format!(
+            "no export format '{kind}' (csv or json)"
+        )));
+    }
+    let (label, assets) = scope(st, q).await?;
+    let mut all = Vec::new();
+    for a in &assets {
+        for r in rows(st, a, &[]).await? {
+            all.push((a.clone(), r));
+        }
+    }
+    let stamp = crate::now_iso();
+    let stamp: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(14)
+        .collect();
+    let filename = format!(
+        "{}_options_{}_{}.{kind}",
+        label.as_str().unwrap_or("all"),
+        &stamp[..8.min(stamp.len())],
+        &stamp[8.min(stamp.len())..]
+    );
+    let (body, ctype) = if kind == "json" {
+        let objects: Vec<Value> = all
+            .iter()
+            .map(|(_, r)| Value::Object(object_from_row(r)))
+            .collect();
+        (
+            serde_json::to_string_pretty(&objects).unwrap_or_default(),
+            "application/json",
+        )
+    } else {
+        let mut out = String::from("symbol");
+        for f in OBJECT_FIELDS {
+            out.push(',');
+            out.push_str(f);
+        }
+        out.push_str(",asset,expiry,strike,type\n");
+        for (a, r) in &all {
+            out.push_str(r["symbol"].as_str().unwrap_or(""));
+            for f in OBJECT_FIELDS {
+                out.push(',');
+                if let Some(v) = num(r, f) {
+                    out.push_str(&python_float(v));
+                }
+            }
+            let kind = if r["type"] == "call" { "Call" } else { "Put" };
+            let strike = num(r, "strike").map(python_float).unwrap_or_default();
+            out.push_str(&format!(
+                ",{a},{},{strike},{kind}\n",
+                r["expiry"].as_str().unwrap_or("")
+            ));
+        }
+        (out, "text/csv; charset=utf-8")
+    };
+    let mut resp = Response::new(body.into());
+    let h = resp.headers_mut();
+    h.insert("content-type", warp::http::HeaderValue::from_static(ctype));
+    if let Ok(v) = warp::http::HeaderValue::from_str(&format!("attachment; filename={filename}")) {
+        h.insert("content-disposition", v);
+    }
+    Ok(resp)
+}
+
+/// `POST /api/query?asset&expiry&min_strike&max_strike&option_type&min_volume&min_iv&limit=100`.
+pub async fn query(st: &State, q: &Query) -> ApiResult<Response> {
+    let (_, assets) = scope(st, q).await?;
+    let mut extra = Vec::new();
+    if let Some(e) = params::expiry(q, "expiry")? {
+        extra.extend(["EXPIRY".to_string(), e.code()]);
+    }
+    if let Some(x) = params::number(q, "min_strike")? {
+        extra.extend(["STRIKE_MIN".to_string(), options_core::format_number(x)]);
+    }
+    if let Some(x) = params::number(q, "max_strike")? {
+        extra.extend(["STRIKE_MAX".to_string(), options_core::format_number(x)]);
+    }
+    if let Some(t) = params::option_type(q, "option_type")? {
+        extra.extend(["TYPE".to_string(), t.to_string()]);
+    }
+    let min_volume = params::number(q, "min_volume")?.unwrap_or(0.0);
+    let min_iv = params::number(q, "min_iv")?.unwrap_or(0.0);
+    let limit = params::count(q, "limit", 1_000_000)?.unwrap_or(100);
+    let mut data = Vec::new();
+    'assets: for a in &assets {
+        for r in rows(st, a, &extra).await? {
+            if (min_volume > 0.0 && num(&r, "volume_24h").unwrap_or(0.0) < min_volume)
+                || (min_iv > 0.0 && num(&r, "mark_iv").unwrap_or(0.0) < min_iv)
+            {
+                continue;
+            }
+            data.push(Value::Object(object_from_row(&r)));
+            if limit > 0 && data.len() >= limit {
+                break 'assets;
+            }
+        }
+    }
+    let filters: Map<String, Value> = [
+        "asset",
+        "expiry",
+        "min_strike",
+        "max_strike",
+        "option_type",
+        "min_volume",
+        "min_iv",
+    ]
+    .iter()
+    .map(|k| {
+        (
+            k.to_string(),
+            q.get(*k).map(|v| json!(v)).unwrap_or(Value::Null),
+        )
+    })
+    .collect();
+    Ok(json_value(
+        &json!({"filters": filters, "count": data.len(), "limit": limit, "data": data}),
+    ))
+}
+
+/// `GET /api/summary`: totals over the tracked assets, `{"error": "No data available"}` when
+/// there is nothing.
+pub async fn summary(st: &State) -> ApiResult<Response> {
+    let mut per_asset = Map::new();
+    let (mut volume, mut oi, mut iv) = (Vec::new(), Vec::new(), Vec::new());
+    for a in all_assets(st).await? {
+        let r = rows(st, &a, &[]).await?;
+        per_asset.insert(a.clone(), json!(r.len()));
+        volume.extend(r.iter().filter_map(|x| num(x, "volume_24h")));
+        oi.extend(r.iter().filter_map(|x| num(x, "open_interest")));
+        iv.extend(r.iter().filter_map(|x| num(x, "mark_iv")));
+    }
+    let total: u64 = per_asset.values().filter_map(Value::as_u64).sum();
+    if total == 0 {
+        return Ok(json_value(&json!({"error": "No data available"})));
+    }
+    let avg = |v: &[f64]| if v.is_empty() { 0.0 } else { mean(v) };
+    Ok(json_value(&json!({
+        "total_options": total,
+        "assets": per_asset,
+        "volume": {"total_24h": volume.iter().sum::<f64>(), "average": avg(&volume)},
+        "open_interest": {"total": oi.iter().sum::<f64>(), "average": avg(&oi)},
+        "implied_volatility": {
+            "mean": avg(&iv),
+            "min": iv.iter().copied().fold(f64::INFINITY, f64::min),
+            "max": iv.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        },
+    })))
+}

@@ -1,0 +1,448 @@
+//! `options-web`: the HTTP API, Server-Sent Events and dashboard over the Redis options module.
+
+mod api;
+mod data;
+mod error;
+mod params;
+mod sse;
+mod store;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::api::State;
+use crate::error::{ApiError, ApiResult};
+use crate::params::Query;
+
+/// Serves the Python system's HTTP API (web app and data API, same paths and JSON), SSE at
+/// /api/stream, /api/chain, /metrics and /health — each answered by Redis module commands.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Redis URL. Defaults to one built from REDIS_HOST, REDIS_PORT, REDIS_DB, REDIS_PASSWORD.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
+    /// Redis host when --redis-url is not given.
+    #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
+    redis_host: String,
+    /// Redis port when --redis-url is not given.
+    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
+    redis_port: u16,
+    /// Redis database when --redis-url is not given.
+    #[arg(long, env = "REDIS_DB", default_value_t = 0)]
+    redis_db: i64,
+    /// Redis password when --redis-url is not given.
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    redis_password: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "WEB_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on (the seed's web app used 5001).
+    #[arg(long, env = "WEB_PORT", default_value_t = 5001)]
+    port: u16,
+    /// Bearer token required by the endpoints that change the asset list (none: open).
+    #[arg(long, env = "API_TOKEN", hide_env_values = true)]
+    api_token: Option<String>,
+    /// Allowed CORS origin (`*` for any, as the seed's data API allowed).
+    #[arg(long, env = "CORS_ORIGIN", default_value = "*")]
+    cors_origin: String,
+    /// Bybit REST base URL, used to validate new assets.
+    #[arg(long, env = "BYBIT_REST_URL", default_value = "https://api.bybit.com")]
+    bybit_rest_url: String,
+    /// Assets written to `config:assets` when it is missing.
+    #[arg(
+        long,
+        env = "OPTION_ASSETS",
+        default_value = "BTC,ETH,SOL",
+        value_delimiter = ','
+    )]
+    assets: Vec<String>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    log_level: String,
+}
+
+impl Args {
+    fn redis_url(&self) -> String {
+        self.redis_url.clone().unwrap_or_else(|| {
+            let auth = self
+                .redis_password
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(|p| format!(":{p}@"))
+                .unwrap_or_default();
+            format!(
+                "redis://{auth}{}:{}/{}",
+                self.redis_host, self.redis_port, self.redis_db
+            )
+        })
+    }
+}
+
+pub fn now_ms_web() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn now_iso() -> String {
+    let ms = now_ms_web();
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000);
+    let date = options_core::Expiry::from_unix_days(days)
+        .map(|e| e.iso())
+        .unwrap_or_default();
+    format!(
+        "{date}T{:02}:{:02}:{:02}.{:03}Z",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
+fn finish(st: &State, r: ApiResult<Response>) -> Response {
+    st.requests.fetch_add(1, Ordering::Relaxed);
+    match r {
+        Ok(r) => r,
+        Err(e) => {
+            st.errors.fetch_add(1, Ordering::Relaxed);
+            if matches!(e, ApiError::Internal(_)) {
+                tracing::error!(error = %e, "request failed");
+            }
+            e.into_response()
+        }
+    }
+}
+
+fn authorized(st: &State, header: Option<String>) -> ApiResult<()> {
+    match &st.api_token {
+        None => Ok(()),
+        Some(t) if header.as_deref() == Some(&format!("Bearer {t}")) => Ok(()),
+        Some(_) => Err(ApiError::Unauthorized),
+    }
+}
+
+async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
+    let (code, detail) = if r.is_not_found() {
+        (StatusCode::NOT_FOUND, "Not Found".to_string())
+    } else if let Some(e) = r.find::<warp::filters::body::BodyDeserializeError>() {
+        (StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed".to_string(),
+        )
+    } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("invalid query string: {e}"),
+        )
+    } else {
+        (StatusCode::BAD_REQUEST, format!("{r:?}"))
+    };
+    Ok(warp::reply::with_status(
+        warp::reply::json(&serde_json::json!({"detail": detail})),
+        code,
+    )
+    .into_response())
+}
+
+fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Response,)> {
+    let s = {
+        let st = st.clone();
+        warp::any().map(move || st.clone())
+    };
+    let q = warp::query::<Query>();
+    macro_rules! get {
+        ($path:expr, $handler:expr) => {
+            $path
+                .and(warp::get())
+                .and(s.clone())
+                .and(q)
+                .then($handler)
+                .boxed()
+        };
+    }
+    let options = get!(
+        warp::path!("api" / "options" / String),
+        |x: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::options(&st, &x, &q).await)
+        }
+    );
+    let strikes = get!(
+        warp::path!("api" / "strikes" / String),
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::strikes(&st, &a, &q).await)
+        }
+    );
+    let expiries = get!(
+        warp::path!("api" / "expiries" / String),
+        |a: String, st: Arc<State>, _q: Query| async move { finish(&st, api::expiries(&st, &a).await) }
+    );
+    let stats = get!(
+        warp::path!("api" / "stats"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, api::stats_reply(&st).await) }
+    );
+    let summary_asset = get!(
+        warp::path!("api" / "summary" / String),
+        |a: String, st: Arc<State>, _q: Query| async move {
+            finish(&st, api::asset_summary(&st, &a).await)
+        }
+    );
+    let summary = get!(
+        warp::path!("api" / "summary"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, data::summary(&st).await) }
+    );
+    let chain = get!(
+        warp::path!("api" / "chain" / String / String),
+        |a: String, e: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::chain(&st, &a, &e, &q).await)
+        }
+    );
+    let assets = get!(
+        warp::path!("api" / "assets"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, api::assets_get(&st).await) }
+    );
+    let asset_data = get!(
+        warp::path!("api" / "assets" / String),
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, data::asset_options(&st, &a, &q).await)
+        }
+    );
+    let symbols = get!(
+        warp::path!("api" / "symbols"),
+        |st: Arc<State>, q: Query| async move { finish(&st, data::symbols(&st, &q).await) }
+    );
+    let atm = get!(
+        warp::path!("api" / "atm" / String),
+        |a: String, st: Arc<State>, q: Query| async move { finish(&st, data::atm(&st, &a, &q).await) }
+    );
+    let high_volume = get!(
+        warp::path!("api" / "high-volume"),
+        |st: Arc<State>, q: Query| async move {
+            finish(&st, data::threshold(&st, &q, data::Threshold::Volume).await)
+        }
+    );
+    let high_iv = get!(
+        warp::path!("api" / "high-iv"),
+        |st: Arc<State>, q: Query| async move {
+            finish(&st, data::threshold(&st, &q, data::Threshold::Iv).await)
+        }
+    );
+    let greeks = get!(
+        warp::path!("api" / "greeks" / String),
+        |a: String, st: Arc<State>, _q: Query| async move { finish(&st, data::greeks(&st, &a).await) }
+    );
+    let recent = get!(
+        warp::path!("api" / "recent"),
+        |st: Arc<State>, q: Query| async move { finish(&st, data::recent(&st, &q).await) }
+    );
+    let export = get!(
+        warp::path!("api" / "export" / String),
+        |kind: String, st: Arc<State>, q: Query| async move {
+            finish(&st, data::export(&st, &kind, &q).await)
+        }
+    );
+    let query = warp::path!("api" / "query")
+        .and(warp::post())
+        .and(s.clone())
+        .and(q)
+        .then(|st: Arc<State>, q: Query| async move { finish(&st, data::query(&st, &q).await) })
+        .boxed();
+    let health = warp::path!("health")
+        .and(warp::get())
+        .and(s.clone())
+        .then(|st: Arc<State>| async move { api::health(&st).await })
+        .boxed();
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(s.clone())
+        .map(|st: Arc<State>| api::metrics(&st))
+        .boxed();
+
+    let auth = warp::header::optional::<String>("authorization");
+    let body =
+        warp::body::content_length_limit(16 * 1024).and(warp::body::json::<api::AssetBody>());
+    let assets_test = warp::path!("api" / "assets" / "test")
+        .and(warp::post())
+        .and(s.clone())
+        .and(auth)
+        .and(body)
+        .then(
+            |st: Arc<State>, h: Option<String>, b: api::AssetBody| async move {
+                let r = match authorized(&st, h) {
+                    Ok(()) => api::assets_test(&st, b).await,
+                    Err(e) => Err(e),
+                };
+                finish(&st, r)
+            },
+        )
+        .boxed();
+    let assets_add = warp::path!("api" / "assets" / "add")
+        .and(warp::post())
+        .and(s.clone())
+        .and(auth)
+        .and(body)
+        .then(
+            |st: Arc<State>, h: Option<String>, b: api::AssetBody| async move {
+                let r = match authorized(&st, h) {
+                    Ok(()) => api::assets_add(&st, b).await,
+                    Err(e) => Err(e),
+                };
+                finish(&st, r)
+            },
+        )
+        .boxed();
+    let assets_toggle = warp::path!("api" / "assets" / String / "toggle")
+        .and(warp::post())
+        .and(s.clone())
+        .and(auth)
+        .then(
+            |sym: String, st: Arc<State>, h: Option<String>| async move {
+                let r = match authorized(&st, h) {
+                    Ok(()) => api::assets_toggle(&st, &sym).await,
+                    Err(e) => Err(e),
+                };
+                finish(&st, r)
+            },
+        )
+        .boxed();
+    let assets_remove = warp::path!("api" / "assets" / String / "remove")
+        .and(warp::delete())
+        .and(s.clone())
+        .and(auth)
+        .then(
+            |sym: String, st: Arc<State>, h: Option<String>| async move {
+                let r = match authorized(&st, h) {
+                    Ok(()) => api::assets_remove(&st, &sym).await,
+                    Err(e) => Err(e),
+                };
+                finish(&st, r)
+            },
+        )
+        .boxed();
+
+    let stream = warp::path!("api" / "stream")
+        .and(warp::get())
+        .and(s.clone())
+        .and(q)
+        .and(warp::header::optional::<String>("last-event-id"))
+        .map(move |st: Arc<State>, q: Query, last: Option<String>| {
+            let assets: Vec<String> = q
+                .get("assets")
+                .map(|a| a.split(',').filter_map(|x| params::asset(x).ok()).collect())
+                .unwrap_or_default();
+            let events = sse::stream(st, hub.clone(), assets, last);
+            let reply = warp::sse::reply(
+                warp::sse::keep_alive()
+                    .interval(Duration::from_secs(15))
+                    .stream(events),
+            );
+            let reply = warp::reply::with_header(reply, "cache-control", "no-cache");
+            warp::reply::with_header(reply, "connection", "keep-alive").into_response()
+        })
+        .boxed();
+
+    options
+        .or(strikes)
+        .unify()
+        .or(expiries)
+        .unify()
+        .or(stats)
+        .unify()
+        .or(summary_asset)
+        .unify()
+        .or(summary)
+        .unify()
+        .or(chain)
+        .unify()
+        .or(assets_test)
+        .unify()
+        .or(assets_add)
+        .unify()
+        .or(assets_toggle)
+        .unify()
+        .or(assets_remove)
+        .unify()
+        .or(assets)
+        .unify()
+        .or(asset_data)
+        .unify()
+        .or(symbols)
+        .unify()
+        .or(atm)
+        .unify()
+        .or(high_volume)
+        .unify()
+        .or(high_iv)
+        .unify()
+        .or(greeks)
+        .unify()
+        .or(recent)
+        .unify()
+        .or(export)
+        .unify()
+        .or(query)
+        .unify()
+        .or(stream)
+        .unify()
+        .or(health)
+        .unify()
+        .or(metrics)
+        .unify()
+        .boxed()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(args.log_level.to_lowercase())
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let st = Arc::new(State {
+        store: store::Store::new(&args.redis_url())?,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?,
+        bybit_rest: args.bybit_rest_url.clone(),
+        default_assets: args
+            .assets
+            .iter()
+            .map(|a| a.trim().to_uppercase())
+            .filter(|a| !a.is_empty())
+            .collect(),
+        api_token: args.api_token.clone().filter(|t| !t.is_empty()),
+        requests: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+    });
+    let hub = Arc::new(sse::Hub::default());
+    let cors = if args.cors_origin == "*" {
+        warp::cors().allow_any_origin()
+    } else {
+        warp::cors().allow_origin(args.cors_origin.as_str())
+    }
+    .allow_methods(vec!["GET", "POST", "DELETE", "OPTIONS"])
+    .allow_headers(vec!["content-type", "authorization", "last-event-id"]);
+    let app = routes(st, hub).recover(handle_rejection).with(cors);
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, "options-web listening");
+    println!("options-web listening on http://{local}");
+    let serve = warp::serve(app).incoming(listener).run();
+    tokio::select! {
+        _ = serve => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+    }
+    Ok(())
+}

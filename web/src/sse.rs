@@ -1,0 +1,243 @@
+//! `GET /api/stream`: the seed's stats event every 2 s, plus changed rows per asset from
+//! `OPTIONS.CHANGES` (`?assets=BTC,ETH`), resumable with `Last-Event-ID`.
+//!
+//! One poller per asset is shared by every client watching it; it stops when the last one
+//! leaves. Each client keeps its own cursor per asset, so a resumed client first gets what it
+//! missed, then the shared stream.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use warp::sse::Event;
+
+use crate::api::{self, State};
+
+const POLL: Duration = Duration::from_millis(200);
+const STATS_EVERY: Duration = Duration::from_secs(2);
+
+/// One poll's result for one asset, shared by all its clients.
+#[derive(Debug)]
+pub struct Change {
+    pub asset: String,
+    /// Sequence before and after this change.
+    pub from: u64,
+    pub to: u64,
+    /// The module's `OPTIONS.CHANGES … FORMAT JSON` reply, unparsed.
+    pub json: String,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
+}
+
+impl Hub {
+    /// Joins the asset's shared poller, starting it if needed.
+    fn subscribe(
+        self: &Arc<Self>,
+        st: &Arc<State>,
+        asset: &str,
+        since: u64,
+    ) -> broadcast::Receiver<Arc<Change>> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = channels.get(asset) {
+            return tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(256);
+        channels.insert(asset.to_string(), tx.clone());
+        let (hub, st, asset) = (self.clone(), st.clone(), asset.to_string());
+        tokio::spawn(async move {
+            let mut seq = since;
+            loop {
+                tokio::time::sleep(POLL).await;
+                if tx.receiver_count() == 0 {
+                    break;
+                }
+                let cmd = {
+                    let mut c = redis::cmd("OPTIONS.CHANGES");
+                    c.arg(&asset).arg(seq).arg("FORMAT").arg("JSON");
+                    c
+                };
+                let Ok(bytes) = st.store.json_bytes(&cmd).await else {
+                    continue;
+                };
+                let Some((to, interesting)) = summarize(&bytes) else {
+                    continue;
+                };
+                if interesting {
+                    let json = String::from_utf8_lossy(&bytes).into_owned();
+                    let _ = tx.send(Arc::new(Change {
+                        asset: asset.clone(),
+                        from: seq,
+                        to,
+                        json,
+                    }));
+                }
+                seq = to;
+            }
+            hub.channels
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&asset);
+        });
+        rx
+    }
+}
+
+/// The new sequence and whether anything changed.
+fn summarize(bytes: &[u8]) -> Option<(u64, bool)> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let seq = v["seq"].as_u64()?;
+    let any = v["reset"].as_bool() == Some(true)
+        || v["data"].as_array().is_some_and(|a| !a.is_empty())
+        || v["removed"].as_array().is_some_and(|a| !a.is_empty());
+    Some((seq, any))
+}
+
+/// `BTC:12,ETH:40` ↔ per-asset cursors.
+pub fn parse_cursor(id: &str) -> BTreeMap<String, u64> {
+    id.split(',')
+        .filter_map(|p| {
+            let (a, s) = p.split_once(':')?;
+            Some((a.trim().to_uppercase(), s.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn format_cursor(c: &BTreeMap<String, u64>) -> String {
+    c.iter()
+        .map(|(a, s)| format!("{a}:{s}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn change_event(asset: &str, json: &str, cursors: &BTreeMap<String, u64>) -> Event {
+    Event::default()
+        .event("changes")
+        .id(format_cursor(cursors))
+        .data(format!("{{\"asset\":\"{asset}\",\"changes\":{json}}}"))
+}
+
+/// The event stream for one client.
+pub fn stream(
+    st: Arc<State>,
+    hub: Arc<Hub>,
+    assets: Vec<String>,
+    last_event_id: Option<String>,
+) -> impl futures_util::Stream<Item = Result<Event, Infallible>> {
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(async move {
+        let mut cursors: BTreeMap<String, u64> = assets.iter().map(|a| (a.clone(), 0)).collect();
+        if let Some(id) = last_event_id {
+            for (a, s) in parse_cursor(&id) {
+                if let Some(c) = cursors.get_mut(&a) {
+                    *c = s;
+                }
+            }
+        }
+        // Catch up each asset from the client's cursor, then follow the shared poller.
+        let mut feeds = Vec::new();
+        for a in &assets {
+            let since = cursors[a];
+            let rx = hub.subscribe(&st, a, since);
+            let mut c = redis::cmd("OPTIONS.CHANGES");
+            c.arg(a).arg(since).arg("FORMAT").arg("JSON");
+            if let Ok(bytes) = st.store.json_bytes(&c).await {
+                if let Some((to, interesting)) = summarize(&bytes) {
+                    cursors.insert(a.clone(), to);
+                    if interesting {
+                        let ev = change_event(a, &String::from_utf8_lossy(&bytes), &cursors);
+                        if tx.send(ev).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            feeds.push(rx);
+        }
+        let (merged_tx, mut merged) = mpsc::channel::<Arc<Change>>(256);
+        for mut rx in feeds {
+            let merged_tx = merged_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(c) => {
+                            if merged_tx.send(c).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
+        drop(merged_tx);
+        let mut stats_tick = tokio::time::interval(STATS_EVERY);
+        loop {
+            tokio::select! {
+                _ = stats_tick.tick() => {
+                    let text = match api::stats(&st).await {
+                        Ok(s) => s.sse_text(),
+                        Err(_) => "{}".to_string(),
+                    };
+                    if tx.send(Event::default().data(text)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(change) = merged.recv() => {
+                    let cur = cursors.get(&change.asset).copied().unwrap_or(0);
+                    // Already covered by this client's catch-up.
+                    if change.to <= cur {
+                        continue;
+                    }
+                    if change.from != cur {
+                        // The shared poller started from another cursor: ask for exactly ours.
+                        let mut c = redis::cmd("OPTIONS.CHANGES");
+                        c.arg(&change.asset).arg(cur).arg("FORMAT").arg("JSON");
+                        let Ok(bytes) = st.store.json_bytes(&c).await else { continue };
+                        let Some((to, _)) = summarize(&bytes) else { continue };
+                        cursors.insert(change.asset.clone(), to);
+                        let ev = change_event(&change.asset, &String::from_utf8_lossy(&bytes), &cursors);
+                        if tx.send(ev).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    cursors.insert(change.asset.clone(), change.to);
+                    let ev = change_event(&change.asset, &change.json, &cursors);
+                    if tx.send(ev).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = parse_cursor("BTC:12, eth:40,bad,SOL:x");
+        assert_eq!(c.len(), 2);
+        assert_eq!(format_cursor(&c), "BTC:12,ETH:40");
+        assert_eq!(
+            summarize(br#"{"seq":5,"reset":false,"data":[],"removed":[]}"#),
+            Some((5, false))
+        );
+        assert_eq!(
+            summarize(br#"{"seq":6,"reset":false,"data":[{}],"removed":[]}"#),
+            Some((6, true))
+        );
+    }
+}
