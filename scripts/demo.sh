@@ -14,6 +14,7 @@ bin=$root/target/release
 redis_port=${REDIS_PORT:-6390}
 sim_port=${SIM_PORT:-9100}
 health_port=${HEALTH_CHECK_PORT:-8080}
+web_port=${WEB_PORT:-5001}
 run_dir=$root/target/demo
 mkdir -p "$run_dir"
 
@@ -30,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for b in options-feeder bybit-sim libredis_options.so; do
+for b in options-feeder options-web bybit-sim libredis_options.so; do
     [ -e "$bin/$b" ] || { echo "missing $bin/$b: run 'make release'" >&2; exit 1; }
 done
 if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
@@ -63,6 +64,10 @@ fi
     --assets "$assets" --health-port "$health_port" >"$run_dir/feeder.log" 2>&1 &
 pids+=($!)
 
+"$bin/options-web" --redis-url "redis://127.0.0.1:$redis_port/" --port "$web_port" \
+    --bybit-rest-url "$rest" --assets "$assets" >"$run_dir/web.log" 2>&1 &
+pids+=($!)
+
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$health_port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
 cat <<MSG
@@ -71,8 +76,11 @@ Running ($mode):
   redis-server + module  127.0.0.1:$redis_port        log: $run_dir/redis.log
 $( [ "$mode" = sim ] && echo "  bybit-sim              $rest (control: POST $rest/sim/pause, /sim/fault/drop, ...)   log: $run_dir/sim.log" )
   options-feeder         http://127.0.0.1:$health_port/health  /ready  /metrics   log: $run_dir/feeder.log
+  options-web            http://127.0.0.1:$web_port/api/stats   (API: /api/openapi.json)   log: $run_dir/web.log
 
 Try:
+  curl 'http://127.0.0.1:$web_port/api/options/BTC?limit=5'
+  curl -N 'http://127.0.0.1:$web_port/api/stream?assets=BTC'
   redis-cli -p $redis_port OPTIONS.STATS
   redis-cli -p $redis_port OPTIONS.EXPIRIES BTC
   redis-cli -p $redis_port OPTIONS.CHAIN BTC \$(redis-cli -p $redis_port OPTIONS.EXPIRIES BTC | head -1) FORMAT JSON

@@ -613,3 +613,56 @@ fn redis_outage_is_503_and_recovers() {
     let (code, _) = web.get("/api/options/BTC", &[("limit", "1")]);
     assert_eq!(code, 200, "recovered without a restart of options-web");
 }
+
+#[test]
+fn websocket_pushes_recent_updates_and_openapi_lists_the_routes() {
+    let (_server, mut con, contracts, web) = setup();
+    let (mut socket, _) =
+        tungstenite::connect(format!("ws://127.0.0.1:{}/ws", web.port)).expect("ws connect");
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = socket.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(12))).unwrap();
+    }
+    socket
+        .send(tungstenite::Message::text("hello (ignored)"))
+        .unwrap();
+    let sym = &fixture::of(&contracts, "SOL")[2].symbol;
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("SOL")
+        .arg(sym)
+        .arg("mark_price")
+        .arg("9.75")
+        .query(&mut con)
+        .unwrap();
+    let msg = loop {
+        let m = socket.read().expect("a message within 12 s");
+        if let tungstenite::Message::Text(t) = m {
+            break serde_json::from_str::<Value>(t.as_str()).unwrap();
+        }
+    };
+    assert_eq!(msg["type"], "update");
+    assert!(msg["count"].as_u64() >= Some(1));
+    assert!(
+        msg["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["symbol"] == sym.as_str()),
+        "{msg}"
+    );
+
+    let (code, doc) = web.get("/api/openapi.json", &[]);
+    assert_eq!(code, 200);
+    for path in [
+        "/api/options/{x}",
+        "/api/chain/{asset}/{expiry}",
+        "/api/stream",
+        "/api/query",
+        "/ws",
+        "/health",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}

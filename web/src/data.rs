@@ -206,7 +206,14 @@ pub async fn greeks(st: &State, asset: &str) -> ApiResult<Response> {
 /// seed never stored a timestamp and always answered an empty list; the module keeps one.)
 pub async fn recent(st: &State, q: &Query) -> ApiResult<Response> {
     let seconds = params::count(q, "seconds", 86_400 * 7)?.unwrap_or(60);
-    let since = crate::now_ms_web() - seconds as i64 * 1000;
+    let data = updated_since(st, crate::now_ms_web() - seconds as i64 * 1000).await?;
+    Ok(json_value(
+        &json!({"seconds": seconds, "count": data.len(), "data": data}),
+    ))
+}
+
+/// Option objects (with `timestamp`) updated at or after `since` (Unix ms), newest first.
+pub async fn updated_since(st: &State, since: i64) -> ApiResult<Vec<Value>> {
     let mut data: Vec<(i64, Value)> = Vec::new();
     for a in all_assets(st).await? {
         for r in rows(
@@ -226,10 +233,42 @@ pub async fn recent(st: &State, q: &Query) -> ApiResult<Response> {
         }
     }
     data.sort_by_key(|d| std::cmp::Reverse(d.0));
-    let data: Vec<Value> = data.into_iter().map(|(_, v)| v).collect();
-    Ok(json_value(
-        &json!({"seconds": seconds, "count": data.len(), "data": data}),
-    ))
+    Ok(data.into_iter().map(|(_, v)| v).collect())
+}
+
+/// `/ws`: every 5 s, if anything changed in the last 5 s, `{"type":"update","timestamp",
+/// "count","data":[≤10 option objects]}` (the seed's data API socket). Client messages are
+/// read and ignored.
+pub async fn websocket(st: std::sync::Arc<State>, ws: warp::ws::WebSocket) {
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, mut source) = ws.split();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    tick.tick().await;
+    // A cursor rather than "the last 5 s": an update made just as a tick fires is neither
+    // missed nor sent twice.
+    let mut since = crate::now_ms_web() - 5000;
+    loop {
+        tokio::select! {
+            m = source.next() => match m {
+                Some(Ok(_)) => continue,
+                _ => return,
+            },
+            _ = tick.tick() => {
+                let now = crate::now_ms_web();
+                let Ok(mut data) = updated_since(&st, since).await else { continue };
+                since = now;
+                if data.is_empty() {
+                    continue;
+                }
+                let count = data.len();
+                data.truncate(10);
+                let msg = json!({"type": "update", "timestamp": crate::now_iso(), "count": count, "data": data});
+                if sink.send(warp::ws::Message::text(msg.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// `GET /api/export/csv?asset` and `/api/export/json?asset`, as attachments.

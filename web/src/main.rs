@@ -264,6 +264,18 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .and(s.clone())
         .then(|st: Arc<State>| async move { api::health(&st).await })
         .boxed();
+    let ws = warp::path!("ws")
+        .and(warp::ws())
+        .and(s.clone())
+        .map(|ws: warp::ws::Ws, st: Arc<State>| {
+            ws.on_upgrade(move |socket| data::websocket(st, socket))
+                .into_response()
+        })
+        .boxed();
+    let openapi = warp::path!("api" / "openapi.json")
+        .and(warp::get())
+        .map(|| api::json_body(include_bytes!("openapi.json").to_vec()))
+        .boxed();
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(s.clone())
@@ -399,6 +411,10 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .or(health)
         .unify()
         .or(metrics)
+        .unify()
+        .or(ws)
+        .unify()
+        .or(openapi)
         .unify()
         .boxed()
 }
