@@ -50,6 +50,19 @@ pub fn format_number(v: f64) -> String {
 /// Python's `str(float)` / `repr(float)`: the seed wrote every hash value this way
 /// (`100000.0`, `0.5`, `1e-05`, `1.5e+16`), and seed-compatible outputs must match it.
 pub fn python_float(v: f64) -> String {
+    // Fast path: ryu's fixed notation is Python's wherever Python does not switch to an
+    // exponent (it always keeps a fraction: `100000.0`). Everything else takes the slow path.
+    if v.is_finite() && (v == 0.0 || v.abs() >= 1e-4) {
+        let mut b = ryu::Buffer::new();
+        let s = b.format_finite(v);
+        if !s.contains('e') {
+            return s.to_string();
+        }
+    }
+    python_float_slow(v)
+}
+
+fn python_float_slow(v: f64) -> String {
     if v.is_nan() {
         return "nan".into();
     }
@@ -147,6 +160,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn python_fast_path_agrees(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            prop_assert_eq!(python_float(v), python_float_slow(v));
+        }
+
+        #[test]
+        fn python_fast_path_agrees_on_market_values(v in -1e7f64..1e7) {
+            prop_assert_eq!(python_float(v), python_float_slow(v));
+        }
+
         #[test]
         fn python_repr_round_trips(bits in any::<u64>()) {
             let v = f64::from_bits(bits);

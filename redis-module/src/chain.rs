@@ -31,6 +31,8 @@ pub struct Contract {
     /// This row rendered as JSON with every column, made by the first read that needs it and
     /// dropped by the next change. Static chains are then answered at memcpy speed.
     pub json: OnceCell<Box<[u8]>>,
+    /// The same for the seed-shaped row (`OPTIONS.QUERY … FORMAT SEED`).
+    pub seed: OnceCell<Box<[u8]>>,
 }
 
 /// The identity of a contract inside a chain, in chain order.
@@ -74,6 +76,7 @@ impl Contract {
             updated_ms: 0,
             seq: 0,
             json: OnceCell::new(),
+            seed: OnceCell::new(),
         }
     }
 
@@ -239,9 +242,12 @@ impl Chain {
         if changed {
             self.seq += 1;
             contract.seq = self.seq;
-            if let Some(old) = contract.json.take() {
-                self.cache_bytes.set(self.cache_bytes.get() - old.len());
-            }
+            let dropped: usize = [contract.json.take(), contract.seed.take()]
+                .iter()
+                .flatten()
+                .map(|b| b.len())
+                .sum();
+            self.cache_bytes.set(self.cache_bytes.get() - dropped);
         }
         match (created, changed) {
             (true, _) => UpsertOutcome::Created,
@@ -279,9 +285,12 @@ impl Chain {
 
     fn bury(&mut self, contract: Contract) {
         self.heap_bytes -= contract.heap_bytes();
-        if let Some(old) = contract.json.get() {
-            self.cache_bytes.set(self.cache_bytes.get() - old.len());
-        }
+        let cached: usize = [contract.json.get(), contract.seed.get()]
+            .iter()
+            .flatten()
+            .map(|b| b.len())
+            .sum();
+        self.cache_bytes.set(self.cache_bytes.get() - cached);
         self.seq += 1;
         self.push_tombstone(self.seq, contract.symbol);
     }

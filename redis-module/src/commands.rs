@@ -262,7 +262,7 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
         let (total, rows) = q.run(chain, now);
         let cols = q.output.fields.as_deref();
         if q.seed {
-            return json_reply(seed_page(&q, total, &rows));
+            return json_reply(seed_page(chain, &q, total, &rows));
         }
         match q.output.format {
             Format::Json => {
@@ -297,7 +297,7 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
 }
 
 /// `FORMAT SEED`: a bare array, or with `LIMIT` the seed's `{"total","limit","offset","data"}`.
-fn seed_page(q: &Query, total: usize, rows: &[&Contract]) -> Vec<u8> {
+fn seed_page(chain: &Chain, q: &Query, total: usize, rows: &[&Contract]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + rows.len() * 420);
     let paged = q.count.is_some();
     if paged {
@@ -314,7 +314,7 @@ fn seed_page(q: &Query, total: usize, rows: &[&Contract]) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        crate::render::seed_row(&mut out, c);
+        crate::render::seed_row_cached(&mut out, chain, c);
     }
     out.push(b']');
     if paged {

@@ -93,15 +93,31 @@ pub fn json_row(out: &mut Vec<u8>, chain: &Chain, c: &Contract, columns: Option<
 }
 
 fn cached_row<'a>(chain: &Chain, c: &'a Contract) -> &'a [u8] {
-    if let Some(row) = c.json.get() {
+    cached(chain, &c.json, |buf| {
+        render_row(buf, c, &chain.underlying, None)
+    })
+}
+
+/// A rendering kept in `cell` until the contract changes; made here on first use.
+fn cached<'a>(
+    chain: &Chain,
+    cell: &'a std::cell::OnceCell<Box<[u8]>>,
+    render: impl FnOnce(&mut Vec<u8>),
+) -> &'a [u8] {
+    if let Some(row) = cell.get() {
         return row;
     }
     let mut buf = Vec::with_capacity(1024);
-    render_row(&mut buf, c, &chain.underlying, None);
-    let row = c.json.get_or_init(|| buf.into_boxed_slice());
+    render(&mut buf);
+    let row = cell.get_or_init(|| buf.into_boxed_slice());
     chain.note_cached(row.len());
     stats::add_memory(row.len() as i64);
     row
+}
+
+/// The seed-shaped row, from the contract's cache.
+pub fn seed_row_cached(out: &mut Vec<u8>, chain: &Chain, c: &Contract) {
+    out.extend_from_slice(cached(chain, &c.seed, |buf| seed_row(buf, c)));
 }
 
 /// Renders one row without the cache.

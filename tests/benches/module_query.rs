@@ -17,38 +17,6 @@ use options_tests::RedisServer;
 const CONTRACTS_EXPIRIES: usize = 10;
 const CONTRACTS_STRIKES: usize = 125;
 
-/// Writes the seed's `option:{symbol}` hash (symbol + 14 floats, EXPIRE 86400).
-fn write_seed_hashes(con: &mut redis::Connection, contracts: &[FixtureContract]) {
-    const SEED_FIELDS: [&str; 14] = [
-        "bid_iv",
-        "ask_iv",
-        "last_price",
-        "mark_price",
-        "index_price",
-        "mark_iv",
-        "underlying_price",
-        "open_interest",
-        "delta",
-        "gamma",
-        "vega",
-        "theta",
-        "volume_24h",
-        "turnover_24h",
-    ];
-    let mut pipe = redis::pipe();
-    for c in contracts {
-        let key = format!("option:{}", c.symbol);
-        let mut cmd = redis::cmd("HSET");
-        cmd.arg(&key).arg("symbol").arg(&c.symbol);
-        for f in SEED_FIELDS {
-            cmd.arg(f).arg(options_core::python_float(c.value(f)));
-        }
-        pipe.add_command(cmd).ignore();
-        pipe.cmd("EXPIRE").arg(&key).arg(86_400).ignore();
-    }
-    pipe.query::<()>(con).expect("seed hashes");
-}
-
 struct BenchResult {
     rps: f64,
     p50_ms: f64,
@@ -182,7 +150,7 @@ fn main() {
     // 3. memory per contract, same chain: as ingested, and with every row's JSON cached
     let _ = options_tests::text(&mut con, &["OPTIONS.QUERY", "BTC", "FORMAT", "JSON"]).unwrap();
     let module_warm = mem_usage(&mut con) as f64 / n as f64;
-    write_seed_hashes(&mut con, &contracts);
+    fixture::write_seed_hashes(&mut con, &contracts);
     let mut seed_mem = 0i64;
     for c in &contracts {
         let m: i64 = redis::cmd("MEMORY")

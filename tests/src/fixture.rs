@@ -304,3 +304,35 @@ pub fn of<'a>(contracts: &'a [FixtureContract], underlying: &str) -> Vec<&'a Fix
     });
     v
 }
+
+/// Writes the seed's `option:{symbol}` hash (symbol + 14 floats, EXPIRE 86400).
+pub fn write_seed_hashes(con: &mut redis::Connection, contracts: &[FixtureContract]) {
+    const SEED_FIELDS: [&str; 14] = [
+        "bid_iv",
+        "ask_iv",
+        "last_price",
+        "mark_price",
+        "index_price",
+        "mark_iv",
+        "underlying_price",
+        "open_interest",
+        "delta",
+        "gamma",
+        "vega",
+        "theta",
+        "volume_24h",
+        "turnover_24h",
+    ];
+    let mut pipe = redis::pipe();
+    for c in contracts {
+        let key = format!("option:{}", c.symbol);
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(&key).arg("symbol").arg(&c.symbol);
+        for f in SEED_FIELDS {
+            cmd.arg(f).arg(options_core::python_float(c.value(f)));
+        }
+        pipe.add_command(cmd).ignore();
+        pipe.cmd("EXPIRE").arg(&key).arg(86_400).ignore();
+    }
+    pipe.query::<()>(con).expect("seed hashes");
+}

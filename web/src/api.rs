@@ -124,7 +124,7 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
     if x.contains('-') {
         return option_object(st, x).await;
     }
-    let asset = known_asset(st, x).await?;
+    let asset = params::asset(x)?;
     let mut c = redis::cmd("OPTIONS.QUERY");
     c.arg(&asset);
     if let Some(e) = params::expiry(q, "expiry")? {
@@ -146,7 +146,13 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
         c.arg("LIMIT").arg(offset).arg(10_000_000);
     }
     c.arg("FORMAT").arg("SEED");
-    Ok(json_body(st.store.json_bytes(&c).await?))
+    let bytes = st.store.json_bytes(&c).await?;
+    // Only an empty answer needs to know whether the asset exists (404 or an empty list):
+    // the common case stays one round trip.
+    if bytes == b"[]" || bytes.starts_with(b"{\"total\":0,") {
+        known_asset(st, &asset).await?;
+    }
+    Ok(json_body(bytes))
 }
 
 /// One contract as the data API's option object.
