@@ -666,3 +666,30 @@ fn websocket_pushes_recent_updates_and_openapi_lists_the_routes() {
         );
     }
 }
+
+#[test]
+fn gzip_only_for_clients_that_ask_and_never_for_streams() {
+    let (_server, _con, _contracts, web) = setup();
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .get(web.url("/api/options/BTC"))
+        .header("accept-encoding", "gzip, deflate")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let body = r.bytes().unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    let r = client.get(web.url("/api/options/BTC")).send().unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.text().unwrap().starts_with("[{\"symbol\""));
+    let r = client
+        .get(web.url("/api/stream"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .unwrap();
+    assert!(
+        r.headers().get("content-encoding").is_none(),
+        "SSE must not be buffered by compression"
+    );
+}

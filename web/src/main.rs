@@ -365,7 +365,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         })
         .boxed();
 
-    options
+    let plain = options
         .or(strikes)
         .unify()
         .or(expiries)
@@ -406,15 +406,33 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .unify()
         .or(query)
         .unify()
-        .or(stream)
-        .unify()
         .or(health)
         .unify()
         .or(metrics)
         .unify()
+        .or(openapi)
+        .unify()
+        .boxed();
+    // gzip for clients that accept it; never for the streams, which must flush per event.
+    let accepts_gzip = warp::header::optional::<String>("accept-encoding")
+        .and_then(|h: Option<String>| async move {
+            if h.is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip"))) {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one();
+    let compressed = accepts_gzip
+        .and(plain.clone())
+        .with(warp::compression::gzip())
+        .map(|r| warp::reply::Reply::into_response(r));
+    stream
         .or(ws)
         .unify()
-        .or(openapi)
+        .or(compressed)
+        .unify()
+        .or(plain)
         .unify()
         .boxed()
 }
