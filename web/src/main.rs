@@ -426,7 +426,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
     let compressed = accepts_gzip
         .and(plain.clone())
         .with(warp::compression::gzip())
-        .map(|r| warp::reply::Reply::into_response(r));
+        .map(warp::reply::Reply::into_response);
     stream
         .or(ws)
         .unify()
