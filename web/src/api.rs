@@ -299,22 +299,17 @@ impl Stats {
 }
 
 pub async fn stats(st: &State) -> ApiResult<Stats> {
-    let mut pipe = redis::pipe();
-    pipe.cmd("OPTIONS.STATS").arg("FORMAT").arg("JSON");
-    pipe.cmd("INFO").arg("memory");
-    pipe.cmd("DBSIZE");
+    // One command at a time rather than a pipeline: in a Cluster each may live on another shard.
+    let g = st
+        .store
+        .json(&cmd("OPTIONS.STATS", &["FORMAT", "JSON"]))
+        .await?;
+    let info: String = st.store.query(&cmd("INFO", &["memory"])).await?;
+    let dbsize: u64 = st.store.query(&redis::cmd("DBSIZE")).await?;
+    let mut per_asset = Vec::new();
     for a in ["BTC", "ETH", "SOL"] {
-        pipe.cmd("OPTIONS.STATS").arg(a).arg("FORMAT").arg("JSON");
+        per_asset.push((a.to_lowercase(), contracts(st, a).await?));
     }
-    let (g, info, dbsize, btc, eth, sol): (String, String, u64, String, String, String) =
-        st.store.pipeline(&pipe).await?;
-    let g: Value = serde_json::from_str(&g).unwrap_or_default();
-    let count = |s: &str| {
-        serde_json::from_str::<Value>(s)
-            .ok()
-            .and_then(|v| v["contracts"].as_u64())
-            .unwrap_or(0)
-    };
     Ok(Stats {
         contracts: g["contracts"].as_u64().unwrap_or(0),
         messages: g["updates"].as_u64().unwrap_or(0),
@@ -326,11 +321,7 @@ pub async fn stats(st: &State) -> ApiResult<Stats> {
             .trim()
             .to_string(),
         dbsize,
-        per_asset: vec![
-            ("btc".into(), count(&btc)),
-            ("eth".into(), count(&eth)),
-            ("sol".into(), count(&sol)),
-        ],
+        per_asset,
     })
 }
 

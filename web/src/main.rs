@@ -28,8 +28,12 @@ use crate::params::Query;
 #[command(version, about, long_about = None)]
 struct Args {
     /// Redis URL. Defaults to one built from REDIS_HOST, REDIS_PORT, REDIS_DB, REDIS_PASSWORD.
+    /// Several comma-separated URLs, or --redis-cluster, connect to a Redis Cluster.
     #[arg(long, env = "REDIS_URL")]
     redis_url: Option<String>,
+    /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
+    #[arg(long, env = "REDIS_CLUSTER")]
+    redis_cluster: bool,
     /// Redis host when --redis-url is not given.
     #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
     redis_host: String,
@@ -444,7 +448,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let st = Arc::new(State {
-        store: store::Store::new(&args.redis_url())?,
+        store: store::Store::new(&args.redis_url(), args.redis_cluster)?,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?,

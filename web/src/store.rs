@@ -4,38 +4,100 @@
 
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::{Cmd, FromRedisValue, Pipeline, Value};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Value};
 use tokio::sync::Mutex;
 
 use crate::error::{ApiError, ApiResult};
 
+enum Client {
+    Single(redis::Client),
+    Cluster(redis::cluster::ClusterClient),
+}
+
+/// A standalone or Cluster connection; module commands name their key first, so Cluster routes
+/// each underlying's commands to its shard.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 pub struct Store {
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    client: Client,
+    conn: Mutex<Option<Conn>>,
 }
 
 impl Store {
-    pub fn new(url: &str) -> anyhow::Result<Store> {
+    /// One URL: standalone. Several (comma-separated) or `cluster`: Redis Cluster.
+    pub fn new(urls: &str, cluster: bool) -> anyhow::Result<Store> {
+        let list: Vec<String> = urls
+            .split(',')
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        let client = if cluster || list.len() > 1 {
+            Client::Cluster(redis::cluster::ClusterClient::new(list)?)
+        } else {
+            Client::Single(redis::Client::open(
+                list.first().cloned().unwrap_or_default(),
+            )?)
+        };
         Ok(Store {
-            client: redis::Client::open(url)?,
+            client,
             conn: Mutex::new(None),
         })
     }
 
-    async fn connection(&self) -> ApiResult<MultiplexedConnection> {
+    async fn connection(&self) -> ApiResult<Conn> {
         let mut guard = self.conn.lock().await;
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_secs(5));
-        let c = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        let unavailable = |e: redis::RedisError| ApiError::Unavailable(e.to_string());
+        let c = match &self.client {
+            Client::Single(client) => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Duration::from_secs(2))
+                    .set_response_timeout(Duration::from_secs(5));
+                Conn::Single(
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map_err(unavailable)?,
+                )
+            }
+            Client::Cluster(client) => {
+                Conn::Cluster(client.get_async_connection().await.map_err(unavailable)?)
+            }
+        };
         *guard = Some(c.clone());
         Ok(c)
     }
@@ -53,17 +115,6 @@ impl Store {
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> ApiResult<T> {
         let mut c = self.connection().await?;
         match cmd.query_async(&mut c).await {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                self.forget(&e).await;
-                Err(e.into())
-            }
-        }
-    }
-
-    pub async fn pipeline<T: FromRedisValue>(&self, pipe: &Pipeline) -> ApiResult<T> {
-        let mut c = self.connection().await?;
-        match pipe.query_async(&mut c).await {
             Ok(v) => Ok(v),
             Err(e) => {
                 self.forget(&e).await;

@@ -1,0 +1,127 @@
+//! A real three-master Redis Cluster with the module on every node: the feeder writes each
+//! underlying to the shard that owns its key, and the web server reads full chains through it.
+
+use std::time::Duration;
+
+use options_tests::procs::{wait_for, Feeder, Sim, Web};
+use options_tests::{text, RedisServer};
+
+fn start_cluster() -> Vec<RedisServer> {
+    let nodes: Vec<RedisServer> = (0..3)
+        .map(|_| {
+            RedisServer::start(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "5000",
+            ])
+        })
+        .collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let out = std::process::Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .expect("redis-cli --cluster create");
+    assert!(
+        out.status.success(),
+        "cluster create failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for n in &nodes {
+        let mut con = n.connection();
+        wait_for(Duration::from_secs(30), "cluster_state:ok", || {
+            text(&mut con, &["CLUSTER", "INFO"])
+                .ok()
+                .filter(|i| i.contains("cluster_state:ok"))
+                .map(|_| ())
+        });
+    }
+    nodes
+}
+
+/// The node whose slots include `key`.
+fn owner<'a>(nodes: &'a [RedisServer], key: &str) -> &'a RedisServer {
+    let mut con = nodes[0].connection();
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query(&mut con)
+        .unwrap();
+    let slots: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut con).unwrap();
+    for range in slots {
+        let (lo, hi): (i64, i64) = (
+            redis::from_redis_value(&range[0]).unwrap(),
+            redis::from_redis_value(&range[1]).unwrap(),
+        );
+        if (lo..=hi).contains(&slot) {
+            let node: Vec<redis::Value> = redis::from_redis_value(&range[2]).unwrap();
+            let port: i64 = redis::from_redis_value(&node[1]).unwrap();
+            return nodes.iter().find(|n| n.port as i64 == port).unwrap();
+        }
+    }
+    panic!("no node owns slot {slot}");
+}
+
+#[test]
+fn feeder_and_web_work_against_a_three_master_cluster() {
+    let nodes = start_cluster();
+    let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    let urls = urls.join(",");
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC,ETH,SOL",
+        "--strikes",
+        "3",
+        "--updates-per-sec",
+        "500",
+    ]);
+    let mut feeder = Feeder::start(&sim, &urls, "BTC,ETH,SOL", &["--mirror-hashes"]);
+    feeder.wait_ready(Duration::from_secs(30));
+    let web = Web::start(&urls, &["--assets", "BTC,ETH,SOL"]);
+
+    let (btc_owner, eth_owner) = (owner(&nodes, "BTC"), owner(&nodes, "ETH"));
+    assert_ne!(
+        btc_owner.port, eth_owner.port,
+        "BTC and ETH hash to different shards"
+    );
+    for (asset, node) in [("BTC", btc_owner), ("ETH", eth_owner)] {
+        let listed = sim.tickers(asset).len() as u64;
+        let mut con = node.connection();
+        wait_for(
+            Duration::from_secs(20),
+            "the full chain on its shard",
+            || {
+                let s = options_tests::json(&mut con, &["OPTIONS.STATS", asset, "FORMAT", "JSON"]);
+                (s["contracts"].as_u64() == Some(listed)).then_some(())
+            },
+        );
+        // the other shards do not hold it
+        for other in nodes.iter().filter(|n| n.port != node.port) {
+            let mut c = other.connection();
+            let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS").arg(asset).query(&mut c).unwrap();
+            assert!(
+                keys.is_empty(),
+                "{asset} also on node {} ({n} keys)",
+                other.port
+            );
+        }
+        let (code, rows) = web.get(&format!("/api/options/{asset}"), &[]);
+        assert_eq!(code, 200, "{rows}");
+        assert_eq!(
+            rows.as_array().unwrap().len() as u64,
+            listed,
+            "the web server reads the full {asset} chain"
+        );
+        let (code, exp) = web.get(&format!("/api/expiries/{asset}"), &[]);
+        assert_eq!(code, 200);
+        assert!(!exp.as_array().unwrap().is_empty());
+    }
+}
