@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test unit e2e fmt lint bench demo run clean help
+.PHONY: all deps build release test unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make docker  build the options-tracker image (docker compose up -d runs it)"
 
 # Installs redis-server and libclang (bindgen for the redis-module crate) when missing.
 deps:
@@ -68,6 +69,14 @@ demo: release
 
 run: release
 	scripts/demo.sh live
+
+# Installs the module where redis.conf (and the Docker image) load it from.
+install-module: release
+	$(SUDO) install -D -m 0755 $(MODULE_RELEASE) /usr/lib/redis/modules/libredis_options.so
+
+# Needs a Docker engine (not available on the CI machines; the compose file is checked by a test).
+docker:
+	docker build -t options-tracker:latest .
 
 clean:
 	$(CARGO) clean
