@@ -68,6 +68,18 @@ struct Subs {
     conns: HashMap<u64, Conn>,
 }
 
+impl Subs {
+    /// Stops delivering `symbol` to connection `id`.
+    fn forget(&mut self, symbol: &str, id: u64) {
+        if let Some(v) = self.by_symbol.get_mut(symbol) {
+            v.retain(|x| *x != id);
+            if v.is_empty() {
+                self.by_symbol.remove(symbol);
+            }
+        }
+    }
+}
+
 pub struct Sim {
     market: Mutex<Market>,
     subs: Mutex<Subs>,
@@ -403,12 +415,7 @@ async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
     let mut subs = lock(&sim.subs);
     if let Some(conn) = subs.conns.remove(&id) {
         for t in conn.topics {
-            if let Some(v) = subs.by_symbol.get_mut(&t) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    subs.by_symbol.remove(&t);
-                }
-            }
+            subs.forget(&t, id);
         }
     }
 }
@@ -513,12 +520,7 @@ fn unsubscribe(sim: &Sim, id: u64, topics: &[String]) -> Vec<String> {
             had
         });
         if removed {
-            if let Some(v) = subs.by_symbol.get_mut(symbol) {
-                v.retain(|x| *x != id);
-                if v.is_empty() {
-                    subs.by_symbol.remove(symbol);
-                }
-            }
+            subs.forget(symbol, id);
             ok.push(t.clone());
         }
     }

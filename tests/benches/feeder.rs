@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::procs::{wait_for, Feeder, Sim, Web};
 use options_tests::{json, RedisServer};
 
 fn total_contracts(con: &mut redis::Connection) -> u64 {
@@ -138,6 +138,41 @@ fn main() {
     samples.sort_by(|a, b| a.total_cmp(b));
     let (p50, p99) = (percentile(&samples, 0.5), percentile(&samples, 0.99));
 
+    // 2b. push → SSE client: the same change, seen by a browser-like client of options-web
+    let web = Web::start(&redis.url(), &["--assets", "BTC,ETH,SOL,XRP"]);
+    let events = web.sse_events("assets=ETH", None);
+    let mut sse = Vec::new();
+    let samples = if std::env::var("SKIP_SSE").is_ok() {
+        0
+    } else {
+        40
+    };
+    for i in 0..samples {
+        let value = format!("{}.75", 5000 + i);
+        let t0 = Instant::now();
+        sim.control(
+            "set",
+            &[
+                ("symbol", &symbol),
+                ("field", "markPrice"),
+                ("value", &value),
+            ],
+        );
+        loop {
+            let left = Duration::from_secs(5).saturating_sub(t0.elapsed());
+            let (event, _, data) = events.recv_timeout(left).expect("an SSE change within 5 s");
+            if event == "changes" && data.contains(&format!("\"mark_price\":{value}")) {
+                break;
+            }
+        }
+        sse.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    sse.sort_by(|a, b| a.total_cmp(b));
+    let (sse_p50, sse_p99) = (percentile(&sse, 0.5), percentile(&sse, 0.99));
+    // The throughput phase measures the feeder alone.
+    drop(events);
+    drop(web);
+
     // 3. sustained throughput: the sim pushes as fast as it can for 10 s
     sim.control("rate", &[("updates_per_sec", "400000")]);
     sim.control("resume", &[]);
@@ -166,6 +201,7 @@ Market: {contracts} contracts over BTC, ETH, SOL, XRP. Produced by `make bench` 
 |---|---|---|\n\
 | start → every contract in Redis (discovery, REST snapshot, {conns} WebSocket connections) | {fill_ms:.0} ms | ≤ 2,000 ms {ok1} |\n\
 | exchange push → queryable with `OPTIONS.GET` (300 samples; includes the HTTP call that makes the sim push) | p50 {p50:.2} ms, p99 {p99:.2} ms | p99 ≤ 5 ms {ok2} |\n\
+| exchange push → Redis → SSE `changes` event at a client of options-web (40 samples; the web server polls `OPTIONS.CHANGES` every 100 ms) | p50 {sse_p50:.0} ms, p99 {sse_p99:.0} ms | — |\n\
 | the feeder's own part in steady streaming at 2,000 pushes/s: frame received → `OPTIONS.INGEST` acknowledged (histogram bucket bounds, 3 s) | p50 ≤ {own_p50:.1} ms, p99 ≤ {own_p99:.1} ms | — |\n\
 | sustained: pushes parsed per second (sim sending {pushed:.0}/s, at its limit) | {received:.0} msg/s ({garbled} garbled) | ≥ 200,000 msg/s {ok3} |\n\
 | sustained: contract updates written per second (latest-value conflation merges the rest) | {written:.0} updates/s | — |\n\

@@ -8,8 +8,25 @@ use serde_json::Value;
 
 use crate::{free_port, TempDir};
 
-/// A workspace binary, from the same profile directory as the module when possible.
+/// A workspace binary: from `OPTIONS_BIN_DIR`, else from the directory of `OPTIONS_MODULE`
+/// (so benchmarks of a release module run release binaries), else the newest build.
 pub fn binary(name: &str) -> PathBuf {
+    let dir = std::env::var("OPTIONS_BIN_DIR")
+        .ok()
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var("OPTIONS_MODULE")
+                .ok()
+                .and_then(|m| Path::new(&m).parent().map(Path::to_path_buf))
+        });
+    if let Some(dir) = dir {
+        let p = dir.join(name);
+        assert!(
+            p.exists(),
+            "{p:?} not built: run `make build` (or `make release`) first"
+        );
+        return p;
+    }
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let candidates = ["debug", "release"].map(|p| target.join(p).join(name));
     candidates
@@ -382,5 +399,53 @@ impl Web {
         let r = req.send().unwrap_or_else(|e| panic!("{path}: {e}"));
         let status = r.status().as_u16();
         (status, r.json().unwrap_or(Value::Null))
+    }
+
+    /// Reads SSE events (event name, id, data) from a live response on a thread.
+    pub fn sse_events(
+        &self,
+        query: &str,
+        last_id: Option<&str>,
+    ) -> std::sync::mpsc::Receiver<(String, String, String)> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let url = self.url(&format!("/api/stream?{query}"));
+        let last_id = last_id.map(String::from);
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::builder()
+                .timeout(None)
+                .build()
+                .unwrap();
+            let mut req = client.get(url);
+            if let Some(id) = last_id {
+                req = req.header("Last-Event-ID", id);
+            }
+            let Ok(resp) = req.send() else { return };
+            let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
+            for line in std::io::BufRead::lines(std::io::BufReader::new(resp)) {
+                let Ok(line) = line else { return };
+                if line.is_empty() {
+                    if !data.is_empty()
+                        && tx
+                            .send((
+                                std::mem::take(&mut event),
+                                std::mem::take(&mut id),
+                                std::mem::take(&mut data),
+                            ))
+                            .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+        });
+        rx
     }
 }

@@ -1,12 +1,12 @@
 //! `options-web` over real HTTP against a real redis-server + module holding the fixture chain.
 //! Expected answers are computed from the fixture, as the seed's code would have.
 
-use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use options_tests::fixture::{self, FixtureContract};
 use options_tests::procs::{Sim, Web};
+
 use options_tests::RedisServer;
 use serde_json::{json, Value};
 
@@ -462,54 +462,6 @@ fn asset_list_is_managed_and_validated_on_the_exchange() {
     assert_eq!((code, r), (200, json!({"success": true})));
 }
 
-/// Reads SSE events (event name, id, data) from a live response on a thread.
-fn sse_events(
-    web: &Web,
-    query: &str,
-    last_id: Option<&str>,
-) -> mpsc::Receiver<(String, String, String)> {
-    let (tx, rx) = mpsc::channel();
-    let url = web.url(&format!("/api/stream?{query}"));
-    let last_id = last_id.map(String::from);
-    std::thread::spawn(move || {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(None)
-            .build()
-            .unwrap();
-        let mut req = client.get(url);
-        if let Some(id) = last_id {
-            req = req.header("Last-Event-ID", id);
-        }
-        let Ok(resp) = req.send() else { return };
-        let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
-        for line in BufReader::new(resp).lines() {
-            let Ok(line) = line else { return };
-            if line.is_empty() {
-                if !data.is_empty()
-                    && tx
-                        .send((
-                            std::mem::take(&mut event),
-                            std::mem::take(&mut id),
-                            std::mem::take(&mut data),
-                        ))
-                        .is_err()
-                {
-                    return;
-                }
-                continue;
-            }
-            if let Some(v) = line.strip_prefix("event:") {
-                event = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("id:") {
-                id = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push_str(v.trim_start());
-            }
-        }
-    });
-    rx
-}
-
 fn next_change(rx: &mpsc::Receiver<(String, String, String)>, limit: Duration) -> (String, Value) {
     let deadline = Instant::now() + limit;
     loop {
@@ -538,7 +490,7 @@ fn sse_sends_stats_and_changes_within_a_second_and_resumes() {
         .starts_with("text/event-stream"));
     assert_eq!(headers["cache-control"], "no-cache");
 
-    let rx = sse_events(&web, "assets=ETH", None);
+    let rx = web.sse_events("assets=ETH", None);
     // the seed's stats event: plain data, Python separators
     let (event, _, data) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     let first_change = if event.is_empty() {
@@ -580,7 +532,7 @@ fn sse_sends_stats_and_changes_within_a_second_and_resumes() {
         .arg("0.25")
         .query(&mut con)
         .unwrap();
-    let rx = sse_events(&web, "assets=ETH", Some(&id));
+    let rx = web.sse_events("assets=ETH", Some(&id));
     let (_, ev) = next_change(&rx, Duration::from_secs(2));
     assert_eq!(ev["changes"]["reset"], false);
     let syms: Vec<&str> = ev["changes"]["data"]

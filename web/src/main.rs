@@ -136,6 +136,19 @@ fn authorized(st: &State, header: Option<String>) -> ApiResult<()> {
     }
 }
 
+/// Runs a write handler only for a request with the bearer token (when one is configured).
+async fn finish_authorized(
+    st: &State,
+    header: Option<String>,
+    handler: impl std::future::Future<Output = ApiResult<Response>>,
+) -> Response {
+    let r = match authorized(st, header) {
+        Ok(()) => handler.await,
+        Err(e) => Err(e),
+    };
+    finish(st, r)
+}
+
 async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
     let (code, detail) = if r.is_not_found() {
         (StatusCode::NOT_FOUND, "Not Found".to_string())
@@ -296,11 +309,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .and(body)
         .then(
             |st: Arc<State>, h: Option<String>, b: api::AssetBody| async move {
-                let r = match authorized(&st, h) {
-                    Ok(()) => api::assets_test(&st, b).await,
-                    Err(e) => Err(e),
-                };
-                finish(&st, r)
+                finish_authorized(&st, h, api::assets_test(&st, b)).await
             },
         )
         .boxed();
@@ -311,11 +320,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .and(body)
         .then(
             |st: Arc<State>, h: Option<String>, b: api::AssetBody| async move {
-                let r = match authorized(&st, h) {
-                    Ok(()) => api::assets_add(&st, b).await,
-                    Err(e) => Err(e),
-                };
-                finish(&st, r)
+                finish_authorized(&st, h, api::assets_add(&st, b)).await
             },
         )
         .boxed();
@@ -325,11 +330,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .and(auth)
         .then(
             |sym: String, st: Arc<State>, h: Option<String>| async move {
-                let r = match authorized(&st, h) {
-                    Ok(()) => api::assets_toggle(&st, &sym).await,
-                    Err(e) => Err(e),
-                };
-                finish(&st, r)
+                finish_authorized(&st, h, api::assets_toggle(&st, &sym)).await
             },
         )
         .boxed();
@@ -339,11 +340,7 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         .and(auth)
         .then(
             |sym: String, st: Arc<State>, h: Option<String>| async move {
-                let r = match authorized(&st, h) {
-                    Ok(()) => api::assets_remove(&st, &sym).await,
-                    Err(e) => Err(e),
-                };
-                finish(&st, r)
+                finish_authorized(&st, h, api::assets_remove(&st, &sym)).await
             },
         )
         .boxed();

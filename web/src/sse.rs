@@ -15,7 +15,7 @@ use warp::sse::Event;
 
 use crate::api::{self, State};
 
-const POLL: Duration = Duration::from_millis(200);
+const POLL: Duration = Duration::from_millis(100);
 const STATS_EVERY: Duration = Duration::from_secs(2);
 
 /// One poll's result for one asset, shared by all its clients.
