@@ -262,16 +262,23 @@ fn settle_filter(q: &Query) -> Result<Settle, &'static str> {
     }
 }
 
-fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
+/// What every market endpoint does first: injected faults, then `category` and `settleCoin`.
+fn check_market_request(sim: &Sim, q: &Query) -> Result<Settle, Box<warp::reply::Response>> {
     if let Some(r) = rest_fault(sim) {
-        return r;
+        return Err(Box::new(r));
     }
     if q.get("category").map(String::as_str) != Some("option") {
-        return params_error("params error: category only support option here");
+        return Err(Box::new(params_error(
+            "params error: category only support option here",
+        )));
     }
-    let settle = match settle_filter(q) {
+    settle_filter(q).map_err(|e| Box::new(params_error(e)))
+}
+
+fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
+    let settle = match check_market_request(sim, q) {
         Ok(s) => s,
-        Err(e) => return params_error(e),
+        Err(r) => return *r,
     };
     let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
         None => 500,
@@ -312,15 +319,9 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
 }
 
 fn tickers(sim: &Sim, q: &Query) -> warp::reply::Response {
-    if let Some(r) = rest_fault(sim) {
-        return r;
-    }
-    if q.get("category").map(String::as_str) != Some("option") {
-        return params_error("params error: category only support option here");
-    }
-    let settle = match settle_filter(q) {
+    let settle = match check_market_request(sim, q) {
         Ok(s) => s,
-        Err(e) => return params_error(e),
+        Err(r) => return *r,
     };
     let market = lock(&sim.market);
     let list: Vec<Value> = match q.get("symbol") {
