@@ -47,6 +47,28 @@ pub fn format_number(v: f64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Splits ryu's text into sign, significant digits and the exponent `e` of `d.ddd × 10^e`.
+fn decompose(text: &str) -> (&'static str, String, i32) {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", text),
+    };
+    let (mantissa, exp) = match body.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (body, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all: String = format!("{int}{frac}");
+    let leading = all.bytes().take_while(|b| *b == b'0').count();
+    let digits = all[leading..].trim_end_matches('0');
+    if digits.is_empty() {
+        return (sign, "0".into(), 0);
+    }
+    // The first significant digit sits `int.len() - 1 - leading` places left of the point.
+    let e = exp + int.len() as i32 - 1 - leading as i32;
+    (sign, digits.to_string(), e)
+}
+
 /// Python's `str(float)` / `repr(float)`: the seed wrote every hash value this way
 /// (`100000.0`, `0.5`, `1e-05`, `1.5e+16`), and seed-compatible outputs must match it.
 pub fn python_float(v: f64) -> String {
@@ -69,15 +91,9 @@ fn python_float_slow(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
-    let sci = format!("{v:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // ryu's digits: shortest, and on a tie the even one, as Python's repr (Rust's `{:e}` can
+    // round a tie the other way: 29718897183227.8125 → …813, Python …812).
+    let (sign, digits, exp) = decompose(ryu::Buffer::new().format_finite(v));
     if (-4..16).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
         let text = if point <= 0 {
@@ -154,6 +170,11 @@ mod tests {
             (0.0, "0.0"),
             (-2.0, "-2.0"),
             (0.1 + 0.2, "0.30000000000000004"),
+            (29718897183227.8125, "29718897183227.812"),
+            (f64::from_bits(4808445240455855056), "29718897183227.812"),
+            (1.5e-7, "1.5e-07"),
+            (-1e22, "-1e+22"),
+            (123456789.0, "123456789.0"),
         ] {
             assert_eq!(python_float(v), want, "{v:e}");
         }
