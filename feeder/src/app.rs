@@ -101,6 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis_urls()), "options-feeder starting");
 
+    let notifier = start_alerts(&app.args, &metrics);
     let initial = app.wanted_assets().await;
     app.follow_assets(&initial).await;
     app.mark_ready_when_written();
@@ -147,7 +148,52 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         tracing::error!("the writer did not finish within 10 s");
     }
     tracing::info!(written = metrics.updates_written.get(), "stopped");
+    if let Some(n) = notifier {
+        n.send(
+            "⏹ Feeder stopped",
+            &format!(
+                "Clean shutdown after writing {} updates.",
+                metrics.updates_written.get()
+            ),
+        );
+        n.drain(Duration::from_secs(5)).await;
+    }
     Ok(())
+}
+
+/// Starts the Telegram notifier and the system watch when notifications are configured.
+fn start_alerts(args: &Args, metrics: &Arc<Metrics>) -> Option<Arc<crate::alerts::Notifier>> {
+    if !args.enable_notifications {
+        return None;
+    }
+    let (Some(token), Some(chat)) = (
+        args.telegram_bot_token.clone().filter(|t| !t.is_empty()),
+        args.telegram_chat_id.clone().filter(|c| !c.is_empty()),
+    ) else {
+        tracing::warn!("ENABLE_NOTIFICATIONS is set but TELEGRAM_BOT_TOKEN or TELEGRAM_CHAT_ID is missing; alerts are off");
+        return None;
+    };
+    let notifier = crate::alerts::Notifier::new(crate::alerts::AlertSettings {
+        token,
+        chat,
+        api_url: args.telegram_api_url.clone(),
+        project: args.project_name.clone(),
+        throttle: Args::secs(args.alert_throttle),
+        ws_down_after: Args::secs(args.alert_ws_down_after),
+        stale_after: Args::secs(args.alert_stale_after),
+        queue: 100,
+    });
+    tokio::spawn(notifier.clone().run());
+    tokio::spawn(crate::alerts::SystemWatch::new(notifier.clone(), metrics.clone()).run());
+    notifier.send(
+        "▶️ Feeder started",
+        &format!(
+            "Tracking {} from {}.",
+            args.default_assets().join(", "),
+            args.ws_url
+        ),
+    );
+    Some(notifier)
 }
 
 fn redacted(urls: &[String]) -> Vec<String> {

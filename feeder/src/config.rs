@@ -107,6 +107,35 @@ pub struct Args {
     #[arg(long, env = "MIRROR_HASHES")]
     pub mirror_hashes: bool,
 
+    /// Send Telegram alerts (needs TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID).
+    #[arg(long, env = "ENABLE_NOTIFICATIONS")]
+    pub enable_notifications: bool,
+    /// Telegram bot token.
+    #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+    pub telegram_bot_token: Option<String>,
+    /// Telegram chat to alert: a numeric chat id or an @channel name.
+    #[arg(long, env = "TELEGRAM_CHAT_ID")]
+    pub telegram_chat_id: Option<String>,
+    /// Telegram Bot API base URL (tests point it at a local mock).
+    #[arg(
+        long,
+        env = "TELEGRAM_API_URL",
+        default_value = "https://api.telegram.org"
+    )]
+    pub telegram_api_url: String,
+    /// Name shown at the top of every alert.
+    #[arg(long, env = "PROJECT_NAME", default_value = "Bybit Options Tracker")]
+    pub project_name: String,
+    /// Seconds before the same kind of problem is announced again (the seed's 300).
+    #[arg(long, env = "ALERT_THROTTLE", default_value_t = 300.0)]
+    pub alert_throttle: f64,
+    /// Seconds a WebSocket connection may be down before an alert.
+    #[arg(long, env = "ALERT_WS_DOWN_AFTER", default_value_t = 60.0)]
+    pub alert_ws_down_after: f64,
+    /// Seconds without any ticker before a "data stale" alert.
+    #[arg(long, env = "ALERT_STALE_AFTER", default_value_t = 120.0)]
+    pub alert_stale_after: f64,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

@@ -1,5 +1,6 @@
 //! `options-feeder`: streams Bybit option tickers into the Redis options module.
 
+mod alerts;
 mod app;
 mod config;
 mod health;

@@ -1,0 +1,330 @@
+//! Telegram alerts for operators: start and clean shutdown, Redis unreachable / back,
+//! WebSocket connections down beyond a threshold / back, data stale / flowing again.
+//!
+//! A problem is announced once and its resolution once (a Redis outage is two messages, not a
+//! flood); the same kind of problem is announced at most once per throttle period (the seed's
+//! 300 s). Messages wait in a bounded queue, oldest dropped first, and are sent by one task, so
+//! a slow, rate-limited or unreachable Bot API never blocks or stops the feeder.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{ChatId, ParseMode, Recipient};
+use teloxide::{Bot, RequestError};
+use tokio::sync::Notify;
+
+use crate::metrics::Metrics;
+
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub token: String,
+    pub chat: String,
+    pub api_url: String,
+    pub project: String,
+    pub throttle: Duration,
+    pub ws_down_after: Duration,
+    pub stale_after: Duration,
+    pub queue: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Redis,
+    WebSocket,
+    Stale,
+}
+
+impl Kind {
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Redis => "Redis",
+            Kind::WebSocket => "WebSocket",
+            Kind::Stale => "Data",
+        }
+    }
+}
+
+/// Escapes text for Telegram's HTML parse mode.
+pub fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn now_text() -> String {
+    let ms = crate::now_ms();
+    let days = ms.div_euclid(86_400_000);
+    let in_day = ms.rem_euclid(86_400_000) / 1000;
+    let date = options_core::Expiry::from_unix_days(days)
+        .map(|e| e.iso())
+        .unwrap_or_default();
+    format!(
+        "{date} {:02}:{:02}:{:02} UTC",
+        in_day / 3600,
+        in_day / 60 % 60,
+        in_day % 60
+    )
+}
+
+struct Queue {
+    messages: VecDeque<String>,
+    capacity: usize,
+}
+
+/// The sending side: formats, queues and delivers.
+pub struct Notifier {
+    settings: AlertSettings,
+    queue: Mutex<Queue>,
+    wake: Notify,
+}
+
+impl Notifier {
+    pub fn new(settings: AlertSettings) -> Arc<Notifier> {
+        let capacity = settings.queue.max(1);
+        Arc::new(Notifier {
+            settings,
+            queue: Mutex::new(Queue {
+                messages: VecDeque::new(),
+                capacity,
+            }),
+            wake: Notify::new(),
+        })
+    }
+
+    fn format(&self, headline: &str, body: &str) -> String {
+        format!(
+            "<b>{}</b>\n<b>{}</b>\n\n{}\n\n<i>Time: {}</i>",
+            html(&self.settings.project),
+            html(headline),
+            html(body),
+            now_text()
+        )
+    }
+
+    /// Queues a message; never waits.
+    pub fn send(&self, headline: &str, body: &str) {
+        let text = self.format(headline, body);
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.messages.len() >= q.capacity {
+            q.messages.pop_front();
+            tracing::warn!(
+                capacity = q.capacity,
+                "alert queue full: dropped the oldest alert"
+            );
+        }
+        q.messages.push_back(text);
+        drop(q);
+        self.wake.notify_one();
+    }
+
+    fn pending(&self) -> usize {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .messages
+            .len()
+    }
+
+    fn recipient(&self) -> Recipient {
+        match self.settings.chat.trim().parse::<i64>() {
+            Ok(id) => Recipient::Id(ChatId(id)),
+            Err(_) => Recipient::ChannelUsername(self.settings.chat.trim().to_string()),
+        }
+    }
+
+    /// Delivers queued messages forever, honouring `retry_after` and backing off on errors.
+    pub async fn run(self: Arc<Self>) {
+        let url = match reqwest::Url::parse(&self.settings.api_url) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(error = %e, url = %self.settings.api_url, "bad Telegram API URL; alerts disabled");
+                return;
+            }
+        };
+        let bot = Bot::new(&self.settings.token).set_api_url(url);
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let next = self
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .messages
+                .front()
+                .cloned();
+            let Some(text) = next else {
+                self.wake.notified().await;
+                continue;
+            };
+            match bot
+                .send_message(self.recipient(), text)
+                .parse_mode(ParseMode::Html)
+                .await
+            {
+                Ok(_) => {
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .messages
+                        .pop_front();
+                    backoff = Duration::from_secs(1);
+                }
+                Err(RequestError::RetryAfter(s)) => {
+                    tracing::warn!(
+                        seconds = s.seconds(),
+                        "Telegram rate limit; waiting as asked"
+                    );
+                    tokio::time::sleep(s.duration()).await;
+                }
+                Err(RequestError::Api(e)) => {
+                    // Bad token, unknown chat, malformed text: retrying cannot help this message.
+                    tracing::error!(error = %e, "Telegram refused an alert; dropping it");
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .messages
+                        .pop_front();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_s = backoff.as_secs(), "Telegram unreachable");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+    }
+
+    /// Waits up to `limit` for the queue to drain (used at shutdown).
+    pub async fn drain(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.pending() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// One problem's state: when it started, whether it was announced, when last announced.
+#[derive(Default)]
+struct Condition {
+    since: Option<Instant>,
+    announced: bool,
+    last_announced: Option<Instant>,
+}
+
+/// Watches the feeder's metrics and raises and resolves system alerts.
+pub struct SystemWatch {
+    notifier: Arc<Notifier>,
+    metrics: Arc<Metrics>,
+    redis: Condition,
+    ws: Condition,
+    stale: Condition,
+}
+
+impl SystemWatch {
+    pub fn new(notifier: Arc<Notifier>, metrics: Arc<Metrics>) -> SystemWatch {
+        SystemWatch {
+            notifier,
+            metrics,
+            redis: Condition::default(),
+            ws: Condition::default(),
+            stale: Condition::default(),
+        }
+    }
+
+    fn update(
+        &mut self,
+        kind: Kind,
+        failing: bool,
+        after: Duration,
+        problem: String,
+        resolved: &str,
+    ) {
+        let throttle = self.notifier.settings.throttle;
+        let c = match kind {
+            Kind::Redis => &mut self.redis,
+            Kind::WebSocket => &mut self.ws,
+            Kind::Stale => &mut self.stale,
+        };
+        let now = Instant::now();
+        if failing {
+            let since = *c.since.get_or_insert(now);
+            let throttled = c
+                .last_announced
+                .is_some_and(|t| now.duration_since(t) < throttle);
+            if !c.announced && now.duration_since(since) >= after && !throttled {
+                c.announced = true;
+                c.last_announced = Some(now);
+                self.notifier
+                    .send(&format!("🚨 {} problem", kind.title()), &problem);
+            }
+        } else {
+            if c.announced {
+                let down = c
+                    .since
+                    .map(|s| now.duration_since(s).as_secs())
+                    .unwrap_or(0);
+                self.notifier.send(
+                    &format!("✅ {} resolved", kind.title()),
+                    &format!("{resolved} (after {down} s)"),
+                );
+            }
+            *c = Condition {
+                last_announced: c.last_announced,
+                ..Condition::default()
+            };
+        }
+    }
+
+    /// Checks every second until the process ends.
+    pub async fn run(mut self) {
+        let s = self.notifier.settings.clone();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let m = &self.metrics;
+            // Redis is judged by the writer's last attempt; before the first write it is unknown.
+            let redis_down = m.redis_errors.get() > 0 && m.redis_up.get() == 0;
+            let (wanted, open) = (m.ws_connections.get(), m.ws_connected.get());
+            let last = m.last_message_ms.load(Ordering::Relaxed);
+            let idle_ms = if last > 0 { crate::now_ms() - last } else { 0 };
+            let pending = m.pending.get();
+            self.update(
+                Kind::Redis,
+                redis_down,
+                Duration::from_secs(2),
+                format!("Redis is unreachable; {pending} contracts' latest values are held until it returns."),
+                "Redis is reachable again; every contract's latest values were rewritten",
+            );
+            self.update(
+                Kind::WebSocket,
+                open < wanted,
+                s.ws_down_after,
+                format!(
+                    "{} of {wanted} WebSocket connections to Bybit are down.",
+                    wanted - open
+                ),
+                "All WebSocket connections are open again",
+            );
+            self.update(
+                Kind::Stale,
+                idle_ms > s.stale_after.as_millis() as i64,
+                Duration::ZERO,
+                format!("No ticker received for {} s.", idle_ms / 1000),
+                "Tickers are flowing again",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(html("a<b>&c"), "a&lt;b&gt;&amp;c");
+    }
+}

@@ -1,0 +1,201 @@
+//! Telegram alerts from the feeder, against a local mock of the Bot API started by the test:
+//! the exact requests (chat id, parse mode, text), `retry_after` honoured, and a Redis outage
+//! producing one alert and one resolution.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::RedisServer;
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+struct Request {
+    path: String,
+    body: Value,
+    at: Instant,
+}
+
+/// A Bot API that records every request; the first `rate_limited` answers are HTTP 429 with
+/// `retry_after: 1`.
+fn mock_bot_api(rate_limited: usize) -> (u16, Arc<Mutex<Vec<Request>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let mut limited = rate_limited;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            log.lock().unwrap().push(Request {
+                path,
+                body,
+                at: Instant::now(),
+            });
+            let (status, reply) = if limited > 0 {
+                limited -= 1;
+                ("429 Too Many Requests", r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#.to_string())
+            } else {
+                ("200 OK", r#"{"ok":true,"result":{"message_id":1,"date":1700000000,"chat":{"id":4242,"type":"private","first_name":"ops"},"text":"ok"}}"#.to_string())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+fn texts(seen: &Arc<Mutex<Vec<Request>>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn count(seen: &Arc<Mutex<Vec<Request>>>, needle: &str) -> usize {
+    texts(seen).iter().filter(|t| t.contains(needle)).count()
+}
+
+#[test]
+fn system_alerts_reach_telegram_once_per_problem_and_resolution() {
+    let (port, seen) = mock_bot_api(1);
+    let mut redis = RedisServer::start(&[]);
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "200",
+    ]);
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "123:abc",
+            "--telegram-chat-id",
+            "4242",
+            "--telegram-api-url",
+            &api,
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+
+    // The start message: first refused with 429, sent again after the second Telegram asked for.
+    wait_for(Duration::from_secs(10), "the start message", || {
+        (count(&seen, "Feeder started") >= 2).then_some(())
+    });
+    {
+        let reqs = seen.lock().unwrap();
+        assert!(
+            reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(950),
+            "retry_after honoured"
+        );
+        let r = &reqs[1];
+        assert!(
+            r.path.starts_with("/bot123:abc/") && r.path.to_lowercase().ends_with("sendmessage"),
+            "{}",
+            r.path
+        );
+        assert_eq!(r.body["chat_id"], 4242);
+        assert_eq!(r.body["parse_mode"], "HTML");
+        let text = r.body["text"].as_str().unwrap();
+        assert!(text.starts_with("<b>Bybit Options Tracker</b>"), "{text}");
+        assert!(text.contains("Tracking BTC"), "{text}");
+    }
+
+    // Redis outage: one alert, one resolution, however long it lasts.
+    redis.stop();
+    wait_for(Duration::from_secs(20), "the Redis alert", || {
+        (count(&seen, "Redis problem") == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        count(&seen, "Redis problem"),
+        1,
+        "no flood while Redis stays down"
+    );
+    redis.restart();
+    wait_for(Duration::from_secs(20), "the Redis resolution", || {
+        (count(&seen, "Redis resolved") == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count(&seen, "Redis resolved"), 1);
+    assert_eq!(count(&seen, "Redis problem"), 1);
+
+    // Clean shutdown is announced before the process exits.
+    let status = feeder.proc.terminate(Duration::from_secs(15)).unwrap();
+    assert!(status.success());
+    assert_eq!(count(&seen, "Feeder stopped"), 1, "{:?}", texts(&seen));
+}
+
+#[test]
+fn telegram_down_never_blocks_the_feeder() {
+    // Nothing listens here: every send fails, the feeder carries on.
+    let dead = options_tests::free_port();
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "200",
+    ]);
+    let api = format!("http://127.0.0.1:{dead}/");
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "1:x",
+            "--telegram-chat-id",
+            "@ops",
+            "--telegram-api-url",
+            &api,
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    let listed = sim.tickers("BTC").len() as u64;
+    wait_for(Duration::from_secs(10), "the chain in Redis", || {
+        let s = options_tests::json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
+        (s["contracts"].as_u64() == Some(listed)).then_some(())
+    });
+    let status = feeder.proc.terminate(Duration::from_secs(15)).unwrap();
+    assert!(
+        status.success(),
+        "shutdown is not held up by an unreachable Telegram"
+    );
+}
