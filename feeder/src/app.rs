@@ -101,7 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis_urls()), "options-feeder starting");
 
-    let notifier = start_alerts(&app.args, &metrics);
+    let notifier = start_alerts(&app.args, &metrics)?;
     let initial = app.wanted_assets().await;
     app.follow_assets(&initial).await;
     app.mark_ready_when_written();
@@ -162,16 +162,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Starts the Telegram notifier and the system watch when notifications are configured.
-fn start_alerts(args: &Args, metrics: &Arc<Metrics>) -> Option<Arc<crate::alerts::Notifier>> {
+fn start_alerts(
+    args: &Args,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Option<Arc<crate::alerts::Notifier>>> {
+    // A broken alerts file is a startup error, not a silent lack of alerts.
+    let rules = match &args.alerts_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            crate::market_alerts::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
     if !args.enable_notifications {
-        return None;
+        if !rules.is_empty() {
+            tracing::warn!(
+                "an alerts file is given but ENABLE_NOTIFICATIONS is off; market alerts are off"
+            );
+        }
+        return Ok(None);
     }
     let (Some(token), Some(chat)) = (
         args.telegram_bot_token.clone().filter(|t| !t.is_empty()),
         args.telegram_chat_id.clone().filter(|c| !c.is_empty()),
     ) else {
         tracing::warn!("ENABLE_NOTIFICATIONS is set but TELEGRAM_BOT_TOKEN or TELEGRAM_CHAT_ID is missing; alerts are off");
-        return None;
+        return Ok(None);
     };
     let notifier = crate::alerts::Notifier::new(crate::alerts::AlertSettings {
         token,
@@ -185,6 +203,17 @@ fn start_alerts(args: &Args, metrics: &Arc<Metrics>) -> Option<Arc<crate::alerts
     });
     tokio::spawn(notifier.clone().run());
     tokio::spawn(crate::alerts::SystemWatch::new(notifier.clone(), metrics.clone()).run());
+    if !rules.is_empty() {
+        tracing::info!(rules = rules.len(), "market alerts on");
+        let sink = RedisSink::new(args.redis_urls(), args.cluster());
+        let every = Args::secs(args.alerts_check_interval).max(Duration::from_millis(100));
+        tokio::spawn(crate::market_alerts::run(
+            rules,
+            sink,
+            notifier.clone(),
+            every,
+        ));
+    }
     notifier.send(
         "▶️ Feeder started",
         &format!(
@@ -193,7 +222,7 @@ fn start_alerts(args: &Args, metrics: &Arc<Metrics>) -> Option<Arc<crate::alerts
             args.ws_url
         ),
     );
-    Some(notifier)
+    Ok(Some(notifier))
 }
 
 fn redacted(urls: &[String]) -> Vec<String> {

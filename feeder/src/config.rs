@@ -136,6 +136,13 @@ pub struct Args {
     #[arg(long, env = "ALERT_STALE_AFTER", default_value_t = 120.0)]
     pub alert_stale_after: f64,
 
+    /// Market alerts (TOML; see the README): thresholds on a symbol or an asset's ATM call.
+    #[arg(long, env = "ALERTS_FILE")]
+    pub alerts_file: Option<std::path::PathBuf>,
+    /// Seconds between checks of the market alerts.
+    #[arg(long, env = "ALERTS_CHECK_INTERVAL", default_value_t = 2.0)]
+    pub alerts_check_interval: f64,
+
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

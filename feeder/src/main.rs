@@ -4,6 +4,7 @@ mod alerts;
 mod app;
 mod config;
 mod health;
+mod market_alerts;
 mod metrics;
 mod rest;
 mod ticker;

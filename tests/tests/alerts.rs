@@ -199,3 +199,108 @@ fn telegram_down_never_blocks_the_feeder() {
         "shutdown is not held up by an unreachable Telegram"
     );
 }
+
+#[test]
+fn a_price_crossing_its_threshold_sends_one_market_alert() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "200",
+    ]);
+    let tickers = sim.tickers("BTC");
+    let symbol = tickers[0]["symbol"].as_str().unwrap().to_string();
+    let highest = tickers
+        .iter()
+        .map(|t| t["markPrice"].as_str().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let threshold = (highest * 10.0).ceil();
+    let dir = options_tests::TempDir::new("alerts");
+    let file = dir.path().join("alerts.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[alert]]\nname = \"watched call\"\nsymbol = \"{symbol}\"\nfield = \"mark_price\"\nabove = {threshold}\n\n\
+             [[alert]]\nasset = \"BTC\"\nfield = \"mark_iv\"\nabove = 50\n"
+        ),
+    )
+    .unwrap();
+    let api = format!("http://127.0.0.1:{port}/");
+    let path = file.display().to_string();
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "9:z",
+            "--telegram-chat-id",
+            "77",
+            "--telegram-api-url",
+            &api,
+            "--alerts-file",
+            &path,
+            "--alerts-check-interval",
+            "0.2",
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        count(&seen, "watched call"),
+        0,
+        "below the threshold: quiet"
+    );
+    sim.control("pause", &[]);
+    let value = format!("{}", threshold * 2.0);
+    sim.control(
+        "set",
+        &[
+            ("symbol", &symbol),
+            ("field", "markPrice"),
+            ("value", &value),
+        ],
+    );
+    wait_for(Duration::from_secs(10), "the market alert", || {
+        (count(&seen, "watched call") == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count(&seen, "watched call"), 1, "one alert per crossing");
+    let text = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("watched call"))
+        .unwrap();
+    assert!(
+        text.contains(&symbol) && text.contains(&format!("above {threshold}")),
+        "{text}"
+    );
+    assert_eq!(count(&seen, "ATM mark_iv"), 0);
+
+    // a broken alerts file stops the feeder at start with a clear message
+    std::fs::write(
+        &file,
+        "[[alert]]\nasset = \"BTC\"\nfield = \"colour\"\nabove = 1\n",
+    )
+    .unwrap();
+    let mut bad = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &["--enable-notifications", "--alerts-file", &path],
+    );
+    wait_for(
+        Duration::from_secs(10),
+        "the feeder to refuse the file",
+        || (!bad.proc.is_running()).then_some(()),
+    );
+    assert!(
+        bad.proc.log_text().contains("unknown field 'colour'"),
+        "{}",
+        bad.proc.log_text()
+    );
+}
