@@ -73,6 +73,8 @@ fn now_text() -> String {
 struct Queue {
     messages: VecDeque<String>,
     capacity: usize,
+    /// Alerts are dropped until then (`/mute`); command replies still go out.
+    muted_until: Option<Instant>,
 }
 
 /// The sending side: formats, queues and delivers.
@@ -90,6 +92,7 @@ impl Notifier {
             queue: Mutex::new(Queue {
                 messages: VecDeque::new(),
                 capacity,
+                muted_until: None,
             }),
             wake: Notify::new(),
         })
@@ -105,9 +108,33 @@ impl Notifier {
         )
     }
 
-    /// Queues a message; never waits.
+    /// Queues an alert; never waits. Dropped while muted.
     pub fn send(&self, headline: &str, body: &str) {
-        let text = self.format(headline, body);
+        let muted = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .muted_until
+            .is_some_and(|t| Instant::now() < t);
+        if muted {
+            tracing::info!(headline, "alert muted");
+            return;
+        }
+        self.enqueue(self.format(headline, body));
+    }
+
+    /// Queues a reply to a bot command (not subject to mute).
+    pub fn reply(&self, text: String) {
+        self.enqueue(text);
+    }
+
+    /// Mutes alerts for `d` (zero unmutes).
+    pub fn mute(&self, d: Duration) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.muted_until = (!d.is_zero()).then(|| Instant::now() + d);
+    }
+
+    fn enqueue(&self, text: String) {
         let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if q.messages.len() >= q.capacity {
             q.messages.pop_front();
@@ -121,6 +148,11 @@ impl Notifier {
         self.wake.notify_one();
     }
 
+    pub fn bot(&self) -> Option<Bot> {
+        let url = reqwest::Url::parse(&self.settings.api_url).ok()?;
+        Some(Bot::new(&self.settings.token).set_api_url(url))
+    }
+
     fn pending(&self) -> usize {
         self.queue
             .lock()
@@ -129,7 +161,7 @@ impl Notifier {
             .len()
     }
 
-    fn recipient(&self) -> Recipient {
+    pub fn recipient(&self) -> Recipient {
         match self.settings.chat.trim().parse::<i64>() {
             Ok(id) => Recipient::Id(ChatId(id)),
             Err(_) => Recipient::ChannelUsername(self.settings.chat.trim().to_string()),
@@ -138,14 +170,10 @@ impl Notifier {
 
     /// Delivers queued messages forever, honouring `retry_after` and backing off on errors.
     pub async fn run(self: Arc<Self>) {
-        let url = match reqwest::Url::parse(&self.settings.api_url) {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::error!(error = %e, url = %self.settings.api_url, "bad Telegram API URL; alerts disabled");
-                return;
-            }
+        let Some(bot) = self.bot() else {
+            tracing::error!(url = %self.settings.api_url, "bad Telegram API URL; alerts disabled");
+            return;
         };
-        let bot = Bot::new(&self.settings.token).set_api_url(url);
         let mut backoff = Duration::from_secs(1);
         loop {
             let next = self

@@ -203,6 +203,14 @@ fn start_alerts(
     });
     tokio::spawn(notifier.clone().run());
     tokio::spawn(crate::alerts::SystemWatch::new(notifier.clone(), metrics.clone()).run());
+    if args.telegram_commands {
+        let sink = RedisSink::new(args.redis_urls(), args.cluster());
+        tokio::spawn(crate::bot_commands::run(
+            notifier.clone(),
+            metrics.clone(),
+            sink,
+        ));
+    }
     if !rules.is_empty() {
         tracing::info!(rules = rules.len(), "market alerts on");
         let sink = RedisSink::new(args.redis_urls(), args.cluster());

@@ -136,6 +136,9 @@ pub struct Args {
     #[arg(long, env = "ALERT_STALE_AFTER", default_value_t = 120.0)]
     pub alert_stale_after: f64,
 
+    /// Answer /status, /atm ASSET and /mute DURATION from the alert chat.
+    #[arg(long, env = "TELEGRAM_COMMANDS")]
+    pub telegram_commands: bool,
     /// Market alerts (TOML; see the README): thresholds on a symbol or an asset's ATM call.
     #[arg(long, env = "ALERTS_FILE")]
     pub alerts_file: Option<std::path::PathBuf>,

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod app;
+mod bot_commands;
 mod config;
 mod health;
 mod market_alerts;

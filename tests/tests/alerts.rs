@@ -21,12 +21,23 @@ struct Request {
 /// A Bot API that records every request; the first `rate_limited` answers are HTTP 429 with
 /// `retry_after: 1`.
 fn mock_bot_api(rate_limited: usize) -> (u16, Arc<Mutex<Vec<Request>>>) {
+    let (port, seen, _) = mock_bot_api_with_updates(rate_limited);
+    (port, seen)
+}
+
+type Inbox = Arc<Mutex<Vec<(i64, &'static str)>>>;
+
+/// The same, answering `getUpdates` with the chat messages (`chat id`, text) put in the inbox.
+fn mock_bot_api_with_updates(rate_limited: usize) -> (u16, Arc<Mutex<Vec<Request>>>, Inbox) {
+    let inbox: Inbox = Arc::new(Mutex::new(Vec::new()));
+    let messages = inbox.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     std::thread::spawn(move || {
         let mut limited = rate_limited;
+        let mut next_id = 0;
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -53,7 +64,28 @@ fn mock_bot_api(rate_limited: usize) -> (u16, Arc<Mutex<Vec<Request>>>) {
                 body,
                 at: Instant::now(),
             });
-            let (status, reply) = if limited > 0 {
+            let polling = log
+                .lock()
+                .unwrap()
+                .last()
+                .is_some_and(|r| r.path.to_lowercase().contains("getupdates"));
+            let (status, reply) = if polling {
+                let updates: Vec<String> = messages
+                    .lock()
+                    .unwrap()
+                    .drain(..)
+                    .map(|(chat, text)| {
+                        next_id += 1;
+                        format!(
+                            r#"{{"update_id":{next_id},"message":{{"message_id":{next_id},"date":1700000000,"chat":{{"id":{chat},"type":"private","first_name":"ops"}},"from":{{"id":1,"is_bot":false,"first_name":"ops"}},"text":"{text}"}}}}"#
+                        )
+                    })
+                    .collect();
+                (
+                    "200 OK",
+                    format!(r#"{{"ok":true,"result":[{}]}}"#, updates.join(",")),
+                )
+            } else if limited > 0 {
                 limited -= 1;
                 ("429 Too Many Requests", r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#.to_string())
             } else {
@@ -66,7 +98,7 @@ fn mock_bot_api(rate_limited: usize) -> (u16, Arc<Mutex<Vec<Request>>>) {
             );
         }
     });
-    (port, seen)
+    (port, seen, inbox)
 }
 
 fn texts(seen: &Arc<Mutex<Vec<Request>>>) -> Vec<String> {
@@ -303,4 +335,70 @@ fn a_price_crossing_its_threshold_sends_one_market_alert() {
         "{}",
         bad.proc.log_text()
     );
+}
+
+#[test]
+fn bot_commands_answer_the_alert_chat_only() {
+    let (port, seen, inbox) = mock_bot_api_with_updates(0);
+    let mut redis = RedisServer::start(&[]);
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "200",
+    ]);
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-commands",
+            "--telegram-bot-token",
+            "5:q",
+            "--telegram-chat-id",
+            "4242",
+            "--telegram-api-url",
+            &api,
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    inbox.lock().unwrap().extend([
+        (4242, "/status"),
+        (999, "/status"),
+        (4242, "/atm btc"),
+        (4242, "/mute 1h"),
+    ]);
+    wait_for(Duration::from_secs(15), "the command replies", || {
+        (count(&seen, "Alerts muted for 1h") == 1).then_some(())
+    });
+    assert_eq!(
+        count(&seen, "<b>Status</b>"),
+        1,
+        "the other chat's /status is ignored: {:?}",
+        texts(&seen)
+    );
+    let status = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("<b>Status</b>"))
+        .unwrap();
+    assert!(
+        status.contains("Contracts: ") && status.contains("Redis: up"),
+        "{status}"
+    );
+    let atm = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains(" ATM "))
+        .expect("an /atm reply");
+    assert!(
+        atm.starts_with("<b>BTC ") && atm.contains("-C: mark") && atm.contains("-P: mark"),
+        "{atm}"
+    );
+    // muted: a Redis outage raises no alert
+    redis.stop();
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(count(&seen, "Redis problem"), 0, "alerts are muted");
 }

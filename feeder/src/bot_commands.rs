@@ -1,0 +1,195 @@
+//! Commands the alert chat can send the bot: `/status`, `/atm BTC`, `/mute 1h` (`/mute 0`
+//! unmutes). Only the configured chat is answered; other chats are ignored.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::payloads::GetUpdatesSetters;
+use teloxide::prelude::Requester;
+use teloxide::types::{Recipient, UpdateKind};
+
+use crate::alerts::{html, Notifier};
+use crate::metrics::Metrics;
+use crate::writer::RedisSink;
+
+/// `30m`, `1h`, `2d`, `90s`, `0`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    if t == "0" {
+        return Some(Duration::ZERO);
+    }
+    let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+async fn status(metrics: &Metrics) -> String {
+    let last = metrics.last_message_ms.load(Ordering::Relaxed);
+    let idle = if last > 0 {
+        format!("{:.1} s ago", (crate::now_ms() - last) as f64 / 1000.0)
+    } else {
+        "none yet".into()
+    };
+    format!(
+        "<b>Status</b>\nContracts: {}\nConnections: {}/{} open\nRedis: {}\nMessages: {} received, {} written\nLast ticker: {}\nPending: {}",
+        metrics.contracts.get(),
+        metrics.ws_connected.get(),
+        metrics.ws_connections.get(),
+        if metrics.redis_up.get() == 1 { "up" } else { "down" },
+        metrics.messages_received.get(),
+        metrics.updates_written.get(),
+        idle,
+        metrics.pending.get(),
+    )
+}
+
+async fn module_json(sink: &mut RedisSink, args: &[&str]) -> Option<serde_json::Value> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    match sink.query(c).await {
+        Ok(redis::Value::BulkString(b)) => serde_json::from_slice(&b).ok(),
+        _ => None,
+    }
+}
+
+/// The ATM strike of the nearest expiry with the call and put marks and IVs.
+async fn atm(sink: &mut RedisSink, asset: &str) -> String {
+    let asset = asset.trim().to_uppercase();
+    if !options_core::assets::valid_symbol(&asset) {
+        return "Usage: /atm BTC".into();
+    }
+    let Some(exp) = module_json(sink, &["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"]).await else {
+        return "Redis is unavailable".into();
+    };
+    let Some(nearest) = exp.get(0).and_then(|e| e.as_str()).map(String::from) else {
+        return format!("No options for {}", html(&asset));
+    };
+    let Some(chain) = module_json(
+        sink,
+        &[
+            "OPTIONS.CHAIN",
+            &asset,
+            &nearest,
+            "FIELDS",
+            "2",
+            "mark_price",
+            "mark_iv",
+            "FORMAT",
+            "JSON",
+        ],
+    )
+    .await
+    else {
+        return "Redis is unavailable".into();
+    };
+    let Some(k) = chain["atm_strike"].as_f64() else {
+        return format!("No underlying price for {} {nearest} yet", html(&asset));
+    };
+    let mut out = format!(
+        "<b>{} {nearest} ATM {}</b> (underlying {})",
+        html(&asset),
+        options_core::format_number(k),
+        chain["underlying_price"]
+    );
+    for line in chain["strikes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["strike"].as_f64() == Some(k))
+    {
+        for side in ["call", "put"] {
+            let r = &line[side];
+            if r.is_object() {
+                out.push_str(&format!(
+                    "\n{}: mark {} IV {}",
+                    html(r["symbol"].as_str().unwrap_or("")),
+                    r["mark_price"],
+                    r["mark_iv"]
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Long-polls the Bot API for commands and answers them through the notifier's queue.
+pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, mut sink: RedisSink) {
+    let Some(bot) = notifier.bot() else { return };
+    let allowed = notifier.recipient();
+    let mut offset: i32 = 0;
+    loop {
+        let updates = match bot.get_updates().offset(offset).timeout(25).await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "getUpdates failed");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if updates.is_empty() {
+            // A server that answers at once instead of holding the poll must not be spun on.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        for u in updates {
+            offset = offset.max(u.id.0 as i32 + 1);
+            let UpdateKind::Message(m) = u.kind else {
+                continue;
+            };
+            let from_allowed = match &allowed {
+                Recipient::Id(id) => m.chat.id == *id,
+                Recipient::ChannelUsername(name) => m
+                    .chat
+                    .username()
+                    .is_some_and(|u| name.trim_start_matches('@') == u),
+            };
+            if !from_allowed {
+                continue;
+            }
+            let text = m.text().unwrap_or("").trim().to_string();
+            let (cmd, arg) = text.split_once(' ').unwrap_or((&text, ""));
+            let cmd = cmd.split('@').next().unwrap_or("");
+            let reply = match cmd {
+                "/status" => status(&metrics).await,
+                "/atm" => atm(&mut sink, arg).await,
+                "/mute" => match parse_duration(arg) {
+                    Some(d) if d.is_zero() => {
+                        notifier.mute(d);
+                        "Alerts unmuted".to_string()
+                    }
+                    Some(d) => {
+                        notifier.mute(d);
+                        format!("Alerts muted for {}", html(arg.trim()))
+                    }
+                    None => "Usage: /mute 30m | 1h | 2d | 0".to_string(),
+                },
+                _ => continue,
+            };
+            notifier.reply(reply);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5y"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}
