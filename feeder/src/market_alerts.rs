@@ -8,7 +8,9 @@
 //! asset = "BTC"                   # ATM call of the nearest expiry, or:
 //! # symbol = "BTC-26DEC25-100000-C"
 //! field = "mark_iv"               # any canonical field: mark_price, open_interest, …
-//! above = 0.8                     # and/or below = …
+//! above = 0.8                     # and/or below = …, and/or:
+//! # rise = 500                    # grew by more than this within `window` seconds
+//! # window = 3600                 #   (a 24 h volume spike: field = "volume_24h")
 //! cooldown = 600                  # seconds, default 300
 //! ```
 
@@ -30,12 +32,19 @@ pub struct Rule {
     pub field: String,
     pub above: Option<f64>,
     pub below: Option<f64>,
+    pub rise: Option<f64>,
+    #[serde(default = "default_window")]
+    pub window: f64,
     #[serde(default = "default_cooldown")]
     pub cooldown: f64,
 }
 
 fn default_cooldown() -> f64 {
     300.0
+}
+
+fn default_window() -> f64 {
+    3600.0
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,8 +70,13 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
         if Field::parse(&r.field).is_none() {
             return Err(format!("{which}: unknown field '{}'", r.field));
         }
-        if r.above.is_none() && r.below.is_none() {
-            return Err(format!("{which}: give above and/or below"));
+        if r.above.is_none() && r.below.is_none() && r.rise.is_none() {
+            return Err(format!("{which}: give above, below and/or rise"));
+        }
+        if !(r.window.is_finite() && r.window > 0.0) {
+            return Err(format!(
+                "{which}: window must be a positive number of seconds"
+            ));
         }
         if !(r.cooldown.is_finite() && r.cooldown >= 0.0) {
             return Err(format!("{which}: cooldown must be a number of seconds"));
@@ -82,13 +96,20 @@ impl Rule {
             })
     }
 
-    /// The threshold crossed by `v`, if any.
-    fn crossed(&self, v: f64) -> Option<String> {
+    /// The condition met by `v` (with `low`, the lowest value within the window), if any.
+    fn crossed(&self, v: f64, low: f64) -> Option<String> {
         if let Some(t) = self.above.filter(|t| v > *t) {
             return Some(format!("above {t}"));
         }
         if let Some(t) = self.below.filter(|t| v < *t) {
             return Some(format!("below {t}"));
+        }
+        if let Some(r) = self.rise.filter(|r| v - low > *r) {
+            return Some(format!(
+                "up {} within {} s, more than {r}",
+                options_core::format_number(v - low),
+                self.window
+            ));
         }
         None
     }
@@ -98,6 +119,8 @@ struct State {
     rule: Rule,
     active: bool,
     last_fired: Option<Instant>,
+    /// Recent values, for `rise`.
+    history: std::collections::VecDeque<(Instant, f64)>,
 }
 
 async fn json(sink: &mut RedisSink, args: &[&str]) -> Option<serde_json::Value> {
@@ -166,6 +189,7 @@ pub async fn run(rules: Vec<Rule>, mut sink: RedisSink, notifier: Arc<Notifier>,
             rule,
             active: false,
             last_fired: None,
+            history: std::collections::VecDeque::new(),
         })
         .collect();
     let mut tick = tokio::time::interval(every);
@@ -175,7 +199,18 @@ pub async fn run(rules: Vec<Rule>, mut sink: RedisSink, notifier: Arc<Notifier>,
             let Some((what, v)) = current(&mut sink, &st.rule).await else {
                 continue;
             };
-            match st.rule.crossed(v) {
+            let now = Instant::now();
+            let window = Duration::from_secs_f64(st.rule.window);
+            while st
+                .history
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) > window)
+            {
+                st.history.pop_front();
+            }
+            st.history.push_back((now, v));
+            let low = st.history.iter().map(|(_, x)| *x).fold(v, f64::min);
+            match st.rule.crossed(v, low) {
                 Some(how) if !st.active => {
                     st.active = true;
                     let cooldown = Duration::from_secs_f64(st.rule.cooldown);
@@ -221,8 +256,16 @@ mod tests {
         .unwrap();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[0].cooldown, 300.0);
-        assert_eq!(ok[0].crossed(0.9).as_deref(), Some("above 0.8"));
-        assert_eq!(ok[0].crossed(0.7), None);
+        assert_eq!(ok[0].crossed(0.9, 0.9).as_deref(), Some("above 0.8"));
+        assert_eq!(ok[0].crossed(0.7, 0.7), None);
+        let spike =
+            parse("[[alert]]\nasset = \"BTC\"\nfield = \"volume_24h\"\nrise = 100\nwindow = 60\n")
+                .unwrap();
+        assert_eq!(spike[0].crossed(150.0, 100.0), None);
+        assert!(spike[0]
+            .crossed(250.0, 100.0)
+            .unwrap()
+            .starts_with("up 150 within 60 s"));
         for (bad, want) in [
             (
                 "[[alert]]\nfield = \"mark_iv\"\nabove = 1",
@@ -234,7 +277,11 @@ mod tests {
             ),
             (
                 "[[alert]]\nasset = \"BTC\"\nfield = \"delta\"",
-                "above and/or below",
+                "above, below and/or rise",
+            ),
+            (
+                "[[alert]]\nasset = \"BTC\"\nfield = \"delta\"\nrise = 1\nwindow = 0",
+                "window must be",
             ),
             (
                 "[[alert]]\nname = \"x\"\nsymbol = \"nope\"\nfield = \"delta\"\nabove = 1",
