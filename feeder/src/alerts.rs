@@ -351,8 +351,59 @@ impl SystemWatch {
 mod tests {
     use super::*;
 
+    fn settings(throttle: Duration, queue: usize) -> AlertSettings {
+        AlertSettings {
+            token: "t".into(),
+            chat: "1".into(),
+            api_url: "http://127.0.0.1:9/".into(),
+            project: "P & Q".into(),
+            throttle,
+            ws_down_after: Duration::ZERO,
+            stale_after: Duration::from_secs(60),
+            queue,
+        }
+    }
+
+    fn queued(n: &Notifier) -> Vec<String> {
+        n.queue.lock().unwrap().messages.iter().cloned().collect()
+    }
+
     #[test]
     fn escapes_html() {
         assert_eq!(html("a<b>&c"), "a&lt;b&gt;&amp;c");
+    }
+
+    #[test]
+    fn a_recurring_problem_is_throttled_but_its_resolution_is_not() {
+        let n = Notifier::new(settings(Duration::from_secs(300), 100));
+        let mut w = SystemWatch::new(n.clone(), Arc::new(Metrics::new()));
+        w.update(Kind::Redis, true, Duration::ZERO, "down".into(), "up");
+        w.update(Kind::Redis, true, Duration::ZERO, "down".into(), "up");
+        w.update(Kind::Redis, false, Duration::ZERO, "down".into(), "up");
+        w.update(Kind::Redis, true, Duration::ZERO, "down".into(), "up");
+        let q = queued(&n);
+        assert_eq!(q.len(), 2, "{q:?}");
+        assert!(q[0].contains("Redis problem") && q[0].starts_with("<b>P &amp; Q</b>"));
+        assert!(q[1].contains("Redis resolved"));
+        // another kind is not throttled by this one
+        w.update(Kind::Stale, true, Duration::ZERO, "quiet".into(), "flowing");
+        assert_eq!(queued(&n).len(), 3);
+    }
+
+    #[test]
+    fn the_queue_drops_the_oldest_and_mute_silences_alerts_not_replies() {
+        let n = Notifier::new(settings(Duration::ZERO, 2));
+        for i in 0..3 {
+            n.send(&format!("alert {i}"), "x");
+        }
+        let q = queued(&n);
+        assert_eq!(q.len(), 2);
+        assert!(q[0].contains("alert 1") && q[1].contains("alert 2"));
+        n.mute(Duration::from_secs(60));
+        n.send("muted", "x");
+        n.reply("a reply".into());
+        let q = queued(&n);
+        assert!(!q.iter().any(|m| m.contains("muted")));
+        assert_eq!(q.last().map(String::as_str), Some("a reply"));
     }
 }
