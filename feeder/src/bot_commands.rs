@@ -51,32 +51,23 @@ async fn status(metrics: &Metrics) -> String {
     )
 }
 
-async fn module_json(sink: &mut RedisSink, args: &[&str]) -> Option<serde_json::Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match sink.query(c).await {
-        Ok(redis::Value::BulkString(b)) => serde_json::from_slice(&b).ok(),
-        _ => None,
-    }
-}
-
 /// The ATM strike of the nearest expiry with the call and put marks and IVs.
 async fn atm(sink: &mut RedisSink, asset: &str) -> String {
     let asset = asset.trim().to_uppercase();
     if !options_core::assets::valid_symbol(&asset) {
         return "Usage: /atm BTC".into();
     }
-    let Some(exp) = module_json(sink, &["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"]).await else {
+    let Some(exp) = sink
+        .module_json(&["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"])
+        .await
+    else {
         return "Redis is unavailable".into();
     };
     let Some(nearest) = exp.get(0).and_then(|e| e.as_str()).map(String::from) else {
         return format!("No options for {}", html(&asset));
     };
-    let Some(chain) = module_json(
-        sink,
-        &[
+    let Some(chain) = sink
+        .module_json(&[
             "OPTIONS.CHAIN",
             &asset,
             &nearest,
@@ -86,9 +77,8 @@ async fn atm(sink: &mut RedisSink, asset: &str) -> String {
             "mark_iv",
             "FORMAT",
             "JSON",
-        ],
-    )
-    .await
+        ])
+        .await
     else {
         return "Redis is unavailable".into();
     };

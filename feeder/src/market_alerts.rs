@@ -123,25 +123,13 @@ struct State {
     history: std::collections::VecDeque<(Instant, f64)>,
 }
 
-async fn json(sink: &mut RedisSink, args: &[&str]) -> Option<serde_json::Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match sink.query(c).await {
-        Ok(redis::Value::BulkString(b)) => serde_json::from_slice(&b).ok(),
-        _ => None,
-    }
-}
-
 /// The watched value: (what it is, value).
 async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
     let field = Field::parse(&rule.field)?.name();
     if let Some(sym) = &rule.symbol {
         let base = sym.split('-').next()?.to_uppercase();
-        let row = json(
-            sink,
-            &[
+        let row = sink
+            .module_json(&[
                 "OPTIONS.GET",
                 &base,
                 sym,
@@ -150,17 +138,17 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
                 field,
                 "FORMAT",
                 "JSON",
-            ],
-        )
-        .await?;
+            ])
+            .await?;
         return Some((sym.clone(), row[field].as_f64()?));
     }
     let asset = rule.asset.as_ref()?.to_uppercase();
-    let expiries = json(sink, &["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"]).await?;
+    let expiries = sink
+        .module_json(&["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"])
+        .await?;
     let nearest = expiries.get(0)?.as_str()?.to_string();
-    let chain = json(
-        sink,
-        &[
+    let chain = sink
+        .module_json(&[
             "OPTIONS.CHAIN",
             &asset,
             &nearest,
@@ -169,9 +157,8 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
             field,
             "FORMAT",
             "JSON",
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     let atm = chain["atm_strike"].as_f64()?;
     let line = chain["strikes"]
         .as_array()?

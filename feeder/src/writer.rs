@@ -108,6 +108,18 @@ impl RedisSink {
         result
     }
 
+    /// A module command answered with `FORMAT JSON`, decoded; `None` on any error.
+    pub async fn module_json(&mut self, args: &[&str]) -> Option<serde_json::Value> {
+        let mut c = redis::cmd(args.first()?);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        match self.query(c).await {
+            Ok(Value::BulkString(b)) => serde_json::from_slice(&b).ok(),
+            _ => None,
+        }
+    }
+
     /// One command.
     pub async fn query(&mut self, cmd: redis::Cmd) -> RedisResult<Value> {
         let mut pipe = redis::pipe();

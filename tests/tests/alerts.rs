@@ -109,6 +109,18 @@ fn texts(seen: &Arc<Mutex<Vec<Request>>>) -> Vec<String> {
         .collect()
 }
 
+/// A small BTC market: enough to stream, quiet enough for exact message counts.
+fn quiet_sim() -> Sim {
+    Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "200",
+    ])
+}
+
 fn count(seen: &Arc<Mutex<Vec<Request>>>, needle: &str) -> usize {
     texts(seen).iter().filter(|t| t.contains(needle)).count()
 }
@@ -117,14 +129,7 @@ fn count(seen: &Arc<Mutex<Vec<Request>>>, needle: &str) -> usize {
 fn system_alerts_reach_telegram_once_per_problem_and_resolution() {
     let (port, seen) = mock_bot_api(1);
     let mut redis = RedisServer::start(&[]);
-    let sim = Sim::start(&[
-        "--assets",
-        "BTC",
-        "--strikes",
-        "2",
-        "--updates-per-sec",
-        "200",
-    ]);
+    let sim = quiet_sim();
     let api = format!("http://127.0.0.1:{port}/");
     let mut feeder = Feeder::start(
         &sim,
@@ -196,14 +201,7 @@ fn telegram_down_never_blocks_the_feeder() {
     let dead = options_tests::free_port();
     let redis = RedisServer::start(&[]);
     let mut con = redis.connection();
-    let sim = Sim::start(&[
-        "--assets",
-        "BTC",
-        "--strikes",
-        "2",
-        "--updates-per-sec",
-        "200",
-    ]);
+    let sim = quiet_sim();
     let api = format!("http://127.0.0.1:{dead}/");
     let mut feeder = Feeder::start(
         &sim,
@@ -236,14 +234,7 @@ fn telegram_down_never_blocks_the_feeder() {
 fn a_price_crossing_its_threshold_sends_one_market_alert() {
     let (port, seen) = mock_bot_api(0);
     let redis = RedisServer::start(&[]);
-    let sim = Sim::start(&[
-        "--assets",
-        "BTC",
-        "--strikes",
-        "2",
-        "--updates-per-sec",
-        "200",
-    ]);
+    let sim = quiet_sim();
     let tickers = sim.tickers("BTC");
     let symbol = tickers[0]["symbol"].as_str().unwrap().to_string();
     let highest = tickers
@@ -341,14 +332,7 @@ fn a_price_crossing_its_threshold_sends_one_market_alert() {
 fn bot_commands_answer_the_alert_chat_only() {
     let (port, seen, inbox) = mock_bot_api_with_updates(0);
     let mut redis = RedisServer::start(&[]);
-    let sim = Sim::start(&[
-        "--assets",
-        "BTC",
-        "--strikes",
-        "2",
-        "--updates-per-sec",
-        "200",
-    ]);
+    let sim = quiet_sim();
     let api = format!("http://127.0.0.1:{port}/");
     let mut feeder = Feeder::start(
         &sim,
