@@ -1,6 +1,7 @@
 //! `options-web`: the HTTP API, Server-Sent Events and dashboard over the Redis options module.
 
 mod api;
+mod dashboard;
 mod data;
 mod error;
 mod params;
@@ -174,7 +175,11 @@ async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
     .into_response())
 }
 
-fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Response,)> {
+fn routes(
+    st: Arc<State>,
+    hub: Arc<sse::Hub>,
+    board: Arc<dashboard::Dashboard>,
+) -> warp::filters::BoxedFilter<(Response,)> {
     let s = {
         let st = st.clone();
         warp::any().map(move || st.clone())
@@ -366,7 +371,44 @@ fn routes(st: Arc<State>, hub: Arc<sse::Hub>) -> warp::filters::BoxedFilter<(Res
         })
         .boxed();
 
-    let plain = options
+    // The dashboard: `/` (table), `/chain` and `/filter` (the seed's page names), deep-linked
+    // with ?asset=&expiry=&view=; its files under /static/.
+    let page = |path: warp::filters::BoxedFilter<()>, default_view: &'static str| {
+        let board = board.clone();
+        path.and(warp::get())
+            .and(s.clone())
+            .and(q)
+            .then(move |st: Arc<State>, q: Query| {
+                let board = board.clone();
+                async move {
+                    let config = api::asset_config(&st).await.map_err(|e| e.to_string());
+                    board.page(default_view, &q, config)
+                }
+            })
+            .boxed()
+    };
+    let index = page(warp::path::end().boxed(), "table");
+    let chain_page = page(warp::path!("chain").boxed(), "chain");
+    let filter_page = page(warp::path!("filter").boxed(), "table");
+    let statics = {
+        let board = board.clone();
+        warp::path!("static" / String)
+            .and(warp::get())
+            .and(q)
+            .and(warp::header::optional::<String>("if-none-match"))
+            .map(move |name: String, q: Query, inm: Option<String>| board.asset(&name, &q, inm))
+            .boxed()
+    };
+
+    let plain = index
+        .or(chain_page)
+        .unify()
+        .or(filter_page)
+        .unify()
+        .or(statics)
+        .unify()
+        .or(options)
+        .unify()
         .or(strikes)
         .unify()
         .or(expiries)
@@ -468,7 +510,8 @@ async fn main() -> anyhow::Result<()> {
     }
     .allow_methods(vec!["GET", "POST", "DELETE", "OPTIONS"])
     .allow_headers(vec!["content-type", "authorization", "last-event-id"]);
-    let app = routes(st, hub).recover(handle_rejection).with(cors);
+    let board = Arc::new(dashboard::Dashboard::new()?);
+    let app = routes(st, hub, board).recover(handle_rejection).with(cors);
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;

@@ -1,0 +1,1098 @@
+// Options dashboard. One EventSource per shown asset carries everything: the first `changes`
+// event is the whole chain (reset), later ones carry only the rows that changed, and the
+// unnamed events are the seed's stats. Rows live in `store.rows`; views patch only the cells
+// whose text changed, so a 2,500-contract asset never re-renders on a tick.
+'use strict';
+
+(function () {
+  const boot = JSON.parse(document.getElementById('boot').textContent);
+  const $ = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------------------------------
+  // formatting
+
+  const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+  const nf = (dp) => new Intl.NumberFormat('en-US', { minimumFractionDigits: dp, maximumFractionDigits: dp });
+  const NF = [0, 1, 2, 4, 6].reduce((m, dp) => ((m[dp] = nf(dp)), m), {});
+  const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+  const fixed = (dp) => (v) => (isNum(v) ? NF[dp].format(v) : '–');
+  // Cheap options need more than the seed's two decimals to be readable.
+  const money = (v) => {
+    if (!isNum(v)) return '–';
+    if (v === 0) return '$0.00';
+    const a = Math.abs(v);
+    if (a >= 1) return '$' + NF[2].format(v);
+    return '$' + v.toPrecision(a >= 0.01 ? 3 : 2);
+  };
+  const plain = (v) => {
+    if (!isNum(v)) return '–';
+    const a = Math.abs(v);
+    return a >= 1 ? NF[2].format(v) : a === 0 ? '0' : String(+v.toPrecision(3));
+  };
+  const volume = (v) => {
+    if (!isNum(v) || v === 0) return '0';
+    if (v >= 1e6) return (v / 1e6).toFixed(2) + 'M';
+    if (v >= 1e3) return (v / 1e3).toFixed(2) + 'K';
+    return NF[0].format(Math.round(v));
+  };
+  const pct = (v) => (isNum(v) ? (v * 100).toFixed(1) + '%' : '–');
+  const strikeText = (v) => (isNum(v) ? NF[0].format(v) === String(v) ? String(v) : v.toLocaleString('en-US', { maximumFractionDigits: 6 }) : '–');
+  const expiryLabel = (code) => {
+    const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(code || '');
+    return m ? `${m[1].padStart(2, '0')}-${m[2][0]}${m[2].slice(1).toLowerCase()}-${m[3]}` : code || '';
+  };
+  const daysTo = (ts) => Math.max(0, (ts - Date.now()) / 86400000);
+  const ago = (ms) => {
+    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    if (s < 60) return `${s} s ago`;
+    if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+    return `${Math.floor(s / 3600)} h ago`;
+  };
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+  // ---------------------------------------------------------------------------------------
+  // columns (keys are the seed's localStorage keys, plus `index`)
+
+  const COLUMNS = [
+    { key: 'symbol', label: 'Symbol', get: (r) => r.symbol, text: (r) => r.symbol, cls: 'text sym' },
+    { key: 'type', label: 'Type', get: (r) => r.type, html: (r) => `<span class="badge ${r.type}">${r.type === 'call' ? 'CALL' : 'PUT'}</span>`, text: (r) => r.type, cls: 'text' },
+    { key: 'strike', label: 'Strike', get: (r) => r.strike, text: (r) => strikeText(r.strike) },
+    { key: 'expiry', label: 'Expiry', get: (r) => r.expiry_ts, text: (r) => expiryLabel(r.expiry), cls: 'text' },
+    { key: 'last', label: 'Last', get: (r) => r.last_price, text: (r) => money(r.last_price) },
+    { key: 'mark', label: 'Mark', get: (r) => r.mark_price, text: (r) => money(r.mark_price) },
+    { key: 'volume', label: 'Vol 24h', get: (r) => r.volume_24h, text: (r) => volume(r.volume_24h) },
+    { key: 'oi', label: 'Open int.', get: (r) => r.open_interest, text: (r) => fixed(2)(r.open_interest) },
+    { key: 'delta', label: 'Delta', get: (r) => r.delta, text: (r) => fixed(4)(r.delta) },
+    { key: 'gamma', label: 'Gamma', get: (r) => r.gamma, text: (r) => fixed(6)(r.gamma) },
+    { key: 'theta', label: 'Theta', get: (r) => r.theta, text: (r) => fixed(2)(r.theta) },
+    { key: 'vega', label: 'Vega', get: (r) => r.vega, text: (r) => fixed(4)(r.vega) },
+    { key: 'iv', label: 'IV', get: (r) => r.mark_iv, text: (r) => pct(r.mark_iv) },
+    { key: 'underlying', label: 'Underlying', get: (r) => r.underlying_price, text: (r) => money(r.underlying_price) },
+    { key: 'index', label: 'Index', get: (r) => r.index_price, text: (r) => money(r.index_price) },
+  ];
+  const COLUMN = Object.fromEntries(COLUMNS.map((c) => [c.key, c]));
+  const ESSENTIAL = ['symbol', 'type', 'strike', 'expiry', 'last', 'mark', 'volume'];
+  const PRESETS = {
+    essential: ESSENTIAL,
+    trading: [...ESSENTIAL, 'oi', 'delta', 'iv', 'underlying'],
+    greeks: ['symbol', 'type', 'strike', 'mark', 'delta', 'gamma', 'theta', 'vega', 'iv'],
+    all: COLUMNS.map((c) => c.key),
+  };
+  const DEFAULT_HIDDEN = ['gamma', 'theta', 'vega', 'underlying', 'index'];
+
+  const storage = {
+    get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
+    set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },
+  };
+
+  function loadVisibility() {
+    const vis = Object.fromEntries(COLUMNS.map((c) => [c.key, !DEFAULT_HIDDEN.includes(c.key)]));
+    try {
+      const saved = JSON.parse(storage.get('columnVisibility') || 'null');
+      if (saved && typeof saved === 'object') {
+        for (const k of Object.keys(vis)) if (typeof saved[k] === 'boolean') vis[k] = saved[k];
+      }
+    } catch (e) { /* a corrupt entry falls back to the defaults */ }
+    return vis;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // state
+
+  const ui = {
+    view: boot.view || 'table',
+    asset: boot.asset || '',
+    expiry: (boot.expiry || '').toUpperCase(),
+    type: ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all',
+    settle: (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC',
+    search: boot.search || '',
+    sort: { key: 'volume', dir: 'desc' },
+    page: 0,
+    pageSize: 50,
+    visible: loadVisibility(),
+    live: true,
+  };
+  const savedSize = parseInt(storage.get('pageSize') || '', 10);
+  if ([0, 10, 25, 50, 100, 250, 500].includes(savedSize)) ui.pageSize = savedSize;
+
+  const store = {
+    rows: new Map(), // symbol -> module JSON row
+    loaded: false, // the first (reset) snapshot arrived
+    seq: 0,
+    expiries: [], // [{code, ts}] sorted, recomputed on membership change
+    assets: boot.assets || [],
+  };
+  const conn = {
+    source: null,
+    state: 'connecting',
+    stats: null,
+    lastUpdateMs: 0,
+    statsSeen: false,
+    error: boot.error || null,
+    pending: null, // held changes while auto-refresh is off
+    pendingCount: 0,
+  };
+  const STALE_MS = 10000;
+
+  // ---------------------------------------------------------------------------------------
+  // derived data
+
+  function recomputeExpiries() {
+    const m = new Map();
+    for (const r of store.rows.values()) if (!m.has(r.expiry)) m.set(r.expiry, r.expiry_ts);
+    store.expiries = [...m].map(([code, ts]) => ({ code, ts })).sort((a, b) => a.ts - b.ts);
+  }
+
+  /** The expiry the chain and charts show: the chosen one, or the nearest. */
+  function focusExpiry() {
+    if (ui.expiry && ui.expiry !== 'ALL' && store.expiries.some((e) => e.code === ui.expiry)) return ui.expiry;
+    return store.expiries.length ? store.expiries[0].code : null;
+  }
+
+  function settlesOf(expiry) {
+    const s = new Set();
+    for (const r of store.rows.values()) if (r.expiry === expiry) s.add(r.settle);
+    return s;
+  }
+
+  /** Contracts of one expiry and settle coin, in strike order, paired call/put. */
+  function chainOf(expiry, settle) {
+    const byStrike = new Map();
+    let spot = null;
+    let newest = -1;
+    for (const r of store.rows.values()) {
+      if (r.expiry !== expiry || r.settle !== settle) continue;
+      let line = byStrike.get(r.strike);
+      if (!line) byStrike.set(r.strike, (line = { strike: r.strike, call: null, put: null }));
+      line[r.type] = r;
+    }
+    const lines = [...byStrike.values()].sort((a, b) => a.strike - b.strike);
+    // Same rule as OPTIONS.CHAIN: the underlying price of the most recently updated contract
+    // (the later one in chain order on a tie) and the strike nearest to it (the lower on a tie).
+    for (const l of lines) {
+      for (const r of [l.call, l.put]) {
+        if (r && isNum(r.underlying_price) && r.updated_ms >= newest) {
+          newest = r.updated_ms;
+          spot = r.underlying_price;
+        }
+      }
+    }
+    let atm = null;
+    if (spot !== null) {
+      for (const l of lines) {
+        if (atm === null || Math.abs(l.strike - spot) < Math.abs(atm - spot)) atm = l.strike;
+      }
+    }
+    return { lines, spot, atm };
+  }
+
+  function atmIv(chain) {
+    const line = chain.lines.find((l) => l.strike === chain.atm);
+    if (!line) return null;
+    const ivs = [line.call, line.put].filter((r) => r && isNum(r.mark_iv) && r.mark_iv > 0).map((r) => r.mark_iv);
+    return ivs.length ? ivs.reduce((a, b) => a + b, 0) / ivs.length : null;
+  }
+
+  function filteredRows() {
+    const q = ui.search.trim().toUpperCase();
+    const out = [];
+    for (const r of store.rows.values()) {
+      if (ui.expiry && ui.expiry !== 'ALL' && r.expiry !== ui.expiry) continue;
+      if (ui.type !== 'all' && r.type !== ui.type) continue;
+      if (q && !r.symbol.includes(q)) continue;
+      out.push(r);
+    }
+    const col = COLUMN[ui.sort.key] || COLUMN.volume;
+    const sign = ui.sort.dir === 'asc' ? 1 : -1;
+    out.sort((a, b) => {
+      const x = col.get(a);
+      const y = col.get(b);
+      if (x === y) return a.symbol < b.symbol ? -1 : 1;
+      if (x === undefined || x === null) return 1;
+      if (y === undefined || y === null) return -1;
+      return (x < y ? -1 : 1) * sign;
+    });
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // cell patching: only changed text is written; numbers that moved flash up or down
+
+  const FLASH_MS = 900;
+  function flash(td, up) {
+    if (!td.animate) return;
+    const colour = getComputedStyle(document.documentElement).getPropertyValue(up ? '--flash-up' : '--flash-down');
+    td.animate([{ backgroundColor: colour }, { backgroundColor: 'transparent' }], { duration: FLASH_MS, easing: 'ease-out' });
+  }
+
+  function setCell(td, text, html, before, after) {
+    if (td.textContent === text) return false;
+    if (html) td.innerHTML = html; else td.textContent = text;
+    if (isNum(before) && isNum(after) && before !== after) {
+      flash(td, after > before);
+      td.classList.add('changed');
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // table view
+
+  const table = {
+    tbody: document.querySelector('#options-table tbody'),
+    thead: document.querySelector('#options-table thead tr'),
+    rendered: new Map(), // symbol -> tr on the current page
+    order: [], // symbols on the current page, in order
+    dirty: false, // sort key of a shown row moved: re-sort soon
+  };
+
+  function visibleColumns() {
+    return COLUMNS.filter((c) => ui.visible[c.key]);
+  }
+
+  function renderTableHead() {
+    table.thead.innerHTML = visibleColumns()
+      .map((c) => {
+        const sorted = ui.sort.key === c.key;
+        return `<th class="sortable ${c.cls || ''}${sorted ? ' sorted' : ''}" data-col="${c.key}"${sorted ? ` data-dir="${ui.sort.dir}"` : ''} title="Sort by ${c.label}">${c.label}</th>`;
+      })
+      .join('');
+  }
+
+  function rowHtml(r, cols) {
+    return cols.map((c) => `<td class="${c.cls || ''}" data-col="${c.key}">${c.html ? c.html(r) : esc(c.text(r))}</td>`).join('');
+  }
+
+  function renderTable() {
+    renderTableHead();
+    const rows = filteredRows();
+    const size = ui.pageSize || rows.length || 1;
+    const pages = Math.max(1, Math.ceil(rows.length / size));
+    ui.page = Math.min(ui.page, pages - 1);
+    const shown = rows.slice(ui.page * size, ui.page * size + size);
+    const cols = visibleColumns();
+    table.rendered = new Map();
+    table.order = shown.map((r) => r.symbol);
+    table.dirty = false;
+    if (!shown.length) {
+      table.tbody.innerHTML = store.loaded && store.rows.size
+        ? `<tr><td class="empty" colspan="${cols.length}">No contracts match these filters.</td></tr>`
+        : '';
+    } else {
+      table.tbody.innerHTML = shown.map((r) => `<tr data-symbol="${esc(r.symbol)}">${rowHtml(r, cols)}</tr>`).join('');
+      for (const tr of table.tbody.children) table.rendered.set(tr.dataset.symbol, tr);
+    }
+    $('page-info').textContent = rows.length
+      ? `${ui.page * size + 1}–${ui.page * size + shown.length} of ${NF[0].format(rows.length)}`
+      : '0 contracts';
+    $('page-prev').disabled = ui.page === 0;
+    $('page-next').disabled = ui.page >= pages - 1;
+  }
+
+  function patchTable(changed) {
+    const cols = visibleColumns();
+    const sortCol = COLUMN[ui.sort.key];
+    for (const [symbol, before] of changed) {
+      const tr = table.rendered.get(symbol);
+      if (!tr) continue;
+      const after = store.rows.get(symbol);
+      if (!after) continue;
+      cols.forEach((c, i) => {
+        setCell(tr.children[i], c.text(after), c.html ? c.html(after) : null, before && c.get(before), c.get(after));
+      });
+      if (before && sortCol && sortCol.get(before) !== sortCol.get(after)) table.dirty = true;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // chain view
+
+  const CHAIN_COLS = [
+    { key: 'open_interest', label: 'OI', text: fixed(2), wide: true },
+    { key: 'volume_24h', label: 'Vol', text: volume, wide: true },
+    { key: 'delta', label: 'Delta', text: fixed(3), wide: true },
+    { key: 'mark_iv', label: 'IV', text: pct },
+    { key: 'bid_price', label: 'Bid', text: plain, wide: true },
+    { key: 'mark_price', label: 'Mark', text: plain },
+    { key: 'ask_price', label: 'Ask', text: plain, wide: true },
+  ];
+  const PUT_COLS = [...CHAIN_COLS].reverse();
+  const chainView = { cells: new Map(), key: '', atm: null, spotAbove: null };
+
+  function chainCell(r, c, side, strike, spot) {
+    const itm = spot !== null && (side === 'call' ? strike < spot : strike > spot);
+    const cls = [c.wide ? 'wide' : '', itm ? 'itm' : ''].join(' ').trim();
+    const text = r ? c.text(r[c.key]) : '';
+    const id = r ? ` data-symbol="${esc(r.symbol)}" data-field="${c.key}"` : '';
+    return `<td class="${cls}"${id}>${esc(text)}</td>`;
+  }
+
+  function renderChain() {
+    const head = $('chain-head');
+    const thead = document.querySelector('#chain-table thead');
+    const tbody = document.querySelector('#chain-table tbody');
+    const expiry = focusExpiry();
+    chainView.cells = new Map();
+    if (!expiry) {
+      head.innerHTML = '';
+      thead.innerHTML = '';
+      tbody.innerHTML = '';
+      return;
+    }
+    const settles = settlesOf(expiry);
+    if (!settles.has(ui.settle) && settles.size) ui.settle = settles.has('USDC') ? 'USDC' : [...settles][0];
+    syncSettleSelect(settles);
+    const ch = chainOf(expiry, ui.settle);
+    chainView.key = `${expiry}|${ui.settle}`;
+    chainView.atm = ch.atm;
+    const e = store.expiries.find((x) => x.code === expiry);
+    const iv = atmIv(ch);
+    head.innerHTML = [
+      `<span>Expiry <b>${esc(expiryLabel(expiry))}</b> (${e ? daysTo(e.ts).toFixed(1) : '?'} d)</span>`,
+      `<span>Spot <b id="chain-spot">${ch.spot === null ? '–' : esc(money(ch.spot))}</b></span>`,
+      `<span>ATM strike <b id="chain-atm">${ch.atm === null ? '–' : esc(strikeText(ch.atm))}</b></span>`,
+      `<span>ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
+      `<span>${ch.lines.length} strikes · ${esc(ui.settle)}</span>`,
+    ].join('');
+    thead.innerHTML =
+      `<tr><th class="calls" colspan="${CHAIN_COLS.length}">Calls</th><th class="strike"></th><th class="puts" colspan="${CHAIN_COLS.length}">Puts</th></tr>` +
+      '<tr>' +
+      CHAIN_COLS.map((c) => `<th class="${c.wide ? 'wide' : ''}">${c.label}</th>`).join('') +
+      '<th class="strike">Strike</th>' +
+      PUT_COLS.map((c) => `<th class="${c.wide ? 'wide' : ''}">${c.label}</th>`).join('') +
+      '</tr>';
+    if (!ch.lines.length) {
+      tbody.innerHTML = `<tr><td class="empty" colspan="${CHAIN_COLS.length * 2 + 1}">No ${esc(ui.settle)} contracts for this expiry.</td></tr>`;
+      return;
+    }
+    tbody.innerHTML = ch.lines
+      .map((l) => {
+        const cls = l.strike === ch.atm ? ' class="atm"' : '';
+        return `<tr data-strike="${l.strike}"${cls}>` +
+          CHAIN_COLS.map((c) => chainCell(l.call, c, 'call', l.strike, ch.spot)).join('') +
+          `<td class="strike">${esc(strikeText(l.strike))}</td>` +
+          PUT_COLS.map((c) => chainCell(l.put, c, 'put', l.strike, ch.spot)).join('') +
+          '</tr>';
+      })
+      .join('');
+    for (const td of tbody.querySelectorAll('td[data-symbol]')) {
+      chainView.cells.set(`${td.dataset.symbol}|${td.dataset.field}`, td);
+    }
+  }
+
+  function patchChain(changed) {
+    const expiry = focusExpiry();
+    let touched = false;
+    for (const [symbol, before] of changed) {
+      const after = store.rows.get(symbol);
+      if (!after || after.expiry !== expiry || after.settle !== ui.settle) continue;
+      touched = true;
+      for (const c of CHAIN_COLS) {
+        const td = chainView.cells.get(`${symbol}|${c.key}`);
+        if (td) setCell(td, c.text(after[c.key]), null, before && before[c.key], after[c.key]);
+      }
+    }
+    if (!touched) return;
+    // The spot moved: ATM row, ITM shading and the header follow it.
+    const ch = chainOf(expiry, ui.settle);
+    $('chain-spot').textContent = ch.spot === null ? '–' : money(ch.spot);
+    $('chain-atm-iv').textContent = pct(atmIv(ch));
+    if (ch.atm !== chainView.atm) {
+      chainView.atm = ch.atm;
+      $('chain-atm').textContent = ch.atm === null ? '–' : strikeText(ch.atm);
+      for (const tr of document.querySelectorAll('#chain-table tbody tr')) {
+        tr.classList.toggle('atm', Number(tr.dataset.strike) === ch.atm);
+      }
+    }
+    if (ch.spot !== null) {
+      for (const tr of document.querySelectorAll('#chain-table tbody tr[data-strike]')) {
+        const k = Number(tr.dataset.strike);
+        const tds = tr.children;
+        for (let i = 0; i < CHAIN_COLS.length; i++) {
+          tds[i].classList.toggle('itm', k < ch.spot);
+          tds[tds.length - 1 - i].classList.toggle('itm', k > ch.spot);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // charts (uPlot)
+
+  const charts = { smile: null, term: null, oi: null, timer: null };
+  const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+  function chartWidth(el) {
+    return Math.max(260, el.clientWidth || el.parentElement.clientWidth - 20);
+  }
+
+  function axes(xLabel, yLabel, xValues) {
+    const stroke = cssVar('--muted');
+    const grid = { stroke: cssVar('--grid'), width: 1 };
+    return [
+      { stroke, grid, ticks: grid, label: xLabel, values: xValues },
+      { stroke, grid, ticks: grid, label: yLabel, size: 60 },
+    ];
+  }
+
+  function drawChart(slot, el, opts, data) {
+    const hasData = data[0].length > 0;
+    if (!hasData) {
+      if (charts[slot]) { charts[slot].destroy(); charts[slot] = null; }
+      el.innerHTML = '<div class="empty-chart">No data yet</div>';
+      return;
+    }
+    if (charts[slot] && charts[slot].series.length === opts.series.length && charts[slot]._key === opts.key) {
+      charts[slot].setData(data);
+      return;
+    }
+    if (charts[slot]) charts[slot].destroy();
+    el.innerHTML = '';
+    opts.width = chartWidth(el);
+    opts.height = 260;
+    charts[slot] = new uPlot(opts, data, el);
+    charts[slot]._key = opts.key;
+  }
+
+  function renderCharts() {
+    if (typeof uPlot === 'undefined') {
+      for (const id of ['chart-smile', 'chart-term', 'chart-oi']) $(id).innerHTML = '<div class="empty-chart">Charts unavailable (uPlot did not load)</div>';
+      return;
+    }
+    const expiry = focusExpiry();
+    const settles = expiry ? settlesOf(expiry) : new Set();
+    if (expiry && !settles.has(ui.settle) && settles.size) ui.settle = settles.has('USDC') ? 'USDC' : [...settles][0];
+    syncSettleSelect(settles);
+    const ch = expiry ? chainOf(expiry, ui.settle) : { lines: [], spot: null, atm: null };
+    const call = cssVar('--call');
+    const put = cssVar('--put');
+    const accent = cssVar('--accent');
+    const strikes = ch.lines.map((l) => l.strike);
+    const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
+    $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
+    $('oi-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
+    const spotPlugin = {
+      hooks: {
+        draw: (u) => {
+          if (ch.spot === null) return;
+          const x = Math.round(u.valToPos(ch.spot, 'x', true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+          const c = u.ctx;
+          c.save();
+          c.strokeStyle = accent;
+          c.setLineDash([4, 4]);
+          c.beginPath();
+          c.moveTo(x, u.bbox.top);
+          c.lineTo(x, u.bbox.top + u.bbox.height);
+          c.stroke();
+          c.restore();
+        },
+      },
+    };
+    const strikeAxis = (u, vals) => vals.map((v) => (v === null ? '' : NF[0].format(v)));
+    drawChart('smile', $('chart-smile'), {
+      key: 'smile',
+      plugins: [spotPlugin],
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
+        { label: 'Call IV %', stroke: call, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+        { label: 'Put IV %', stroke: put, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+      ],
+      axes: axes('Strike', 'IV %', strikeAxis),
+    }, [strikes, ch.lines.map((l) => ivOf(l.call)), ch.lines.map((l) => ivOf(l.put))]);
+
+    const barsL = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: -1 }) : null;
+    const barsR = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: 1 }) : null;
+    drawChart('oi', $('chart-oi'), {
+      key: 'oi',
+      plugins: [spotPlugin],
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
+        { label: 'Calls OI', stroke: call, fill: call + '99', paths: barsL, points: { show: false } },
+        { label: 'Puts OI', stroke: put, fill: put + '99', paths: barsR, points: { show: false } },
+      ],
+      axes: axes('Strike', 'Open interest', strikeAxis),
+    }, [strikes, ch.lines.map((l) => (l.call ? l.call.open_interest : null)), ch.lines.map((l) => (l.put ? l.put.open_interest : null))]);
+
+    const term = store.expiries
+      .map((e) => {
+        const s = settlesOf(e.code);
+        const c = chainOf(e.code, s.has(ui.settle) ? ui.settle : [...s][0]);
+        const iv = atmIv(c);
+        return { ts: e.ts / 1000, iv: iv === null ? null : iv * 100 };
+      })
+      .filter((p) => p.iv !== null);
+    $('term-caption').textContent = term.length ? `· ${term.length} expiries` : '';
+    drawChart('term', $('chart-term'), {
+      key: 'term',
+      series: [
+        { label: 'Expiry', value: (u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 10)) },
+        { label: 'ATM IV %', stroke: accent, width: 2, points: { size: 6 }, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+      ],
+      axes: axes('Expiry', 'ATM IV %'),
+    }, [term.map((p) => p.ts), term.map((p) => p.iv)]);
+  }
+
+  function scheduleCharts() {
+    if (charts.timer) return;
+    charts.timer = setTimeout(() => {
+      charts.timer = null;
+      if (ui.view === 'charts') renderCharts();
+    }, 1000);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // rendering entry points
+
+  function renderState() {
+    const el = $('state');
+    let text = null;
+    let cls = '';
+    if (!ui.asset) {
+      text = conn.error ? `Cannot load the asset list: ${conn.error}` : 'No assets are enabled. Add one with + or enable one in ⚙.';
+      cls = conn.error ? 'error' : '';
+    } else if (!store.loaded && !conn.statsSeen) {
+      text = `Loading ${ui.asset} options…`;
+      cls = 'loading';
+    } else if (!store.rows.size) {
+      const known = store.assets.some((a) => a.symbol === ui.asset);
+      text = known
+        ? `No ${ui.asset} contracts in Redis yet — waiting for the feeder.`
+        : `${ui.asset} is not a tracked asset and has no data. Add it with +.`;
+    }
+    el.hidden = text === null;
+    el.className = 'state ' + cls;
+    if (text !== null) el.textContent = text;
+    document.querySelector('main').classList.toggle('no-data', text !== null);
+    for (const id of ['view-table', 'view-chain', 'view-charts']) $(id).hidden = text !== null;
+  }
+
+  function renderExpirySelect() {
+    const sel = $('f-expiry');
+    const want = ui.view === 'table' ? (ui.expiry || 'ALL') : focusExpiry() || 'ALL';
+    const opts = (ui.view === 'table' ? ['<option value="ALL">All expiries</option>'] : [])
+      .concat(store.expiries.map((e) => `<option value="${e.code}">${expiryLabel(e.code)} · ${daysTo(e.ts).toFixed(0)}d</option>`));
+    const html = opts.join('');
+    if (sel.dataset.html !== html) {
+      sel.innerHTML = html;
+      sel.dataset.html = html;
+    }
+    sel.value = want;
+    if (sel.value !== want && sel.options.length) sel.selectedIndex = 0;
+  }
+
+  function syncSettleSelect(settles) {
+    const sel = $('f-settle');
+    for (const o of sel.options) o.disabled = settles.size > 0 && !settles.has(o.value);
+    sel.value = ui.settle;
+  }
+
+  function renderSpotCard() {
+    const expiry = focusExpiry();
+    if (!expiry) {
+      $('stat-spot').textContent = '–';
+      $('stat-atm-iv').textContent = '';
+      return;
+    }
+    const s = settlesOf(expiry);
+    const ch = chainOf(expiry, s.has('USDC') ? 'USDC' : [...s][0]);
+    $('spot-label').textContent = `${ui.asset} underlying`;
+    $('stat-spot').textContent = ch.spot === null ? '–' : money(ch.spot);
+    const iv = atmIv(ch);
+    $('stat-atm-iv').textContent = iv === null ? '' : `ATM IV ${pct(iv)} · ${expiryLabel(expiry)}`;
+  }
+
+  function renderView() {
+    document.body.dataset.view = ui.view;
+    for (const b of document.querySelectorAll('.views button')) b.classList.toggle('active', b.dataset.view === ui.view);
+    renderState();
+    renderExpirySelect();
+    renderSpotCard();
+    $('stat-asset-contracts').textContent = ui.asset && store.loaded ? `${NF[0].format(store.rows.size)} ${ui.asset}` : '';
+    if (ui.view === 'table') renderTable();
+    else if (ui.view === 'chain') renderChain();
+    else renderCharts();
+    syncUrl();
+  }
+
+  function syncUrl() {
+    const p = new URLSearchParams();
+    if (ui.asset) p.set('asset', ui.asset);
+    if (ui.expiry && ui.expiry !== 'ALL') p.set('expiry', ui.expiry);
+    if (ui.view !== 'table') p.set('view', ui.view);
+    if (ui.type !== 'all' && ui.view === 'table') p.set('type', ui.type);
+    if (ui.settle !== 'USDC' && ui.view !== 'table') p.set('settle', ui.settle);
+    if (ui.search && ui.view !== 'charts') p.set('q', ui.search);
+    const url = '/' + (p.toString() ? '?' + p.toString() : '');
+    if (location.pathname + location.search !== url) history.replaceState(null, '', url);
+    document.title = ui.asset ? `${ui.asset} options · Bybit` : 'Bybit options';
+  }
+
+  // Batches of changes are applied at most once per animation frame.
+  let frameQueued = false;
+  const queued = { changed: new Map(), membership: false };
+  function queueRender(changed, membership) {
+    for (const [s, before] of changed) if (!queued.changed.has(s)) queued.changed.set(s, before);
+    queued.membership = queued.membership || membership;
+    if (frameQueued) return;
+    frameQueued = true;
+    requestAnimationFrame(() => {
+      frameQueued = false;
+      const { changed: ch, membership: mem } = queued;
+      queued.changed = new Map();
+      queued.membership = false;
+      if (mem) {
+        recomputeExpiries();
+        renderView();
+        return;
+      }
+      renderSpotCard();
+      if (ui.view === 'table') patchTable(ch);
+      else if (ui.view === 'chain') patchChain(ch);
+      else scheduleCharts();
+    });
+  }
+
+  // A shown row whose sort key moved is re-sorted at most every 2 s, so rows don't jump
+  // under the pointer on every tick.
+  setInterval(() => {
+    if (ui.view === 'table' && table.dirty && ui.live && !document.querySelector('#options-table tbody tr:hover')) renderTable();
+  }, 2000);
+
+  // ---------------------------------------------------------------------------------------
+  // live data
+
+  function applyChanges(ch) {
+    const changed = new Map();
+    let membership = false;
+    if (ch.reset) {
+      store.rows.clear();
+      membership = true;
+    }
+    for (const r of ch.data || []) {
+      const before = store.rows.get(r.symbol);
+      store.rows.set(r.symbol, r);
+      if (before) changed.set(r.symbol, before);
+      else membership = true;
+    }
+    for (const s of ch.removed || []) if (store.rows.delete(s)) membership = true;
+    if (isNum(ch.seq)) store.seq = ch.seq;
+    const first = !store.loaded;
+    store.loaded = true;
+    queueRender(changed, membership || first);
+  }
+
+  function holdChanges(ch) {
+    const p = conn.pending || (conn.pending = { reset: false, data: new Map(), removed: new Set(), seq: 0 });
+    if (ch.reset) {
+      p.reset = true;
+      p.data.clear();
+      p.removed.clear();
+    }
+    for (const r of ch.data || []) {
+      p.data.set(r.symbol, r);
+      p.removed.delete(r.symbol);
+    }
+    for (const s of ch.removed || []) {
+      p.data.delete(s);
+      p.removed.add(s);
+    }
+    p.seq = ch.seq;
+    conn.pendingCount += (ch.data || []).length + (ch.removed || []).length;
+    renderLive();
+  }
+
+  function releaseHeld() {
+    const p = conn.pending;
+    conn.pending = null;
+    conn.pendingCount = 0;
+    if (p) applyChanges({ reset: p.reset, data: [...p.data.values()], removed: [...p.removed], seq: p.seq });
+  }
+
+  function onStats(s) {
+    conn.stats = s;
+    conn.statsSeen = true;
+    const t = parseFloat(s.last_update);
+    conn.lastUpdateMs = Number.isFinite(t) ? t * 1000 : 0;
+    $('stat-contracts').textContent = NF[0].format(s.total_symbols || 0);
+    $('stat-messages').textContent = NF[0].format(s.messages_processed || 0);
+    $('stat-memory').textContent = s.redis_memory || '–';
+    $('stat-last').textContent = conn.lastUpdateMs ? new Date(conn.lastUpdateMs).toLocaleTimeString() : 'N/A';
+    if (!store.loaded) renderView();
+    renderLive();
+  }
+
+  function connect() {
+    if (conn.source) conn.source.close();
+    conn.source = null;
+    store.rows.clear();
+    store.loaded = false;
+    store.expiries = [];
+    conn.statsSeen = false;
+    conn.pending = null;
+    conn.pendingCount = 0;
+    if (!ui.asset) {
+      renderView();
+      return;
+    }
+    conn.state = 'connecting';
+    const es = new EventSource('/api/stream?assets=' + encodeURIComponent(ui.asset));
+    conn.source = es;
+    es.onopen = () => {
+      conn.state = 'open';
+      renderLive();
+    };
+    es.onerror = () => {
+      // EventSource retries by itself, resuming from Last-Event-ID.
+      conn.state = es.readyState === EventSource.CLOSED ? 'closed' : 'disconnected';
+      renderLive();
+    };
+    es.addEventListener('changes', (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (es !== conn.source || msg.asset !== ui.asset) return;
+      if (ui.live || !store.loaded) applyChanges(msg.changes);
+      else holdChanges(msg.changes);
+    });
+    es.onmessage = (ev) => {
+      let s;
+      try { s = JSON.parse(ev.data); } catch (e) { return; }
+      if (es === conn.source) onStats(s);
+    };
+    renderView();
+    renderLive();
+  }
+
+  function renderLive() {
+    const el = $('live');
+    const text = $('live-text');
+    const banner = $('banner');
+    let state;
+    let label;
+    let message = null;
+    let error = false;
+    const since = conn.lastUpdateMs ? ` — last update ${ago(conn.lastUpdateMs)}` : '';
+    if (conn.state === 'connecting') {
+      state = 'connecting';
+      label = 'Connecting…';
+    } else if (conn.state !== 'open') {
+      state = 'disconnected';
+      label = 'Disconnected';
+      message = `Connection to the server lost — reconnecting${since}.`;
+      error = true;
+    } else if (conn.lastUpdateMs && Date.now() - conn.lastUpdateMs > STALE_MS) {
+      state = 'stale';
+      label = 'Stale';
+      message = `Feed disconnected${since}. The feeder is not writing to Redis.`;
+    } else if (!ui.live) {
+      state = 'paused';
+      label = conn.pendingCount ? `Paused · ${NF[0].format(conn.pendingCount)} updates held` : 'Paused';
+    } else {
+      state = 'live';
+      label = 'Live';
+    }
+    if (!message && conn.error) {
+      message = conn.error;
+      error = true;
+    }
+    el.dataset.state = state;
+    text.textContent = label;
+    banner.hidden = message === null;
+    banner.classList.toggle('error', error);
+    if (message !== null && banner.textContent !== message) banner.textContent = message;
+    $('stat-last-ago').textContent = conn.lastUpdateMs ? ago(conn.lastUpdateMs) : '';
+  }
+  setInterval(renderLive, 1000);
+
+  // ---------------------------------------------------------------------------------------
+  // API calls for asset management
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const token = storage.get('apiToken');
+    if (token) headers.Authorization = 'Bearer ' + token;
+    let resp;
+    try {
+      resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      throw new Error('The server cannot be reached.');
+    }
+    let json = null;
+    try { json = await resp.json(); } catch (e) { /* not JSON */ }
+    if (!resp.ok) throw new Error((json && (json.detail || json.error || json.message)) || `HTTP ${resp.status}`);
+    return json;
+  }
+
+  async function refreshAssets() {
+    try {
+      const cfg = await api('GET', '/api/assets');
+      store.assets = Object.entries(cfg)
+        .sort((a, b) => (a[1].order || 1e9) - (b[1].order || 1e9))
+        .map(([symbol, v]) => ({ symbol, name: v.name || symbol, enabled: v.enabled !== false }));
+      conn.error = null;
+    } catch (e) {
+      conn.error = `Cannot load the asset list: ${e.message}`;
+    }
+    renderTabs();
+    renderLive();
+  }
+
+  function renderTabs() {
+    const nav = $('asset-tabs');
+    const add = $('add-asset');
+    for (const b of [...nav.querySelectorAll('.tab[data-asset]')]) b.remove();
+    const shown = store.assets.filter((a) => a.enabled);
+    // A deep link to an asset that is not a tab still gets one while it is shown.
+    if (ui.asset && !shown.some((a) => a.symbol === ui.asset)) shown.push({ symbol: ui.asset, name: ui.asset });
+    for (const a of shown) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'tab' + (a.symbol === ui.asset ? ' active' : '');
+      b.setAttribute('role', 'tab');
+      b.dataset.asset = a.symbol;
+      b.title = a.name;
+      b.textContent = a.symbol;
+      nav.insertBefore(b, add);
+    }
+  }
+
+  function selectAsset(symbol) {
+    if (symbol === ui.asset) return;
+    ui.asset = symbol;
+    ui.expiry = '';
+    ui.page = 0;
+    ui.search = '';
+    $('f-search').value = '';
+    for (const b of document.querySelectorAll('.tab[data-asset]')) b.classList.toggle('active', b.dataset.asset === symbol);
+    connect();
+  }
+
+  // add-asset dialog
+  const addDialog = $('add-dialog');
+  const addMsg = (text, ok) => {
+    $('add-message').textContent = text;
+    $('add-message').className = 'message ' + (ok ? 'ok' : text ? 'error' : '');
+  };
+  const addSymbol = () => $('add-symbol').value.trim().toUpperCase();
+  function validSymbol(s) {
+    if (!s) return 'Enter a symbol.';
+    if (s.length > 10) return 'A symbol has at most 10 characters.';
+    if (!/^[A-Z0-9]+$/.test(s)) return 'Letters and digits only.';
+    if (store.assets.some((a) => a.symbol === s)) return `${s} is already tracked.`;
+    return null;
+  }
+  $('add-asset').addEventListener('click', () => {
+    $('add-symbol').value = '';
+    $('add-name').value = '';
+    $('add-submit').disabled = true;
+    addMsg('');
+    addDialog.showModal();
+  });
+  $('add-symbol').addEventListener('input', () => {
+    $('add-symbol').value = $('add-symbol').value.toUpperCase();
+    $('add-submit').disabled = true;
+    addMsg('');
+  });
+  $('add-cancel').addEventListener('click', () => addDialog.close());
+  $('add-test').addEventListener('click', async () => {
+    const s = addSymbol();
+    const bad = validSymbol(s);
+    if (bad) return addMsg(bad);
+    addMsg('Asking Bybit…', true);
+    try {
+      const r = await api('POST', '/api/assets/test', { symbol: s, name: $('add-name').value.trim() });
+      addMsg(r.message || (r.success ? 'Listed' : 'Not listed'), r.success);
+      $('add-submit').disabled = !r.success;
+    } catch (e) {
+      addMsg(e.message);
+    }
+  });
+  $('add-submit').addEventListener('click', async () => {
+    const s = addSymbol();
+    try {
+      await api('POST', '/api/assets/add', { symbol: s, name: $('add-name').value.trim() || s });
+      addDialog.close();
+      await refreshAssets();
+      selectAsset(s);
+    } catch (e) {
+      addMsg(e.message);
+      $('add-submit').disabled = true;
+    }
+  });
+  $('add-form').addEventListener('submit', (e) => e.preventDefault());
+
+  // settings dialog: enable/disable/remove assets
+  const settings = $('settings-dialog');
+  function renderSettings() {
+    const body = document.querySelector('#settings-assets tbody');
+    body.innerHTML = store.assets
+      .map((a) => `<tr data-asset="${esc(a.symbol)}"><td><b>${esc(a.symbol)}</b></td><td>${esc(a.name)}</td>` +
+        `<td><input type="checkbox" class="toggle-asset" ${a.enabled ? 'checked' : ''} aria-label="Show ${esc(a.symbol)}"></td>` +
+        `<td><button type="button" class="remove-asset">Remove</button></td></tr>`)
+      .join('') || '<tr><td colspan="4" class="muted">No assets configured.</td></tr>';
+  }
+  $('open-settings').addEventListener('click', async () => {
+    $('api-token').value = storage.get('apiToken') || '';
+    $('settings-message').textContent = '';
+    await refreshAssets();
+    renderSettings();
+    settings.showModal();
+  });
+  $('api-token').addEventListener('change', () => storage.set('apiToken', $('api-token').value.trim()));
+  document.querySelector('#settings-assets tbody').addEventListener('click', async (e) => {
+    const tr = e.target.closest('tr[data-asset]');
+    if (!tr) return;
+    const s = tr.dataset.asset;
+    const msg = $('settings-message');
+    try {
+      if (e.target.classList.contains('toggle-asset')) {
+        await api('POST', `/api/assets/${encodeURIComponent(s)}/toggle`);
+        msg.className = 'message ok';
+        msg.textContent = `${s} ${e.target.checked ? 'shown' : 'hidden'}.`;
+      } else if (e.target.classList.contains('remove-asset')) {
+        if (!confirm(`Stop tracking ${s}?`)) return;
+        await api('DELETE', `/api/assets/${encodeURIComponent(s)}/remove`);
+        msg.className = 'message ok';
+        msg.textContent = `${s} removed.`;
+      } else {
+        return;
+      }
+    } catch (err) {
+      msg.className = 'message error';
+      msg.textContent = err.message;
+    }
+    await refreshAssets();
+    renderSettings();
+  });
+  settings.addEventListener('close', () => {
+    const shown = store.assets.filter((a) => a.enabled);
+    if (ui.asset && !shown.some((a) => a.symbol === ui.asset) && shown.length) selectAsset(shown[0].symbol);
+    renderTabs();
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // controls
+
+  $('asset-tabs').addEventListener('click', (e) => {
+    const b = e.target.closest('.tab[data-asset]');
+    if (b) selectAsset(b.dataset.asset);
+  });
+  for (const b of document.querySelectorAll('.views button')) {
+    b.addEventListener('click', () => {
+      ui.view = b.dataset.view;
+      renderView();
+    });
+  }
+  $('f-expiry').addEventListener('change', (e) => {
+    ui.expiry = e.target.value;
+    ui.page = 0;
+    renderView();
+  });
+  $('f-type').addEventListener('change', (e) => {
+    ui.type = e.target.value;
+    ui.page = 0;
+    renderView();
+  });
+  $('f-settle').addEventListener('change', (e) => {
+    ui.settle = e.target.value;
+    renderView();
+  });
+  let searchTimer = null;
+  $('f-search').addEventListener('input', (e) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      ui.search = e.target.value;
+      ui.page = 0;
+      renderView();
+    }, 120);
+  });
+  $('page-size').addEventListener('change', (e) => {
+    ui.pageSize = parseInt(e.target.value, 10) || 0;
+    ui.page = 0;
+    storage.set('pageSize', String(ui.pageSize));
+    renderTable();
+  });
+  $('page-prev').addEventListener('click', () => { ui.page = Math.max(0, ui.page - 1); renderTable(); });
+  $('page-next').addEventListener('click', () => { ui.page += 1; renderTable(); });
+  table.thead.addEventListener('click', (e) => {
+    const th = e.target.closest('th[data-col]');
+    if (!th) return;
+    const key = th.dataset.col;
+    if (ui.sort.key === key) ui.sort.dir = ui.sort.dir === 'asc' ? 'desc' : 'asc';
+    else ui.sort = { key, dir: ['symbol', 'type', 'expiry', 'strike'].includes(key) ? 'asc' : 'desc' };
+    renderTable();
+  });
+  $('auto-refresh').addEventListener('change', (e) => {
+    ui.live = e.target.checked;
+    if (ui.live) releaseHeld();
+    renderLive();
+  });
+  $('theme-toggle').addEventListener('click', () => {
+    const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
+    document.documentElement.dataset.theme = next;
+    storage.set('theme', next);
+    for (const k of ['smile', 'term', 'oi']) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
+    if (ui.view === 'charts') renderCharts();
+  });
+
+  // column visibility
+  function renderColumnChecks() {
+    $('column-checks').innerHTML = COLUMNS.map((c) =>
+      `<label><input type="checkbox" data-col="${c.key}" ${ui.visible[c.key] ? 'checked' : ''}>${c.label}</label>`).join('');
+    for (const b of document.querySelectorAll('.presets button')) {
+      const p = PRESETS[b.dataset.preset];
+      b.classList.toggle('active', COLUMNS.every((c) => ui.visible[c.key] === p.includes(c.key)));
+    }
+  }
+  function setVisibility(vis) {
+    ui.visible = vis;
+    storage.set('columnVisibility', JSON.stringify(vis));
+    renderColumnChecks();
+    renderTable();
+  }
+  $('columns-btn').addEventListener('click', (e) => {
+    e.stopPropagation();
+    const panel = $('columns-panel');
+    panel.hidden = !panel.hidden;
+    $('columns-btn').setAttribute('aria-expanded', String(!panel.hidden));
+  });
+  $('columns-panel').addEventListener('click', (e) => e.stopPropagation());
+  document.addEventListener('click', () => {
+    $('columns-panel').hidden = true;
+    $('columns-btn').setAttribute('aria-expanded', 'false');
+  });
+  $('column-checks').addEventListener('change', (e) => {
+    const key = e.target.dataset.col;
+    if (!key) return;
+    const vis = { ...ui.visible, [key]: e.target.checked };
+    if (!Object.values(vis).some(Boolean)) vis.symbol = true;
+    setVisibility(vis);
+  });
+  for (const b of document.querySelectorAll('.presets button')) {
+    b.addEventListener('click', () => {
+      const keep = PRESETS[b.dataset.preset];
+      setVisibility(Object.fromEntries(COLUMNS.map((c) => [c.key, keep.includes(c.key)])));
+    });
+  }
+
+  window.addEventListener('resize', () => {
+    for (const k of ['smile', 'term', 'oi']) {
+      const c = charts[k];
+      if (c) c.setSize({ width: chartWidth(c.root.parentElement), height: 260 });
+    }
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // start
+
+  $('f-type').value = ui.type;
+  $('f-search').value = ui.search;
+  $('page-size').value = String(ui.pageSize);
+  renderColumnChecks();
+  renderTabs();
+  connect();
+  refreshAssets();
+})();

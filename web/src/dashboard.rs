@@ -1,0 +1,256 @@
+//! The dashboard: HTML pages rendered with handlebars and the static files embedded at build
+//! time (our own `web/assets/` plus npm packages pinned in `web/package-lock.json`).
+//!
+//! The page is a shell: the server renders the asset tabs and the deep-link state so the first
+//! paint is right, then `app.js` takes over and keeps itself current from `/api/stream`.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use warp::http::{header, StatusCode};
+use warp::reply::Response;
+use warp::Reply;
+
+use crate::params::Query;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+}
+
+const DASHBOARD: &str = include_str!("../templates/dashboard.hbs");
+
+/// Views the page can open on; anything else falls back to the table.
+const VIEWS: &[&str] = &["table", "chain", "charts"];
+
+/// Everything precomputed once at startup.
+pub struct Dashboard {
+    templates: Handlebars<'static>,
+    /// Changes whenever any embedded file does: cache-busts `/static/…?v=`.
+    version: String,
+}
+
+#[derive(Serialize)]
+struct Tab {
+    symbol: String,
+    name: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    version: &'a str,
+    view: &'a str,
+    title: String,
+    tabs: Vec<Tab>,
+    /// JSON for `app.js`, already safe inside `<script type="application/json">`.
+    boot: String,
+}
+
+impl Dashboard {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut templates = Handlebars::new();
+        templates.set_strict_mode(true);
+        templates.register_template_string("dashboard", DASHBOARD)?;
+        let mut h = DefaultHasher::new();
+        for (name, _, bytes) in embedded::ASSETS {
+            name.hash(&mut h);
+            bytes.hash(&mut h);
+        }
+        DASHBOARD.hash(&mut h);
+        Ok(Self {
+            templates,
+            version: format!("{:016x}", h.finish()),
+        })
+    }
+
+    /// Renders the page for `/`, `/chain` or `/filter`. `config` is `config:assets`, or the
+    /// error text when Redis could not be read (the page still loads and says so).
+    pub fn page(
+        &self,
+        default_view: &str,
+        q: &Query,
+        config: Result<Map<String, Value>, String>,
+    ) -> Response {
+        match self.render(default_view, q, config) {
+            Ok(html) => {
+                let mut r = warp::reply::html(html).into_response();
+                let h = r.headers_mut();
+                h.insert(header::CACHE_CONTROL, "no-cache".parse().expect("static"));
+                h.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                     object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+                        .parse()
+                        .expect("static"),
+                );
+                h.insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    "nosniff".parse().expect("static"),
+                );
+                r
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "dashboard template failed");
+                let mut r = warp::reply::html("dashboard template failed").into_response();
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            }
+        }
+    }
+
+    fn render(
+        &self,
+        default_view: &str,
+        q: &Query,
+        config: Result<Map<String, Value>, String>,
+    ) -> Result<String, handlebars::RenderError> {
+        let view = q
+            .get("view")
+            .map(|v| v.to_ascii_lowercase())
+            .filter(|v| VIEWS.contains(&v.as_str()))
+            .unwrap_or_else(|| default_view.to_string());
+        let (mut assets, error) = match config {
+            Ok(m) => (m.into_iter().collect::<Vec<_>>(), None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        assets.sort_by_key(|(_, v)| v["order"].as_u64().unwrap_or(u64::MAX));
+        let enabled: Vec<&(String, Value)> = assets
+            .iter()
+            .filter(|(_, v)| v["enabled"].as_bool().unwrap_or(true))
+            .collect();
+        let wanted = q
+            .get("asset")
+            .map(|a| a.trim().to_uppercase())
+            .filter(|a| !a.is_empty());
+        let asset = wanted
+            .clone()
+            .or_else(|| enabled.first().map(|(s, _)| s.clone()))
+            .unwrap_or_default();
+        let tabs = enabled
+            .iter()
+            .map(|(s, v)| Tab {
+                symbol: s.clone(),
+                name: v["name"].as_str().unwrap_or(s).to_string(),
+                active: *s == asset,
+            })
+            .collect();
+        let text = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        let boot = json!({
+            "view": view,
+            "asset": asset,
+            "expiry": text("expiry"),
+            "type": text("type"),
+            "settle": text("settle"),
+            "search": text("q"),
+            "assets": assets.iter().map(|(s, v)| json!({
+                "symbol": s,
+                "name": v["name"].as_str().unwrap_or(s),
+                "enabled": v["enabled"].as_bool().unwrap_or(true),
+            })).collect::<Vec<_>>(),
+            "error": error,
+        });
+        let page = Page {
+            version: &self.version,
+            view: &view,
+            title: if asset.is_empty() {
+                "Bybit options".into()
+            } else {
+                format!("{asset} options · Bybit")
+            },
+            tabs,
+            boot: script_json(&boot),
+        };
+        self.templates.render("dashboard", &page)
+    }
+
+    /// `GET /static/{name}`: immutable when asked for with the current `?v=`, otherwise
+    /// revalidated by ETag.
+    pub fn asset(&self, name: &str, q: &Query, if_none_match: Option<String>) -> Response {
+        let Some((_, ctype, bytes)) = embedded::ASSETS.iter().find(|(n, _, _)| *n == name) else {
+            let mut r = warp::reply::json(&json!({"detail": format!("No static file {name}")}))
+                .into_response();
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            return r;
+        };
+        let etag = format!("\"{}\"", self.version);
+        let cache = if q.get("v") == Some(&self.version) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let mut r = if if_none_match.is_some_and(|t| t.split(',').any(|t| t.trim() == etag)) {
+            let mut r = Response::default();
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            Response::new(bytes.to_vec().into())
+        };
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, ctype.parse().expect("static"));
+        h.insert(header::CACHE_CONTROL, cache.parse().expect("static"));
+        if let Ok(v) = etag.parse() {
+            h.insert(header::ETAG, v);
+        }
+        r
+    }
+}
+
+/// JSON that cannot end its `<script>` element early (`</script>`, `<!--`).
+fn script_json(v: &Value) -> String {
+    v.to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        let s = script_json(&json!({"a": "</script><!-- & x"}));
+        assert!(!s.contains('<') && !s.contains('>'));
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["a"], "</script><!-- & x");
+    }
+
+    #[test]
+    fn every_vendor_file_is_embedded() {
+        for name in ["uPlot.iife.min.js", "uPlot.min.css", "app.js", "app.css"] {
+            assert!(
+                embedded::ASSETS
+                    .iter()
+                    .any(|(n, _, b)| *n == name && !b.is_empty()),
+                "{name} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn page_falls_back_on_unknown_view_and_escapes_tabs() {
+        let d = Dashboard::new().unwrap();
+        let mut cfg = Map::new();
+        cfg.insert(
+            "BTC".into(),
+            json!({"name": "<b>Bitcoin</b>", "enabled": true, "order": 1}),
+        );
+        cfg.insert(
+            "ETH".into(),
+            json!({"name": "Ethereum", "enabled": false, "order": 2}),
+        );
+        let q: Query = [("view".to_string(), "nope".to_string())].into();
+        let html = d.render("chain", &q, Ok(cfg)).unwrap();
+        assert!(html.contains("data-view=\"chain\""), "{html}");
+        assert!(html.contains("&lt;b&gt;Bitcoin&lt;/b&gt;"));
+        assert!(!html.contains("<b>Bitcoin"));
+        // Disabled assets get no tab but stay in the boot data for the settings dialog.
+        assert!(!html.contains("data-asset=\"ETH\""));
+        assert!(html.contains(r#""symbol":"ETH""#));
+        let down = d.render("table", &Query::new(), Err("Redis is unavailable".into()));
+        assert!(down.unwrap().contains("Redis is unavailable"));
+    }
+}
