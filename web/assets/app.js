@@ -13,7 +13,7 @@
 
   const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
   const nf = (dp) => new Intl.NumberFormat('en-US', { minimumFractionDigits: dp, maximumFractionDigits: dp });
-  const NF = [0, 1, 2, 4, 6].reduce((m, dp) => ((m[dp] = nf(dp)), m), {});
+  const NF = [0, 1, 2, 3, 4, 6].reduce((m, dp) => ((m[dp] = nf(dp)), m), {});
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
   const fixed = (dp) => (v) => (isNum(v) ? NF[dp].format(v) : '–');
   // Cheap options need more than the seed's two decimals to be readable.

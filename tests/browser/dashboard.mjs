@@ -1,0 +1,327 @@
+// Dashboard checks in a real headless Chromium, driven by playwright-core (pinned in
+// web/package-lock.json) against a real options-web, redis-server + module, feeder and sim
+// started by tests/tests/dashboard.rs. Each check prints `ok - …`; the first failure throws and
+// the process exits 1 with the reason.
+//
+// Environment: DASHBOARD_URL (options-web), SIM_URL (bybit-sim), SCREENSHOT_DIR, WEB_PID (killed
+// at the end to see the disconnected state), CHROMIUM (default /usr/bin/chromium).
+
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '..', '..', 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const BASE = process.env.DASHBOARD_URL;
+const SIM = process.env.SIM_URL;
+const SHOTS = process.env.SCREENSHOT_DIR || join(here, '..', '..', 'target', 'screenshots');
+const WEB_PID = parseInt(process.env.WEB_PID || '', 10);
+if (!BASE || !SIM) throw new Error('DASHBOARD_URL and SIM_URL are required');
+mkdirSync(SHOTS, { recursive: true });
+
+const started = Date.now();
+function ok(name, detail) {
+  console.log(`ok - ${name}${detail ? ` (${detail})` : ''} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+function assertEq(got, want, msg) {
+  if (got !== want) throw new Error(`${msg}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+async function getJson(url, init) {
+  const r = await fetch(url, init);
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+const sim = (action, q = {}) => getJson(`${SIM}/sim/${action}?${new URLSearchParams(q)}`, { method: 'POST' });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  // Playwright gives every launch a fresh, empty profile of its own.
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+const problems = [];
+function watch(page, label) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`${label} console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure() ? r.failure().errorText : '';
+    // Navigations abort the open EventSource; that is not a failure.
+    if (!why.includes('ERR_ABORTED')) problems.push(`${label} request failed: ${r.url()} ${why}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${label} HTTP ${r.status()}: ${r.url()}`);
+  });
+}
+function assertNoProblems(where) {
+  assert(problems.length === 0, `${where}: ${problems.join('\n')}`);
+}
+
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await ctx.newPage();
+  watch(page, 'desktop');
+
+  // ------------------------------------------------------------------ load
+  const all = await getJson(`${BASE}/api/options/BTC?expiry=all`);
+  await page.goto(`${BASE}/?asset=BTC`);
+  await page.waitForSelector('#options-table tbody tr[data-symbol]', { timeout: 15000 });
+  await page.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
+  const count = () => page.$$eval('#options-table tbody tr[data-symbol]', (t) => t.length);
+  const info = () => page.textContent('#page-info');
+  const total = async () => parseInt((await info()).split(' of ')[1].replace(/,/g, ''), 10);
+  assertEq(await count(), 50, 'rows on the first page');
+  assertEq(await total(), all.length, 'contracts counted by the table');
+  await page.waitForFunction(() => document.getElementById('stat-contracts').textContent !== '–');
+  assertNoProblems('page load');
+  ok('table loads with live data and no console errors', `${all.length} BTC contracts`);
+
+  // default sort: 24 h volume, descending, like the seed
+  const firstSymbol = await page.getAttribute('#options-table tbody tr[data-symbol]', 'data-symbol');
+  assertEq(firstSymbol, all[0].symbol, 'first row is the highest 24 h volume');
+  ok('rows sorted by 24 h volume, descending');
+
+  // ------------------------------------------------------------------ filters
+  const cellTexts = (col) => page.$$eval(`#options-table tbody td[data-col="${col}"]`, (t) => t.map((x) => x.textContent));
+  await page.selectOption('#f-type', 'put');
+  await page.waitForFunction(() => document.querySelector('#options-table tbody td[data-col="type"]').textContent === 'PUT');
+  const types = await cellTexts('type');
+  assert(types.length > 0 && types.every((t) => t === 'PUT'), `only puts after the Put filter, got ${types}`);
+  assertEq(await total(), all.filter((r) => r.type === 'Put').length, 'puts counted');
+  const expiryOptions = await page.$$eval('#f-expiry option', (o) => o.map((x) => x.value));
+  const expiry = expiryOptions[2];
+  await page.selectOption('#f-expiry', expiry);
+  await page.waitForFunction((n) => document.querySelector('#page-info').textContent.endsWith(` of ${n}`),
+    all.filter((r) => r.type === 'Put' && r.expiry === expiry).length.toLocaleString('en-US'));
+  const symbols = await page.$$eval('#options-table tbody tr[data-symbol]', (t) => t.map((x) => x.dataset.symbol));
+  assert(symbols.every((s) => s.includes(`-${expiry}-`) && /-P(-USDT)?$/.test(s)), `rows outside ${expiry} puts: ${symbols}`);
+  assert(page.url().includes(`expiry=${expiry}`) && page.url().includes('type=put'), `deep link kept in the URL: ${page.url()}`);
+  ok('expiry and type filters change the rows shown', `${symbols.length} ${expiry} puts`);
+
+  await page.fill('#f-search', 'NOMATCH');
+  await page.waitForSelector('#options-table tbody td.empty');
+  await page.fill('#f-search', '');
+  await page.waitForSelector('#options-table tbody tr[data-symbol]');
+  await page.selectOption('#f-type', 'all');
+  ok('search with no match says so');
+
+  // sorting by strike, ascending
+  await page.click('#options-table th[data-col="strike"]');
+  const strikes = (await page.$$eval('#options-table tbody tr[data-symbol]', (t) => t.map((x) => x.dataset.symbol)))
+    .map((s) => parseFloat(s.split('-')[2]));
+  assert(strikes.every((k, i) => i === 0 || strikes[i - 1] <= k), `strikes ascending: ${strikes}`);
+  ok('header click sorts');
+
+  // ------------------------------------------------------------------ column presets
+  const headers = () => page.$$eval('#options-table thead th', (t) => t.map((x) => x.dataset.col));
+  let cols = await headers();
+  assert(!cols.includes('gamma') && cols.includes('volume'), `default columns: ${cols}`);
+  await page.click('#columns-btn');
+  await page.click('.presets button[data-preset="greeks"]');
+  cols = await headers();
+  assertEq(cols.join(','), 'symbol,type,strike,mark,delta,gamma,theta,vega,iv', 'Greeks preset columns');
+  await page.reload();
+  await page.waitForSelector('#options-table tbody tr[data-symbol]');
+  cols = await headers();
+  assertEq(cols.join(','), 'symbol,type,strike,mark,delta,gamma,theta,vega,iv', 'Greeks preset after a reload');
+  const saved = JSON.parse(await page.evaluate(() => localStorage.getItem('columnVisibility')));
+  assert(saved.gamma === true && saved.volume === false, `columnVisibility saved: ${JSON.stringify(saved)}`);
+  await page.click('#columns-btn');
+  await page.click('.presets button[data-preset="essential"]');
+  await page.click('#column-checks input[data-col="iv"]');
+  cols = await headers();
+  assertEq(cols.join(','), 'symbol,type,strike,expiry,last,mark,volume,iv', 'Essential preset plus IV');
+  await page.click('.presets button[data-preset="trading"]');
+  await page.click('h1, .brand span', { trial: true });
+  await page.mouse.click(5, 880);
+  assert(await page.isHidden('#columns-panel'), 'a click elsewhere closes the column panel');
+  ok('column presets hide and show columns and survive a reload');
+
+  // ------------------------------------------------------------------ live update without reload
+  await sim('pause');
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const target = await page.getAttribute('#options-table tbody tr[data-symbol]', 'data-symbol');
+  const pushedAt = Date.now();
+  await sim('set', { symbol: target, field: 'markPrice', value: '12345.67' });
+  await page.waitForFunction((s) => {
+    const td = document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`);
+    return td && td.textContent === '$12,345.67';
+  }, target, { timeout: 2000 });
+  const latency = Date.now() - pushedAt;
+  assert(await page.evaluate(() => window.__notReloaded === true), 'the page reloaded');
+  const flashed = await page.$eval(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`, (td) => td.classList.contains('changed'));
+  assert(flashed, 'the changed cell is marked');
+  ok('a change pushed by the sim appears in the table without a reload', `${latency} ms`);
+
+  // auto-refresh off holds updates; on applies them
+  await page.click('label.switch .slider');
+  assert(!(await page.isChecked('#auto-refresh')), 'auto-refresh off');
+  await sim('set', { symbol: target, field: 'markPrice', value: '23456.78' });
+  await page.waitForSelector('#live[data-state="paused"]');
+  await page.waitForFunction(() => /updates held/.test(document.getElementById('live-text').textContent), null, { timeout: 3000 });
+  assertEq(await page.textContent(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`), '$12,345.67', 'held while paused');
+  await page.click('label.switch .slider');
+  assert(await page.isChecked('#auto-refresh'), 'auto-refresh on');
+  await page.waitForFunction((s) => document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`).textContent === '$23,456.78', target);
+  ok('auto-refresh off holds updates; on applies them');
+  await page.screenshot({ path: join(SHOTS, 'table-desktop.png') });
+
+  // ------------------------------------------------------------------ chain view
+  await page.click('.views button[data-view="chain"]');
+  await page.waitForSelector('#chain-table tbody tr.atm');
+  const chainExpiry = await page.inputValue('#f-expiry');
+  const chain = await getJson(`${BASE}/api/chain/BTC/${chainExpiry}?settle=USDC`);
+  const atmRows = await page.$$eval('#chain-table tbody tr.atm', (t) => t.map((x) => Number(x.dataset.strike)));
+  assertEq(atmRows.length, 1, 'one ATM row');
+  assertEq(atmRows[0], chain.atm_strike, `ATM strike of ${chainExpiry}`);
+  const itm = await page.$$eval('#chain-table tbody tr[data-strike]', (rows) => rows.map((r) => ({
+    k: Number(r.dataset.strike), callItm: r.children[0].classList.contains('itm'), putItm: r.lastElementChild.classList.contains('itm'),
+  })));
+  const spot = chain.underlying_price;
+  assert(itm.every((r) => r.callItm === (r.k < spot) && r.putItm === (r.k > spot)), `ITM shading around spot ${spot}`);
+  assertEq(itm.length, chain.strikes.length, 'chain rows = strikes');
+  ok('chain view: ATM row and ITM shading match OPTIONS.CHAIN', `${chainExpiry} ATM ${chain.atm_strike}, spot ${spot}`);
+
+  // a change to a contract in the chain patches its cell
+  const callSym = chain.strikes.find((s) => s.strike === chain.atm_strike).call.symbol;
+  await sim('set', { symbol: callSym, field: 'markIv', value: '0.7777' });
+  await page.waitForFunction((s) => {
+    const td = document.querySelector(`#chain-table td[data-symbol="${s}"][data-field="mark_iv"]`);
+    return td && td.textContent === '77.8%';
+  }, callSym, { timeout: 2000 });
+  ok('chain cells update live');
+  await sim('resume');
+  await page.screenshot({ path: join(SHOTS, 'chain-desktop.png') });
+
+  // deep link straight to the chain of another expiry
+  await page.goto(`${BASE}/?asset=BTC&expiry=${expiryOptions[3]}&view=chain`);
+  await page.waitForSelector('#chain-table tbody tr.atm');
+  assertEq(await page.inputValue('#f-expiry'), expiryOptions[3], 'deep-linked expiry');
+  assert((await page.textContent('#chain-head')).includes('ATM strike'), 'chain header');
+  ok('deep link opens the chain view');
+
+  // ------------------------------------------------------------------ charts
+  await page.click('.views button[data-view="charts"]');
+  for (const id of ['chart-smile', 'chart-term', 'chart-oi']) {
+    await page.waitForSelector(`#${id} canvas`, { timeout: 5000 });
+  }
+  const series = await page.$$eval('#chart-term .u-legend .u-series', (s) => s.length);
+  assert(series >= 2, 'term structure legend');
+  ok('charts view draws the IV smile, the term structure and OI by strike');
+  await page.screenshot({ path: join(SHOTS, 'charts-desktop.png'), fullPage: true });
+
+  // light theme, remembered
+  await page.click('#theme-toggle');
+  assertEq(await page.getAttribute('html', 'data-theme'), 'light', 'light theme');
+  await page.click('.views button[data-view="chain"]');
+  await page.waitForSelector('#chain-table tbody tr.atm');
+  await page.screenshot({ path: join(SHOTS, 'chain-desktop-light.png') });
+  await page.reload();
+  assertEq(await page.getAttribute('html', 'data-theme'), 'light', 'theme after a reload');
+  await page.click('#theme-toggle');
+  ok('light theme toggles and is remembered');
+
+  // ------------------------------------------------------------------ phone
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const mobile = await phone.newPage();
+  watch(mobile, 'phone');
+  await mobile.goto(`${BASE}/?asset=BTC`);
+  await mobile.waitForSelector('#options-table tbody tr[data-symbol]');
+  const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `page wider than the phone by ${overflow}px`);
+  await mobile.screenshot({ path: join(SHOTS, 'table-phone.png') });
+  await mobile.tap('.views button[data-view="chain"]');
+  await mobile.waitForSelector('#chain-table tbody tr.atm');
+  const hiddenWide = await mobile.$eval('#chain-table td.wide', (td) => getComputedStyle(td).display === 'none');
+  assert(hiddenWide, 'secondary chain columns hidden on a phone');
+  await mobile.screenshot({ path: join(SHOTS, 'chain-phone.png') });
+  await mobile.tap('.views button[data-view="charts"]');
+  await mobile.waitForSelector('#chart-smile canvas');
+  await mobile.screenshot({ path: join(SHOTS, 'charts-phone.png'), fullPage: true });
+  await phone.close();
+  ok('usable at phone width (no horizontal page scroll; chain trimmed)');
+
+  // ------------------------------------------------------------------ empty state
+  await page.goto(`${BASE}/?asset=NOPE`);
+  await page.waitForFunction(() => /NOPE is not a tracked asset/.test(document.getElementById('state').textContent));
+  ok('an unknown asset shows a clear empty state');
+
+  // ------------------------------------------------------------------ add, hide, remove an asset
+  await page.goto(`${BASE}/?asset=BTC`);
+  await page.waitForSelector('#options-table tbody tr[data-symbol]');
+  await page.click('#add-asset');
+  await page.fill('#add-symbol', 'bad!');
+  await page.click('#add-test');
+  assertEq(await page.textContent('#add-message'), 'Letters and digits only.', 'symbol validation');
+  assert(await page.isDisabled('#add-submit'), 'Add disabled before a successful test');
+  await page.fill('#add-symbol', 'doge');
+  await page.click('#add-test');
+  await page.waitForFunction(() => document.getElementById('add-message').classList.contains('error'));
+  assert((await page.textContent('#add-message')).includes('No options found for DOGE'), 'unlisted asset refused');
+  await page.fill('#add-symbol', 'xrp');
+  assertEq(await page.inputValue('#add-symbol'), 'XRP', 'symbol upper-cased');
+  await page.fill('#add-name', 'Ripple');
+  await page.click('#add-test');
+  await page.waitForFunction(() => !document.getElementById('add-submit').disabled);
+  await page.click('#add-submit');
+  await page.waitForSelector('.tab.active[data-asset="XRP"]');
+  await page.waitForSelector('#options-table tbody tr[data-symbol^="XRP-"]', { timeout: 20000 });
+  ok('add-asset dialog validates, tests and adds; the feeder starts streaming it');
+
+  await page.click('#open-settings');
+  await page.click('#settings-assets tr[data-asset="XRP"] .toggle-asset');
+  await page.waitForFunction(() => /XRP hidden/.test(document.getElementById('settings-message').textContent));
+  page.once('dialog', (d) => d.accept());
+  await page.click('#settings-assets tr[data-asset="BTC"] .remove-asset');
+  await page.waitForFunction(() => /Cannot remove default asset/.test(document.getElementById('settings-message').textContent));
+  page.once('dialog', (d) => d.accept());
+  await page.click('#settings-assets tr[data-asset="XRP"] .remove-asset');
+  await page.waitForFunction(() => /XRP removed/.test(document.getElementById('settings-message').textContent));
+  await page.click('#settings-dialog button[type="submit"]');
+  await page.waitForFunction(() => !document.querySelector('.tab[data-asset="XRP"]'));
+  const cfg = await getJson(`${BASE}/api/assets`);
+  assert(!('XRP' in cfg) && 'BTC' in cfg, `config after removal: ${JSON.stringify(cfg)}`);
+  // The seed's API answered with 409 on the refused removal; that response is expected.
+  const refused = problems.filter((p) => p.includes('/api/assets/BTC/remove'));
+  problems.splice(0, problems.length, ...problems.filter((p) => !refused.includes(p)));
+  assertNoProblems('asset management');
+  ok('settings: hide, refuse to remove a default asset, remove');
+
+  // ------------------------------------------------------------------ stale feed, then server gone
+  await page.waitForSelector('.tab.active[data-asset="BTC"]');
+  await page.waitForSelector('#options-table tbody tr[data-symbol]');
+  await sim('pause');
+  await page.waitForSelector('#live[data-state="stale"]', { timeout: 20000 });
+  const stale = await page.textContent('#banner');
+  assert(/^Feed disconnected — last update \d+ s ago/.test(stale), `stale banner: ${stale}`);
+  ok('a silent feed is shown as disconnected', stale);
+  await sim('resume');
+  await page.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
+  assert(await page.isHidden('#banner'), 'banner cleared when the feed is back');
+  ok('the banner clears when updates resume');
+  assertNoProblems('before the server stops');
+
+  if (WEB_PID) {
+    process.kill(WEB_PID, 'SIGKILL');
+    await page.waitForSelector('#live[data-state="disconnected"]', { timeout: 10000 });
+    const down = await page.textContent('#banner');
+    assert(/^Connection to the server lost — reconnecting — last update \d+ s ago/.test(down), `disconnected banner: ${down}`);
+    await page.screenshot({ path: join(SHOTS, 'disconnected-desktop.png') });
+    ok('a lost server connection is shown', down);
+  }
+  console.log('all dashboard checks passed');
+} finally {
+  await browser.close();
+}
