@@ -2,10 +2,12 @@
 # module and the three binaries. `make docker` builds it as options-tracker:latest.
 FROM rust:1-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libclang-dev \
+ && apt-get install -y --no-install-recommends libclang-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# The dashboard's front-end packages, pinned by web/package-lock.json, embedded by web/build.rs.
+RUN cd web && npm ci --omit=dev --no-audit --no-fund
 RUN cargo build --release --locked -p redis-options -p options-feeder -p options-web -p bybit-sim
 
 FROM debian:bookworm-slim

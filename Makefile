@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps assets build release test unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -19,10 +19,12 @@ help:
 	@echo "make build   debug build of the workspace (module: $(MODULE_DEBUG))"
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
+	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make docker  build the options-tracker image (docker compose up -d runs it)"
 
-# Installs redis-server and libclang (bindgen for the redis-module crate) when missing.
+# Installs what is missing: redis-server, libclang (bindgen for the redis-module crate), wrk
+# (benchmarks), Node.js + npm (the dashboard's front-end packages) and Chromium (browser tests).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -30,16 +32,26 @@ deps:
 	command -v redis-benchmark >/dev/null || missing="$$missing redis-tools"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing="$$missing libclang-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: deps
+# The dashboard's npm packages (web/package-lock.json), embedded into options-web at build time.
+assets: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json | deps
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build: deps assets
 	$(CARGO) build --workspace
 
-release: deps
+release: deps assets
 	$(CARGO) build --workspace --release
 
 unit: build

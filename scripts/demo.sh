@@ -78,6 +78,8 @@ $( [ "$mode" = sim ] && echo "  bybit-sim              $rest (control: POST $res
   options-feeder         http://127.0.0.1:$health_port/health  /ready  /metrics   log: $run_dir/feeder.log
   options-web            http://127.0.0.1:$web_port/api/stats   (API: /api/openapi.json)   log: $run_dir/web.log
 
+Dashboard:  http://127.0.0.1:$web_port/        (chain view: http://127.0.0.1:$web_port/?asset=BTC&view=chain)
+
 Try:
   curl 'http://127.0.0.1:$web_port/api/options/BTC?limit=5'
   curl -N 'http://127.0.0.1:$web_port/api/stream?assets=BTC'

@@ -317,7 +317,9 @@
     { key: 'ask_price', label: 'Ask', text: plain, wide: true },
   ];
   const PUT_COLS = [...CHAIN_COLS].reverse();
-  const chainView = { cells: new Map(), key: '', atm: null, spotAbove: null };
+  const NARROW = window.matchMedia('(max-width: 640px)');
+  NARROW.addEventListener('change', () => { if (ui.view === 'chain') renderChain(); });
+  const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null };
 
   function chainCell(r, c, side, strike, spot) {
     const itm = spot !== null && (side === 'call' ? strike < spot : strike > spot);
@@ -354,8 +356,10 @@
       `<span>ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
       `<span>${ch.lines.length} strikes · ${esc(ui.settle)}</span>`,
     ].join('');
+    // On a phone the secondary columns are hidden by CSS, so the group headers span fewer.
+    const span = NARROW.matches ? CHAIN_COLS.filter((c) => !c.wide).length : CHAIN_COLS.length;
     thead.innerHTML =
-      `<tr><th class="calls" colspan="${CHAIN_COLS.length}">Calls</th><th class="strike"></th><th class="puts" colspan="${CHAIN_COLS.length}">Puts</th></tr>` +
+      `<tr><th class="calls" colspan="${span}">Calls</th><th class="strike"></th><th class="puts" colspan="${span}">Puts</th></tr>` +
       '<tr>' +
       CHAIN_COLS.map((c) => `<th class="${c.wide ? 'wide' : ''}">${c.label}</th>`).join('') +
       '<th class="strike">Strike</th>' +
@@ -377,6 +381,15 @@
       .join('');
     for (const td of tbody.querySelectorAll('td[data-symbol]')) {
       chainView.cells.set(`${td.dataset.symbol}|${td.dataset.field}`, td);
+    }
+    // A new chain opens centred on the money, where a trader looks first.
+    if (chainView.scrolledTo !== chainView.key) {
+      chainView.scrolledTo = chainView.key;
+      const wrap = tbody.closest('.table-wrap');
+      const atmRow = tbody.querySelector('tr.atm');
+      if (atmRow && wrap.scrollHeight > wrap.clientHeight) {
+        wrap.scrollTop = atmRow.offsetTop - wrap.clientHeight / 2;
+      }
     }
   }
 
@@ -489,7 +502,8 @@
         },
       },
     };
-    const strikeAxis = (u, vals) => vals.map((v) => (v === null ? '' : NF[0].format(v)));
+    // 102.5k rather than 102,500: bar charts have many strikes and little room per label.
+    const strikeAxis = (u, vals) => vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : NF[0].format(v)));
     drawChart('smile', $('chart-smile'), {
       key: 'smile',
       plugins: [spotPlugin],
