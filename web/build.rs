@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 /// (served name, path under `web/`) of each file taken from `node_modules`.
 const VENDOR: &[(&str, &str)] = &[
-    ("uPlot.iife.min.js", "node_modules/uplot/dist/uPlot.iife.min.js"),
+    (
+        "uPlot.iife.min.js",
+        "node_modules/uplot/dist/uPlot.iife.min.js",
+    ),
     ("uPlot.min.css", "node_modules/uplot/dist/uPlot.min.css"),
 ];
 
@@ -39,7 +42,10 @@ fn main() {
     for e in names {
         files.push((e.file_name().to_string_lossy().into_owned(), e.path()));
     }
-    println!("cargo:rerun-if-changed={}", web.join("package-lock.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        web.join("package-lock.json").display()
+    );
     for (name, rel) in VENDOR {
         let path = web.join(rel);
         println!("cargo:rerun-if-changed={}", path.display());

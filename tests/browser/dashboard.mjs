@@ -149,6 +149,35 @@ try {
   assert(await page.isHidden('#columns-panel'), 'a click elsewhere closes the column panel');
   ok('column presets hide and show columns and survive a reload');
 
+  // a page of every contract keeps only the rows around the scroll position in the DOM
+  await page.selectOption('#f-expiry', 'ALL');
+  await page.selectOption('#page-size', '0');
+  await page.waitForSelector('#options-table.windowed');
+  const inDom = await count();
+  assert(inDom > 10 && inDom < all.length, `windowed rows in the DOM: ${inDom} of ${all.length}`);
+  assertEq(await total(), all.length, 'all contracts on one page');
+  await page.$eval('#view-table .table-wrap', (w) => { w.scrollTop = w.scrollHeight; });
+  await page.waitForFunction(() => {
+    const w = document.querySelector('#view-table .table-wrap');
+    const rows = document.querySelectorAll('#options-table tbody tr[data-symbol]');
+    const last = rows[rows.length - 1];
+    const after = last && last.nextElementSibling;
+    return last && after && after.dataset.px === '0' &&
+      last.getBoundingClientRect().top < w.getBoundingClientRect().bottom;
+  }, null, { timeout: 5000 }).catch(async (e) => {
+    const state = await page.evaluate(() => {
+      const w = document.querySelector('#view-table .table-wrap');
+      const rows = document.querySelectorAll('#options-table tbody tr[data-symbol]');
+      return { rows: rows.length, scrollTop: w.scrollTop, scrollHeight: w.scrollHeight, clientHeight: w.clientHeight,
+        spacers: [...document.querySelectorAll('tr.spacer')].map((x) => x.dataset.px) };
+    });
+    throw new Error(`scrolled to the end but the last rows are not shown: ${JSON.stringify(state)} (${e.message})`);
+  });
+  await page.selectOption('#page-size', '50');
+  await page.waitForFunction(() => !document.querySelector('#options-table.windowed'));
+  assertEq(await count(), 50, 'back to 50 rows');
+  ok('a page of every contract is windowed and scrolls to the end', `${inDom} of ${all.length} rows in the DOM`);
+
   // ------------------------------------------------------------------ live update without reload
   await sim('pause');
   await page.evaluate(() => { window.__notReloaded = true; });

@@ -134,6 +134,19 @@
   };
   const STALE_MS = 10000;
 
+  // Main-thread costs, for `make bench` and for anyone asking why a browser tab is busy:
+  // `dashboardMetrics()` in the console.
+  const metrics = {
+    connectAt: 0, snapshotAt: 0, snapshotBytes: 0, snapshotParseMs: 0, firstRenderAt: 0,
+    changeEvents: 0, rowsChanged: 0, patchFrames: 0, patchMs: 0, cellsWritten: 0,
+    fullRenders: 0, fullRenderMs: 0,
+  };
+  window.dashboardMetrics = () => ({
+    ...metrics,
+    rows: store.rows.size,
+    timeToFirstRenderMs: metrics.firstRenderAt ? metrics.firstRenderAt - metrics.connectAt : null,
+  });
+
   // ---------------------------------------------------------------------------------------
   // derived data
 
@@ -218,15 +231,20 @@
   // ---------------------------------------------------------------------------------------
   // cell patching: only changed text is written; numbers that moved flash up or down
 
-  const FLASH_MS = 900;
+  // Flashing is a class swap, never a style read: thousands of cells may change in one frame
+  // and a forced style recalculation per cell would freeze a big table. Two alternating
+  // classes per direction restart the CSS animation without a reflow.
   function flash(td, up) {
-    if (!td.animate) return;
-    const colour = getComputedStyle(document.documentElement).getPropertyValue(up ? '--flash-up' : '--flash-down');
-    td.animate([{ backgroundColor: colour }, { backgroundColor: 'transparent' }], { duration: FLASH_MS, easing: 'ease-out' });
+    const next = (up ? 'fu' : 'fd') + (td._flash === 0 ? 1 : 0);
+    if (td._flashClass) td.classList.remove(td._flashClass);
+    td.classList.add(next);
+    td._flashClass = next;
+    td._flash = td._flash === 0 ? 1 : 0;
   }
 
   function setCell(td, text, html, before, after) {
     if (td.textContent === text) return false;
+    metrics.cellsWritten++;
     if (html) td.innerHTML = html; else td.textContent = text;
     if (isNum(before) && isNum(after) && before !== after) {
       flash(td, after > before);
@@ -239,12 +257,23 @@
   // table view
 
   const table = {
+    el: document.getElementById('options-table'),
+    wrap: document.querySelector('#view-table .table-wrap'),
     tbody: document.querySelector('#options-table tbody'),
     thead: document.querySelector('#options-table thead tr'),
-    rendered: new Map(), // symbol -> tr on the current page
-    order: [], // symbols on the current page, in order
+    list: [], // symbols of the current page, in order
+    rendered: new Map(), // symbol -> tr actually in the DOM
+    windowed: false, // only the rows around the scroll position are in the DOM
+    first: 0, // windowed: index in `list` of the first row in the DOM
+    last: 0,
+    rowHeight: 33, // measured after the first windowed render
     dirty: false, // sort key of a shown row moved: re-sort soon
   };
+  // Pages above this many rows are windowed: the DOM holds what is on screen plus a margin, so
+  // a 2,500-row page costs what a 60-row page does to lay out, patch and re-sort.
+  // `localStorage.tableWindowing = 'off'` renders every row, for `make bench` to compare against.
+  const WINDOW_ABOVE = storage.get('tableWindowing') === 'off' ? Infinity : 120;
+  const OVERSCAN = 15;
 
   function visibleColumns() {
     return COLUMNS.filter((c) => ui.visible[c.key]);
@@ -260,48 +289,125 @@
   }
 
   function rowHtml(r, cols) {
-    return cols.map((c) => `<td class="${c.cls || ''}" data-col="${c.key}">${c.html ? c.html(r) : esc(c.text(r))}</td>`).join('');
+    return `<tr data-symbol="${esc(r.symbol)}">` +
+      cols.map((c) => `<td class="${c.cls || ''}" data-col="${c.key}">${c.html ? c.html(r) : esc(c.text(r))}</td>`).join('') +
+      '</tr>';
   }
 
-  function renderTable() {
-    renderTableHead();
+  /** The current page's symbols, filtered and sorted, plus the pager text. */
+  function pageList() {
     const rows = filteredRows();
     const size = ui.pageSize || rows.length || 1;
     const pages = Math.max(1, Math.ceil(rows.length / size));
     ui.page = Math.min(ui.page, pages - 1);
     const shown = rows.slice(ui.page * size, ui.page * size + size);
-    const cols = visibleColumns();
-    table.rendered = new Map();
-    table.order = shown.map((r) => r.symbol);
-    table.dirty = false;
-    if (!shown.length) {
-      table.tbody.innerHTML = store.loaded && store.rows.size
-        ? `<tr><td class="empty" colspan="${cols.length}">No contracts match these filters.</td></tr>`
-        : '';
-    } else {
-      table.tbody.innerHTML = shown.map((r) => `<tr data-symbol="${esc(r.symbol)}">${rowHtml(r, cols)}</tr>`).join('');
-      for (const tr of table.tbody.children) table.rendered.set(tr.dataset.symbol, tr);
-    }
     $('page-info').textContent = rows.length
-      ? `${ui.page * size + 1}–${ui.page * size + shown.length} of ${NF[0].format(rows.length)}`
+      ? `${NF[0].format(ui.page * size + 1)}–${NF[0].format(ui.page * size + shown.length)} of ${NF[0].format(rows.length)}`
       : '0 contracts';
     $('page-prev').disabled = ui.page === 0;
     $('page-next').disabled = ui.page >= pages - 1;
+    return shown.map((r) => r.symbol);
   }
+
+  function renderTable() {
+    const t0 = performance.now();
+    renderTableHead();
+    table.list = pageList();
+    table.dirty = false;
+    table.windowed = table.list.length > WINDOW_ABOVE;
+    table.el.classList.toggle('windowed', table.windowed);
+    const cols = visibleColumns();
+    if (!table.list.length) {
+      table.rendered = new Map();
+      table.tbody.innerHTML = store.loaded && store.rows.size
+        ? `<tr><td class="empty" colspan="${cols.length}">No contracts match these filters.</td></tr>`
+        : '';
+    } else if (table.windowed) {
+      renderWindow(true);
+    } else {
+      table.tbody.innerHTML = table.list.map((s) => rowHtml(store.rows.get(s), cols)).join('');
+      table.rendered = new Map();
+      for (const tr of table.tbody.children) table.rendered.set(tr.dataset.symbol, tr);
+    }
+    metrics.fullRenders++;
+    metrics.fullRenderMs += performance.now() - t0;
+    if (!metrics.firstRenderAt && table.list.length) metrics.firstRenderAt = performance.now();
+  }
+
+  function spacer(cols, px) {
+    return `<tr class="spacer" aria-hidden="true" data-px="${px}"><td colspan="${cols}"></td></tr>`;
+  }
+
+  /** Windowed pages: puts the rows around the scroll position in the DOM. */
+  function renderWindow(force) {
+    const n = table.list.length;
+    const h = table.rowHeight;
+    const view = table.wrap.clientHeight || window.innerHeight;
+    const first = Math.max(0, Math.min(n, Math.floor(table.wrap.scrollTop / h) - OVERSCAN));
+    const last = Math.min(n, first + Math.ceil(view / h) + 2 * OVERSCAN);
+    if (!force && first === table.first && last === table.last) return;
+    table.first = first;
+    table.last = last;
+    const cols = visibleColumns();
+    table.tbody.innerHTML = spacer(cols.length, first * h) +
+      table.list.slice(first, last).map((s) => rowHtml(store.rows.get(s), cols)).join('') +
+      spacer(cols.length, (n - last) * h);
+    // Heights through the CSSOM: the page's CSP allows no inline style attributes to rely on.
+    for (const sp of table.tbody.querySelectorAll('tr.spacer')) sp.style.height = sp.dataset.px + 'px';
+    table.rendered = new Map();
+    for (const tr of table.tbody.querySelectorAll('tr[data-symbol]')) table.rendered.set(tr.dataset.symbol, tr);
+    const sample = table.tbody.querySelector('tr[data-symbol]');
+    const measured = sample ? sample.getBoundingClientRect().height : 0;
+    if (measured > 0 && Math.abs(measured - h) > 0.5) {
+      table.rowHeight = measured;
+      renderWindow(true);
+    }
+  }
+
+  let scrollQueued = false;
+  table.wrap.addEventListener('scroll', () => {
+    if (!table.windowed || scrollQueued) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => {
+      scrollQueued = false;
+      renderWindow(false);
+    });
+  }, { passive: true });
 
   function patchTable(changed) {
     const cols = visibleColumns();
     const sortCol = COLUMN[ui.sort.key];
     for (const [symbol, before] of changed) {
-      const tr = table.rendered.get(symbol);
-      if (!tr) continue;
       const after = store.rows.get(symbol);
       if (!after) continue;
+      if (before && sortCol && sortCol.get(before) !== sortCol.get(after)) table.dirty = true;
+      const tr = table.rendered.get(symbol);
+      if (!tr) continue;
       cols.forEach((c, i) => {
         setCell(tr.children[i], c.text(after), c.html ? c.html(after) : null, before && c.get(before), c.get(after));
       });
-      if (before && sortCol && sortCol.get(before) !== sortCol.get(after)) table.dirty = true;
     }
+  }
+
+  /** Re-sorts the page after live changes: rows are moved, not rebuilt, when the set is the same. */
+  function reorderTable() {
+    table.dirty = false;
+    const list = pageList();
+    const same = list.length === table.list.length && list.every((s, i) => s === table.list[i]);
+    if (same) return;
+    const current = new Set(table.list);
+    if (list.length !== table.list.length || !list.every((s) => current.has(s))) {
+      renderTable();
+      return;
+    }
+    table.list = list;
+    if (table.windowed) {
+      renderWindow(true);
+      return;
+    }
+    const frag = document.createDocumentFragment();
+    for (const s of list) frag.appendChild(table.rendered.get(s));
+    table.tbody.appendChild(frag);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -662,17 +768,21 @@
         renderView();
         return;
       }
+      const t0 = performance.now();
       renderSpotCard();
       if (ui.view === 'table') patchTable(ch);
       else if (ui.view === 'chain') patchChain(ch);
       else scheduleCharts();
+      metrics.patchFrames++;
+      metrics.rowsChanged += ch.size;
+      metrics.patchMs += performance.now() - t0;
     });
   }
 
   // A shown row whose sort key moved is re-sorted at most every 2 s, so rows don't jump
   // under the pointer on every tick.
   setInterval(() => {
-    if (ui.view === 'table' && table.dirty && ui.live && !document.querySelector('#options-table tbody tr:hover')) renderTable();
+    if (ui.view === 'table' && table.dirty && ui.live && !document.querySelector('#options-table tbody tr:hover')) reorderTable();
   }, 2000);
 
   // ---------------------------------------------------------------------------------------
@@ -752,6 +862,7 @@
       return;
     }
     conn.state = 'connecting';
+    Object.assign(metrics, { connectAt: performance.now(), snapshotAt: 0, firstRenderAt: 0 });
     const es = new EventSource('/api/stream?assets=' + encodeURIComponent(ui.asset));
     conn.source = es;
     es.onopen = () => {
@@ -765,7 +876,14 @@
     };
     es.addEventListener('changes', (ev) => {
       let msg;
+      const t0 = performance.now();
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      metrics.changeEvents++;
+      if (!metrics.snapshotAt) {
+        metrics.snapshotAt = t0;
+        metrics.snapshotBytes = ev.data.length;
+        metrics.snapshotParseMs = performance.now() - t0;
+      }
       if (es !== conn.source || msg.asset !== ui.asset) return;
       if (ui.live || !store.loaded) applyChanges(msg.changes);
       else holdChanges(msg.changes);
