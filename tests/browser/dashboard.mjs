@@ -225,14 +225,15 @@ try {
 
   // a change to a contract in the chain patches its cell
   const callSym = chain.strikes.find((s) => s.strike === chain.atm_strike).call.symbol;
-  await sim('set', { symbol: callSym, field: 'markIv', value: '0.7777' });
+  await sim('set', { symbol: callSym, field: 'markIv', value: '0.5432' });
   await page.waitForFunction((s) => {
     const td = document.querySelector(`#chain-table td[data-symbol="${s}"][data-field="mark_iv"]`);
-    return td && td.textContent === '77.8%';
+    return td && td.textContent === '54.3%';
   }, callSym, { timeout: 2000 });
   ok('chain cells update live');
-  await sim('resume');
+  await page.waitForTimeout(1000); // let the flash fade: a calm chain for the README
   await page.screenshot({ path: join(SHOTS, 'chain-desktop.png') });
+  await sim('resume');
 
   // deep link straight to the chain of another expiry
   await page.goto(`${BASE}/?asset=BTC&expiry=${expiryOptions[3]}&view=chain`);

@@ -645,3 +645,92 @@ fn gzip_only_for_clients_that_ask_and_never_for_streams() {
         "SSE must not be buffered by compression"
     );
 }
+
+#[test]
+fn dashboard_pages_and_static_files() {
+    let (_server, _con, _contracts, web) = setup();
+    // `/` opens the table on the first enabled asset; the tabs and boot data come from
+    // config:assets; a strict CSP forbids inline scripts.
+    let (code, html, headers) = web.get_text("/", &[]);
+    assert_eq!(code, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(html.contains(r#"<body data-view="table">"#));
+    for a in ["BTC", "ETH", "SOL", "XRP"] {
+        assert!(html.contains(&format!(r#"data-asset="{a}""#)), "tab {a}");
+    }
+    assert!(html.contains(r#"class="tab active" role="tab" data-asset="BTC""#));
+    assert!(
+        !html.contains("cdn") && !html.contains("https://"),
+        "no external assets"
+    );
+
+    // The seed's page names, and deep links (a bad view falls back to the page's own).
+    let (_, chain, _) = web.get_text("/chain", &[("asset", "eth")]);
+    assert!(chain.contains(r#"<body data-view="chain">"#));
+    assert!(chain.contains(r#"class="tab active" role="tab" data-asset="ETH""#));
+    let (_, filter, _) = web.get_text("/filter", &[("view", "bogus")]);
+    assert!(filter.contains(r#"<body data-view="table">"#));
+    let (_, linked, _) = web.get_text(
+        "/",
+        &[
+            ("view", "charts"),
+            ("expiry", "</script><b>"),
+            ("asset", "BTC"),
+        ],
+    );
+    assert!(linked.contains(r#"<body data-view="charts">"#));
+    assert!(!linked.contains("</script><b>"), "boot JSON escaped");
+    assert!(linked.contains(r#"\u003c/script\u003e\u003cb\u003e"#));
+
+    // Every static file the page names is served, versioned and immutable.
+    let version = html
+        .split("/static/app.js?v=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("versioned app.js")
+        .to_string();
+    for (file, ctype) in [
+        ("app.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("theme.js", "text/javascript"),
+        ("favicon.svg", "image/svg+xml"),
+        ("uPlot.iife.min.js", "text/javascript"),
+        ("uPlot.min.css", "text/css"),
+    ] {
+        assert!(
+            html.contains(&format!("/static/{file}?v={version}")),
+            "{file} linked"
+        );
+        let (code, body, h) = web.get_text(&format!("/static/{file}"), &[("v", &version)]);
+        assert_eq!(code, 200, "{file}");
+        assert!(body.len() > 100, "{file}");
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with(ctype),
+            "{file}"
+        );
+        assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    }
+    // Without the current version: revalidated by ETag.
+    let (_, _, h) = web.get_text("/static/app.js", &[]);
+    assert_eq!(h["cache-control"], "no-cache");
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let r = reqwest::blocking::Client::new()
+        .get(web.url("/static/app.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 304);
+    let (code, body) = web.get("/static/../Cargo.toml", &[]);
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = web.get("/static/nope.js", &[]);
+    assert_eq!(code, 404);
+    assert_eq!(body["detail"], "No static file nope.js");
+}

@@ -15,7 +15,8 @@
   const nf = (dp) => new Intl.NumberFormat('en-US', { minimumFractionDigits: dp, maximumFractionDigits: dp });
   const NF = [0, 1, 2, 3, 4, 6].reduce((m, dp) => ((m[dp] = nf(dp)), m), {});
   const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-  const fixed = (dp) => (v) => (isNum(v) ? NF[dp].format(v) : '–');
+  // "-0.000" for a tiny negative delta reads as a sign error: drop the sign of a zero.
+  const fixed = (dp) => (v) => (isNum(v) ? NF[dp].format(v).replace(/^-(0[.,]?0*)$/, '$1') : '–');
   // Cheap options need more than the seed's two decimals to be readable.
   const money = (v) => {
     if (!isNum(v)) return '–';
@@ -27,7 +28,7 @@
   const plain = (v) => {
     if (!isNum(v)) return '–';
     const a = Math.abs(v);
-    return a >= 1 ? NF[2].format(v) : a === 0 ? '0' : String(+v.toPrecision(3));
+    return a >= 1 ? NF[2].format(v) : a === 0 ? '0' : v.toPrecision(3);
   };
   const volume = (v) => {
     if (!isNum(v) || v === 0) return '0';
@@ -538,7 +539,9 @@
   // ---------------------------------------------------------------------------------------
   // charts (uPlot)
 
-  const charts = { smile: null, term: null, oi: null, timer: null };
+  // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
+  // that created it (later renders only swap its data).
+  const charts = { smile: null, term: null, oi: null, timer: null, spot: null, halfStep: 1 };
   const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
   function chartWidth(el) {
@@ -587,14 +590,15 @@
     const put = cssVar('--put');
     const accent = cssVar('--accent');
     const strikes = ch.lines.map((l) => l.strike);
+    charts.spot = ch.spot;
     const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
     $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
     $('oi-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
     const spotPlugin = {
       hooks: {
         draw: (u) => {
-          if (ch.spot === null) return;
-          const x = Math.round(u.valToPos(ch.spot, 'x', true));
+          if (charts.spot === null) return;
+          const x = Math.round(u.valToPos(charts.spot, 'x', true));
           if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
           const c = u.ctx;
           c.save();
@@ -617,17 +621,20 @@
       series: [
         { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
         { label: 'Call IV %', stroke: call, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
-        { label: 'Put IV %', stroke: put, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+        // Dashed: where call and put IVs agree the call line still shows through.
+        { label: 'Put IV %', stroke: put, width: 2, dash: [6, 4], points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
       ],
       axes: axes('Strike', 'IV %', strikeAxis),
     }, [strikes, ch.lines.map((l) => ivOf(l.call)), ch.lines.map((l) => ivOf(l.put))]);
 
     const barsL = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: -1 }) : null;
     const barsR = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: 1 }) : null;
+    // Half a strike step of room at each end, so the outer bars are whole.
+    charts.halfStep = strikes.length > 1 ? (strikes[strikes.length - 1] - strikes[0]) / (strikes.length - 1) / 2 : 1;
     drawChart('oi', $('chart-oi'), {
       key: 'oi',
       plugins: [spotPlugin],
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: (u, min, max) => [min - charts.halfStep, max + charts.halfStep] } },
       series: [
         { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
         { label: 'Calls OI', stroke: call, fill: call + '99', paths: barsL, points: { show: false } },
