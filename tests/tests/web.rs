@@ -734,3 +734,47 @@ fn dashboard_pages_and_static_files() {
     assert_eq!(code, 404);
     assert_eq!(body["detail"], "No static file nope.js");
 }
+
+#[test]
+fn changes_snapshot_then_stream_from_its_sequence() {
+    let (_server, mut con, contracts, web) = setup();
+    let eth = fixture::of(&contracts, "ETH");
+    // The whole chain, gzipped for a client that accepts it.
+    let (code, snap) = web.get("/api/changes/eth", &[("since", "0")]);
+    assert_eq!(code, 200, "{snap}");
+    assert_eq!(snap["reset"], true);
+    assert_eq!(snap["data"].as_array().unwrap().len(), eth.len());
+    let seq = snap["seq"].as_u64().unwrap();
+    let r = reqwest::blocking::Client::new()
+        .get(web.url("/api/changes/ETH"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let (code, none) = web.get("/api/changes/ETH", &[("since", &seq.to_string())]);
+    assert_eq!(code, 200);
+    assert_eq!(none["data"], json!([]));
+    assert_eq!(none["seq"].as_u64(), Some(seq));
+    let (code, bad) = web.get("/api/changes/ETH", &[("since", "-1")]);
+    assert_eq!((code, bad["parameter"].as_str()), (400, Some("since")));
+    let (code, _) = web.get("/api/changes/NOPE", &[]);
+    assert_eq!(code, 404);
+
+    // The stream picks up after the snapshot: its first changes event is the next write, not
+    // the chain again.
+    let rx = web.sse_events(&format!("assets=ETH&since=ETH:{seq}"), None);
+    std::thread::sleep(Duration::from_millis(300));
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[2].symbol)
+        .arg("mark_price")
+        .arg("77.25")
+        .query(&mut con)
+        .unwrap();
+    let (_, ev) = next_change(&rx, Duration::from_secs(3));
+    assert_eq!(ev["changes"]["reset"], false, "{ev}");
+    let rows = ev["changes"]["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{ev}");
+    assert_eq!(rows[0]["symbol"], eth[2].symbol.as_str());
+    assert_eq!(rows[0]["mark_price"], 77.25);
+}

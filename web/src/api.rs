@@ -266,6 +266,17 @@ pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResul
     Ok(json_body(st.store.json_bytes(&c).await?))
 }
 
+/// `GET /api/changes/{asset}?since=N`: `OPTIONS.CHANGES` as JSON (the whole chain with
+/// `reset` from 0). Unlike the SSE stream it can be gzipped: the dashboard takes its snapshot
+/// here, then follows `/api/stream?since=ASSET:seq`.
+pub async fn changes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let since = params::count(q, "since", usize::MAX)?.unwrap_or(0);
+    let mut c = redis::cmd("OPTIONS.CHANGES");
+    c.arg(&asset).arg(since).arg("FORMAT").arg("JSON");
+    Ok(json_body(st.store.json_bytes(&c).await?))
+}
+
 /// Totals for `/api/stats`, `/health` and the SSE stats event.
 pub struct Stats {
     pub contracts: u64,

@@ -211,6 +211,12 @@ fn routes(
         warp::path!("api" / "expiries" / String),
         |a: String, st: Arc<State>, _q: Query| async move { finish(&st, api::expiries(&st, &a).await) }
     );
+    let changes = get!(
+        warp::path!("api" / "changes" / String),
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::changes(&st, &a, &q).await)
+        }
+    );
     let stats = get!(
         warp::path!("api" / "stats"),
         |st: Arc<State>, _q: Query| async move { finish(&st, api::stats_reply(&st).await) }
@@ -360,7 +366,10 @@ fn routes(
                 .get("assets")
                 .map(|a| a.split(',').filter_map(|x| params::asset(x).ok()).collect())
                 .unwrap_or_default();
-            let events = sse::stream(st, hub.clone(), assets, last);
+            // `since=BTC:12,ETH:40` is Last-Event-ID for a client that took its snapshot from
+            // /api/changes (gzipped) and cannot set the header on a new EventSource.
+            let cursor = last.or_else(|| q.get("since").cloned());
+            let events = sse::stream(st, hub.clone(), assets, cursor);
             let reply = warp::sse::reply(
                 warp::sse::keep_alive()
                     .interval(Duration::from_secs(15))
@@ -408,6 +417,8 @@ fn routes(
         .or(statics)
         .unify()
         .or(options)
+        .unify()
+        .or(changes)
         .unify()
         .or(strikes)
         .unify()
