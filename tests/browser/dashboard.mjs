@@ -8,6 +8,7 @@
 
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +20,7 @@ const BASE = process.env.DASHBOARD_URL;
 const SIM = process.env.SIM_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || join(here, '..', '..', 'target', 'screenshots');
 const WEB_PID = parseInt(process.env.WEB_PID || '', 10);
+const REDIS_PORT = parseInt(process.env.REDIS_PORT || '', 10);
 if (!BASE || !SIM) throw new Error('DASHBOARD_URL and SIM_URL are required');
 mkdirSync(SHOTS, { recursive: true });
 
@@ -40,6 +42,12 @@ async function getJson(url, init) {
 }
 const sim = (action, q = {}) => getJson(`${SIM}/sim/${action}?${new URLSearchParams(q)}`, { method: 'POST' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// SHUTDOWN NOSAVE over RESP; the connection closes when Redis exits.
+const redisShutdown = (port) => new Promise((resolve) => {
+  const sock = net.connect(port, '127.0.0.1', () => sock.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n'));
+  sock.on('close', resolve);
+  sock.on('error', resolve);
+});
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -354,6 +362,16 @@ try {
   assert(await page.isHidden('#banner'), 'banner cleared when the feed is back');
   ok('the banner clears when updates resume');
   assertNoProblems('before the server stops');
+
+  if (REDIS_PORT) {
+    await redisShutdown(REDIS_PORT);
+    await page.waitForSelector('#live[data-state="disconnected"]', { timeout: 10000 });
+    const down = await page.textContent('#banner');
+    assert(/^Redis is unavailable/.test(down) && /Showing the last data received/.test(down), `Redis banner: ${down}`);
+    assert((await count()) > 0, 'the last data stays on screen');
+    assertEq(await page.textContent('#live-text'), 'Redis down', 'live indicator');
+    ok('a Redis outage is shown, with the last data kept', down);
+  }
 
   if (WEB_PID) {
     process.kill(WEB_PID, 'SIGKILL');

@@ -55,6 +55,7 @@ fn dashboard_in_a_real_browser() {
         .env("SCREENSHOT_DIR", &shots)
         .env("CHROMIUM", &chromium)
         .env("WEB_PID", web.proc.id().expect("web runs").to_string())
+        .env("REDIS_PORT", server.port.to_string())
         .output()
         .expect("run node (is Node.js installed? `make deps` installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout);

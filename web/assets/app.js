@@ -131,6 +131,7 @@
     statsSeen: false,
     error: boot.error || null,
     generation: 0, // bumped per connect(): a late snapshot of a previous asset is dropped
+    redisError: null, // the server's last stats event said Redis is unreadable
     pending: null, // held changes while auto-refresh is off
     pendingCount: 0,
   };
@@ -844,8 +845,15 @@
   }
 
   function onStats(s) {
-    conn.stats = s;
     conn.statsSeen = true;
+    // The server could not read Redis: say so, and keep the last good figures on the cards.
+    conn.redisError = s.error || null;
+    if (s.error) {
+      if (!store.loaded) renderView();
+      renderLive();
+      return;
+    }
+    conn.stats = s;
     const t = parseFloat(s.last_update);
     conn.lastUpdateMs = Number.isFinite(t) ? t * 1000 : 0;
     $('stat-contracts').textContent = NF[0].format(s.total_symbols || 0);
@@ -944,6 +952,11 @@
       state = 'disconnected';
       label = 'Disconnected';
       message = `Connection to the server lost — reconnecting${since}.`;
+      error = true;
+    } else if (conn.redisError) {
+      state = 'disconnected';
+      label = 'Redis down';
+      message = `${conn.redisError}${since}. Showing the last data received.`;
       error = true;
     } else if (conn.lastUpdateMs && Date.now() - conn.lastUpdateMs > STALE_MS) {
       state = 'stale';

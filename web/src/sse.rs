@@ -182,7 +182,8 @@ pub fn stream(
                 _ = stats_tick.tick() => {
                     let text = match api::stats(&st).await {
                         Ok(s) => s.sse_text(),
-                        Err(_) => "{}".to_string(),
+                        // The seed sent nothing useful here; a client should learn why.
+                        Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
                     };
                     if tx.send(Event::default().data(text)).await.is_err() {
                         return;
