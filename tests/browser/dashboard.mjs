@@ -296,6 +296,14 @@ try {
   await phone.close();
   ok('usable at phone width (no horizontal page scroll; chain trimmed)');
 
+  // a deep link to an expiry the asset lacks falls back to all of them, and says so
+  await page.goto(`${BASE}/?asset=BTC&expiry=2099-01-01`);
+  await page.waitForSelector('#options-table tbody tr[data-symbol]');
+  await page.waitForFunction(() => /BTC has no expiry 1JAN99; showing all expiries/.test(document.getElementById('banner').textContent));
+  assertEq(await page.inputValue('#f-expiry'), 'ALL', 'expiry filter reset');
+  assert(!page.url().includes('expiry='), `URL without the bad expiry: ${page.url()}`);
+  ok('a deep link to a missing expiry falls back to all expiries, with a notice');
+
   // ------------------------------------------------------------------ empty state
   const beforeUnknown = problems.length;
   await page.goto(`${BASE}/?asset=NOPE`);

@@ -42,6 +42,14 @@
     const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(code || '');
     return m ? `${m[1].padStart(2, '0')}-${m[2][0]}${m[2].slice(1).toLowerCase()}-${m[3]}` : code || '';
   };
+  /** A deep link's expiry as Bybit writes it: `03SEP25`, `3sep25` and `2025-09-03` → `3SEP25`. */
+  function expiryCode(text) {
+    const t = String(text || '').trim().toUpperCase();
+    const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+    if (iso) return `${parseInt(iso[3], 10)}${MONTHS[parseInt(iso[2], 10) - 1] || '?'}${iso[1].slice(2)}`;
+    const code = /^0?(\d{1,2})([A-Z]{3})(\d{2})$/.exec(t);
+    return code ? `${code[1]}${code[2]}${code[3]}` : t;
+  }
   const daysTo = (ts) => Math.max(0, (ts - Date.now()) / 86400000);
   const ago = (ms) => {
     const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -103,7 +111,7 @@
   const ui = {
     view: boot.view || 'table',
     asset: boot.asset || '',
-    expiry: (boot.expiry || '').toUpperCase(),
+    expiry: expiryCode(boot.expiry),
     type: ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all',
     settle: (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC',
     search: boot.search || '',
@@ -132,6 +140,7 @@
     error: boot.error || null,
     generation: 0, // bumped per connect(): a late snapshot of a previous asset is dropped
     redisError: null, // the server's last stats event said Redis is unreadable
+    notice: null, // a passing remark, e.g. a deep link's unknown expiry
     pending: null, // held changes while auto-refresh is off
     pendingCount: 0,
   };
@@ -734,6 +743,12 @@
   }
 
   function renderView() {
+    // A deep link to an expiry the asset does not have: say so, show them all.
+    if (store.loaded && store.rows.size && ui.expiry && ui.expiry !== 'ALL' && !store.expiries.some((e) => e.code === ui.expiry)) {
+      conn.notice = `${ui.asset} has no expiry ${ui.expiry}; showing ${ui.view === 'table' ? 'all expiries' : 'the nearest'}.`;
+      ui.expiry = 'ALL';
+      setTimeout(() => { conn.notice = null; renderLive(); }, 8000);
+    }
     document.body.dataset.view = ui.view;
     for (const b of document.querySelectorAll('.views button')) b.classList.toggle('active', b.dataset.view === ui.view);
     renderState();
@@ -973,6 +988,7 @@
       message = conn.error;
       error = true;
     }
+    if (!message && conn.notice) message = conn.notice;
     el.dataset.state = state;
     text.textContent = label;
     banner.hidden = message === null;
