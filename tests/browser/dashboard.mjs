@@ -254,6 +254,19 @@ try {
   assert((await page.textContent('#chain-head')).includes('ATM strike'), 'chain header');
   ok('deep link opens the chain view');
 
+  // keys: ] next expiry, 1 table; a table row opens its chain at its strike
+  await page.keyboard.press(']');
+  assertEq(await page.inputValue('#f-expiry'), expiryOptions[4], '] moves to the next expiry');
+  await page.keyboard.press('1');
+  await page.waitForSelector('body[data-view="table"] #options-table tbody tr[data-symbol]');
+  const clicked = await page.getAttribute('#options-table tbody tr[data-symbol]', 'data-symbol');
+  await page.click(`#options-table tbody tr[data-symbol="${clicked}"] td[data-col="strike"]`);
+  await page.waitForSelector('body[data-view="chain"] #chain-table tr.focus');
+  const focused = await page.getAttribute('#chain-table tr.focus', 'data-strike');
+  assertEq(Number(focused), parseFloat(clicked.split('-')[2]), 'the clicked contract\'s strike is focused');
+  assertEq(await page.inputValue('#f-expiry'), clicked.split('-')[1], 'the clicked contract\'s expiry');
+  ok('keys switch views and expiries; a table row opens its chain', clicked);
+
   // ------------------------------------------------------------------ charts
   await page.click('.views button[data-view="charts"]');
   for (const id of ['chart-smile', 'chart-term', 'chart-oi']) {

@@ -437,7 +437,7 @@
   const PUT_COLS = [...CHAIN_COLS].reverse();
   const NARROW = window.matchMedia('(max-width: 640px)');
   NARROW.addEventListener('change', () => { if (ui.view === 'chain') renderChain(); });
-  const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null };
+  const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null, focusStrike: null };
 
   function chainCell(r, c, side, strike, spot) {
     const itm = spot !== null && (side === 'call' ? strike < spot : strike > spot);
@@ -500,13 +500,20 @@
     for (const td of tbody.querySelectorAll('td[data-symbol]')) {
       chainView.cells.set(`${td.dataset.symbol}|${td.dataset.field}`, td);
     }
-    // A new chain opens centred on the money, where a trader looks first.
-    if (chainView.scrolledTo !== chainView.key) {
+    // A new chain opens centred on the money, where a trader looks first, or on the strike
+    // of the contract it was opened from.
+    const focus = chainView.focusStrike;
+    chainView.focusStrike = null;
+    if (chainView.scrolledTo !== chainView.key || focus !== null) {
       chainView.scrolledTo = chainView.key;
       const wrap = tbody.closest('.table-wrap');
-      const atmRow = tbody.querySelector('tr.atm');
-      if (atmRow && wrap.scrollHeight > wrap.clientHeight) {
-        wrap.scrollTop = atmRow.offsetTop - wrap.clientHeight / 2;
+      const row = (focus !== null && tbody.querySelector(`tr[data-strike="${focus}"]`)) || tbody.querySelector('tr.atm');
+      if (row && wrap.scrollHeight > wrap.clientHeight) {
+        wrap.scrollTop = row.offsetTop - wrap.clientHeight / 2;
+      }
+      if (row && focus !== null) {
+        row.classList.add('focus');
+        setTimeout(() => row.classList.remove('focus'), 2500);
       }
     }
   }
@@ -1207,6 +1214,46 @@
     storage.set('pageSize', String(ui.pageSize));
     renderTable();
   });
+  // A row opens its expiry's chain at its strike (not when the click ends a text selection).
+  table.tbody.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr[data-symbol]');
+    if (!tr || String(window.getSelection())) return;
+    const r = store.rows.get(tr.dataset.symbol);
+    if (!r) return;
+    ui.expiry = r.expiry;
+    ui.settle = r.settle;
+    ui.view = 'chain';
+    chainView.focusStrike = r.strike;
+    renderView();
+  });
+
+  // Keys for people who keep this open all day: 1/2/3 views, [ and ] expiries, / search.
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]')) return;
+    if (e.target.closest('input, select, textarea')) {
+      if (e.key === 'Escape') e.target.blur();
+      return;
+    }
+    const views = { 1: 'table', 2: 'chain', 3: 'charts' };
+    if (views[e.key]) {
+      ui.view = views[e.key];
+      renderView();
+    } else if (e.key === '[' || e.key === ']') {
+      const codes = store.expiries.map((x) => x.code);
+      if (!codes.length) return;
+      const at = codes.indexOf(ui.view === 'table' ? ui.expiry : focusExpiry());
+      const next = e.key === ']' ? at + 1 : at < 0 ? codes.length - 1 : at - 1;
+      ui.expiry = next < 0 || next >= codes.length ? (ui.view === 'table' ? 'ALL' : codes[at]) : codes[next];
+      ui.page = 0;
+      renderView();
+    } else if (e.key === '/' && ui.view === 'table') {
+      e.preventDefault();
+      $('f-search').focus();
+    } else {
+      return;
+    }
+  });
+
   $('page-prev').addEventListener('click', () => { ui.page = Math.max(0, ui.page - 1); renderTable(); });
   $('page-next').addEventListener('click', () => { ui.page += 1; renderTable(); });
   table.thead.addEventListener('click', (e) => {
