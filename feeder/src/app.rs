@@ -43,7 +43,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         });
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    let sink = RedisSink::new(args.redis_urls(), args.cluster());
+    let sink = RedisSink::from_args(&args)?;
     let writer = Writer::new(
         rx,
         sink,
@@ -91,7 +91,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Args::secs(args.api_timeout),
             metrics.clone(),
         )?,
-        control: RedisSink::new(args.redis_urls(), args.cluster()),
+        control: RedisSink::from_args(&args)?,
         pool: StreamPool::new(settings, tx.clone(), metrics.clone()),
         writer: tx,
         metrics: metrics.clone(),
@@ -204,7 +204,7 @@ fn start_alerts(
     tokio::spawn(notifier.clone().run());
     tokio::spawn(crate::alerts::SystemWatch::new(notifier.clone(), metrics.clone()).run());
     if args.telegram_commands {
-        let sink = RedisSink::new(args.redis_urls(), args.cluster());
+        let sink = RedisSink::from_args(args)?;
         tokio::spawn(crate::bot_commands::run(
             notifier.clone(),
             metrics.clone(),
@@ -213,7 +213,7 @@ fn start_alerts(
     }
     if !rules.is_empty() {
         tracing::info!(rules = rules.len(), "market alerts on");
-        let sink = RedisSink::new(args.redis_urls(), args.cluster());
+        let sink = RedisSink::from_args(args)?;
         let every = Args::secs(args.alerts_check_interval).max(Duration::from_millis(100));
         tokio::spawn(crate::market_alerts::run(
             rules,

@@ -33,6 +33,8 @@ pub struct Args {
     /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
     #[arg(long, env = "REDIS_CLUSTER")]
     pub redis_cluster: bool,
+    #[command(flatten)]
+    pub redis_tls: options_redis_tls::RedisTlsArgs,
 
     /// Bybit REST base URL.
     #[arg(long, env = "BYBIT_REST_URL", default_value = "https://api.bybit.com")]

@@ -46,14 +46,27 @@ impl Conn {
 pub struct RedisSink {
     urls: Vec<String>,
     cluster: bool,
+    /// For rediss:// URLs with a private CA or a client certificate.
+    certs: Option<redis::TlsCertificates>,
     conn: Option<Conn>,
 }
 
 impl RedisSink {
+    /// The sink the command line asks for; TLS files are read (and checked) here.
+    pub fn from_args(args: &crate::config::Args) -> Result<RedisSink, options_redis_tls::TlsError> {
+        let urls = args.redis_urls();
+        let certs = args.redis_tls.certificates(&urls)?;
+        Ok(RedisSink {
+            certs,
+            ..RedisSink::new(urls, args.cluster())
+        })
+    }
+
     pub fn new(urls: Vec<String>, cluster: bool) -> RedisSink {
         RedisSink {
             urls,
             cluster,
+            certs: None,
             conn: None,
         }
     }
@@ -65,11 +78,11 @@ impl RedisSink {
     async fn connect(&mut self) -> RedisResult<&mut Conn> {
         if self.conn.is_none() {
             let conn = if self.cluster {
-                let client = redis::cluster::ClusterClient::new(self.urls.clone())?;
+                let client = options_redis_tls::cluster_client(&self.urls, self.certs.as_ref())?;
                 Conn::Cluster(client.get_async_connection().await?)
             } else {
                 let url = self.urls.first().cloned().unwrap_or_default();
-                let client = redis::Client::open(url)?;
+                let client = options_redis_tls::client(&url, self.certs.as_ref())?;
                 let config = redis::AsyncConnectionConfig::new()
                     .set_connection_timeout(Duration::from_secs(5))
                     .set_response_timeout(Duration::from_secs(10));

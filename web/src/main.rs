@@ -35,6 +35,8 @@ struct Args {
     /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
     #[arg(long, env = "REDIS_CLUSTER")]
     redis_cluster: bool,
+    #[command(flatten)]
+    redis_tls: options_redis_tls::RedisTlsArgs,
     /// Redis host when --redis-url is not given.
     #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
     redis_host: String,
@@ -498,7 +500,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let st = Arc::new(State {
-        store: store::Store::new(&args.redis_url(), args.redis_cluster)?,
+        store: store::Store::new(&args.redis_url(), args.redis_cluster, &args.redis_tls)?,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?,

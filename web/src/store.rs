@@ -57,17 +57,23 @@ pub struct Store {
 
 impl Store {
     /// One URL: standalone. Several (comma-separated) or `cluster`: Redis Cluster.
-    pub fn new(urls: &str, cluster: bool) -> anyhow::Result<Store> {
+    pub fn new(
+        urls: &str,
+        cluster: bool,
+        tls: &options_redis_tls::RedisTlsArgs,
+    ) -> anyhow::Result<Store> {
         let list: Vec<String> = urls
             .split(',')
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty())
             .collect();
+        let certs = tls.certificates(&list)?;
         let client = if cluster || list.len() > 1 {
-            Client::Cluster(redis::cluster::ClusterClient::new(list)?)
+            Client::Cluster(options_redis_tls::cluster_client(&list, certs.as_ref())?)
         } else {
-            Client::Single(redis::Client::open(
-                list.first().cloned().unwrap_or_default(),
+            Client::Single(options_redis_tls::client(
+                list.first().map(String::as_str).unwrap_or_default(),
+                certs.as_ref(),
             )?)
         };
         Ok(Store {
