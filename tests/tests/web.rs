@@ -728,6 +728,15 @@ fn dashboard_pages_and_static_files() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 304);
+    // HEAD answers like GET, without the body.
+    for path in ["/", "/static/app.js", "/api/options/BTC"] {
+        let r = reqwest::blocking::Client::new()
+            .head(web.url(path))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "HEAD {path}");
+        assert!(r.text().unwrap().is_empty(), "HEAD {path} has no body");
+    }
     let (code, body) = web.get("/static/../Cargo.toml", &[]);
     assert_eq!(code, 404, "{body}");
     let (code, body) = web.get("/static/nope.js", &[]);

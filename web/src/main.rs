@@ -187,10 +187,12 @@ fn routes(
         warp::any().map(move || st.clone())
     };
     let q = warp::query::<Query>();
+    // HEAD is answered like GET; hyper leaves the body out.
+    let read = || warp::get().or(warp::head()).unify();
     macro_rules! get {
         ($path:expr, $handler:expr) => {
             $path
-                .and(warp::get())
+                .and(read())
                 .and(s.clone())
                 .and(q)
                 .then($handler)
@@ -386,7 +388,7 @@ fn routes(
     // with ?asset=&expiry=&view=; its files under /static/.
     let page = |path: warp::filters::BoxedFilter<()>, default_view: &'static str| {
         let board = board.clone();
-        path.and(warp::get())
+        path.and(read())
             .and(s.clone())
             .and(q)
             .then(move |st: Arc<State>, q: Query| {
@@ -404,7 +406,7 @@ fn routes(
     let statics = {
         let board = board.clone();
         warp::path!("static" / String)
-            .and(warp::get())
+            .and(read())
             .and(q)
             .and(warp::header::optional::<String>("if-none-match"))
             .map(move |name: String, q: Query, inm: Option<String>| board.asset(&name, &q, inm))
