@@ -134,7 +134,12 @@ try {
   const strikes = (await page.$$eval('#options-table tbody tr[data-symbol]', (t) => t.map((x) => x.dataset.symbol)))
     .map((s) => parseFloat(s.split('-')[2]));
   assert(strikes.every((k, i) => i === 0 || strikes[i - 1] <= k), `strikes ascending: ${strikes}`);
-  ok('header click sorts');
+  assertEq(await page.getAttribute('#options-table th[data-col="strike"]', 'aria-sort'), 'ascending', 'aria-sort');
+  await page.keyboard.press('Enter');
+  assertEq(await page.getAttribute('#options-table th[data-col="strike"]', 'aria-sort'), 'descending', 'Enter on the focused header');
+  await page.keyboard.press('Enter');
+  assertEq(await page.getAttribute('#options-table th[data-col="strike"]', 'aria-sort'), 'ascending', 'Enter again');
+  ok('header click and keyboard sort');
 
   // ------------------------------------------------------------------ column presets
   const headers = () => page.$$eval('#options-table thead th', (t) => t.map((x) => x.dataset.col));

@@ -295,7 +295,8 @@
     table.thead.innerHTML = visibleColumns()
       .map((c) => {
         const sorted = ui.sort.key === c.key;
-        return `<th class="sortable ${c.cls || ''}${sorted ? ' sorted' : ''}" data-col="${c.key}"${sorted ? ` data-dir="${ui.sort.dir}"` : ''} title="Sort by ${c.label}">${c.label}</th>`;
+        const aria = sorted ? (ui.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none';
+        return `<th class="sortable ${c.cls || ''}${sorted ? ' sorted' : ''}" data-col="${c.key}"${sorted ? ` data-dir="${ui.sort.dir}"` : ''} aria-sort="${aria}" tabindex="0" title="Sort by ${c.label}">${c.label}</th>`;
       })
       .join('');
   }
@@ -1256,13 +1257,25 @@
 
   $('page-prev').addEventListener('click', () => { ui.page = Math.max(0, ui.page - 1); renderTable(); });
   $('page-next').addEventListener('click', () => { ui.page += 1; renderTable(); });
-  table.thead.addEventListener('click', (e) => {
-    const th = e.target.closest('th[data-col]');
-    if (!th) return;
+  function sortBy(th) {
     const key = th.dataset.col;
     if (ui.sort.key === key) ui.sort.dir = ui.sort.dir === 'asc' ? 'desc' : 'asc';
     else ui.sort = { key, dir: ['symbol', 'type', 'expiry', 'strike'].includes(key) ? 'asc' : 'desc' };
     renderTable();
+    const again = table.thead.querySelector(`th[data-col="${key}"]`);
+    if (again && document.activeElement === document.body) again.focus();
+  }
+  table.thead.addEventListener('click', (e) => {
+    const th = e.target.closest('th[data-col]');
+    if (th) sortBy(th);
+  });
+  // Headers sort from the keyboard too (they are focusable).
+  table.thead.addEventListener('keydown', (e) => {
+    const th = e.target.closest('th[data-col]');
+    if (th && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      sortBy(th);
+    }
   });
   $('auto-refresh').addEventListener('change', (e) => {
     ui.live = e.target.checked;
