@@ -72,7 +72,8 @@ struct Args {
         value_delimiter = ','
     )]
     assets: Vec<String>,
-    /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive. Connections that
+    /// clients drop mid-request are logged from debug up.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
 }
@@ -495,10 +496,21 @@ fn routes(
         .boxed()
 }
 
+/// The tracing filter for `--log-level`. warp logs every connection a client drops before
+/// finishing a request (browsers' spare pre-connections, closed tabs) as an error; those are
+/// not the server's errors, so below debug they are left out.
+fn log_directives(level: &str) -> String {
+    let level = level.trim().to_lowercase();
+    match level.as_str() {
+        "error" | "warn" | "info" => format!("{level},warp::server=off"),
+        _ => level,
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(args.log_level.to_lowercase())
+    let filter = tracing_subscriber::EnvFilter::try_new(log_directives(&args.log_level))
         .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let st = Arc::new(State {
@@ -538,4 +550,16 @@ async fn main() -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_directives;
+
+    #[test]
+    fn dropped_client_connections_stay_out_of_ordinary_logs() {
+        assert_eq!(log_directives("INFO"), "info,warp::server=off");
+        assert_eq!(log_directives("debug"), "debug");
+        assert_eq!(log_directives("options_web=trace"), "options_web=trace");
+    }
 }
