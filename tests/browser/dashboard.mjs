@@ -228,8 +228,18 @@ try {
   await page.click('.views button[data-view="chain"]');
   await page.waitForSelector('#chain-table tbody tr.atm');
   const chainExpiry = await page.inputValue('#f-expiry');
-  const chain = await getJson(`${BASE}/api/chain/BTC/${chainExpiry}?settle=USDC`);
-  const atmRows = await page.$$eval('#chain-table tbody tr.atm', (t) => t.map((x) => Number(x.dataset.strike)));
+  // The sim is paused, but writes already on their way may land for a moment more: compare
+  // once the page has shown the server's latest spot (at most a few polls later).
+  let chain;
+  let atmRows;
+  for (let i = 0; ; i++) {
+    chain = await getJson(`${BASE}/api/chain/BTC/${chainExpiry}?settle=USDC`);
+    await page.waitForTimeout(300);
+    atmRows = await page.$$eval('#chain-table tbody tr.atm', (t) => t.map((x) => Number(x.dataset.strike)));
+    const shownSpot = await page.textContent('#chain-spot');
+    const want = '$' + chain.underlying_price.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    if (shownSpot === want || i === 10) break;
+  }
   assertEq(atmRows.length, 1, 'one ATM row');
   assertEq(atmRows[0], chain.atm_strike, `ATM strike of ${chainExpiry}`);
   const itm = await page.$$eval('#chain-table tbody tr[data-strike]', (rows) => rows.map((r) => ({
