@@ -2,6 +2,7 @@
 //! parsing, the canonical field list with Bybit's wire names, number text that round-trips
 //! bit-exactly, and Black-76 pricing. No I/O here.
 
+pub mod alert_rule;
 pub mod assets;
 pub mod black76;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod fields;
 pub mod number;
 pub mod symbol;
 
+pub use alert_rule::{parse_alert_rules_json, AlertRule};
 pub use black76::{Black76, Greeks};
 pub use error::ParseError;
 pub use expiry::Expiry;

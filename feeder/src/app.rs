@@ -211,8 +211,9 @@ fn start_alerts(
             sink,
         ));
     }
-    if !rules.is_empty() {
-        tracing::info!(rules = rules.len(), "market alerts on");
+    // Rules may also arrive later through config:alerts, so the checker always runs.
+    {
+        tracing::info!(file_rules = rules.len(), "market alerts on");
         let sink = RedisSink::from_args(args)?;
         let every = Args::secs(args.alerts_check_interval).max(Duration::from_millis(100));
         tokio::spawn(crate::market_alerts::run(

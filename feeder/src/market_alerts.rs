@@ -1,6 +1,8 @@
-//! Market alerts a trader configures in `alerts.toml`: a field of one contract, or of an asset's
-//! at-the-money call of the nearest expiry, crossing a threshold. Each rule fires when its
-//! condition becomes true (not on every check while it stays true), then rests for its cooldown.
+//! Market alerts a trader configures in `alerts.toml` or, from the dashboard, in Redis
+//! `config:alerts` (a JSON array of the same rules, followed live): a field of one contract, or
+//! of an asset's at-the-money call of the nearest expiry, crossing a threshold. Each rule fires
+//! when its condition becomes true (not on every check while it stays true), then rests for its
+//! cooldown.
 //!
 //! ```toml
 //! [[alert]]
@@ -18,34 +20,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use options_core::Field;
+use redis::Value;
 use serde::Deserialize;
 
 use crate::alerts::Notifier;
 use crate::writer::RedisSink;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    pub name: Option<String>,
-    pub symbol: Option<String>,
-    pub asset: Option<String>,
-    pub field: String,
-    pub above: Option<f64>,
-    pub below: Option<f64>,
-    pub rise: Option<f64>,
-    #[serde(default = "default_window")]
-    pub window: f64,
-    #[serde(default = "default_cooldown")]
-    pub cooldown: f64,
-}
+pub use options_core::AlertRule as Rule;
 
-fn default_cooldown() -> f64 {
-    300.0
-}
-
-fn default_window() -> f64 {
-    3600.0
-}
+/// Where `options-web` keeps the rules added from the dashboard.
+pub const KEY: &str = "config:alerts";
 
 #[derive(Debug, Deserialize)]
 struct File {
@@ -57,66 +41,15 @@ struct File {
 pub fn parse(text: &str) -> Result<Vec<Rule>, String> {
     let file: File = toml::from_str(text).map_err(|e| format!("alerts file: {e}"))?;
     for (i, r) in file.alert.iter().enumerate() {
-        let which = r
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("alert #{}", i + 1));
-        if r.symbol.is_some() == r.asset.is_some() {
-            return Err(format!("{which}: give exactly one of symbol and asset"));
-        }
-        if let Some(s) = &r.symbol {
-            options_core::parse_symbol(s).map_err(|e| format!("{which}: {e}"))?;
-        }
-        if Field::parse(&r.field).is_none() {
-            return Err(format!("{which}: unknown field '{}'", r.field));
-        }
-        if r.above.is_none() && r.below.is_none() && r.rise.is_none() {
-            return Err(format!("{which}: give above, below and/or rise"));
-        }
-        if !(r.window.is_finite() && r.window > 0.0) {
-            return Err(format!(
-                "{which}: window must be a positive number of seconds"
-            ));
-        }
-        if !(r.cooldown.is_finite() && r.cooldown >= 0.0) {
-            return Err(format!("{which}: cooldown must be a number of seconds"));
-        }
+        r.validate(&format!("alert #{}", i + 1))?;
     }
     Ok(file.alert)
 }
 
-impl Rule {
-    fn label(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| match (&self.symbol, &self.asset) {
-                (Some(s), _) => format!("{s} {}", self.field),
-                (_, Some(a)) => format!("{a} ATM {}", self.field),
-                _ => self.field.clone(),
-            })
-    }
-
-    /// The condition met by `v` (with `low`, the lowest value within the window), if any.
-    fn crossed(&self, v: f64, low: f64) -> Option<String> {
-        if let Some(t) = self.above.filter(|t| v > *t) {
-            return Some(format!("above {t}"));
-        }
-        if let Some(t) = self.below.filter(|t| v < *t) {
-            return Some(format!("below {t}"));
-        }
-        if let Some(r) = self.rise.filter(|r| v - low > *r) {
-            return Some(format!(
-                "up {} within {} s, more than {r}",
-                options_core::format_number(v - low),
-                self.window
-            ));
-        }
-        None
-    }
-}
-
 struct State {
     rule: Rule,
+    /// From `config:alerts` (replaced when the key changes), not from the file.
+    stored: bool,
     active: bool,
     last_fired: Option<Instant>,
     /// Recent values, for `rise`.
@@ -168,20 +101,77 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
     Some((call["symbol"].as_str()?.to_string(), call[field].as_f64()?))
 }
 
-/// Checks every rule every `every` and sends an alert on each new crossing.
-pub async fn run(rules: Vec<Rule>, mut sink: RedisSink, notifier: Arc<Notifier>, every: Duration) {
-    let mut states: Vec<State> = rules
-        .into_iter()
-        .map(|rule| State {
+impl State {
+    fn new(rule: Rule, stored: bool) -> State {
+        State {
             rule,
+            stored,
             active: false,
             last_fired: None,
             history: std::collections::VecDeque::new(),
-        })
+        }
+    }
+}
+
+/// The rules in `config:alerts`: `Some(text)` when the key holds a string, `None` when it is
+/// missing; `Err` when Redis cannot be read (the current rules are kept).
+async fn stored_rules(sink: &mut RedisSink) -> Result<Option<String>, ()> {
+    let mut get = redis::cmd("GET");
+    get.arg(KEY);
+    match sink.query(get).await {
+        Ok(Value::BulkString(b)) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Ok(_) => Ok(None),
+        Err(_) => Err(()),
+    }
+}
+
+/// Replaces the stored rules by `rules`, keeping the state (cooldown, history) of any rule that
+/// is still there unchanged.
+fn reconcile(states: &mut Vec<State>, rules: Vec<Rule>) {
+    let (mut old, kept): (Vec<State>, Vec<State>) =
+        std::mem::take(states).into_iter().partition(|s| s.stored);
+    *states = kept;
+    for rule in rules {
+        match old.iter().position(|s| s.rule == rule) {
+            Some(i) => states.push(old.swap_remove(i)),
+            None => states.push(State::new(rule, true)),
+        }
+    }
+}
+
+/// Checks every rule every `every` and sends an alert on each new crossing. `file_rules` come
+/// from `alerts.toml`; the rules in `config:alerts` are re-read on every check.
+pub async fn run(
+    file_rules: Vec<Rule>,
+    mut sink: RedisSink,
+    notifier: Arc<Notifier>,
+    every: Duration,
+) {
+    let mut states: Vec<State> = file_rules
+        .into_iter()
+        .map(|r| State::new(r, false))
         .collect();
+    let mut stored_text: Option<String> = None;
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        if let Ok(text) = stored_rules(&mut sink).await {
+            if text != stored_text {
+                match text.as_deref().map(options_core::parse_alert_rules_json) {
+                    None => reconcile(&mut states, Vec::new()),
+                    Some(Ok(rules)) => {
+                        tracing::info!(
+                            rules = rules.len(),
+                            "market alert rules from config:alerts"
+                        );
+                        reconcile(&mut states, rules);
+                    }
+                    // The rules we have stay; this is said once per change of the key.
+                    Some(Err(e)) => tracing::warn!(error = %e, "ignoring config:alerts"),
+                }
+                stored_text = text;
+            }
+        }
         for st in &mut states {
             let Some((what, v)) = current(&mut sink, &st.rule).await else {
                 continue;

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::procs::{wait_for, Feeder, Sim, Web};
 use options_tests::RedisServer;
 use serde_json::Value;
 
@@ -385,4 +385,134 @@ fn bot_commands_answer_the_alert_chat_only() {
     redis.stop();
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(count(&seen, "Redis problem"), 0, "alerts are muted");
+}
+
+#[test]
+fn rules_added_through_the_web_server_reach_telegram() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let tickers = sim.tickers("BTC");
+    let symbol = tickers[1]["symbol"].as_str().unwrap().to_string();
+    let highest = tickers
+        .iter()
+        .map(|t| t["markPrice"].as_str().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let threshold = (highest * 10.0).ceil();
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "9:z",
+            "--telegram-chat-id",
+            "77",
+            "--telegram-api-url",
+            &api,
+            "--alerts-check-interval",
+            "0.2",
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    let web = Web::start(&redis.url(), &["--assets", "BTC"]);
+    let post = |body: Value| web.send(reqwest::Method::POST, "/api/alerts", Some(body), None);
+
+    // Bad rules are refused with the reason, and nothing is stored.
+    for (bad, want) in [
+        (
+            serde_json::json!({"field": "mark_price", "above": 1}),
+            "exactly one of symbol and asset",
+        ),
+        (
+            serde_json::json!({"asset": "BTC", "field": "colour", "above": 1}),
+            "unknown field 'colour'",
+        ),
+        (
+            serde_json::json!({"asset": "BTC", "field": "delta"}),
+            "above, below and/or rise",
+        ),
+        (
+            serde_json::json!({"asset": "BTC", "field": "delta", "above": 1, "cooldown": -1}),
+            "cooldown",
+        ),
+        (
+            serde_json::json!({"symbol": "nope", "field": "delta", "above": 1}),
+            "invalid symbol",
+        ),
+    ] {
+        let (code, body) = post(bad.clone());
+        assert_eq!(code, 400, "{bad}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(want),
+            "{bad}: {body}"
+        );
+    }
+    assert_eq!(web.get("/api/alerts", &[]).1, serde_json::json!([]));
+
+    let rule = serde_json::json!({"name": "from the dashboard", "symbol": symbol.to_lowercase(),
+        "field": "mark_price", "above": threshold, "cooldown": 60});
+    let (code, body) = post(rule.clone());
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        body["rule"]["symbol"],
+        symbol.as_str(),
+        "symbol upper-cased"
+    );
+    let (code, body) = post(rule.clone());
+    assert_eq!(code, 400, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("exists already"));
+    // An unnamed rule is named after what it watches.
+    let (code, body) = post(serde_json::json!({"asset": "btc", "field": "mark_iv", "above": 50}));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["rule"]["name"], "BTC ATM mark_iv");
+    let listed = web.get("/api/alerts", &[]).1;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    // The feeder picks the rule up from config:alerts and alerts on the crossing.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        count(&seen, "from the dashboard"),
+        0,
+        "below the threshold: quiet"
+    );
+    sim.control("pause", &[]);
+    let value = format!("{}", threshold * 2.0);
+    sim.control(
+        "set",
+        &[
+            ("symbol", &symbol),
+            ("field", "markPrice"),
+            ("value", &value),
+        ],
+    );
+    wait_for(
+        Duration::from_secs(10),
+        "the alert from the web rule",
+        || (count(&seen, "from the dashboard") == 1).then_some(()),
+    );
+    let text = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("from the dashboard"))
+        .unwrap();
+    assert!(text.contains(&format!("above {threshold}")), "{text}");
+
+    // Removal by name (URL-encoded), then 404.
+    let (code, body) = web.send(
+        reqwest::Method::DELETE,
+        "/api/alerts/from%20the%20dashboard",
+        None,
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["count"], 1);
+    let (code, _) = web.send(
+        reqwest::Method::DELETE,
+        "/api/alerts/from%20the%20dashboard",
+        None,
+        None,
+    );
+    assert_eq!(code, 404);
 }

@@ -53,7 +53,7 @@ pub fn json_value(v: &Value) -> Response {
     warp::reply::json(v).into_response()
 }
 
-fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
+pub fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
     let mut c = redis::cmd(name);
     for a in args {
         c.arg(*a);

@@ -1,5 +1,6 @@
 //! `options-web`: the HTTP API, Server-Sent Events and dashboard over the Redis options module.
 
+mod alert_rules;
 mod api;
 mod dashboard;
 mod data;
@@ -350,6 +351,36 @@ fn routes(
             },
         )
         .boxed();
+    // Market alert rules for the feeder (config:alerts), edited from the dashboard.
+    let alerts_list = warp::path!("api" / "alerts")
+        .and(read())
+        .and(s.clone())
+        .then(|st: Arc<State>| async move { finish(&st, alert_rules::list(&st).await) })
+        .boxed();
+    let alerts_add = warp::path!("api" / "alerts")
+        .and(warp::post())
+        .and(s.clone())
+        .and(auth)
+        .and(
+            warp::body::content_length_limit(16 * 1024)
+                .and(warp::body::json::<serde_json::Value>()),
+        )
+        .then(
+            |st: Arc<State>, h: Option<String>, b: serde_json::Value| async move {
+                finish_authorized(&st, h, alert_rules::add(&st, b)).await
+            },
+        )
+        .boxed();
+    let alerts_remove = warp::path!("api" / "alerts" / String)
+        .and(warp::delete())
+        .and(s.clone())
+        .and(auth)
+        .then(
+            |name: String, st: Arc<State>, h: Option<String>| async move {
+                finish_authorized(&st, h, alert_rules::remove(&st, &name)).await
+            },
+        )
+        .boxed();
     let assets_remove = warp::path!("api" / "assets" / String / "remove")
         .and(warp::delete())
         .and(s.clone())
@@ -444,6 +475,12 @@ fn routes(
         .or(assets_toggle)
         .unify()
         .or(assets_remove)
+        .unify()
+        .or(alerts_list)
+        .unify()
+        .or(alerts_add)
+        .unify()
+        .or(alerts_remove)
         .unify()
         .or(assets)
         .unify()

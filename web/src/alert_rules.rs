@@ -1,0 +1,122 @@
+//! `/api/alerts`: the market alert rules kept in Redis `config:alerts` (a JSON array), which the
+//! feeder follows live and checks beside those of its `alerts.toml`. Each rule is validated
+//! with the feeder's own checks before it is stored, and is known by its name.
+
+use options_core::AlertRule;
+use serde_json::Value;
+use warp::reply::Response;
+
+use crate::api::{cmd, json_value, State};
+use crate::error::{ApiError, ApiResult};
+
+pub const KEY: &str = "config:alerts";
+/// A dashboard is not a rule engine: a bound keeps every check of every rule cheap.
+const MAX_RULES: usize = 200;
+
+async fn load(st: &State) -> ApiResult<Vec<AlertRule>> {
+    let text: Option<String> = st.store.query(&cmd("GET", &[KEY])).await?;
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => options_core::parse_alert_rules_json(&t).map_err(ApiError::Internal),
+    }
+}
+
+async fn save(st: &State, rules: &[AlertRule]) -> ApiResult<()> {
+    let text = serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let _: redis::Value = st.store.query(&cmd("SET", &[KEY, &text])).await?;
+    Ok(())
+}
+
+/// `GET /api/alerts`
+pub async fn list(st: &State) -> ApiResult<Response> {
+    let rules = load(st).await?;
+    Ok(json_value(
+        &serde_json::to_value(rules).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+/// `POST /api/alerts` with one rule; it gets its label as name when it has none.
+pub async fn add(st: &State, body: Value) -> ApiResult<Response> {
+    let mut rule: AlertRule =
+        serde_json::from_value(body).map_err(|e| ApiError::bad("rule", e.to_string()))?;
+    rule.symbol = rule.symbol.map(|s| s.trim().to_uppercase());
+    rule.asset = rule.asset.map(|a| a.trim().to_uppercase());
+    rule.name = rule
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    rule.validate("rule")
+        .map_err(|e| ApiError::bad("rule", e))?;
+    let name = rule.name.clone().unwrap_or_else(|| rule.label());
+    if name.chars().count() > 80 {
+        return Err(ApiError::bad("rule", "a name has at most 80 characters"));
+    }
+    rule.name = Some(name.clone());
+    let mut rules = load(st).await?;
+    if rules.iter().any(|r| r.name.as_deref() == Some(&name)) {
+        return Err(ApiError::Conflict(format!(
+            "An alert named '{name}' exists already"
+        )));
+    }
+    if rules.len() >= MAX_RULES {
+        return Err(ApiError::Conflict(format!(
+            "At most {MAX_RULES} alert rules; remove one first"
+        )));
+    }
+    rules.push(rule.clone());
+    save(st, &rules).await?;
+    Ok(json_value(
+        &serde_json::json!({"success": true, "rule": rule, "count": rules.len()}),
+    ))
+}
+
+/// `DELETE /api/alerts/{name}`
+pub async fn remove(st: &State, name: &str) -> ApiResult<Response> {
+    let name = percent_decode(name);
+    let mut rules = load(st).await?;
+    let before = rules.len();
+    rules.retain(|r| r.name.as_deref() != Some(name.as_str()));
+    if rules.len() == before {
+        return Err(ApiError::NotFound(format!("No alert named '{name}'")));
+    }
+    save(st, &rules).await?;
+    Ok(json_value(
+        &serde_json::json!({"success": true, "count": rules.len()}),
+    ))
+}
+
+/// `%20` and friends in a path segment (names may hold spaces and `%`).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn names_in_paths_are_decoded() {
+        assert_eq!(
+            percent_decode("BTC%20ATM%20IV%20%3E%2080%25"),
+            "BTC ATM IV > 80%"
+        );
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("bad%2"), "bad%2");
+        assert_eq!(percent_decode("%E2%9C%93"), "✓");
+    }
+}
