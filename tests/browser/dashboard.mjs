@@ -385,6 +385,37 @@ try {
   assertNoProblems('asset management');
   ok('settings: hide, refuse to remove a default asset, remove');
 
+  // ------------------------------------------------------------------ market alerts dialog
+  await page.click('#open-alerts');
+  await page.waitForSelector('#alerts-table tbody tr');
+  assertEq(await page.inputValue('#alert-target'), 'BTC', 'the target defaults to the shown asset');
+  await page.click('#alert-add');
+  assertEq(await page.textContent('#alerts-message'), 'Enter the value to watch for.', 'a value is required');
+  await page.fill('#alert-value', '85');
+  await page.fill('#alert-name', 'BTC IV high');
+  await page.click('#alert-add');
+  await page.waitForSelector('#alerts-table tr[data-name="BTC IV high"]');
+  const stored = await getJson(`${BASE}/api/alerts`);
+  assert(stored.length === 1 && stored[0].asset === 'BTC' && stored[0].field === 'mark_iv' && stored[0].above === 0.85,
+    `stored rule: ${JSON.stringify(stored)}`);
+  assert((await page.textContent('#alerts-table tr[data-name="BTC IV high"]')).includes('mark_iv > 85%'), 'IV shown in percent');
+  const beforeBadRule = problems.length;
+  await page.selectOption('#alert-target-kind', 'symbol');
+  await page.fill('#alert-target', 'NOT-A-SYMBOL');
+  await page.fill('#alert-value', '1');
+  await page.click('#alert-add');
+  await page.waitForFunction(() => /invalid symbol/.test(document.getElementById('alerts-message').textContent));
+  for (const p of problems.splice(beforeBadRule)) {
+    if (!p.includes('/api/alerts') && !p.includes('Failed to load resource')) problems.push(p);
+  }
+  await page.screenshot({ path: join(SHOTS, 'alerts-desktop.png') });
+  await page.click('#alerts-table tr[data-name="BTC IV high"] .remove-alert');
+  await page.waitForFunction(() => /No alerts yet/.test(document.querySelector('#alerts-table tbody').textContent));
+  assertEq((await getJson(`${BASE}/api/alerts`)).length, 0, 'rule removed');
+  await page.click('#alerts-dialog button[type="submit"]');
+  assertNoProblems('alerts dialog');
+  ok('alerts dialog adds (IV in percent), shows server refusals and removes rules');
+
   // ------------------------------------------------------------------ stale feed, then server gone
   await page.waitForSelector('.tab.active[data-asset="BTC"]');
   await page.waitForSelector('#options-table tbody tr[data-symbol]');

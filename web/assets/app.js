@@ -1173,6 +1173,95 @@
     renderTabs();
   });
 
+  // market alerts dialog: rules in config:alerts, checked by the feeder
+  const alertsDialog = $('alerts-dialog');
+  const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv'];
+  const alertsMsg = (text, good) => {
+    $('alerts-message').textContent = text;
+    $('alerts-message').className = 'message ' + (good ? 'ok' : text ? 'error' : '');
+  };
+  // IVs are entered and shown in percent; the rule stores the exchange's fraction.
+  const isIv = (field) => IV_FIELDS.includes(field);
+  const ruleValue = (r, v) => (isIv(r.field) ? `${+(v * 100).toPrecision(6)}%` : String(v));
+  function describeRule(r) {
+    const when = [];
+    if (r.above !== undefined) when.push(`${r.field} > ${ruleValue(r, r.above)}`);
+    if (r.below !== undefined) when.push(`${r.field} < ${ruleValue(r, r.below)}`);
+    if (r.rise !== undefined) when.push(`${r.field} up ${ruleValue(r, r.rise)} within ${r.window} s`);
+    return when.join(' or ');
+  }
+  async function renderAlerts() {
+    const body = document.querySelector('#alerts-table tbody');
+    let rules;
+    try {
+      rules = await api('GET', '/api/alerts');
+    } catch (e) {
+      body.innerHTML = '';
+      alertsMsg(`Cannot load the alerts: ${e.message}`);
+      return;
+    }
+    body.innerHTML = rules.length
+      ? rules.map((r) => `<tr data-name="${esc(r.name || '')}"><td>${esc(r.name || '')}</td>` +
+        `<td>${esc(r.symbol || `${r.asset} ATM call`)}</td><td>${esc(describeRule(r))}</td>` +
+        `<td>${esc(r.cooldown)} s</td><td><button type="button" class="remove-alert">Remove</button></td></tr>`).join('')
+      : '<tr><td colspan="5" class="muted">No alerts yet.</td></tr>';
+  }
+  function syncAlertForm() {
+    const field = $('alert-field').value;
+    $('alert-value-label').textContent = isIv(field) ? 'Value (%)' : 'Value';
+    for (const el of alertsDialog.querySelectorAll('.rise-only')) el.hidden = $('alert-kind').value !== 'rise';
+  }
+  $('open-alerts').addEventListener('click', async () => {
+    alertsMsg('');
+    if (!$('alert-target').value) $('alert-target').value = ui.asset;
+    syncAlertForm();
+    alertsDialog.showModal();
+    await renderAlerts();
+  });
+  $('alert-field').addEventListener('change', syncAlertForm);
+  $('alert-kind').addEventListener('change', syncAlertForm);
+  $('alert-target-kind').addEventListener('change', () => {
+    $('alert-target').value = $('alert-target-kind').value === 'asset' ? ui.asset : '';
+    $('alert-target').focus();
+  });
+  $('alerts-form').addEventListener('submit', (e) => {
+    if (e.submitter && e.submitter.id === 'alert-add') e.preventDefault();
+  });
+  $('alert-add').addEventListener('click', async () => {
+    const target = $('alert-target').value.trim().toUpperCase();
+    const field = $('alert-field').value;
+    const kind = $('alert-kind').value;
+    const raw = $('alert-value').value.trim();
+    const value = Number(raw);
+    if (!target) return alertsMsg('Enter an asset or a contract symbol.');
+    if (raw === '' || !Number.isFinite(value)) return alertsMsg('Enter the value to watch for.');
+    const rule = { field, [kind]: isIv(field) ? value / 100 : value, cooldown: Number($('alert-cooldown').value || 300) };
+    rule[$('alert-target-kind').value] = target;
+    if (kind === 'rise') rule.window = Number($('alert-window').value || 3600);
+    const name = $('alert-name').value.trim();
+    if (name) rule.name = name;
+    try {
+      const r = await api('POST', '/api/alerts', rule);
+      alertsMsg(`Added “${r.rule.name}”.`, true);
+      $('alert-value').value = '';
+      $('alert-name').value = '';
+    } catch (e) {
+      alertsMsg(e.message);
+    }
+    await renderAlerts();
+  });
+  document.querySelector('#alerts-table tbody').addEventListener('click', async (e) => {
+    if (!e.target.classList.contains('remove-alert')) return;
+    const name = e.target.closest('tr').dataset.name;
+    try {
+      await api('DELETE', `/api/alerts/${encodeURIComponent(name)}`);
+      alertsMsg(`Removed “${name}”.`, true);
+    } catch (err) {
+      alertsMsg(err.message);
+    }
+    await renderAlerts();
+  });
+
   // ---------------------------------------------------------------------------------------
   // controls
 

@@ -45,7 +45,7 @@ pub async fn add(st: &State, body: Value) -> ApiResult<Response> {
         .name
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty());
-    rule.validate("rule")
+    rule.validate("new alert")
         .map_err(|e| ApiError::bad("rule", e))?;
     let name = rule.name.clone().unwrap_or_else(|| rule.label());
     if name.chars().count() > 80 {
