@@ -282,6 +282,12 @@ try {
   assertEq(await page.inputValue('#f-expiry'), clicked.split('-')[1], 'the clicked contract\'s expiry');
   ok('keys switch views and expiries; a table row opens its chain', clicked);
 
+  // a bare / reopens where the trader left off
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('body[data-view="chain"] #chain-table tbody tr.atm');
+  assertEq(await page.inputValue('#f-expiry'), clicked.split('-')[1], 'last expiry restored');
+  ok('a bare / reopens the last view');
+
   // ------------------------------------------------------------------ charts
   await page.click('.views button[data-view="charts"]');
   for (const id of ['chart-smile', 'chart-term', 'chart-oi']) {

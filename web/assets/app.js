@@ -779,6 +779,7 @@
     if (ui.search && ui.view !== 'charts') p.set('q', ui.search);
     const url = '/' + (p.toString() ? '?' + p.toString() : '');
     if (location.pathname + location.search !== url) history.replaceState(null, '', url);
+    storage.set('lastView', p.toString());
     document.title = ui.asset ? `${ui.asset} options · Bybit` : 'Bybit options';
   }
 
@@ -1429,9 +1430,22 @@
   // ---------------------------------------------------------------------------------------
   // start
 
+  $('page-size').value = String(ui.pageSize);
+  // A bare `/` reopens where the trader left off, if that asset is still shown.
+  if (location.pathname === '/' && !location.search) {
+    const last = new URLSearchParams(storage.get('lastView') || '');
+    const asset = (last.get('asset') || '').toUpperCase();
+    if (asset && store.assets.some((a) => a.symbol === asset && a.enabled)) {
+      ui.asset = asset;
+      ui.view = ['table', 'chain', 'charts'].includes(last.get('view')) ? last.get('view') : 'table';
+      ui.expiry = expiryCode(last.get('expiry'));
+      ui.type = ['call', 'put'].includes(last.get('type')) ? last.get('type') : 'all';
+      ui.settle = last.get('settle') === 'USDT' ? 'USDT' : 'USDC';
+      ui.search = last.get('q') || '';
+    }
+  }
   $('f-type').value = ui.type;
   $('f-search').value = ui.search;
-  $('page-size').value = String(ui.pageSize);
   renderColumnChecks();
   renderTabs();
   connect();
