@@ -342,9 +342,12 @@ try {
   const beforeUnknown = problems.length;
   await page.goto(`${BASE}/?asset=NOPE`);
   await page.waitForFunction(() => /NOPE is not a tracked asset/.test(document.getElementById('state').textContent));
+  await page.goto(`${BASE}/?asset=%3Cb%3Ex`);
+  await page.waitForFunction(() => /<B>X is not a tracked asset/.test(document.getElementById('state').textContent));
+  assert(!(await page.$('#state b')), 'asset text is never markup');
   // The snapshot request answers 404 for an unknown asset, by design; Chromium logs it.
   for (const p of problems.splice(beforeUnknown)) {
-    if (!p.includes('/api/changes/NOPE') && !p.includes('Failed to load resource')) problems.push(p);
+    if (!p.includes('/api/changes/') && !p.includes('Failed to load resource')) problems.push(p);
   }
   ok('an unknown asset shows a clear empty state');
 

@@ -926,8 +926,8 @@
         metrics.snapshotWireBytes = timing ? timing.encodedBodySize : null;
         applyChanges(snapshot);
         since = snapshot.seq || 0;
-      } else if (resp.status === 404) {
-        store.loaded = true; // unknown asset: the empty state says so; the stream still runs
+      } else if (resp.status === 404 || resp.status === 400) {
+        store.loaded = true; // unknown or malformed asset: the empty state says so
         renderView();
       }
     } catch (e) {
