@@ -677,19 +677,7 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let format = format_only(rest, "OPTIONS.STATS")?;
     let now = now_ms();
     let pairs: Vec<(&str, i64)> = match key {
-        None => {
-            let t = stats::totals();
-            vec![
-                ("keys", t.keys),
-                ("contracts", t.contracts),
-                ("updates", t.updates),
-                ("last_update_ms", t.last_update_ms),
-                ("memory_bytes", t.memory),
-                ("ingests_since_load", t.ingests as i64),
-                ("queries_since_load", t.queries as i64),
-                ("rejected_since_load", t.rejected as i64),
-            ]
-        }
+        None => stats::totals().named().to_vec(),
         Some(i) => with_chain(ctx, &args[i], |chain| {
             Ok(match chain {
                 None => vec![

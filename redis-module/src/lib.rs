@@ -90,16 +90,7 @@ mod module {
         let t = stats::totals();
         // An unnamed section is listed as plain `options` (a named one would be `options_x`).
         ctx.add_info_section(None);
-        for (name, value) in [
-            ("keys", t.keys),
-            ("contracts", t.contracts),
-            ("updates", t.updates),
-            ("memory_bytes", t.memory),
-            ("last_update_ms", t.last_update_ms),
-            ("ingests_since_load", t.ingests as i64),
-            ("queries_since_load", t.queries as i64),
-            ("rejected_since_load", t.rejected as i64),
-        ] {
+        for (name, value) in t.named() {
             ctx.add_info_field_long_long(name, value);
         }
         Ok(())

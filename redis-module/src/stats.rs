@@ -86,6 +86,22 @@ pub struct Totals {
     pub rejected: u64,
 }
 
+impl Totals {
+    /// The module-wide figures by name, in the order `OPTIONS.STATS` and `INFO options` list them.
+    pub fn named(&self) -> [(&'static str, i64); 8] {
+        [
+            ("keys", self.keys),
+            ("contracts", self.contracts),
+            ("updates", self.updates),
+            ("last_update_ms", self.last_update_ms),
+            ("memory_bytes", self.memory),
+            ("ingests_since_load", self.ingests as i64),
+            ("queries_since_load", self.queries as i64),
+            ("rejected_since_load", self.rejected as i64),
+        ]
+    }
+}
+
 pub fn totals() -> Totals {
     Totals {
         keys: KEYS.load(Relaxed),

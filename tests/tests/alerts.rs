@@ -230,18 +230,57 @@ fn telegram_down_never_blocks_the_feeder() {
     );
 }
 
+/// A BTC contract of the quiet sim and a mark price no contract reaches by itself.
+fn watched_contract(sim: &Sim, i: usize) -> (String, f64) {
+    let tickers = sim.tickers("BTC");
+    let symbol = tickers[i]["symbol"].as_str().unwrap().to_string();
+    let highest = tickers
+        .iter()
+        .map(|t| t["markPrice"].as_str().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    (symbol, (highest * 10.0).ceil())
+}
+
+/// A ready feeder sending alerts to the mock Bot API on `port`, checking rules every 0.2 s.
+fn alerting_feeder(sim: &Sim, redis: &RedisServer, port: u16, extra: &[&str]) -> Feeder {
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut args = vec![
+        "--enable-notifications",
+        "--telegram-bot-token",
+        "9:z",
+        "--telegram-chat-id",
+        "77",
+        "--telegram-api-url",
+        &api,
+        "--alerts-check-interval",
+        "0.2",
+    ];
+    args.extend_from_slice(extra);
+    let mut feeder = Feeder::start(sim, &redis.url(), "BTC", &args);
+    feeder.wait_ready(Duration::from_secs(20));
+    feeder
+}
+
+/// Freezes the sim and pushes `symbol`'s mark price to `value`.
+fn push_mark_price(sim: &Sim, symbol: &str, value: f64) {
+    sim.control("pause", &[]);
+    let value = format!("{value}");
+    sim.control(
+        "set",
+        &[
+            ("symbol", symbol),
+            ("field", "markPrice"),
+            ("value", &value),
+        ],
+    );
+}
+
 #[test]
 fn a_price_crossing_its_threshold_sends_one_market_alert() {
     let (port, seen) = mock_bot_api(0);
     let redis = RedisServer::start(&[]);
     let sim = quiet_sim();
-    let tickers = sim.tickers("BTC");
-    let symbol = tickers[0]["symbol"].as_str().unwrap().to_string();
-    let highest = tickers
-        .iter()
-        .map(|t| t["markPrice"].as_str().unwrap().parse::<f64>().unwrap())
-        .fold(0.0, f64::max);
-    let threshold = (highest * 10.0).ceil();
+    let (symbol, threshold) = watched_contract(&sim, 0);
     let dir = options_tests::TempDir::new("alerts");
     let file = dir.path().join("alerts.toml");
     std::fs::write(
@@ -252,43 +291,15 @@ fn a_price_crossing_its_threshold_sends_one_market_alert() {
         ),
     )
     .unwrap();
-    let api = format!("http://127.0.0.1:{port}/");
     let path = file.display().to_string();
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC",
-        &[
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "9:z",
-            "--telegram-chat-id",
-            "77",
-            "--telegram-api-url",
-            &api,
-            "--alerts-file",
-            &path,
-            "--alerts-check-interval",
-            "0.2",
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    let _feeder = alerting_feeder(&sim, &redis, port, &["--alerts-file", &path]);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
         count(&seen, "watched call"),
         0,
         "below the threshold: quiet"
     );
-    sim.control("pause", &[]);
-    let value = format!("{}", threshold * 2.0);
-    sim.control(
-        "set",
-        &[
-            ("symbol", &symbol),
-            ("field", "markPrice"),
-            ("value", &value),
-        ],
-    );
+    push_mark_price(&sim, &symbol, threshold * 2.0);
     wait_for(Duration::from_secs(10), "the market alert", || {
         (count(&seen, "watched call") == 1).then_some(())
     });
@@ -392,31 +403,8 @@ fn rules_added_through_the_web_server_reach_telegram() {
     let (port, seen) = mock_bot_api(0);
     let redis = RedisServer::start(&[]);
     let sim = quiet_sim();
-    let tickers = sim.tickers("BTC");
-    let symbol = tickers[1]["symbol"].as_str().unwrap().to_string();
-    let highest = tickers
-        .iter()
-        .map(|t| t["markPrice"].as_str().unwrap().parse::<f64>().unwrap())
-        .fold(0.0, f64::max);
-    let threshold = (highest * 10.0).ceil();
-    let api = format!("http://127.0.0.1:{port}/");
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC",
-        &[
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "9:z",
-            "--telegram-chat-id",
-            "77",
-            "--telegram-api-url",
-            &api,
-            "--alerts-check-interval",
-            "0.2",
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    let (symbol, threshold) = watched_contract(&sim, 1);
+    let _feeder = alerting_feeder(&sim, &redis, port, &[]);
     let web = Web::start(&redis.url(), &["--assets", "BTC"]);
     let post = |body: Value| web.send(reqwest::Method::POST, "/api/alerts", Some(body), None);
 
@@ -478,16 +466,7 @@ fn rules_added_through_the_web_server_reach_telegram() {
         0,
         "below the threshold: quiet"
     );
-    sim.control("pause", &[]);
-    let value = format!("{}", threshold * 2.0);
-    sim.control(
-        "set",
-        &[
-            ("symbol", &symbol),
-            ("field", "markPrice"),
-            ("value", &value),
-        ],
-    );
+    push_mark_price(&sim, &symbol, threshold * 2.0);
     wait_for(
         Duration::from_secs(10),
         "the alert from the web rule",

@@ -22,26 +22,21 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// ca.pem, server.{pem,key} for 127.0.0.1/localhost, client.{pem,key}, all signed by the CA.
-fn make_certificates(dir: &Path) {
+/// A self-signed CA: ca.pem and ca.key in `dir`.
+fn make_ca(dir: &Path, name: &str) {
+    let subject = format!("/CN={name}");
     openssl(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-subj",
-            "/CN=options test CA",
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", "ca.key",
+            "-out", "ca.pem", "-subj", &subject,
         ],
     );
+}
+
+/// ca.pem, server.{pem,key} for 127.0.0.1/localhost, client.{pem,key}, all signed by the CA.
+fn make_certificates(dir: &Path) {
+    make_ca(dir, "options test CA");
     std::fs::write(
         dir.join("san.ext"),
         "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
@@ -145,24 +140,7 @@ fn feeder_and_web_over_tls_with_a_private_ca_and_a_client_certificate() {
 
     // A CA that did not sign the server's certificate is not trusted.
     let other = TempDir::new("tls-other");
-    openssl(
-        other.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-subj",
-            "/CN=another CA",
-        ],
-    );
+    make_ca(other.path(), "another CA");
     let wrong_ca = other.path().join("ca.pem").display().to_string();
     let untrusted = Web::start(
         &url,
