@@ -156,25 +156,13 @@ pub struct Args {
 impl Args {
     /// The Redis URLs to connect to.
     pub fn redis_urls(&self) -> Vec<String> {
-        match &self.redis_url {
-            Some(u) => u
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            None => {
-                let auth = self
-                    .redis_password
-                    .as_deref()
-                    .filter(|p| !p.is_empty())
-                    .map(|p| format!(":{}@", percent_encode(p)))
-                    .unwrap_or_default();
-                vec![format!(
-                    "redis://{auth}{}:{}/{}",
-                    self.redis_host, self.redis_port, self.redis_db
-                )]
-            }
-        }
+        options_redis_tls::redis_urls(
+            self.redis_url.as_deref(),
+            &self.redis_host,
+            self.redis_port,
+            self.redis_db,
+            self.redis_password.as_deref(),
+        )
     }
 
     pub fn cluster(&self) -> bool {
@@ -195,17 +183,6 @@ impl Args {
     pub fn secs(v: f64) -> Duration {
         Duration::from_secs_f64(if v.is_finite() { v.max(0.0) } else { 0.0 })
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

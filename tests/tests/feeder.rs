@@ -353,13 +353,18 @@ fn new_listings_appear_and_delisted_contracts_go() {
         &["--refresh-interval", "0.5"],
     );
     feeder.wait_ready(WAIT);
-    let listed = sim.control("list", &[("baseCoin", "ETH"), ("days", "200")]);
-    let listed: Vec<String> = listed["listed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
+    let symbols = |v: &Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let listed = symbols(
+        &sim.control("list", &[("baseCoin", "ETH"), ("days", "200")]),
+        "listed",
+    );
     assert!(!listed.is_empty());
     wait_for(WAIT, "new listing in Redis", || {
         listed
@@ -372,13 +377,7 @@ fn new_listings_appear_and_delisted_contracts_go() {
             })
             .then_some(())
     });
-    let removed = sim.control("delist", &[("baseCoin", "ETH")]);
-    let removed: Vec<String> = removed["removed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
+    let removed = symbols(&sim.control("delist", &[("baseCoin", "ETH")]), "removed");
     assert!(!removed.is_empty());
     wait_for(WAIT, "delisted contracts purged", || {
         removed

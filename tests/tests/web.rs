@@ -768,6 +768,15 @@ fn changes_snapshot_then_stream_from_its_sequence() {
     assert_eq!((code, bad["parameter"].as_str()), (400, Some("since")));
     let (code, _) = web.get("/api/changes/NOPE", &[]);
     assert_eq!(code, 404);
+    // A malformed cursor or asset list is refused, not streamed as something else.
+    for query in [("since", "ETH:soon"), ("assets", "ETH,E TH")] {
+        let (code, body) = web.get("/api/stream", &[("assets", "ETH"), query]);
+        assert_eq!(
+            (code, body["parameter"].as_str()),
+            (400, Some(query.0)),
+            "{body}"
+        );
+    }
 
     // The stream picks up after the snapshot: its first changes event is the next write, not
     // the chain again.

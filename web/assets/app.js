@@ -174,14 +174,35 @@
     return store.expiries.length ? store.expiries[0].code : null;
   }
 
+  // The spot card, the chain and the charts all ask for the same chains in one frame: each is
+  // built once per change of the store.
+  const derived = { chains: new Map(), settles: new Map() };
+  function storeChanged() {
+    derived.chains.clear();
+    derived.settles.clear();
+  }
+
   function settlesOf(expiry) {
-    const s = new Set();
+    let s = derived.settles.get(expiry);
+    if (s) return s;
+    s = new Set();
     for (const r of store.rows.values()) if (r.expiry === expiry) s.add(r.settle);
+    derived.settles.set(expiry, s);
     return s;
   }
 
   /** Contracts of one expiry and settle coin, in strike order, paired call/put. */
   function chainOf(expiry, settle) {
+    const key = `${expiry}|${settle}`;
+    let chain = derived.chains.get(key);
+    if (!chain) {
+      chain = buildChain(expiry, settle);
+      derived.chains.set(key, chain);
+    }
+    return chain;
+  }
+
+  function buildChain(expiry, settle) {
     const byStrike = new Map();
     let spot = null;
     let newest = -1;
@@ -822,6 +843,7 @@
   // live data
 
   function applyChanges(ch) {
+    storeChanged();
     const changed = new Map();
     let membership = false;
     if (ch.reset) {
@@ -899,6 +921,7 @@
     conn.source = null;
     const generation = ++conn.generation;
     store.rows.clear();
+    storeChanged();
     store.loaded = false;
     store.expiries = [];
     conn.statsSeen = false;

@@ -80,19 +80,14 @@ struct Args {
 }
 
 impl Args {
-    fn redis_url(&self) -> String {
-        self.redis_url.clone().unwrap_or_else(|| {
-            let auth = self
-                .redis_password
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .map(|p| format!(":{p}@"))
-                .unwrap_or_default();
-            format!(
-                "redis://{auth}{}:{}/{}",
-                self.redis_host, self.redis_port, self.redis_db
-            )
-        })
+    fn redis_urls(&self) -> Vec<String> {
+        options_redis_tls::redis_urls(
+            self.redis_url.as_deref(),
+            &self.redis_host,
+            self.redis_port,
+            self.redis_db,
+            self.redis_password.as_deref(),
+        )
     }
 }
 
@@ -398,13 +393,14 @@ fn routes(
         .and(q)
         .and(warp::header::optional::<String>("last-event-id"))
         .map(move |st: Arc<State>, q: Query, last: Option<String>| {
-            let assets: Vec<String> = q
-                .get("assets")
-                .map(|a| a.split(',').filter_map(|x| params::asset(x).ok()).collect())
-                .unwrap_or_default();
+            let (assets, since) = match params::stream_params(&q) {
+                Ok(p) => p,
+                Err(e) => return e.into_response(),
+            };
             // `since=BTC:12,ETH:40` is Last-Event-ID for a client that took its snapshot from
-            // /api/changes (gzipped) and cannot set the header on a new EventSource.
-            let cursor = last.or_else(|| q.get("since").cloned());
+            // /api/changes (gzipped) and cannot set the header on a new EventSource. The
+            // header, which the browser sends on its own reconnects, wins.
+            let cursor = last.or(since);
             let events = sse::stream(st, hub.clone(), assets, cursor);
             let reply = warp::sse::reply(
                 warp::sse::keep_alive()
@@ -551,7 +547,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let st = Arc::new(State {
-        store: store::Store::new(&args.redis_url(), args.redis_cluster, &args.redis_tls)?,
+        store: store::Store::new(args.redis_urls(), args.redis_cluster, &args.redis_tls)?,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?,

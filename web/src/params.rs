@@ -87,6 +87,39 @@ pub fn asset(raw: &str) -> ApiResult<String> {
     }
 }
 
+/// `/api/stream`'s `assets=BTC,ETH` and `since=BTC:12,ETH:40`; either is refused whole when
+/// any part is malformed, rather than silently streaming less than was asked.
+pub fn stream_params(q: &Query) -> ApiResult<(Vec<String>, Option<String>)> {
+    let assets = match filter(q, "assets") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| {
+                asset(a)
+                    .map_err(|_| ApiError::bad("assets", format!("'{a}' is not an asset symbol")))
+            })
+            .collect::<ApiResult<_>>()?,
+    };
+    let since = match filter(q, "since") {
+        None => None,
+        Some(s) => {
+            let well_formed = s.split(',').all(|part| {
+                part.split_once(':')
+                    .is_some_and(|(a, n)| asset(a).is_ok() && n.trim().parse::<u64>().is_ok())
+            });
+            if !well_formed {
+                return Err(ApiError::bad(
+                    "since",
+                    format!("'{s}' is not ASSET:sequence[,ASSET:sequence…] (e.g. BTC:12,ETH:40)"),
+                ));
+            }
+            Some(s.to_string())
+        }
+    };
+    Ok((assets, since))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +155,28 @@ mod tests {
         assert!(strike(&q(&[("strike", "x")]), "strike").is_err());
         assert_eq!(asset("btc").unwrap(), "BTC");
         assert!(asset("B-C").is_err());
+    }
+
+    #[test]
+    fn stream_parameters_are_refused_whole() {
+        let (a, since) =
+            stream_params(&q(&[("assets", "btc, eth"), ("since", "BTC:12,ETH:40")])).unwrap();
+        assert_eq!(a, ["BTC", "ETH"]);
+        assert_eq!(since.as_deref(), Some("BTC:12,ETH:40"));
+        let e = stream_params(&q(&[("assets", "BTC,B TC")])).unwrap_err();
+        assert!(matches!(
+            e,
+            ApiError::BadRequest {
+                param: "assets",
+                ..
+            }
+        ));
+        for bad in ["BTC", "BTC:x", "BTC:1,", "B TC:1", "BTC:-1"] {
+            let e = stream_params(&q(&[("since", bad)])).unwrap_err();
+            assert!(
+                matches!(e, ApiError::BadRequest { param: "since", .. }),
+                "{bad}"
+            );
+        }
     }
 }

@@ -56,17 +56,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// One URL: standalone. Several (comma-separated) or `cluster`: Redis Cluster.
+    /// One URL: standalone. Several, or `cluster`: Redis Cluster.
     pub fn new(
-        urls: &str,
+        list: Vec<String>,
         cluster: bool,
         tls: &options_redis_tls::RedisTlsArgs,
     ) -> anyhow::Result<Store> {
-        let list: Vec<String> = urls
-            .split(',')
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-            .collect();
         let certs = tls.certificates(&list)?;
         let client = if cluster || list.len() > 1 {
             Client::Cluster(options_redis_tls::cluster_client(&list, certs.as_ref())?)
