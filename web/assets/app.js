@@ -37,7 +37,9 @@
     return NF[0].format(Math.round(v));
   };
   const pct = (v) => (isNum(v) ? (v * 100).toFixed(1) + '%' : '–');
-  const strikeText = (v) => (isNum(v) ? NF[0].format(v) === String(v) ? String(v) : v.toLocaleString('en-US', { maximumFractionDigits: 6 }) : '–');
+  // One formatter, made once: strikes are formatted for every patched row.
+  const STRIKE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+  const strikeText = (v) => (isNum(v) ? STRIKE.format(v) : '–');
   const expiryLabel = (code) => {
     const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(code || '');
     return m ? `${m[1].padStart(2, '0')}-${m[2][0]}${m[2].slice(1).toLowerCase()}-${m[3]}` : code || '';
