@@ -939,6 +939,7 @@
     renderView();
     renderLive();
     let since = 0;
+    let streamable = true; // false for a name that is not an asset symbol at all
     try {
       const resp = await fetch(`/api/changes/${encodeURIComponent(asset)}?since=0`, { headers: { Accept: 'application/json' } });
       const text = await resp.text();
@@ -953,12 +954,15 @@
         since = snapshot.seq || 0;
       } else if (resp.status === 404 || resp.status === 400) {
         store.loaded = true; // unknown or malformed asset: the empty state says so
+        streamable = resp.status === 404;
         renderView();
       }
     } catch (e) {
       if (generation !== conn.generation) return;
     }
-    const url = `/api/stream?assets=${encodeURIComponent(asset)}` + (since ? `&since=${encodeURIComponent(`${asset}:${since}`)}` : '');
+    // A malformed name gets the stats alone: the server would refuse it as an asset.
+    const url = !streamable ? '/api/stream'
+      : `/api/stream?assets=${encodeURIComponent(asset)}` + (since ? `&since=${encodeURIComponent(`${asset}:${since}`)}` : '');
     const es = new EventSource(url);
     conn.source = es;
     es.onopen = () => {
