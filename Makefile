@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps assets build release test unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps doctor assets build release test unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -20,27 +20,20 @@ help:
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
+	@echo "make deps    install the system packages of scripts/deps.sh that are missing"
+	@echo "make doctor  check the tools the build and tests use (make test runs it first)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make docker  build the options-tracker image (docker compose up -d runs it)"
 
-# Installs what is missing: redis-server, libclang (bindgen for the redis-module crate), wrk
-# (benchmarks), Node.js + npm (the dashboard's front-end packages) and Chromium (browser tests).
+# Installs the packages of scripts/deps.sh (the one list, with the reason for each) that dpkg
+# reports as not installed. `scripts/deps.sh list` prints them.
 deps:
-	@missing=""; \
-	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
-	command -v redis-benchmark >/dev/null || missing="$$missing redis-tools"; \
-	command -v curl >/dev/null || missing="$$missing curl"; \
-	command -v openssl >/dev/null || missing="$$missing openssl"; \
-	command -v wrk >/dev/null || missing="$$missing wrk"; \
-	command -v node >/dev/null || missing="$$missing nodejs"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing="$$missing libclang-dev"; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@scripts/deps.sh install
+
+# Checks that what the build, the tests and the benchmarks use is there and new enough: libclang
+# for bindgen, redis-server >= 6.2, chromium, node >= 18, wrk, redis-benchmark.
+doctor:
+	@scripts/deps.sh doctor
 
 # The dashboard's npm packages (web/package-lock.json), embedded into options-web at build time.
 assets: web/node_modules/.package-lock.json
@@ -61,7 +54,7 @@ unit: build
 e2e: build
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests
 
-test: build
+test: build doctor
 	$(CARGO) fmt --all -- --check
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
 

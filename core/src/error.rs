@@ -14,6 +14,10 @@ pub enum ParseError {
     Strike(String),
     #[error("invalid number '{0}'")]
     Number(String),
+    #[error(
+        "invalid time '{0}' (expected e.g. 2026-12-01T09:00:00Z, 2026-12-01 or Unix milliseconds)"
+    )]
+    Instant(String),
     #[error("unknown field '{0}'")]
     Field(String),
 }

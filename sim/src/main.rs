@@ -1,6 +1,7 @@
 //! `bybit-sim`: a local exchange that speaks Bybit V5's option REST API and public WebSocket,
 //! for the demo, the tests and the benchmarks. See `--help`.
 
+mod clock;
 mod market;
 mod server;
 mod wire;
@@ -75,6 +76,12 @@ struct Args {
     /// Fault: probability that a REST call answers HTTP 429.
     #[arg(long, default_value_t = 0.0)]
     http429_rate: f64,
+    /// Start the exchange's clock at this UTC time instead of now (e.g. 2026-12-31T09:00:00Z,
+    /// 2027-02-28 or Unix ms): listings, deliveries and timestamps follow it, and it keeps
+    /// running from there. Lets any calendar day (month and year ends, one-digit days) be
+    /// simulated today; a Redis module judges expiry by its own clock, so pick a time ahead.
+    #[arg(long, env = "SIM_NOW", value_parser = parse_now)]
+    now: Option<i64>,
     /// Log filter (error, warn, info, debug, trace or a tracing directive).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -96,7 +103,10 @@ async fn main() -> anyhow::Result<()> {
         .map(|a| AssetSpec::named(&a))
         .collect();
     anyhow::ensure!(!assets.is_empty(), "--assets names no asset");
-    let market = Market::new(&assets, args.strikes, args.seed, server::now_ms());
+    if let Some(at) = args.now {
+        clock::start_at(at);
+    }
+    let market = Market::new(&assets, args.strikes, args.seed, clock::now_ms());
     let contracts = market.contracts().len();
     let limits = Limits {
         max_topics: args.max_topics,
@@ -127,6 +137,10 @@ async fn main() -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
     }
     Ok(())
+}
+
+fn parse_now(text: &str) -> Result<i64, String> {
+    options_core::clock::parse_instant_ms(text).map_err(|e| e.to_string())
 }
 
 fn spawn_scheduled_faults(sim: &Arc<Sim>, args: &Args) {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use options_core::{Field, Settle};
@@ -14,15 +14,9 @@ use warp::filters::ws::{Message, WebSocket};
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
+use crate::clock::now_ms;
 use crate::market::Market;
 use crate::wire;
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Limits and behaviour that Bybit documents for the option stream.
 #[derive(Debug, Clone)]

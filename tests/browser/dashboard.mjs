@@ -6,42 +6,20 @@
 // Environment: DASHBOARD_URL (options-web), SIM_URL (bybit-sim), SCREENSHOT_DIR, WEB_PID (killed
 // at the end to see the disconnected state), CHROMIUM (default /usr/bin/chromium).
 
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '..', '..', 'web', 'package.json'));
-const { chromium } = require('playwright-core');
+import { join } from 'node:path';
+import { ROOT, launchBrowser, ok, assert, assertEq, getJson, sleep, expiryDate, watchPage } from './lib.mjs';
 
 const BASE = process.env.DASHBOARD_URL;
 const SIM = process.env.SIM_URL;
-const SHOTS = process.env.SCREENSHOT_DIR || join(here, '..', '..', 'target', 'screenshots');
+const SHOTS = process.env.SCREENSHOT_DIR || join(ROOT, 'target', 'screenshots');
 const WEB_PID = parseInt(process.env.WEB_PID || '', 10);
 const REDIS_PORT = parseInt(process.env.REDIS_PORT || '', 10);
 if (!BASE || !SIM) throw new Error('DASHBOARD_URL and SIM_URL are required');
 mkdirSync(SHOTS, { recursive: true });
 
-const started = Date.now();
-function ok(name, detail) {
-  console.log(`ok - ${name}${detail ? ` (${detail})` : ''} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-function assertEq(got, want, msg) {
-  if (got !== want) throw new Error(`${msg}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
-async function getJson(url, init) {
-  const r = await fetch(url, init);
-  const body = await r.json();
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${JSON.stringify(body)}`);
-  return body;
-}
 const sim = (action, q = {}) => getJson(`${SIM}/sim/${action}?${new URLSearchParams(q)}`, { method: 'POST' });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // SHUTDOWN NOSAVE over RESP; the connection closes when Redis exits.
 const redisShutdown = (port) => new Promise((resolve) => {
   const sock = net.connect(port, '127.0.0.1', () => sock.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n'));
@@ -49,30 +27,10 @@ const redisShutdown = (port) => new Promise((resolve) => {
   sock.on('error', resolve);
 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  // Playwright gives every launch a fresh, empty profile of its own.
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await launchBrowser();
 
 const problems = [];
-function watch(page, label) {
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`${label} console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    const why = r.failure() ? r.failure().errorText : '';
-    // Navigations abort the open EventSource; that is not a failure.
-    if (!why.includes('ERR_ABORTED')) problems.push(`${label} request failed: ${r.url()} ${why}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${label} HTTP ${r.status()}: ${r.url()}`);
-  });
-}
+const watch = (page, label) => watchPage(page, label, problems);
 function assertNoProblems(where) {
   assert(problems.length === 0, `${where}: ${problems.join('\n')}`);
 }
@@ -116,7 +74,7 @@ try {
   const expiry = expiryOptions[2];
   await page.selectOption('#f-expiry', expiry);
   await page.waitForFunction((n) => document.querySelector('#page-info').textContent.endsWith(` of ${n}`),
-    all.filter((r) => r.type === 'Put' && r.expiry === expiry).length.toLocaleString('en-US'));
+    all.filter((r) => r.type === 'Put' && expiryDate(r.expiry) === expiryDate(expiry)).length.toLocaleString('en-US'));
   const symbols = await page.$$eval('#options-table tbody tr[data-symbol]', (t) => t.map((x) => x.dataset.symbol));
   assert(symbols.every((s) => s.includes(`-${expiry}-`) && /-P(-USDT)?$/.test(s)), `rows outside ${expiry} puts: ${symbols}`);
   assert(page.url().includes(`expiry=${expiry}`) && page.url().includes('type=put'), `deep link kept in the URL: ${page.url()}`);

@@ -5,24 +5,14 @@
 //
 // Environment: DASHBOARD_URL, CHROMIUM, SECONDS (live window, default 10). Prints one JSON line.
 
-import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '..', '..', 'web', 'package.json'));
-const { chromium } = require('playwright-core');
+import { launchBrowser } from './lib.mjs';
 
 const BASE = process.env.DASHBOARD_URL;
 const SECONDS = parseFloat(process.env.SECONDS || '10');
 const summary = await (await fetch(`${BASE}/api/summary/BTC`)).json();
 const total = summary.total_options;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 async function measure(windowing) {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   await ctx.addInitScript((w) => {

@@ -94,3 +94,124 @@ fn compose_file_is_complete_and_consistent_with_the_binaries() {
         }
     }
 }
+
+/// `scripts/deps.sh` with its arguments, from the workspace root: (exit code, stdout).
+fn deps_script(args: &[&str]) -> (i32, String) {
+    let out = Command::new(root().join("scripts/deps.sh"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run scripts/deps.sh");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn listed_packages() -> Vec<String> {
+    let (code, list) = deps_script(&["list"]);
+    assert_eq!(code, 0, "scripts/deps.sh list");
+    list.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
+}
+
+/// The package dpkg says owns `path` (a symlink's own package first: `libclang.so` is what
+/// libclang-dev ships, pointing into libclang1-14), else the file it resolves to.
+fn owner(path: &Path) -> Option<String> {
+    let ask = |p: &Path| -> Option<String> {
+        let out = Command::new("dpkg-query").arg("-S").arg(p).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pkg = text.split(':').next()?.trim().to_string();
+        (out.status.success() && !pkg.is_empty()).then_some(pkg)
+    };
+    ask(path).or_else(|| ask(&std::fs::canonicalize(path).ok()?))
+}
+
+#[test]
+fn the_dependency_probe_asks_dpkg_per_package() {
+    // A package no machine has is named; so is one whose files another package could imitate.
+    let (code, out) = deps_script(&["missing", "options-no-such-package", "coreutils"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        "options-no-such-package",
+        "only the absent package"
+    );
+    let (_, out) = deps_script(&["missing", "coreutils"]);
+    assert_eq!(out.trim(), "", "an installed package is not named");
+    // `make test` ran `make deps` first: nothing of the list may be missing afterwards, which
+    // is what would have caught the glob that libclang-cpp14 satisfied.
+    let (_, out) = deps_script(&["missing"]);
+    assert_eq!(out.trim(), "", "packages of the list that dpkg lacks");
+}
+
+#[test]
+fn every_tool_the_build_and_suite_run_comes_from_a_listed_package() {
+    let listed = listed_packages();
+    // A listed package, or a package a listed one depends on (libclang-dev → libclang-14-dev).
+    let provided_by_list = |pkg: &str| {
+        listed.iter().any(|l| {
+            l == pkg || {
+                let out = Command::new("dpkg-query")
+                    .args(["-W", "-f=${Depends}", l])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout)
+                    .split(',')
+                    .any(|d| d.split_whitespace().next() == Some(pkg))
+            }
+        })
+    };
+    let which = |tool: &str| -> std::path::PathBuf {
+        let out = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(!p.is_empty(), "{tool} is not on PATH after make deps");
+        p.into()
+    };
+    let mut files: Vec<(String, std::path::PathBuf)> = [
+        "redis-server",
+        "redis-cli",
+        "redis-benchmark",
+        "wrk",
+        "node",
+        "npm",
+        "curl",
+        "openssl",
+    ]
+    .iter()
+    .map(|t| (t.to_string(), which(t)))
+    .collect();
+    files.push(("chromium".into(), "/usr/bin/chromium".into()));
+    // What bindgen loads: libclang.so under an llvm-N directory.
+    let libclang = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("lib/libclang.so"))
+        .find(|p| p.exists())
+        .expect("libclang.so for bindgen (libclang-dev)");
+    files.push(("libclang.so".into(), libclang));
+    for (what, path) in files {
+        let pkg = owner(&path).unwrap_or_else(|| panic!("no package owns {path:?} ({what})"));
+        assert!(
+            provided_by_list(&pkg),
+            "{what} ({path:?}) comes from {pkg}, which scripts/deps.sh does not list: {listed:?}"
+        );
+    }
+}
+
+#[test]
+fn doctor_passes_after_deps() {
+    let (code, out) = deps_script(&["doctor"]);
+    assert_eq!(code, 0, "make doctor:\n{out}");
+    for what in ["libclang", "redis-server", "chromium", "node", "wrk"] {
+        assert!(
+            out.lines().any(|l| l.contains(" ok ") && l.contains(what)),
+            "{what} checked:\n{out}"
+        );
+    }
+}
