@@ -415,9 +415,15 @@ fn chain_puts_calls_side_by_side_with_atm() {
         assert_row(&line["call"], call);
         assert_row(&line["put"], put);
     }
-    // ATM: the strike nearest the most recently reported underlying price
-    let latest = these.iter().max_by_key(|c| c.updated_ms).unwrap();
-    let spot = latest.value("underlying_price");
+    // ATM (ANALYTICS.md): the strike nearest the forward, the median underlying price
+    let mut prices: Vec<f64> = these.iter().map(|c| c.value("underlying_price")).collect();
+    prices.sort_by(f64::total_cmp);
+    let n = prices.len();
+    let spot = if n % 2 == 1 {
+        prices[n / 2]
+    } else {
+        (prices[n / 2 - 1] + prices[n / 2]) / 2.0
+    };
     let atm = these
         .iter()
         .map(|c| c.strike)

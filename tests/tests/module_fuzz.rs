@@ -8,7 +8,7 @@ use options_tests::{fixture, json, RedisServer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "OPTIONS.INGEST",
     "OPTIONS.QUERY",
     "OPTIONS.EXPIRIES",
@@ -19,6 +19,7 @@ const COMMANDS: [&str; 10] = [
     "OPTIONS.CHANGES",
     "OPTIONS.DEL",
     "OPTIONS.PURGE",
+    "OPTIONS.ANALYTICS",
 ];
 
 /// Tokens that reach deep into the parsers, mixed with raw garbage.
@@ -47,6 +48,7 @@ fn token(rng: &mut StdRng, symbols: &[String]) -> Vec<u8> {
         "USDC",
         "USDT",
         "NOW",
+        "BYSTRIKE",
         "updated_ms",
         "mark_price",
         "markPriceIv",

@@ -1,0 +1,592 @@
+//! Chain analytics as `../shared/ANALYTICS.md` defines them: per expiry the forward, ATM
+//! volatility, 25Δ/10Δ wings, risk reversals and butterflies, open interest and volume by side,
+//! put/call ratios, max pain and dealer gamma exposure; per underlying the index, totals and
+//! constant-maturity tenors; per strike OI and GEX on request.
+//!
+//! Pure functions of the stored contracts and one instant, so they are unit-tested here and the
+//! same code serves `OPTIONS.ANALYTICS` and the history samples. A value the exchange never sent
+//! is skipped (never read as 0) except in the sums that say so.
+
+use options_core::{Expiry, Field, OptionType, Settle};
+
+use crate::chain::{Chain, Contract};
+
+/// Milliseconds in a year of 365 days (`t`).
+pub const YEAR_MS: f64 = 31_536_000_000.0;
+/// The constant maturities of `tenors`, in days.
+pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
+
+/// Which contracts count: live at `now`, of the listed expiries (all when empty), of one
+/// settle coin (both when `None`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Selection {
+    pub expiries: Vec<Expiry>,
+    pub settle: Option<Settle>,
+}
+
+impl Selection {
+    fn admits(&self, c: &Contract, now_ms: i64) -> bool {
+        c.is_live(now_ms)
+            && self.settle.is_none_or(|s| c.settle == s)
+            && (self.expiries.is_empty() || self.expiries.binary_search(&c.expiry).is_ok())
+    }
+}
+
+/// The figures of one expiry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExpiryFigures {
+    pub expiry: Option<Expiry>,
+    pub t: f64,
+    pub forward: Option<f64>,
+    pub atm_strike: Option<f64>,
+    pub atm_iv: Option<f64>,
+    pub call25_iv: Option<f64>,
+    pub put25_iv: Option<f64>,
+    pub call10_iv: Option<f64>,
+    pub put10_iv: Option<f64>,
+    pub rr25: Option<f64>,
+    pub bf25: Option<f64>,
+    pub rr10: Option<f64>,
+    pub bf10: Option<f64>,
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub volume_calls: f64,
+    pub volume_puts: f64,
+    pub pcr_oi: Option<f64>,
+    pub pcr_volume: Option<f64>,
+    pub max_pain: Option<f64>,
+    pub gex: f64,
+    pub notional_oi: f64,
+}
+
+/// Sums over the selected expiries, with the ratios recomputed from the sums.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Totals {
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub volume_calls: f64,
+    pub volume_puts: f64,
+    pub gex: f64,
+    pub notional_oi: f64,
+    pub pcr_oi: Option<f64>,
+    pub pcr_volume: Option<f64>,
+}
+
+/// ATM volatility and skew at a constant maturity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tenor {
+    pub days: u32,
+    pub atm_iv: Option<f64>,
+    pub rr25: Option<f64>,
+    pub bf25: Option<f64>,
+}
+
+/// Open interest and gamma exposure at one strike, over the selected expiries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrikeFigures {
+    pub strike: f64,
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub gex: f64,
+}
+
+/// Everything `OPTIONS.ANALYTICS` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analytics {
+    pub now_ms: i64,
+    pub index: Option<f64>,
+    pub totals: Totals,
+    pub tenors: Vec<Tenor>,
+    pub expiries: Vec<ExpiryFigures>,
+    /// `Some` when asked for (`BYSTRIKE`), in strike order.
+    pub strikes: Option<Vec<StrikeFigures>>,
+}
+
+/// Computes the analytics of `chain` at `now_ms` over the selected contracts.
+pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, by_strike: bool) -> Analytics {
+    let selected: Vec<&Contract> = chain
+        .contracts()
+        .iter()
+        .filter(|c| selection.admits(c, now_ms))
+        .collect();
+    // The chain is sorted by expiry first, so each expiry is one run of `selected`.
+    let expiries: Vec<ExpiryFigures> = selected
+        .chunk_by(|a, b| a.expiry == b.expiry)
+        .map(|group| expiry_figures(group, now_ms))
+        .collect();
+    let index = median(selected.iter().filter_map(|c| c.get(Field::IndexPrice)));
+    Analytics {
+        now_ms,
+        index,
+        totals: totals(&expiries),
+        tenors: tenors(&expiries),
+        strikes: by_strike.then(|| strike_figures(&selected)),
+        expiries,
+    }
+}
+
+/// The figures of one expiry's contracts (all of the same expiry, in chain order).
+pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
+    let Some(first) = contracts.first() else {
+        return ExpiryFigures::default();
+    };
+    let expiry = first.expiry;
+    let forward = median(
+        contracts
+            .iter()
+            .filter_map(|c| c.get(Field::UnderlyingPrice)),
+    );
+    let strikes = distinct_strikes(contracts);
+    let atm_strike = forward.and_then(|f| nearest(&strikes, f));
+    let atm_iv = forward.and_then(|f| interpolate(&strike_ivs(contracts), f));
+    let wing = |kind, target| wing_iv(contracts, kind, target);
+    let call25_iv = wing(OptionType::Call, 0.25);
+    let put25_iv = wing(OptionType::Put, -0.25);
+    let call10_iv = wing(OptionType::Call, 0.10);
+    let put10_iv = wing(OptionType::Put, -0.10);
+    let side_sum = |kind, field| -> f64 {
+        contracts
+            .iter()
+            .filter(|c| c.kind == kind)
+            .filter_map(|c| c.get(field))
+            .sum()
+    };
+    let oi_calls = side_sum(OptionType::Call, Field::OpenInterest);
+    let oi_puts = side_sum(OptionType::Put, Field::OpenInterest);
+    let volume_calls = side_sum(OptionType::Call, Field::Volume24h);
+    let volume_puts = side_sum(OptionType::Put, Field::Volume24h);
+    ExpiryFigures {
+        expiry: Some(expiry),
+        t: (expiry.timestamp_ms() - now_ms) as f64 / YEAR_MS,
+        forward,
+        atm_strike,
+        atm_iv,
+        call25_iv,
+        put25_iv,
+        call10_iv,
+        put10_iv,
+        rr25: risk_reversal(call25_iv, put25_iv),
+        bf25: butterfly(call25_iv, put25_iv, atm_iv),
+        rr10: risk_reversal(call10_iv, put10_iv),
+        bf10: butterfly(call10_iv, put10_iv, atm_iv),
+        oi_calls,
+        oi_puts,
+        volume_calls,
+        volume_puts,
+        pcr_oi: ratio(oi_puts, oi_calls),
+        pcr_volume: ratio(volume_puts, volume_calls),
+        max_pain: max_pain(contracts, &strikes),
+        gex: contracts.iter().filter_map(|c| gex_of(c)).sum(),
+        notional_oi: contracts
+            .iter()
+            .filter_map(|c| Some(c.get(Field::OpenInterest)? * c.get(Field::UnderlyingPrice)?))
+            .sum(),
+    }
+}
+
+/// The forward of one expiry's contracts: the median of their `underlying_price`.
+fn forward_of(contracts: &[&Contract]) -> Option<f64> {
+    median(
+        contracts
+            .iter()
+            .filter_map(|c| c.get(Field::UnderlyingPrice)),
+    )
+}
+
+/// The forward and the ATM strike (the listed strike nearest the forward, the lower on a tie)
+/// of one expiry's contracts: the rule `OPTIONS.CHAIN` and the dashboard's ATM row follow.
+pub fn forward_and_atm(contracts: &[&Contract]) -> (Option<f64>, Option<f64>) {
+    let forward = forward_of(contracts);
+    let atm = forward.and_then(|f| nearest(&distinct_strikes(contracts), f));
+    (forward, atm)
+}
+
+fn risk_reversal(call: Option<f64>, put: Option<f64>) -> Option<f64> {
+    Some(call? - put?)
+}
+
+fn butterfly(call: Option<f64>, put: Option<f64>, atm: Option<f64>) -> Option<f64> {
+    Some((call? + put?) / 2.0 - atm?)
+}
+
+/// `num / den`, `None` when the divisor is 0.
+pub fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den != 0.0).then(|| num / den)
+}
+
+/// Dealer gamma exposure of one contract in USD per 1 % move: dealers long calls, short puts.
+fn gex_of(c: &Contract) -> Option<f64> {
+    let (gamma, oi, s) = (
+        c.get(Field::Gamma)?,
+        c.get(Field::OpenInterest)?,
+        c.get(Field::UnderlyingPrice)?,
+    );
+    let sign = match c.kind {
+        OptionType::Call => 1.0,
+        OptionType::Put => -1.0,
+    };
+    Some(sign * gamma * oi * s * s * 0.01)
+}
+
+/// The median; an even count takes the mean of the two middle values. `None` when empty.
+pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+/// Listed strikes, ascending, without repeats.
+fn distinct_strikes(contracts: &[&Contract]) -> Vec<f64> {
+    let mut s: Vec<f64> = contracts.iter().map(|c| c.strike).collect();
+    s.sort_by(f64::total_cmp);
+    s.dedup();
+    s
+}
+
+/// The value of `sorted` nearest `x`, the lower on a tie. `sorted` ascends.
+pub fn nearest(sorted: &[f64], x: f64) -> Option<f64> {
+    let i = sorted.partition_point(|v| *v < x);
+    let above = sorted.get(i).copied();
+    let below = i.checked_sub(1).map(|j| sorted[j]);
+    match (below, above) {
+        (Some(b), Some(a)) => Some(if a - x < x - b { a } else { b }),
+        (b, a) => b.or(a),
+    }
+}
+
+/// `(strike, mean mark_iv)` for each strike with at least one `mark_iv`, ascending.
+fn strike_ivs(contracts: &[&Contract]) -> Vec<(f64, f64)> {
+    points(
+        contracts
+            .iter()
+            .filter_map(|c| Some((c.strike, c.get(Field::MarkIv)?))),
+    )
+}
+
+/// Points grouped by equal x (the mean of their y), ascending in x.
+fn points(raw: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+    let mut raw: Vec<(f64, f64)> = raw.collect();
+    raw.sort_by(|a, b| a.0.total_cmp(&b.0));
+    raw.chunk_by(|a, b| a.0 == b.0)
+        .map(|g| (g[0].0, g.iter().map(|p| p.1).sum::<f64>() / g.len() as f64))
+        .collect()
+}
+
+/// `y` at `x` on the line between the nearest points at or below and at or above `x`; a
+/// point at exactly `x` gives its own `y`. `None` when `x` is not bracketed. Points ascend in
+/// x without repeats.
+pub fn interpolate(points: &[(f64, f64)], x: f64) -> Option<f64> {
+    let i = points.partition_point(|p| p.0 < x);
+    let above = *points.get(i)?;
+    if above.0 == x {
+        return Some(above.1);
+    }
+    let below = points[i.checked_sub(1)?];
+    let w = (x - below.0) / (above.0 - below.0);
+    Some(below.1 + w * (above.1 - below.1))
+}
+
+/// `mark_iv` interpolated in delta at `target` among contracts of `kind` with both.
+fn wing_iv(contracts: &[&Contract], kind: OptionType, target: f64) -> Option<f64> {
+    let pts = points(
+        contracts
+            .iter()
+            .filter(|c| c.kind == kind)
+            .filter_map(|c| Some((c.get(Field::Delta)?, c.get(Field::MarkIv)?))),
+    );
+    interpolate(&pts, target)
+}
+
+/// The listed strike minimising what option holders are paid at expiry, the lower on a tie;
+/// `None` when there is no open interest.
+fn max_pain(contracts: &[&Contract], strikes: &[f64]) -> Option<f64> {
+    let oi: Vec<(OptionType, f64, f64)> = contracts
+        .iter()
+        .filter_map(|c| Some((c.kind, c.strike, c.get(Field::OpenInterest)?)))
+        .filter(|(_, _, oi)| *oi != 0.0)
+        .collect();
+    if oi.is_empty() {
+        return None;
+    }
+    let payout = |at: f64| -> f64 {
+        oi.iter()
+            .map(|(kind, k, n)| match kind {
+                OptionType::Call => n * (at - k).max(0.0),
+                OptionType::Put => n * (k - at).max(0.0),
+            })
+            .sum()
+    };
+    min_by_value(strikes, payout)
+}
+
+/// The first of `xs` (ascending) with the least `f(x)`: the lower one on a tie.
+pub fn min_by_value(xs: &[f64], f: impl Fn(f64) -> f64) -> Option<f64> {
+    let mut best: Option<(f64, f64)> = None;
+    for &x in xs {
+        let v = f(x);
+        if best.is_none_or(|(_, bv)| v < bv) {
+            best = Some((x, v));
+        }
+    }
+    best.map(|(x, _)| x)
+}
+
+fn totals(expiries: &[ExpiryFigures]) -> Totals {
+    let sum = |f: fn(&ExpiryFigures) -> f64| expiries.iter().map(f).sum::<f64>();
+    let (oi_calls, oi_puts) = (sum(|e| e.oi_calls), sum(|e| e.oi_puts));
+    let (volume_calls, volume_puts) = (sum(|e| e.volume_calls), sum(|e| e.volume_puts));
+    Totals {
+        oi_calls,
+        oi_puts,
+        volume_calls,
+        volume_puts,
+        gex: sum(|e| e.gex),
+        notional_oi: sum(|e| e.notional_oi),
+        pcr_oi: ratio(oi_puts, oi_calls),
+        pcr_volume: ratio(volume_puts, volume_calls),
+    }
+}
+
+/// Constant-maturity ATM IV (total variance interpolated in t), RR25 and BF25 (interpolated in
+/// t); no extrapolation.
+pub fn tenors(expiries: &[ExpiryFigures]) -> Vec<Tenor> {
+    let series = |f: fn(&ExpiryFigures) -> Option<f64>| -> Vec<(f64, f64)> {
+        expiries.iter().filter_map(|e| Some((e.t, f(e)?))).collect()
+    };
+    let variance: Vec<(f64, f64)> = series(|e| e.atm_iv)
+        .into_iter()
+        .map(|(t, iv)| (t, iv * iv * t))
+        .collect();
+    let rr = series(|e| e.rr25);
+    let bf = series(|e| e.bf25);
+    TENOR_DAYS
+        .iter()
+        .map(|&days| {
+            let t = f64::from(days) / 365.0;
+            Tenor {
+                days,
+                atm_iv: interpolate(&variance, t).map(|w| (w / t).max(0.0).sqrt()),
+                rr25: interpolate(&rr, t),
+                bf25: interpolate(&bf, t),
+            }
+        })
+        .collect()
+}
+
+/// OI by side and GEX at each listed strike of the selected contracts.
+fn strike_figures(contracts: &[&Contract]) -> Vec<StrikeFigures> {
+    let mut by_strike: Vec<&Contract> = contracts.to_vec();
+    by_strike.sort_by(|a, b| a.strike.total_cmp(&b.strike));
+    by_strike
+        .chunk_by(|a, b| a.strike == b.strike)
+        .map(|g| {
+            let oi = |kind| -> f64 {
+                g.iter()
+                    .filter(|c| c.kind == kind)
+                    .filter_map(|c| c.get(Field::OpenInterest))
+                    .sum()
+            };
+            StrikeFigures {
+                strike: g[0].strike,
+                oi_calls: oi(OptionType::Call),
+                oi_puts: oi(OptionType::Put),
+                gex: g.iter().filter_map(|c| gex_of(c)).sum(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Update;
+    use options_core::parse_symbol;
+    use proptest::prelude::*;
+
+    const NOW: i64 = 1_796_115_600_000; // 2026-12-01T09:00:00Z
+
+    fn chain(rows: &[(&str, &[(Field, f64)])]) -> Chain {
+        let mut c = Chain::new("BTC", 1);
+        for (sym, values) in rows {
+            let s = parse_symbol(sym).unwrap();
+            c.upsert(
+                &s,
+                &Update {
+                    values: values.to_vec(),
+                    updated_ms: NOW,
+                },
+            );
+        }
+        c
+    }
+
+    #[test]
+    fn median_takes_the_middle_or_the_mean_of_two() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), Some(2.0));
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), Some(2.5));
+        assert_eq!(median(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn nearest_prefers_the_lower_on_a_tie() {
+        let s = [90.0, 100.0, 110.0];
+        assert_eq!(nearest(&s, 105.0), Some(100.0));
+        assert_eq!(nearest(&s, 105.1), Some(110.0));
+        assert_eq!(nearest(&s, 10.0), Some(90.0));
+        assert_eq!(nearest(&s, 1e9), Some(110.0));
+        assert_eq!(nearest(&[], 1.0), None);
+    }
+
+    #[test]
+    fn interpolation_is_exact_at_points_and_refuses_to_extrapolate() {
+        let p = [(1.0, 10.0), (2.0, 20.0), (4.0, 0.0)];
+        assert_eq!(interpolate(&p, 2.0), Some(20.0));
+        assert_eq!(interpolate(&p, 1.5), Some(15.0));
+        assert_eq!(interpolate(&p, 3.0), Some(10.0));
+        assert_eq!(interpolate(&p, 0.5), None);
+        assert_eq!(interpolate(&p, 4.5), None);
+        assert_eq!(interpolate(&p, 4.0), Some(0.0));
+    }
+
+    #[test]
+    fn one_expiry_from_the_definitions() {
+        use Field::*;
+        let c = chain(&[
+            (
+                "BTC-26DEC26-90000-C",
+                &[
+                    (UnderlyingPrice, 100.0),
+                    (MarkIv, 0.6),
+                    (Delta, 0.8),
+                    (OpenInterest, 10.0),
+                    (Gamma, 0.01),
+                ],
+            ),
+            (
+                "BTC-26DEC26-100000-C",
+                &[
+                    (UnderlyingPrice, 101.0),
+                    (MarkIv, 0.5),
+                    (Delta, 0.5),
+                    (OpenInterest, 5.0),
+                ],
+            ),
+            (
+                "BTC-26DEC26-110000-C",
+                &[
+                    (UnderlyingPrice, 300.0),
+                    (MarkIv, 0.4),
+                    (Delta, 0.2),
+                    (Volume24h, 7.0),
+                ],
+            ),
+            (
+                "BTC-26DEC26-100000-P",
+                &[
+                    (MarkIv, 0.7),
+                    (Delta, -0.5),
+                    (OpenInterest, 20.0),
+                    (Volume24h, 14.0),
+                ],
+            ),
+        ]);
+        let a = compute(&c, &Selection::default(), NOW, true);
+        let e = &a.expiries[0];
+        assert_eq!(e.forward, Some(101.0), "median of 100, 101, 300");
+        // Strikes are 90000.. and the forward 101: the nearest listed strike is the lowest.
+        assert_eq!(e.atm_strike, Some(90_000.0));
+        assert_eq!(e.atm_iv, None, "forward below every strike");
+        // Calls: delta 0.2 → 0.4, 0.5 → 0.5: at 0.25, 0.4 + (0.05/0.3)·0.1.
+        let c25 = 0.4 + 0.05 / 0.3 * 0.1;
+        assert!((e.call25_iv.unwrap() - c25).abs() < 1e-15);
+        assert_eq!(e.put25_iv, None, "one put delta cannot bracket −0.25");
+        assert_eq!(e.rr25, None);
+        assert_eq!((e.oi_calls, e.oi_puts), (15.0, 20.0));
+        assert_eq!((e.volume_calls, e.volume_puts), (7.0, 14.0));
+        assert_eq!(e.pcr_oi, Some(20.0 / 15.0));
+        assert_eq!(e.pcr_volume, Some(2.0));
+        assert_eq!(e.gex, 0.01 * 10.0 * 100.0 * 100.0 * 0.01);
+        assert_eq!(e.notional_oi, 10.0 * 100.0 + 5.0 * 101.0);
+        // Pain at 90000: puts 20·10000; at 100000: calls 10·10000; at 110000: 10·20000 + 5·10000.
+        assert_eq!(e.max_pain, Some(100_000.0));
+        let s = a.strikes.unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(
+            (s[1].strike, s[1].oi_calls, s[1].oi_puts),
+            (100_000.0, 5.0, 20.0)
+        );
+    }
+
+    #[test]
+    fn tenors_interpolate_total_variance() {
+        let e = |t: f64, iv: f64| ExpiryFigures {
+            t,
+            atm_iv: Some(iv),
+            rr25: Some(t),
+            ..ExpiryFigures::default()
+        };
+        let t7 = 7.0 / 365.0;
+        let tn = tenors(&[e(t7 / 2.0, 0.5), e(t7 * 2.0, 0.7)]);
+        let w = 0.25 * t7 / 2.0 + (0.49 * t7 * 2.0 - 0.25 * t7 / 2.0) * (t7 / 2.0) / (t7 * 1.5);
+        assert!((tn[0].atm_iv.unwrap() - (w / t7).sqrt()).abs() < 1e-15);
+        assert!((tn[0].rr25.unwrap() - t7).abs() < 1e-15);
+        assert_eq!(tn[0].bf25, None);
+        assert!(
+            tn[1..].iter().all(|t| t.atm_iv.is_none()),
+            "no extrapolation"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn interpolation_stays_between_its_neighbours(
+            ys in proptest::collection::vec(-5.0f64..5.0, 2..20),
+            frac in 0.0f64..1.0,
+        ) {
+            let pts: Vec<(f64, f64)> = ys.iter().enumerate().map(|(i, y)| (i as f64, *y)).collect();
+            let x = frac * (pts.len() - 1) as f64;
+            let v = interpolate(&pts, x).unwrap();
+            let lo = x.floor() as usize;
+            let hi = x.ceil() as usize;
+            let (a, b) = (pts[lo].1, pts[hi].1);
+            prop_assert!(v >= a.min(b) - 1e-12 && v <= a.max(b) + 1e-12);
+            prop_assert_eq!(interpolate(&pts, lo as f64), Some(pts[lo].1));
+        }
+
+        #[test]
+        fn max_pain_is_the_strike_of_least_payout(
+            rows in proptest::collection::vec((1u32..30, any::<bool>(), 0u32..100), 1..30),
+        ) {
+            let syms: Vec<(String, Vec<(Field, f64)>)> = rows.iter().map(|(k, call, oi)| (
+                format!("BTC-26DEC26-{}-{}", k * 1000, if *call { "C" } else { "P" }),
+                vec![(Field::OpenInterest, f64::from(*oi))],
+            )).collect();
+            let refs: Vec<(&str, &[(Field, f64)])> = syms.iter().map(|(s, v)| (s.as_str(), v.as_slice())).collect();
+            let c = chain(&refs);
+            let a = compute(&c, &Selection::default(), NOW, false);
+            // The stored contract per symbol is the last write of it.
+            let all: Vec<&Contract> = c.contracts().iter().collect();
+            let pay = |at: f64| all.iter().map(|c| {
+                let n = c.get(Field::OpenInterest).unwrap_or(0.0);
+                match c.kind { OptionType::Call => n * (at - c.strike).max(0.0), OptionType::Put => n * (c.strike - at).max(0.0) }
+            }).sum::<f64>();
+            match a.expiries[0].max_pain {
+                None => prop_assert!(all.iter().all(|c| c.get(Field::OpenInterest) == Some(0.0))),
+                Some(mp) => {
+                    for c in &all {
+                        prop_assert!(pay(mp) <= pay(c.strike));
+                        if c.strike < mp { prop_assert!(pay(c.strike) > pay(mp)); }
+                    }
+                }
+            }
+        }
+    }
+}

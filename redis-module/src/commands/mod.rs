@@ -1,0 +1,142 @@
+//! The `OPTIONS.*` command handlers, one file per command family, and what they share.
+//!
+//! Each handler parses and validates all of its arguments before it touches the keyspace, so an
+//! error reply always means nothing changed. Writes replicate explicitly (with the time they
+//! used) so replicas and the AOF replay the same result regardless of their own clocks.
+
+mod analytics;
+mod chain;
+mod changes;
+mod del;
+mod get;
+mod ingest;
+mod lists;
+mod query;
+mod stats;
+
+pub use analytics::analytics;
+pub use chain::chain;
+pub use changes::changes;
+pub use del::{del, purge};
+pub use get::get;
+pub use ingest::ingest;
+pub use lists::{expiries, strikes};
+pub use query::query;
+pub use stats::stats_cmd;
+
+use options_core::clock::now_ms;
+use options_core::{Column, Expiry, Field, Settle};
+use redis_module::{
+    Context, ContextFlags, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue,
+};
+
+use crate::args::{self, ArgCursor, Format, OutputOptions};
+use crate::chain::{symbol_for_key, Chain, Contract, Update, UpsertOutcome};
+use crate::persist::CHAIN_TYPE;
+use crate::render::{json_key, json_row, json_rows, json_str, resp_row, resp_rows};
+use crate::stats::Footprint;
+
+pub(super) fn err(msg: String) -> RedisError {
+    RedisError::String(msg)
+}
+
+/// The arguments as text. Binary arguments cannot be symbols, fields or numbers.
+pub(super) fn text_args(args: &[RedisString]) -> Result<Vec<&str>, RedisError> {
+    args.iter()
+        .map(|a| {
+            a.try_as_str()
+                .map_err(|_| RedisError::Str("ERR arguments must be UTF-8 text"))
+        })
+        .collect()
+}
+
+/// Commands arriving from a master or replayed from disk carry the master's decisions; this
+/// node must apply them as they are, not re-judge them against its own clock.
+pub(super) fn is_authoritative(ctx: &Context) -> bool {
+    !ctx.get_flags()
+        .intersects(ContextFlags::LOADING | ContextFlags::REPLICATED)
+}
+
+/// The crate reports a foreign key type with its own wording; clients expect Redis's.
+pub(super) fn wrong_type(e: RedisError) -> RedisError {
+    match e {
+        RedisError::Str(msg) if msg.contains("wrong Redis type") => RedisError::WrongType,
+        other => other,
+    }
+}
+
+pub(super) fn chain_mut(
+    key: &redis_module::key::RedisKeyWritable,
+) -> RedisResult<Option<&mut Chain>> {
+    key.get_value::<Chain>(&CHAIN_TYPE).map_err(wrong_type)
+}
+
+pub(super) fn with_chain<T>(
+    ctx: &Context,
+    key: &RedisString,
+    f: impl FnOnce(Option<&Chain>) -> RedisResult<T>,
+) -> RedisResult<T> {
+    let key = ctx.open_key(key);
+    let chain = key.get_value::<Chain>(&CHAIN_TYPE).map_err(wrong_type)?;
+    f(chain)
+}
+
+pub(super) fn json_reply(out: Vec<u8>) -> RedisResult {
+    Ok(RedisValue::StringBuffer(out))
+}
+
+pub(super) fn bulk(s: impl Into<String>) -> RedisValue {
+    RedisValue::BulkString(s.into())
+}
+
+pub(super) fn opt_number(v: Option<f64>) -> RedisValue {
+    v.map_or(RedisValue::Null, |v| bulk(options_core::format_number(v)))
+}
+
+pub(super) fn json_opt_number(out: &mut Vec<u8>, v: Option<f64>) {
+    match v {
+        Some(v) => options_core::write_number(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Drops expired contracts as part of a write, replicating the purge with the time it used.
+pub(super) fn purge_if_due(ctx: &Context, key: &RedisString, chain: &mut Chain, now: i64) -> usize {
+    if !chain.has_expired(now) {
+        return 0;
+    }
+    let n = chain.purge_expired(now);
+    let now_text = now.to_string();
+    ctx.replicate(
+        "OPTIONS.PURGE",
+        &[key.as_slice(), b"NOW", now_text.as_bytes()][..],
+    );
+    ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.purge", key);
+    n
+}
+
+pub(super) fn string_list_reply(items: Vec<String>, format: Format) -> RedisResult {
+    match format {
+        Format::Resp => Ok(RedisValue::Array(items.into_iter().map(bulk).collect())),
+        Format::Json => {
+            let mut out = Vec::with_capacity(items.len() * 12 + 2);
+            out.push(b'[');
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(&mut out, s);
+            }
+            out.push(b']');
+            json_reply(out)
+        }
+    }
+}
+
+pub(super) fn format_only(argv: &[&str], command: &str) -> RedisResult<Format> {
+    let opts = OutputOptions::parse_all(&mut ArgCursor::new(argv), command).map_err(err)?;
+    if opts.fields.is_some() {
+        return Err(err(format!("ERR FIELDS is not an option of '{command}'")));
+    }
+    Ok(opts.format)
+}
