@@ -796,3 +796,106 @@ fn changes_snapshot_then_stream_from_its_sequence() {
     assert_eq!(rows[0]["symbol"], eth[2].symbol.as_str());
     assert_eq!(rows[0]["mark_price"], 77.25);
 }
+
+/// The figures of an analytics reply that do not move with the clock (`now`, `t` and the
+/// tenors, interpolated in `t`, do).
+fn timeless(v: &Value) -> Value {
+    let mut v = v.clone();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("now");
+    obj.remove("tenors");
+    for e in obj["expiries"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("t");
+    }
+    v
+}
+
+#[test]
+fn analytics_over_http_and_sse() {
+    let (_server, mut con, contracts, web) = setup();
+    let btc = fixture::of(&contracts, "BTC");
+    let (e1, e2) = (btc[0].clone(), btc.iter().rev().next().unwrap());
+    let mut module = |args: &[&str]| -> Value {
+        let mut c = redis::cmd("OPTIONS.ANALYTICS");
+        c.arg("BTC");
+        for a in args {
+            c.arg(*a);
+        }
+        let text: String = c.arg("FORMAT").arg("JSON").query(&mut con).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let (code, all) = web.get("/api/analytics/BTC", &[]);
+    assert_eq!(code, 200, "{all}");
+    assert_eq!(timeless(&all), timeless(&module(&[])));
+    assert_eq!(
+        all["tenors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["days"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [7, 30, 60, 90, 180]
+    );
+    // expiry repeated (in two spellings), settle, bystrike
+    let (code, some) = web.get(
+        "/api/analytics/btc",
+        &[
+            ("expiry", e1.expiry_padded.as_str()),
+            ("expiry", e2.expiry_iso.as_str()),
+            ("settle", "usdc"),
+            ("bystrike", "true"),
+        ],
+    );
+    assert_eq!(code, 200, "{some}");
+    let want = module(&[
+        "EXPIRY", &e1.expiry, &e2.expiry, "SETTLE", "USDC", "BYSTRIKE",
+    ]);
+    assert_eq!(timeless(&some), timeless(&want));
+    assert_eq!(some["expiries"].as_array().unwrap().len(), 2);
+    assert!(some["strikes"].as_array().is_some_and(|s| !s.is_empty()));
+
+    for (query, param) in [
+        (vec![("expiry", "31FEB26")], "expiry"),
+        (vec![("settle", "EUR")], "settle"),
+        (vec![("bystrike", "perhaps")], "bystrike"),
+    ] {
+        let (code, body) = web.get("/api/analytics/BTC", &query);
+        assert_eq!(code, 400, "{query:?}: {body}");
+        assert_eq!(body["parameter"], param);
+    }
+    let (code, body) = web.get("/api/analytics/NOPE", &[]);
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = web.get("/api/analytics/B%20C", &[]);
+    assert_eq!(code, 400, "{body}");
+    let (_, spec) = web.get("/api/openapi.json", &[]);
+    assert!(spec["paths"]["/api/analytics/{asset}"]["get"].is_object());
+
+    // SSE: an analytics event per subscribed asset, again after its chain changes.
+    let rx = web.sse_events("assets=ETH", None);
+    let next_analytics = |limit: Duration| -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (event, _, data) = rx.recv_timeout(left).expect("an analytics event in time");
+            if event == "analytics" {
+                return serde_json::from_str(&data).unwrap();
+            }
+        }
+    };
+    let first = next_analytics(Duration::from_secs(5));
+    assert_eq!(first["asset"], "ETH");
+    assert_eq!(first["analytics"]["underlying"], "ETH");
+    let eth = fixture::of(&contracts, "ETH");
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[0].symbol)
+        .arg("open_interest")
+        .arg("123456")
+        .query(&mut con)
+        .unwrap();
+    let second = next_analytics(Duration::from_secs(5));
+    assert_ne!(
+        second["analytics"]["totals"]["oi_calls"], first["analytics"]["totals"]["oi_calls"],
+        "the change shows in the next analytics event"
+    );
+}

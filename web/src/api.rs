@@ -106,7 +106,7 @@ async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
 }
 
 /// 404 for an asset that is neither configured nor holds data.
-async fn known_asset(st: &State, raw: &str) -> ApiResult<String> {
+pub async fn known_asset(st: &State, raw: &str) -> ApiResult<String> {
     let asset = params::asset(raw)?;
     if contracts(st, &asset).await? > 0 || asset_config(st).await?.contains_key(&asset) {
         Ok(asset)

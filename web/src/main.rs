@@ -1,6 +1,7 @@
 //! `options-web`: the HTTP API, Server-Sent Events and dashboard over the Redis options module.
 
 mod alert_rules;
+mod analytics;
 mod api;
 mod dashboard;
 mod data;
@@ -238,6 +239,16 @@ fn routes(
             finish(&st, api::chain(&st, &a, &e, &q).await)
         }
     );
+    // Repeatable parameters (`expiry=a&expiry=b`) need the raw query string.
+    let raw_query = warp::query::raw().or(warp::any().map(String::new)).unify();
+    let analytics = warp::path!("api" / "analytics" / String)
+        .and(read())
+        .and(s.clone())
+        .and(raw_query)
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, analytics::get(&st, &a, &raw).await)
+        })
+        .boxed();
     let assets = get!(
         warp::path!("api" / "assets"),
         |st: Arc<State>, _q: Query| async move { finish(&st, api::assets_get(&st).await) }
@@ -441,70 +452,36 @@ fn routes(
             .boxed()
     };
 
-    let plain = index
-        .or(chain_page)
-        .unify()
-        .or(filter_page)
-        .unify()
-        .or(statics)
-        .unify()
-        .or(options)
-        .unify()
-        .or(changes)
-        .unify()
-        .or(strikes)
-        .unify()
-        .or(expiries)
-        .unify()
-        .or(stats)
-        .unify()
-        .or(summary_asset)
-        .unify()
-        .or(summary)
-        .unify()
-        .or(chain)
-        .unify()
-        .or(assets_test)
-        .unify()
-        .or(assets_add)
-        .unify()
-        .or(assets_toggle)
-        .unify()
-        .or(assets_remove)
-        .unify()
-        .or(alerts_list)
-        .unify()
-        .or(alerts_add)
-        .unify()
-        .or(alerts_remove)
-        .unify()
-        .or(assets)
-        .unify()
-        .or(asset_data)
-        .unify()
-        .or(symbols)
-        .unify()
-        .or(atm)
-        .unify()
-        .or(high_volume)
-        .unify()
-        .or(high_iv)
-        .unify()
-        .or(greeks)
-        .unify()
-        .or(recent)
-        .unify()
-        .or(export)
-        .unify()
-        .or(query)
-        .unify()
-        .or(health)
-        .unify()
-        .or(metrics)
-        .unify()
-        .or(openapi)
-        .unify()
-        .boxed();
+    // Grouped by resource and boxed per group: one flat `.or()` chain of every route overflows
+    // the compiler's type depth.
+    macro_rules! any_of {
+        ($first:expr $(, $rest:expr)* $(,)?) => {
+            $first$(.or($rest).unify())*.boxed()
+        };
+    }
+    let pages = any_of!(index, chain_page, filter_page, statics);
+    let chains = any_of!(options, changes, strikes, expiries, chain, analytics);
+    let totals = any_of!(stats, summary_asset, summary, health, metrics, openapi);
+    let asset_config = any_of!(
+        assets_test,
+        assets_add,
+        assets_toggle,
+        assets_remove,
+        assets
+    );
+    let alerts = any_of!(alerts_list, alerts_add, alerts_remove);
+    let data_api = any_of!(
+        asset_data,
+        symbols,
+        atm,
+        high_volume,
+        high_iv,
+        greeks,
+        recent,
+        export,
+        query
+    );
+    let plain = any_of!(pages, chains, totals, asset_config, alerts, data_api);
     // gzip for clients that accept it; never for the streams, which must flush per event.
     let accepts_gzip = warp::header::optional::<String>("accept-encoding")
         .and_then(|h: Option<String>| async move {

@@ -1,5 +1,6 @@
 //! `GET /api/stream`: the seed's stats event every 2 s, plus changed rows per asset from
-//! `OPTIONS.CHANGES` (`?assets=BTC,ETH`), resumable with `Last-Event-ID`.
+//! `OPTIONS.CHANGES` (`?assets=BTC,ETH`), resumable with `Last-Event-ID`, and per asset an
+//! `analytics` event (`OPTIONS.ANALYTICS`) at most every 2 s, when its chain changed.
 //!
 //! One poller per asset is shared by every client watching it; it stops when the last one
 //! leaves. Each client keeps its own cursor per asset, so a resumed client first gets what it
@@ -177,6 +178,8 @@ pub fn stream(
         }
         drop(merged_tx);
         let mut stats_tick = tokio::time::interval(STATS_EVERY);
+        // The chain sequence each asset's last analytics event was computed at.
+        let mut analytics_at: BTreeMap<String, u64> = BTreeMap::new();
         loop {
             tokio::select! {
                 _ = stats_tick.tick() => {
@@ -187,6 +190,22 @@ pub fn stream(
                     };
                     if tx.send(Event::default().data(text)).await.is_err() {
                         return;
+                    }
+                    for a in &assets {
+                        let seq = cursors.get(a).copied().unwrap_or(0);
+                        if analytics_at.get(a) == Some(&seq) {
+                            continue;
+                        }
+                        let cmd = crate::analytics::AnalyticsQuery::default().command(a);
+                        let Ok(bytes) = st.store.json_bytes(&cmd).await else { continue };
+                        analytics_at.insert(a.clone(), seq);
+                        let ev = Event::default().event("analytics").data(format!(
+                            "{{\"asset\":\"{a}\",\"analytics\":{}}}",
+                            String::from_utf8_lossy(&bytes)
+                        ));
+                        if tx.send(ev).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Some(change) = merged.recv() => {

@@ -1,0 +1,151 @@
+//! `GET /api/analytics/{asset}`: `OPTIONS.ANALYTICS` over HTTP (ANALYTICS.md). The module's
+//! JSON is forwarded as it is; this file only turns query parameters into command arguments.
+
+use options_core::{Expiry, Settle};
+use warp::reply::Response;
+
+use crate::api::{json_body, known_asset, State};
+use crate::error::{ApiError, ApiResult};
+
+/// The query of an analytics request: `expiry` (repeatable, or comma-separated; `all` or
+/// absent for every expiry), `settle`, `bystrike`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsQuery {
+    pub expiries: Vec<Expiry>,
+    pub settle: Option<Settle>,
+    pub by_strike: bool,
+}
+
+impl AnalyticsQuery {
+    /// Parses the raw query string (a `HashMap` query would keep one `expiry` only).
+    pub fn parse(raw: &str) -> ApiResult<AnalyticsQuery> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+        let mut q = AnalyticsQuery::default();
+        for (name, value) in &pairs {
+            let value = value.trim();
+            match name.as_str() {
+                "expiry" => {
+                    for e in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                        if e.eq_ignore_ascii_case("all") {
+                            continue;
+                        }
+                        q.expiries.push(Expiry::parse(e).map_err(|_| {
+                            ApiError::bad(
+                                "expiry",
+                                format!(
+                                    "'{e}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"
+                                ),
+                            )
+                        })?);
+                    }
+                }
+                "settle" if value.is_empty() || value.eq_ignore_ascii_case("all") => {
+                    q.settle = None
+                }
+                "settle" => {
+                    q.settle = Some(Settle::parse(value).ok_or_else(|| {
+                        ApiError::bad("settle", format!("'{value}' is not USDC or USDT"))
+                    })?)
+                }
+                "bystrike" => {
+                    q.by_strike = match value.to_ascii_lowercase().as_str() {
+                        "" | "1" | "true" | "yes" => true,
+                        "0" | "false" | "no" => false,
+                        _ => {
+                            return Err(ApiError::bad(
+                                "bystrike",
+                                format!("'{value}' is not true or false"),
+                            ))
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        q.expiries.sort();
+        q.expiries.dedup();
+        Ok(q)
+    }
+
+    /// `OPTIONS.ANALYTICS asset … FORMAT JSON`.
+    pub fn command(&self, asset: &str) -> redis::Cmd {
+        let mut c = redis::cmd("OPTIONS.ANALYTICS");
+        c.arg(asset);
+        if !self.expiries.is_empty() {
+            c.arg("EXPIRY");
+            for e in &self.expiries {
+                c.arg(e.code());
+            }
+        }
+        if let Some(s) = self.settle {
+            c.arg("SETTLE").arg(s.as_str());
+        }
+        if self.by_strike {
+            c.arg("BYSTRIKE");
+        }
+        c.arg("FORMAT").arg("JSON");
+        c
+    }
+}
+
+/// `GET /api/analytics/{asset}`.
+pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
+    let q = AnalyticsQuery::parse(raw_query)?;
+    let asset = known_asset(st, asset).await?;
+    Ok(json_body(st.store.json_bytes(&q.command(&asset)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(c: &redis::Cmd) -> Vec<String> {
+        c.args_iter()
+            .map(|a| match a {
+                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                redis::Arg::Cursor => "<cursor>".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeated_and_comma_separated_expiries_become_one_sorted_list() {
+        let q = AnalyticsQuery::parse(
+            "expiry=26DEC26&expiry=2026-12-03,03DEC26&settle=usdt&bystrike=1",
+        )
+        .unwrap();
+        assert_eq!(
+            args(&q.command("BTC")),
+            [
+                "OPTIONS.ANALYTICS",
+                "BTC",
+                "EXPIRY",
+                "3DEC26",
+                "26DEC26",
+                "SETTLE",
+                "USDT",
+                "BYSTRIKE",
+                "FORMAT",
+                "JSON"
+            ]
+        );
+        let all = AnalyticsQuery::parse("expiry=all&settle=").unwrap();
+        assert_eq!(all, AnalyticsQuery::default());
+        assert_eq!(
+            args(&all.command("ETH")),
+            ["OPTIONS.ANALYTICS", "ETH", "FORMAT", "JSON"]
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let bad = |raw: &str| match AnalyticsQuery::parse(raw) {
+            Err(ApiError::BadRequest { param, .. }) => param,
+            other => panic!("{raw}: {other:?}"),
+        };
+        assert_eq!(bad("expiry=31FEB26"), "expiry");
+        assert_eq!(bad("settle=EUR"), "settle");
+        assert_eq!(bad("bystrike=maybe"), "bystrike");
+    }
+}
