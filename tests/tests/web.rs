@@ -814,7 +814,7 @@ fn timeless(v: &Value) -> Value {
 fn analytics_over_http_and_sse() {
     let (_server, mut con, contracts, web) = setup();
     let btc = fixture::of(&contracts, "BTC");
-    let (e1, e2) = (btc[0].clone(), btc.iter().rev().next().unwrap());
+    let (e1, e2) = (btc[0].clone(), btc[btc.len() - 1]);
     let mut module = |args: &[&str]| -> Value {
         let mut c = redis::cmd("OPTIONS.ANALYTICS");
         c.arg("BTC");
