@@ -49,6 +49,7 @@ release: deps assets
 	$(CARGO) build --workspace --release
 
 unit: build
+	node --test tests/js/
 	$(CARGO) test --workspace --lib --bins
 
 e2e: build
@@ -56,6 +57,7 @@ e2e: build
 
 test: build doctor
 	$(CARGO) fmt --all -- --check
+	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
 
 fmt:

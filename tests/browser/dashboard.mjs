@@ -256,6 +256,67 @@ try {
   ok('charts view draws the IV smile, the term structure and OI by strike');
   await page.screenshot({ path: join(SHOTS, 'charts-desktop.png'), fullPage: true });
 
+  // ------------------------------------------------------------------ analytics
+  // Paused, so the page and the API read the same chain; figures are formatted here from the
+  // API's numbers, not with the page's formatters.
+  await sim('pause');
+  await sleep(500);
+  await page.click('.views button[data-view="analytics"]');
+  await page.waitForSelector('#analytics-table tbody tr[data-expiry]', { timeout: 10000 });
+  // The chain left one expiry chosen; the analytics of every expiry come with "All".
+  await page.selectOption('#f-expiry', 'ALL');
+  await page.waitForFunction(() => document.querySelectorAll('#analytics-table tbody tr[data-expiry]').length > 1, null, { timeout: 5000 });
+  for (const id of ['chart-an-term', 'chart-an-skew', 'chart-an-gex']) await page.waitForSelector(`#${id} canvas`, { timeout: 5000 });
+  const analyticsRows = () => page.$$eval('#analytics-table tbody tr[data-expiry]', (t) => t.map((r) => ({
+    expiry: r.dataset.expiry,
+    atm: r.querySelector('td[data-col="ATM IV"]').textContent,
+    pcr: r.querySelector('td[data-col="PCR OI"]').textContent,
+  })));
+  const ivText = (v) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+  const pcrText = (v) => (v === null ? '–' : v.toFixed(2));
+  let an = await getJson(`${BASE}/api/analytics/BTC?bystrike=true`);
+  let shown = await analyticsRows();
+  assertEq(shown.map((r) => r.expiry).join(','), an.expiries.map((e) => e.expiry).join(','), 'one row per live expiry, in date order');
+  shown.forEach((r, i) => {
+    assertEq(r.atm, ivText(an.expiries[i].atm_iv), `ATM IV of ${r.expiry}`);
+    assertEq(r.pcr, pcrText(an.expiries[i].pcr_oi), `PCR of ${r.expiry}`);
+  });
+  assert(/PCR \(OI\)/.test(await page.textContent('#analytics-summary')), 'summary cards');
+  assert(page.url().includes('view=analytics'), `view in the URL: ${page.url()}`);
+  ok('analytics view: a row per expiry with the module\'s figures, term, skew and GEX charts', `${an.expiries.length} expiries`);
+
+  // A put's open interest jumps: the next analytics event refreshes the table.
+  const firstExpiry = an.expiries[0].expiry;
+  const put = all.find((r) => expiryDate(r.expiry) === expiryDate(firstExpiry) && r.type === 'Put');
+  await sim('set', { symbol: put.symbol, field: 'openInterest', value: '987654' });
+  let want = null;
+  for (let i = 0; i < 50 && want === null; i++) {
+    an = await getJson(`${BASE}/api/analytics/BTC`);
+    if (an.expiries[0].oi_puts >= 987654) want = pcrText(an.expiries[0].pcr_oi);
+    else await sleep(100);
+  }
+  assert(want !== null, 'the open interest reached Redis');
+  await page.waitForFunction((w) => {
+    const td = document.querySelector('#analytics-table tbody tr[data-expiry] td[data-col="PCR OI"]');
+    return td && td.textContent === w;
+  }, want, { timeout: 6000 });
+  ok('analytics follow the chain live', `PCR ${firstExpiry} → ${want}`);
+
+  // One expiry selected: the GEX chart and the table narrow to it.
+  const pick = an.expiries[Math.min(2, an.expiries.length - 1)].expiry;
+  await page.selectOption('#f-expiry', pick);
+  await page.waitForFunction((e) => {
+    const rows = document.querySelectorAll('#analytics-table tbody tr[data-expiry]');
+    return rows.length === 1 && rows[0].dataset.expiry === e;
+  }, pick, { timeout: 5000 });
+  const [py, pm, pd] = expiryDate(pick).split('-');
+  const label = `${pd}-${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][pm - 1]}-${py.slice(2)}`;
+  assert((await page.textContent('#gex-caption')).includes(label), `GEX caption names ${label}`);
+  await page.screenshot({ path: join(SHOTS, 'analytics-desktop.png'), fullPage: true });
+  await page.selectOption('#f-expiry', 'ALL');
+  await sim('resume');
+  ok('analytics of one selected expiry', pick);
+
   // light theme, remembered (the system's dark preference is the default)
   assertEq(await page.getAttribute('html', 'data-theme'), 'dark', 'theme follows the system');
   await page.click('#theme-toggle');

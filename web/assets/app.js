@@ -2,7 +2,9 @@
 // event is the whole chain (reset), later ones carry only the rows that changed, and the
 // unnamed events are the seed's stats. Rows live in `store.rows`; views patch only the cells
 // whose text changed, so a 2,500-contract asset never re-renders on a tick.
-'use strict';
+import { NF, isNum, fixed, money, plain, volume, pct, strikeText, expiryLabel, expiryCode, daysTo, ago, esc } from './format.js';
+import { forwardAndAtm } from './rules.js';
+import { AnalyticsView } from './analytics.js';
 
 (function () {
   const boot = JSON.parse(document.getElementById('boot').textContent);
@@ -10,56 +12,6 @@
 
   // ---------------------------------------------------------------------------------------
   // formatting
-
-  const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-  const nf = (dp) => new Intl.NumberFormat('en-US', { minimumFractionDigits: dp, maximumFractionDigits: dp });
-  const NF = [0, 1, 2, 3, 4, 6].reduce((m, dp) => ((m[dp] = nf(dp)), m), {});
-  const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-  // "-0.000" for a tiny negative delta reads as a sign error: drop the sign of a zero.
-  const fixed = (dp) => (v) => (isNum(v) ? NF[dp].format(v).replace(/^-(0[.,]?0*)$/, '$1') : '–');
-  // Cheap options need more than the seed's two decimals to be readable.
-  const money = (v) => {
-    if (!isNum(v)) return '–';
-    if (v === 0) return '$0.00';
-    const a = Math.abs(v);
-    if (a >= 1) return '$' + NF[2].format(v);
-    return '$' + v.toPrecision(a >= 0.01 ? 3 : 2);
-  };
-  const plain = (v) => {
-    if (!isNum(v)) return '–';
-    const a = Math.abs(v);
-    return a >= 1 ? NF[2].format(v) : a === 0 ? '0' : v.toPrecision(3);
-  };
-  const volume = (v) => {
-    if (!isNum(v) || v === 0) return '0';
-    if (v >= 1e6) return (v / 1e6).toFixed(2) + 'M';
-    if (v >= 1e3) return (v / 1e3).toFixed(2) + 'K';
-    return NF[0].format(Math.round(v));
-  };
-  const pct = (v) => (isNum(v) ? (v * 100).toFixed(1) + '%' : '–');
-  // One formatter, made once: strikes are formatted for every patched row.
-  const STRIKE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
-  const strikeText = (v) => (isNum(v) ? STRIKE.format(v) : '–');
-  const expiryLabel = (code) => {
-    const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(code || '');
-    return m ? `${m[1].padStart(2, '0')}-${m[2][0]}${m[2].slice(1).toLowerCase()}-${m[3]}` : code || '';
-  };
-  /** A deep link's expiry as Bybit writes it: `03SEP25`, `3sep25` and `2025-09-03` → `3SEP25`. */
-  function expiryCode(text) {
-    const t = String(text || '').trim().toUpperCase();
-    const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
-    if (iso) return `${parseInt(iso[3], 10)}${MONTHS[parseInt(iso[2], 10) - 1] || '?'}${iso[1].slice(2)}`;
-    const code = /^0?(\d{1,2})([A-Z]{3})(\d{2})$/.exec(t);
-    return code ? `${code[1]}${code[2]}${code[3]}` : t;
-  }
-  const daysTo = (ts) => Math.max(0, (ts - Date.now()) / 86400000);
-  const ago = (ms) => {
-    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-    if (s < 60) return `${s} s ago`;
-    if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-    return `${Math.floor(s / 3600)} h ago`;
-  };
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   // ---------------------------------------------------------------------------------------
   // columns (keys are the seed's localStorage keys, plus `index`)
@@ -206,8 +158,6 @@
 
   function buildChain(expiry, settle) {
     const byStrike = new Map();
-    let spot = null;
-    let newest = -1;
     for (const r of store.rows.values()) {
       if (r.expiry !== expiry || r.settle !== settle) continue;
       let line = byStrike.get(r.strike);
@@ -215,22 +165,8 @@
       line[r.type] = r;
     }
     const lines = [...byStrike.values()].sort((a, b) => a.strike - b.strike);
-    // Same rule as OPTIONS.CHAIN: the underlying price of the most recently updated contract
-    // (the later one in chain order on a tie) and the strike nearest to it (the lower on a tie).
-    for (const l of lines) {
-      for (const r of [l.call, l.put]) {
-        if (r && isNum(r.underlying_price) && r.updated_ms >= newest) {
-          newest = r.updated_ms;
-          spot = r.underlying_price;
-        }
-      }
-    }
-    let atm = null;
-    if (spot !== null) {
-      for (const l of lines) {
-        if (atm === null || Math.abs(l.strike - spot) < Math.abs(atm - spot)) atm = l.strike;
-      }
-    }
+    // OPTIONS.CHAIN's rule (rules.js): the median forward and the strike nearest it.
+    const { forward: spot, atm } = forwardAndAtm(lines);
     return { lines, spot, atm };
   }
 
@@ -583,7 +519,7 @@
 
   // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
   // that created it (later renders only swap its data).
-  const charts = { smile: null, term: null, oi: null, timer: null, spot: null, halfStep: 1 };
+  const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, timer: null, spot: null, halfStep: 1 };
   const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
   function chartWidth(el) {
@@ -704,6 +640,12 @@
     }, [term.map((p) => p.ts), term.map((p) => p.iv)]);
   }
 
+  // The Analytics view keeps its own figures (from /api/analytics) and draws with the helpers
+  // above.
+  const analyticsView = new AnalyticsView({ el: $, drawChart, axes, cssVar });
+  // Views that list "All expiries" in the expiry menu (the chain and charts show one expiry).
+  const allExpiryViews = ['table', 'analytics'];
+
   function scheduleCharts() {
     if (charts.timer) return;
     charts.timer = setTimeout(() => {
@@ -740,8 +682,9 @@
 
   function renderExpirySelect() {
     const sel = $('f-expiry');
-    const want = ui.view === 'table' ? (ui.expiry || 'ALL') : focusExpiry() || 'ALL';
-    const opts = (ui.view === 'table' ? ['<option value="ALL">All expiries</option>'] : [])
+    const all = allExpiryViews.includes(ui.view);
+    const want = all ? (ui.expiry || 'ALL') : focusExpiry() || 'ALL';
+    const opts = (all ? ['<option value="ALL">All expiries</option>'] : [])
       .concat(store.expiries.map((e) => `<option value="${e.code}">${expiryLabel(e.code)} · ${daysTo(e.ts).toFixed(0)}d</option>`));
     const html = opts.join('');
     if (sel.dataset.html !== html) {
@@ -776,7 +719,7 @@
   function renderView() {
     // A deep link to an expiry the asset does not have: say so, show them all.
     if (store.loaded && store.rows.size && ui.expiry && ui.expiry !== 'ALL' && !store.expiries.some((e) => e.code === ui.expiry)) {
-      conn.notice = `${ui.asset} has no expiry ${ui.expiry}; showing ${ui.view === 'table' ? 'all expiries' : 'the nearest'}.`;
+      conn.notice = `${ui.asset} has no expiry ${ui.expiry}; showing ${allExpiryViews.includes(ui.view) ? 'all expiries' : 'the nearest'}.`;
       ui.expiry = 'ALL';
       setTimeout(() => { conn.notice = null; renderLive(); }, 8000);
     }
@@ -788,6 +731,7 @@
     $('stat-asset-contracts').textContent = ui.asset && store.loaded ? `${NF[0].format(store.rows.size)} ${ui.asset}` : '';
     if (ui.view === 'table') renderTable();
     else if (ui.view === 'chain') renderChain();
+    else if (ui.view === 'analytics') analyticsView.show(ui.asset, ui.expiry || 'ALL');
     else renderCharts();
     syncUrl();
   }
@@ -981,6 +925,11 @@
       if (es !== conn.source || msg.asset !== ui.asset) return;
       if (ui.live || !store.loaded) applyChanges(msg.changes);
       else holdChanges(msg.changes);
+    });
+    es.addEventListener('analytics', (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (es === conn.source && ui.view === 'analytics' && ui.live) analyticsView.changed(msg.asset);
     });
     es.onmessage = (ev) => {
       let s;
@@ -1354,16 +1303,17 @@
       if (e.key === 'Escape') e.target.blur();
       return;
     }
-    const views = { 1: 'table', 2: 'chain', 3: 'charts' };
+    const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics' };
     if (views[e.key]) {
       ui.view = views[e.key];
       renderView();
     } else if (e.key === '[' || e.key === ']') {
       const codes = store.expiries.map((x) => x.code);
       if (!codes.length) return;
-      const at = codes.indexOf(ui.view === 'table' ? ui.expiry : focusExpiry());
+      const all = allExpiryViews.includes(ui.view);
+      const at = codes.indexOf(all ? ui.expiry : focusExpiry());
       const next = e.key === ']' ? at + 1 : at < 0 ? codes.length - 1 : at - 1;
-      ui.expiry = next < 0 || next >= codes.length ? (ui.view === 'table' ? 'ALL' : codes[at]) : codes[next];
+      ui.expiry = next < 0 || next >= codes.length ? (all ? 'ALL' : codes[at]) : codes[next];
       ui.page = 0;
       renderView();
     } else if (e.key === '/' && ui.view === 'table') {
@@ -1405,8 +1355,9 @@
     const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
     document.documentElement.dataset.theme = next;
     storage.set('theme', next);
-    for (const k of ['smile', 'term', 'oi']) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
+    for (const k of ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex']) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
     if (ui.view === 'charts') renderCharts();
+    if (ui.view === 'analytics') analyticsView.render();
   });
 
   // column visibility
@@ -1450,7 +1401,7 @@
   }
 
   window.addEventListener('resize', () => {
-    for (const k of ['smile', 'term', 'oi']) {
+    for (const k of ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex']) {
       const c = charts[k];
       if (c) c.setSize({ width: chartWidth(c.root.parentElement), height: 260 });
     }
@@ -1466,7 +1417,7 @@
     const asset = (last.get('asset') || '').toUpperCase();
     if (asset && store.assets.some((a) => a.symbol === asset && a.enabled)) {
       ui.asset = asset;
-      ui.view = ['table', 'chain', 'charts'].includes(last.get('view')) ? last.get('view') : 'table';
+      ui.view = ['table', 'chain', 'charts', 'analytics'].includes(last.get('view')) ? last.get('view') : 'table';
       ui.expiry = expiryCode(last.get('expiry'));
       ui.type = ['call', 'put'].includes(last.get('type')) ? last.get('type') : 'all';
       ui.settle = last.get('settle') === 'USDT' ? 'USDT' : 'USDC';

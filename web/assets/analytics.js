@@ -1,0 +1,273 @@
+// The Analytics view: `OPTIONS.ANALYTICS` as a trader reads it. Term structure (ATM IV by
+// expiry and at constant maturities) with 25Δ risk reversal and butterfly on the same axis of
+// days to expiry, GEX by strike for the selected expiries with the forward marked, and a table
+// per expiry. The figures come from /api/analytics/{asset}; the stream's `analytics` events
+// (at most every 2 s, when the chain changed) trigger a refresh.
+//
+// Pure helpers are exported for `node --test` (tests/js/); `AnalyticsView` needs the DOM and
+// uPlot.
+
+import { NF, isNum, pct, plain, expiryLabel, esc } from './format.js';
+
+/** Volatility points, signed: 0.0123 → "+1.23". */
+export const volPoints = (v) => (isNum(v) ? (v >= 0 ? '+' : '−') + Math.abs(v * 100).toFixed(2) : '–');
+/** A ratio to two decimals. */
+export const ratio = (v) => (isNum(v) ? v.toFixed(2) : '–');
+/** Dollar amounts compactly, signed: 1234567 → "$1.23M", -5300 → "−$5.30K". */
+export function dollars(v) {
+  if (!isNum(v)) return '–';
+  const a = Math.abs(v);
+  const sign = v < 0 ? '−' : '';
+  if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}B`;
+  if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(2)}M`;
+  if (a >= 1e3) return `${sign}$${(a / 1e3).toFixed(2)}K`;
+  return `${sign}$${a.toFixed(0)}`;
+}
+/** Open interest or volume in contracts. */
+export const contracts = (v) => (isNum(v) ? NF[v >= 100 ? 0 : 2].format(v) : '–');
+/** A strike as listed: enough decimals for XRP's 2.35, none for BTC's 100000. */
+export const strike = (v) => (isNum(v) ? new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 }).format(v) : '–');
+
+/**
+ * Chart series of a reply: x in days to expiry; ATM IV by expiry and at the tenors (percent),
+ * RR25 and BF25 by expiry (vol points). uPlot wants one x array shared by every series, so the
+ * expiries' and tenors' days are merged, and each series is null where it has no point.
+ */
+export function termSeries(a) {
+  const byDay = new Map();
+  const at = (days) => {
+    if (!byDay.has(days)) byDay.set(days, { atm: null, tenor: null, rr: null, bf: null });
+    return byDay.get(days);
+  };
+  for (const e of a.expiries || []) {
+    const p = at(+(e.t * 365).toFixed(4));
+    if (isNum(e.atm_iv)) p.atm = e.atm_iv * 100;
+    if (isNum(e.rr25)) p.rr = e.rr25 * 100;
+    if (isNum(e.bf25)) p.bf = e.bf25 * 100;
+  }
+  for (const t of a.tenors || []) if (isNum(t.atm_iv)) at(t.days).tenor = t.atm_iv * 100;
+  const days = [...byDay.keys()].sort((x, y) => x - y);
+  const col = (k) => days.map((d) => byDay.get(d)[k]);
+  return { days, atm: col('atm'), tenor: col('tenor'), rr: col('rr'), bf: col('bf') };
+}
+
+/**
+ * GEX bars: strikes ascending, their GEX split into a positive and a negative series (drawn in
+ * the call and put colours), and the x range's room of half a strike step at each end.
+ */
+export function gexSeries(strikes) {
+  const s = (strikes || []).filter((x) => isNum(x.strike)).sort((x, y) => x.strike - y.strike);
+  const k = s.map((x) => x.strike);
+  const half = k.length > 1 ? (k[k.length - 1] - k[0]) / (k.length - 1) / 2 : 1;
+  const gex = s.map((x) => x.gex);
+  return {
+    strikes: k,
+    gex,
+    positive: gex.map((g) => (isNum(g) && g >= 0 ? g : null)),
+    negative: gex.map((g) => (isNum(g) && g < 0 ? g : null)),
+    half,
+  };
+}
+
+const TABLE = [
+  ['Expiry', (e) => expiryLabel(e.expiry), 'text'],
+  ['DTE', (e) => (e.t * 365).toFixed(1)],
+  ['Forward', (e) => plain(e.forward)],
+  ['ATM', (e) => strike(e.atm_strike)],
+  ['ATM IV', (e) => pct(e.atm_iv)],
+  ['RR25', (e) => volPoints(e.rr25)],
+  ['BF25', (e) => volPoints(e.bf25)],
+  ['RR10', (e) => volPoints(e.rr10)],
+  ['BF10', (e) => volPoints(e.bf10)],
+  ['PCR OI', (e) => ratio(e.pcr_oi)],
+  ['PCR Vol', (e) => ratio(e.pcr_volume)],
+  ['Max pain', (e) => strike(e.max_pain)],
+  ['GEX', (e) => dollars(e.gex), 'signed'],
+  ['Notional OI', (e) => dollars(e.notional_oi)],
+];
+
+/** The per-expiry table's rows as text, in column order (the DOM and the tests share it). */
+export function tableCells(a) {
+  return (a.expiries || []).map((e) => TABLE.map(([, f]) => f(e)));
+}
+
+export const TABLE_HEADERS = TABLE.map(([h]) => h);
+
+export class AnalyticsView {
+  /**
+   * `el(id)` finds elements; `drawChart(slot, el, opts, data)` and `axes(x, y, values)` are the
+   * dashboard's uPlot helpers; `cssVar(name)` reads the theme.
+   */
+  constructor({ el, drawChart, axes, cssVar }) {
+    Object.assign(this, { el, drawChart, axes, cssVar });
+    this.asset = null;
+    this.expiry = 'ALL';
+    this.data = null;
+    this.error = null;
+    this.inflight = null;
+    this.again = false;
+    this.forward = null; // read by the GEX chart's marker at draw time
+  }
+
+  /** Shows `asset` with `expiry` ('ALL' for every expiry); fetches when either changed. */
+  show(asset, expiry) {
+    if (asset !== this.asset || expiry !== this.expiry || !this.data) {
+      this.asset = asset;
+      this.expiry = expiry;
+      this.refresh();
+    } else {
+      this.render();
+    }
+  }
+
+  /** A stream `analytics` event for `asset`: the chain changed, fetch the figures again. */
+  changed(asset) {
+    if (asset === this.asset) this.refresh();
+  }
+
+  async refresh() {
+    if (!this.asset) return;
+    if (this.inflight) {
+      this.again = true;
+      return;
+    }
+    const q = new URLSearchParams({ bystrike: 'true' });
+    if (this.expiry && this.expiry !== 'ALL') q.set('expiry', this.expiry);
+    const url = `/api/analytics/${encodeURIComponent(this.asset)}?${q}`;
+    const asset = this.asset;
+    this.inflight = fetch(url, { headers: { Accept: 'application/json' } })
+      .then(async (r) => {
+        const body = await r.json();
+        if (asset !== this.asset) return;
+        if (!r.ok) throw new Error(body.detail || `HTTP ${r.status}`);
+        this.data = body;
+        this.error = null;
+      })
+      .catch((e) => {
+        this.error = e.message;
+      })
+      .finally(() => {
+        this.inflight = null;
+        this.render();
+        if (this.again) {
+          this.again = false;
+          this.refresh();
+        }
+      });
+  }
+
+  render() {
+    const a = this.data;
+    const head = this.el('analytics-summary');
+    if (this.error) {
+      head.textContent = `Analytics unavailable: ${this.error}`;
+      return;
+    }
+    if (!a) {
+      head.textContent = 'Loading analytics…';
+      return;
+    }
+    const t = a.totals;
+    const tenor30 = (a.tenors || []).find((x) => x.days === 30) || {};
+    const cards = [
+      ['Index', plain(a.index)],
+      ['30d ATM IV', pct(tenor30.atm_iv)],
+      ['30d RR25', volPoints(tenor30.rr25)],
+      ['30d BF25', volPoints(tenor30.bf25)],
+      ['PCR (OI)', ratio(t.pcr_oi)],
+      ['PCR (vol)', ratio(t.pcr_volume)],
+      ['OI calls / puts', `${contracts(t.oi_calls)} / ${contracts(t.oi_puts)}`],
+      ['GEX per 1%', dollars(t.gex)],
+      ['Notional OI', dollars(t.notional_oi)],
+    ];
+    head.innerHTML = cards
+      .map(([k, v]) => `<div class="an-card"><div class="label">${esc(k)}</div><div class="value">${esc(v)}</div></div>`)
+      .join('');
+
+    const table = this.el('analytics-table');
+    table.querySelector('thead').innerHTML = `<tr>${TABLE.map(([h, , c]) => `<th class="${c || ''}">${esc(h)}</th>`).join('')}</tr>`;
+    const rows = tableCells(a);
+    table.querySelector('tbody').innerHTML = rows.length
+      ? rows
+        .map((cells, i) => `<tr data-expiry="${esc(a.expiries[i].expiry)}">${cells
+          .map((c, j) => {
+            const kind = TABLE[j][2];
+            const sign = kind === 'signed' && isNum(a.expiries[i].gex) ? (a.expiries[i].gex < 0 ? ' neg' : ' pos') : '';
+            return `<td class="${kind === 'text' ? 'text' : ''}${sign}" data-col="${esc(TABLE[j][0])}">${esc(c)}</td>`;
+          })
+          .join('')}</tr>`)
+        .join('')
+      : `<tr><td class="empty" colspan="${TABLE.length}">No live expiries</td></tr>`;
+    this.renderCharts(a);
+  }
+
+  renderCharts(a) {
+    if (typeof uPlot === 'undefined') return;
+    const accent = this.cssVar('--accent');
+    const call = this.cssVar('--call');
+    const put = this.cssVar('--put');
+    const muted = this.cssVar('--muted');
+    const ts = termSeries(a);
+    const dayAxis = (u, vals) => vals.map((v) => (v === null ? '' : `${+v.toFixed(1)}d`));
+    const fmt = (dp) => (u, v) => (v === null ? '–' : v.toFixed(dp));
+    this.drawChart('anTerm', this.el('chart-an-term'), {
+      key: 'anTerm',
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
+        { label: 'ATM IV % (expiry)', stroke: accent, width: 2, points: { size: 6 }, spanGaps: true, value: fmt(1) },
+        { label: 'ATM IV % (7/30/60/90/180 d)', stroke: muted, width: 1.5, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(1) },
+      ],
+      axes: this.axes('Days to expiry', 'ATM IV %', dayAxis),
+    }, [ts.days, ts.atm, ts.tenor]);
+    this.drawChart('anSkew', this.el('chart-an-skew'), {
+      key: 'anSkew',
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
+        { label: 'RR25 (vol pts)', stroke: call, width: 2, points: { size: 5 }, spanGaps: true, value: fmt(2) },
+        { label: 'BF25 (vol pts)', stroke: put, width: 2, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(2) },
+      ],
+      axes: this.axes('Days to expiry', 'Vol points', dayAxis),
+    }, [ts.days, ts.rr, ts.bf]);
+
+    const g = gexSeries(a.strikes);
+    const first = (a.expiries || []).find((e) => isNum(e.forward));
+    this.forward = first ? first.forward : isNum(a.index) ? a.index : null;
+    const view = this;
+    const marker = {
+      hooks: {
+        draw: (u) => {
+          if (view.forward === null) return;
+          const x = Math.round(u.valToPos(view.forward, 'x', true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+          const c = u.ctx;
+          c.save();
+          c.strokeStyle = accent;
+          c.setLineDash([4, 4]);
+          c.beginPath();
+          c.moveTo(x, u.bbox.top);
+          c.lineTo(x, u.bbox.top + u.bbox.height);
+          c.stroke();
+          c.restore();
+        },
+      },
+    };
+    const bars = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 24] }) : null;
+    const half = g.half;
+    this.el('gex-caption').textContent = this.expiry && this.expiry !== 'ALL' ? `· ${expiryLabel(this.expiry)}` : '· all expiries';
+    const gexAxes = this.axes('Strike', 'GEX per 1%', (u, vals) => vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : strike(v))));
+    gexAxes[1].values = (u, vals) => vals.map((v) => dollars(v));
+    this.drawChart('anGex', this.el('chart-an-gex'), {
+      key: 'anGex',
+      plugins: [marker],
+      scales: { x: { time: false, range: (u, min, max) => [min - half, max + half] } },
+      series: [
+        { label: 'Strike', value: (u, v) => strike(v) },
+        { label: 'Long gamma', stroke: call, fill: call + '99', paths: bars, points: { show: false }, value: (u, v) => dollars(v) },
+        { label: 'Short gamma', stroke: put, fill: put + '99', paths: bars, points: { show: false }, value: (u, v) => dollars(v) },
+      ],
+      axes: gexAxes,
+    }, [g.strikes, g.positive, g.negative]);
+  }
+}
