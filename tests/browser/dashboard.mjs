@@ -254,6 +254,17 @@ try {
   const series = await page.$$eval('#chart-term .u-legend .u-series', (s) => s.length);
   assert(series >= 2, 'term structure legend');
   ok('charts view draws the IV smile, the term structure and OI by strike');
+  // Max pain on the OI chart follows OPTIONS.ANALYTICS for the same expiry and settle coin.
+  await sim('pause');
+  await sleep(500);
+  await page.click('.views button[data-view="table"]');
+  await page.click('.views button[data-view="charts"]');
+  const [chartExpiry, chartSettle] = [await page.inputValue('#f-expiry'), await page.inputValue('#f-settle')];
+  const painApi = (await getJson(`${BASE}/api/analytics/BTC?expiry=${chartExpiry}&settle=${chartSettle}`)).expiries[0].max_pain;
+  const caption = await page.textContent('#oi-caption');
+  assert(painApi !== null && caption.endsWith(`max pain ${painApi.toLocaleString('en-US')}`), `OI caption "${caption}" vs max pain ${painApi}`);
+  await sim('resume');
+  ok('max pain marked on the open-interest chart, as the module computes it', `${chartExpiry} ${chartSettle}: ${painApi}`);
   await page.screenshot({ path: join(SHOTS, 'charts-desktop.png'), fullPage: true });
 
   // ------------------------------------------------------------------ analytics

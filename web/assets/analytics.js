@@ -8,6 +8,7 @@
 // uPlot.
 
 import { NF, isNum, pct, plain, expiryLabel, esc } from './format.js';
+import { verticalMarker } from './plot.js';
 
 /** Volatility points, signed: 0.0123 → "+1.23". */
 export const volPoints = (v) => (isNum(v) ? (v >= 0 ? '+' : '−') + Math.abs(v * 100).toFixed(2) : '–');
@@ -234,25 +235,7 @@ export class AnalyticsView {
     const g = gexSeries(a.strikes);
     const first = (a.expiries || []).find((e) => isNum(e.forward));
     this.forward = first ? first.forward : isNum(a.index) ? a.index : null;
-    const view = this;
-    const marker = {
-      hooks: {
-        draw: (u) => {
-          if (view.forward === null) return;
-          const x = Math.round(u.valToPos(view.forward, 'x', true));
-          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
-          const c = u.ctx;
-          c.save();
-          c.strokeStyle = accent;
-          c.setLineDash([4, 4]);
-          c.beginPath();
-          c.moveTo(x, u.bbox.top);
-          c.lineTo(x, u.bbox.top + u.bbox.height);
-          c.stroke();
-          c.restore();
-        },
-      },
-    };
+    const marker = verticalMarker(() => this.forward, accent);
     const bars = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 24] }) : null;
     const half = g.half;
     this.el('gex-caption').textContent = this.expiry && this.expiry !== 'ALL' ? `· ${expiryLabel(this.expiry)}` : '· all expiries';

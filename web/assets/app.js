@@ -3,7 +3,8 @@
 // unnamed events are the seed's stats. Rows live in `store.rows`; views patch only the cells
 // whose text changed, so a 2,500-contract asset never re-renders on a tick.
 import { NF, isNum, fixed, money, plain, volume, pct, strikeText, expiryLabel, expiryCode, daysTo, ago, esc } from './format.js';
-import { forwardAndAtm } from './rules.js';
+import { forwardAndAtm, maxPain } from './rules.js';
+import { verticalMarker } from './plot.js';
 import { AnalyticsView } from './analytics.js';
 
 (function () {
@@ -519,7 +520,7 @@ import { AnalyticsView } from './analytics.js';
 
   // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
   // that created it (later renders only swap its data).
-  const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, timer: null, spot: null, halfStep: 1 };
+  const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
   const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
   function chartWidth(el) {
@@ -571,25 +572,13 @@ import { AnalyticsView } from './analytics.js';
     charts.spot = ch.spot;
     const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
     $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
-    $('oi-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
-    const spotPlugin = {
-      hooks: {
-        draw: (u) => {
-          if (charts.spot === null) return;
-          const x = Math.round(u.valToPos(charts.spot, 'x', true));
-          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
-          const c = u.ctx;
-          c.save();
-          c.strokeStyle = accent;
-          c.setLineDash([4, 4]);
-          c.beginPath();
-          c.moveTo(x, u.bbox.top);
-          c.lineTo(x, u.bbox.top + u.bbox.height);
-          c.stroke();
-          c.restore();
-        },
-      },
-    };
+    const pain = maxPain(ch.lines);
+    $('oi-caption').textContent = expiry
+      ? `· ${expiryLabel(expiry)} · ${ui.settle}${pain === null ? '' : ` · max pain ${strikeText(pain)}`}` : '';
+    const spotPlugin = verticalMarker(() => charts.spot, accent);
+    // Max pain (rules.js, as OPTIONS.ANALYTICS computes it) on the open-interest chart.
+    charts.maxPain = pain;
+    const painPlugin = verticalMarker(() => charts.maxPain, cssVar('--muted'), [2, 3]);
     // 102.5k rather than 102,500: bar charts have many strikes and little room per label.
     const strikeAxis = (u, vals) => vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : NF[0].format(v)));
     drawChart('smile', $('chart-smile'), {
@@ -611,7 +600,7 @@ import { AnalyticsView } from './analytics.js';
     charts.halfStep = strikes.length > 1 ? (strikes[strikes.length - 1] - strikes[0]) / (strikes.length - 1) / 2 : 1;
     drawChart('oi', $('chart-oi'), {
       key: 'oi',
-      plugins: [spotPlugin],
+      plugins: [spotPlugin, painPlugin],
       scales: { x: { time: false, range: (u, min, max) => [min - charts.halfStep, max + charts.halfStep] } },
       series: [
         { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
