@@ -14,12 +14,7 @@ mod ws;
 
 use clap::Parser;
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use options_core::clock::now_ms;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -125,12 +125,7 @@ const SPECS: [AssetSpec<'static>; 4] = [
     },
 ];
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use options_core::clock::now_ms;
 
 pub fn today_days() -> i64 {
     now_ms().div_euclid(86_400_000)

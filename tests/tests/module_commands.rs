@@ -513,10 +513,7 @@ fn partial_updates_merge_and_changes_track_them() {
         Some(c.value("delta")),
         "untouched fields kept"
     );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = options_core::clock::now_ms();
     assert!(
         (row["updated_ms"].as_i64().unwrap() - now).abs() < 5000,
         "stamped with the server's time"

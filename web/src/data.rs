@@ -206,7 +206,7 @@ pub async fn greeks(st: &State, asset: &str) -> ApiResult<Response> {
 /// seed never stored a timestamp and always answered an empty list; the module keeps one.)
 pub async fn recent(st: &State, q: &Query) -> ApiResult<Response> {
     let seconds = params::count(q, "seconds", 86_400 * 7)?.unwrap_or(60);
-    let data = updated_since(st, crate::now_ms_web() - seconds as i64 * 1000).await?;
+    let data = updated_since(st, crate::now_ms() - seconds as i64 * 1000).await?;
     Ok(json_value(
         &json!({"seconds": seconds, "count": data.len(), "data": data}),
     ))
@@ -246,7 +246,7 @@ pub async fn websocket(st: std::sync::Arc<State>, ws: warp::ws::WebSocket) {
     tick.tick().await;
     // A cursor rather than "the last 5 s": an update made just as a tick fires is neither
     // missed nor sent twice.
-    let mut since = crate::now_ms_web() - 5000;
+    let mut since = crate::now_ms() - 5000;
     loop {
         tokio::select! {
             m = source.next() => match m {
@@ -254,7 +254,7 @@ pub async fn websocket(st: std::sync::Arc<State>, ws: warp::ws::WebSocket) {
                 _ => return,
             },
             _ = tick.tick() => {
-                let now = crate::now_ms_web();
+                let now = crate::now_ms();
                 let Ok(mut data) = updated_since(&st, since).await else { continue };
                 since = now;
                 if data.is_empty() {

@@ -92,15 +92,10 @@ impl Args {
     }
 }
 
-pub fn now_ms_web() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use options_core::clock::now_ms;
 
 pub fn now_iso() -> String {
-    let ms = now_ms_web();
+    let ms = now_ms();
     let days = ms.div_euclid(86_400_000);
     let in_day = ms.rem_euclid(86_400_000);
     let date = options_core::Expiry::from_unix_days(days)
