@@ -139,11 +139,14 @@ pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
     let strikes = distinct_strikes(contracts);
     let atm_strike = forward.and_then(|f| nearest(&strikes, f));
     let atm_iv = forward.and_then(|f| interpolate(&strike_ivs(contracts), f));
-    let wing = |kind, target| wing_iv(contracts, kind, target);
-    let call25_iv = wing(OptionType::Call, 0.25);
-    let put25_iv = wing(OptionType::Put, -0.25);
-    let call10_iv = wing(OptionType::Call, 0.10);
-    let put10_iv = wing(OptionType::Put, -0.10);
+    let (call_smile, put_smile) = (
+        delta_smile(contracts, OptionType::Call),
+        delta_smile(contracts, OptionType::Put),
+    );
+    let call25_iv = interpolate(&call_smile, 0.25);
+    let put25_iv = interpolate(&put_smile, -0.25);
+    let call10_iv = interpolate(&call_smile, 0.10);
+    let put10_iv = interpolate(&put_smile, -0.10);
     let side_sum = |kind, field| -> f64 {
         contracts
             .iter()
@@ -234,19 +237,22 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
+    // A selection, not a sort: the index of a 2,500-contract chain is read on every call.
+    let (len, mid) = (v.len(), v.len() / 2);
+    let (lower, upper, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *upper;
+    Some(if mid * 2 < len {
+        upper
     } else {
-        (v[mid - 1] + v[mid]) / 2.0
+        let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (below + upper) / 2.0
     })
 }
 
-/// Listed strikes, ascending, without repeats.
+/// Listed strikes, ascending, without repeats. Contracts of one expiry come in strike order.
 fn distinct_strikes(contracts: &[&Contract]) -> Vec<f64> {
+    debug_assert!(contracts.windows(2).all(|w| w[0].strike <= w[1].strike));
     let mut s: Vec<f64> = contracts.iter().map(|c| c.strike).collect();
-    s.sort_by(f64::total_cmp);
     s.dedup();
     s
 }
@@ -274,7 +280,8 @@ fn strike_ivs(contracts: &[&Contract]) -> Vec<(f64, f64)> {
 /// Points grouped by equal x (the mean of their y), ascending in x.
 fn points(raw: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
     let mut raw: Vec<(f64, f64)> = raw.collect();
-    raw.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Often already in order (strikes) or reversed (call deltas): pdqsort takes both in O(n).
+    raw.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     raw.chunk_by(|a, b| a.0 == b.0)
         .map(|g| (g[0].0, g.iter().map(|p| p.1).sum::<f64>() / g.len() as f64))
         .collect()
@@ -294,49 +301,68 @@ pub fn interpolate(points: &[(f64, f64)], x: f64) -> Option<f64> {
     Some(below.1 + w * (above.1 - below.1))
 }
 
-/// `mark_iv` interpolated in delta at `target` among contracts of `kind` with both.
-fn wing_iv(contracts: &[&Contract], kind: OptionType, target: f64) -> Option<f64> {
-    let pts = points(
+/// `(delta, mark_iv)` of the contracts of `kind` having both, equal deltas merged, ascending:
+/// the smile in delta that the wings are read from.
+fn delta_smile(contracts: &[&Contract], kind: OptionType) -> Vec<(f64, f64)> {
+    points(
         contracts
             .iter()
             .filter(|c| c.kind == kind)
             .filter_map(|c| Some((c.get(Field::Delta)?, c.get(Field::MarkIv)?))),
-    );
-    interpolate(&pts, target)
+    )
 }
 
-/// The listed strike minimising what option holders are paid at expiry, the lower on a tie;
-/// `None` when there is no open interest.
+/// Payouts this close (relative) are a tie: they differ by rounding alone, which depends on the
+/// order of the additions, so no computation can rank them.
+pub const PAIN_TIE: f64 = 1e-12;
+
+/// The listed strike minimising what option holders are paid at expiry, the lower on a tie
+/// (within `PAIN_TIE`); `None` when there is no open interest. `strikes` ascend and hold every
+/// contract's strike.
+///
+/// O(n): from one strike to the next, calls below pay the step times their open interest more,
+/// and puts above the step times theirs less, so both sides are swept once, in sums of
+/// positive terms (no cancellation).
 fn max_pain(contracts: &[&Contract], strikes: &[f64]) -> Option<f64> {
-    let oi: Vec<(OptionType, f64, f64)> = contracts
-        .iter()
-        .filter_map(|c| Some((c.kind, c.strike, c.get(Field::OpenInterest)?)))
-        .filter(|(_, _, oi)| *oi != 0.0)
-        .collect();
-    if oi.is_empty() {
-        return None;
-    }
-    let payout = |at: f64| -> f64 {
-        oi.iter()
-            .map(|(kind, k, n)| match kind {
-                OptionType::Call => n * (at - k).max(0.0),
-                OptionType::Put => n * (k - at).max(0.0),
-            })
-            .sum()
-    };
-    min_by_value(strikes, payout)
-}
-
-/// The first of `xs` (ascending) with the least `f(x)`: the lower one on a tie.
-pub fn min_by_value(xs: &[f64], f: impl Fn(f64) -> f64) -> Option<f64> {
-    let mut best: Option<(f64, f64)> = None;
-    for &x in xs {
-        let v = f(x);
-        if best.is_none_or(|(_, bv)| v < bv) {
-            best = Some((x, v));
+    let mut call_oi = vec![0.0; strikes.len()];
+    let mut put_oi = vec![0.0; strikes.len()];
+    let mut any = false;
+    let mut i = 0;
+    for c in contracts {
+        let oi = c.get(Field::OpenInterest).unwrap_or(0.0);
+        any |= oi != 0.0;
+        // Contracts come in strike order: the strike's index only moves forward.
+        while i + 1 < strikes.len() && strikes[i] < c.strike {
+            i += 1;
+        }
+        match c.kind {
+            OptionType::Call => call_oi[i] += oi,
+            OptionType::Put => put_oi[i] += oi,
         }
     }
-    best.map(|(x, _)| x)
+    if !any {
+        return None;
+    }
+    let n = strikes.len();
+    // paid[i]: what holders get if the expiry settles at strikes[i].
+    let mut paid = vec![0.0; n];
+    let (mut calls_below, mut acc) = (0.0, 0.0);
+    for i in 1..n {
+        calls_below += call_oi[i - 1];
+        acc += calls_below * (strikes[i] - strikes[i - 1]);
+        paid[i] = acc;
+    }
+    let (mut puts_above, mut acc) = (0.0, 0.0);
+    for i in (0..n - 1).rev() {
+        puts_above += put_oi[i + 1];
+        acc += puts_above * (strikes[i + 1] - strikes[i]);
+        paid[i] += acc;
+    }
+    let least = paid.iter().copied().fold(f64::INFINITY, f64::min);
+    let i = paid
+        .iter()
+        .position(|p| *p <= least + least.abs() * PAIN_TIE)?;
+    Some(strikes[i])
 }
 
 fn totals(expiries: &[ExpiryFigures]) -> Totals {

@@ -8,62 +8,12 @@
 //!
 //! Results replace the `module` section of BENCHMARKS.md. Run with `make bench`.
 
-use std::process::Command;
-use std::time::Instant;
-
+use options_tests::bench::{best, rate, redis_benchmark};
 use options_tests::fixture::{self, FixtureContract};
 use options_tests::RedisServer;
 
 const CONTRACTS_EXPIRIES: usize = 10;
 const CONTRACTS_STRIKES: usize = 125;
-
-struct BenchResult {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-fn redis_benchmark(port: u16, requests: usize, clients: usize, args: &[&str]) -> BenchResult {
-    let out = Command::new("redis-benchmark")
-        .args([
-            "-p",
-            &port.to_string(),
-            "-n",
-            &requests.to_string(),
-            "-c",
-            &clients.to_string(),
-            "--csv",
-        ])
-        .args(args)
-        .output()
-        .expect("redis-benchmark (make deps installs redis-tools)");
-    let csv = String::from_utf8_lossy(&out.stdout);
-    let line = csv
-        .lines()
-        .nth(1)
-        .unwrap_or_else(|| panic!("redis-benchmark printed: {csv}"));
-    let cols: Vec<f64> = line
-        .split("\",\"")
-        .skip(1)
-        .map(|c| c.trim_matches('"').parse().unwrap_or(f64::NAN))
-        .collect();
-    BenchResult {
-        rps: cols[0],
-        p50_ms: cols[3],
-        p99_ms: cols[5],
-    }
-}
-
-/// Requests per second of `f` over `seconds`, single client.
-fn rate(seconds: f64, mut f: impl FnMut()) -> (f64, usize) {
-    let start = Instant::now();
-    let mut n = 0;
-    while start.elapsed().as_secs_f64() < seconds {
-        f();
-        n += 1;
-    }
-    (n as f64 / start.elapsed().as_secs_f64(), n)
-}
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
@@ -137,12 +87,6 @@ fn main() {
             &cold_query,
         ));
     }
-    let best = |v: &[BenchResult]| {
-        v.iter()
-            .max_by(|a, b| a.rps.total_cmp(&b.rps))
-            .map(|b| (b.rps, b.p50_ms, b.p99_ms))
-            .unwrap()
-    };
     let (q_rps, q_p50, q_p99) = best(&q);
     let (g_rps, g_p50, g_p99) = best(&g);
     let (c_rps, c_p50, c_p99) = best(&c);

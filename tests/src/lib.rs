@@ -1,6 +1,8 @@
 //! Test support: real `redis-server` processes with the module loaded, and a realistic option
 //! chain fixture whose expected answers the tests compute on their own.
 
+pub mod analytics_model;
+pub mod bench;
 pub mod fixture;
 pub mod procs;
 
