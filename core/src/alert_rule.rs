@@ -1,7 +1,8 @@
 //! A market alert rule: a field of one contract, or of an asset's at-the-money call of the
-//! nearest expiry, crossing a threshold or rising fast. Shared by the feeder (which checks the
-//! rules from `alerts.toml` and from Redis `config:alerts`) and the web server (which edits
-//! `config:alerts` and refuses a bad rule before storing it).
+//! nearest expiry, or one of an asset's chain analytics (ANALYTICS.md: `atm_iv`, `rr25`, `bf25`
+//! at a tenor, the total `pcr_oi` or `gex`), crossing a threshold or rising fast. Shared by the
+//! feeder (which checks the rules from `alerts.toml` and from Redis `config:alerts`) and the web
+//! server (which edits `config:alerts` and refuses a bad rule before storing it).
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,9 @@ pub struct AlertRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     pub field: String,
+    /// Days of the constant maturity an `atm_iv`, `rr25` or `bf25` rule watches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenor: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,6 +31,29 @@ pub struct AlertRule {
     pub window: f64,
     #[serde(default = "default_cooldown")]
     pub cooldown: f64,
+}
+
+/// The analytics an alert can watch: (name, read at a tenor?), as `OPTIONS.ANALYTICS` names them.
+pub const ANALYTICS_METRICS: [(&str, bool); 5] = [
+    ("atm_iv", true),
+    ("rr25", true),
+    ("bf25", true),
+    ("pcr_oi", false),
+    ("gex", false),
+];
+
+/// The constant maturities `OPTIONS.ANALYTICS` reports, in days.
+pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
+
+/// What an alert watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched<'a> {
+    /// A contract's field (of `symbol`, or of the asset's ATM call of the nearest expiry).
+    Contract(Field),
+    /// An analytics figure at a tenor: `tenors[days][metric]`.
+    Tenor(&'a str, u32),
+    /// A total of the asset's analytics: `totals[metric]`.
+    Total(&'a str),
 }
 
 fn default_cooldown() -> f64 {
@@ -52,8 +79,44 @@ impl AlertRule {
                 return Err(format!("{which}: '{a}' is not an asset symbol"));
             }
         }
-        if Field::parse(&self.field).is_none() {
-            return Err(format!("{which}: unknown field '{}'", self.field));
+        let metric = ANALYTICS_METRICS
+            .iter()
+            .find(|(m, _)| m.eq_ignore_ascii_case(&self.field));
+        match (metric, self.tenor) {
+            (Some(_), _) if self.asset.is_none() => {
+                return Err(format!(
+                    "{which}: {} is an analytics figure of an asset: give asset, not symbol",
+                    self.field
+                ))
+            }
+            (Some((m, true)), None) => {
+                return Err(format!(
+                    "{which}: {m} needs a tenor (days: 7, 30, 60, 90 or 180)"
+                ))
+            }
+            (Some((m, false)), Some(_)) => {
+                return Err(format!("{which}: {m} is a total; it takes no tenor"))
+            }
+            (Some(_), Some(t)) if !TENOR_DAYS.contains(&t) => {
+                return Err(format!(
+                    "{which}: tenor {t} is not one of 7, 30, 60, 90 or 180 days"
+                ))
+            }
+            (Some(_), _) => {}
+            (None, tenor) => {
+                if Field::parse(&self.field).is_none() {
+                    return Err(format!(
+                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex)",
+                        self.field
+                    ));
+                }
+                if tenor.is_some() {
+                    return Err(format!(
+                        "{which}: a tenor is for atm_iv, rr25 and bf25, not {}",
+                        self.field
+                    ));
+                }
+            }
         }
         if self.above.is_none() && self.below.is_none() && self.rise.is_none() {
             return Err(format!("{which}: give above, below and/or rise"));
@@ -76,15 +139,31 @@ impl AlertRule {
         Ok(())
     }
 
+    /// What the rule watches (for a rule that passed `validate`; `None` otherwise).
+    pub fn watched(&self) -> Option<Watched<'static>> {
+        match ANALYTICS_METRICS
+            .iter()
+            .find(|(m, _)| m.eq_ignore_ascii_case(&self.field))
+        {
+            Some((m, true)) => Some(Watched::Tenor(m, self.tenor?)),
+            Some((m, false)) => Some(Watched::Total(m)),
+            None => Field::parse(&self.field).map(Watched::Contract),
+        }
+    }
+
     /// What the alert is called in messages.
     pub fn label(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| match (&self.symbol, &self.asset) {
-                (Some(s), _) => format!("{s} {}", self.field),
-                (_, Some(a)) => format!("{a} ATM {}", self.field),
-                _ => self.field.clone(),
-            })
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        let asset = self.asset.as_deref().map(str::to_uppercase);
+        match (&self.symbol, asset, self.watched()) {
+            (Some(s), _, _) => format!("{s} {}", self.field),
+            (_, Some(a), Some(Watched::Tenor(m, d))) => format!("{a} {d}d {m}"),
+            (_, Some(a), Some(Watched::Total(m))) => format!("{a} total {m}"),
+            (_, Some(a), _) => format!("{a} ATM {}", self.field),
+            _ => self.field.clone(),
+        }
     }
 
     /// The condition met by `v` (with `low`, the lowest value within the window), if any.
@@ -128,6 +207,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rules[0].cooldown, 300.0);
+        assert_eq!(rules[0].label(), "BTC ATM mark_iv");
         let text = serde_json::to_string(&rules).unwrap();
         assert_eq!(parse_alert_rules_json(&text).unwrap(), rules);
         for (bad, want) in [
@@ -148,9 +228,56 @@ mod tests {
                 "unknown field `x`",
             ),
             (r#"{"asset":"BTC"}"#, "config:alerts"),
+            (
+                r#"[{"asset":"BTC","field":"atm_iv","above":1}]"#,
+                "needs a tenor",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"rr25","tenor":45,"above":1}]"#,
+                "tenor 45 is not one of",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"gex","tenor":30,"below":0}]"#,
+                "takes no tenor",
+            ),
+            (
+                r#"[{"symbol":"BTC-26DEC25-1-C","field":"pcr_oi","above":1}]"#,
+                "give asset, not symbol",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"mark_iv","tenor":30,"above":1}]"#,
+                "a tenor is for atm_iv",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"nope","above":1}]"#,
+                "unknown field 'nope'",
+            ),
         ] {
             let e = parse_alert_rules_json(bad).unwrap_err();
             assert!(e.contains(want), "{bad}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod analytics_rules {
+    use super::*;
+
+    #[test]
+    fn analytics_rules_say_what_they_watch() {
+        let rules = parse_alert_rules_json(
+            r#"[{"asset":"btc","field":"atm_iv","tenor":30,"above":0.9},
+                {"asset":"ETH","field":"pcr_oi","rise":0.5,"window":600},
+                {"asset":"SOL","field":"gex","below":-1e6}]"#,
+        )
+        .unwrap();
+        assert_eq!(rules[0].watched(), Some(Watched::Tenor("atm_iv", 30)));
+        assert_eq!(rules[0].label(), "BTC 30d atm_iv");
+        assert_eq!(rules[1].watched(), Some(Watched::Total("pcr_oi")));
+        assert_eq!(rules[1].label(), "ETH total pcr_oi");
+        assert_eq!(rules[2].crossed(-2e6, -2e6), Some("below -1000000".into()));
+        let text = serde_json::to_string(&rules).unwrap();
+        assert!(text.contains(r#""tenor":30"#) && !text.contains(r#""tenor":null"#));
+        assert_eq!(parse_alert_rules_json(&text).unwrap(), rules);
     }
 }

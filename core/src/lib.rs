@@ -10,9 +10,10 @@ pub mod error;
 pub mod expiry;
 pub mod fields;
 pub mod number;
+pub mod reply;
 pub mod symbol;
 
-pub use alert_rule::{parse_alert_rules_json, AlertRule};
+pub use alert_rule::{parse_alert_rules_json, AlertRule, Watched};
 pub use black76::{Black76, Greeks};
 pub use error::ParseError;
 pub use expiry::Expiry;

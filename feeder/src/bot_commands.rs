@@ -1,5 +1,6 @@
-//! Commands the alert chat can send the bot: `/status`, `/atm BTC`, `/mute 1h` (`/mute 0`
-//! unmutes). Only the configured chat is answered; other chats are ignored.
+//! Commands the alert chat can send the bot: `/status`, `/atm BTC`, `/analytics BTC`,
+//! `/mute 1h` (`/mute 0` unmutes). Only the configured chat is answered; other chats are
+//! ignored.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -112,6 +113,63 @@ async fn atm(sink: &mut RedisSink, asset: &str) -> String {
     out
 }
 
+/// Index, 30-day ATM IV, RR25 and BF25, total put/call ratio and GEX, and the nearest expiry's
+/// max pain, from `OPTIONS.ANALYTICS`.
+async fn analytics(sink: &mut RedisSink, asset: &str) -> String {
+    let asset = asset.trim().to_uppercase();
+    if !options_core::assets::valid_symbol(&asset) {
+        return "Usage: /analytics BTC".into();
+    }
+    let Some(a) = sink.analytics(&asset).await else {
+        return "Redis is unavailable".into();
+    };
+    let Some(nearest) = a.expiries.first() else {
+        return format!("No options for {}", html(&asset));
+    };
+    analytics_text(&a, nearest)
+}
+
+/// The `/analytics` message for a reply and its nearest expiry.
+fn analytics_text(
+    a: &options_core::reply::Analytics,
+    nearest: &options_core::reply::ExpiryAnalytics,
+) -> String {
+    let num = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("n/a".to_string(), f);
+    let pct = |v: f64| format!("{:.1}%", v * 100.0);
+    let pts = |v: f64| format!("{:+.2} vol pts", v * 100.0);
+    let t30 = a.tenor(30);
+    format!(
+        "<b>{} analytics</b>
+Index: {}
+30-day ATM IV: {}
+30-day RR25: {}
+30-day BF25: {}
+Put/call (OI): {}
+GEX per 1%: {}
+Max pain {}: {}",
+        html(&a.underlying),
+        num(a.index, &|v| format!("{v:.2}")),
+        num(t30.and_then(|t| t.atm_iv), &pct),
+        num(t30.and_then(|t| t.rr25), &pts),
+        num(t30.and_then(|t| t.bf25), &pts),
+        num(a.totals.pcr_oi, &|v| format!("{v:.2}")),
+        dollars(a.totals.gex),
+        html(&nearest.expiry),
+        num(nearest.max_pain, &options_core::format_number),
+    )
+}
+
+/// `$1.23M`, `-$4.50K`.
+fn dollars(v: f64) -> String {
+    let (sign, a) = if v < 0.0 { ("-", -v) } else { ("", v) };
+    match a {
+        a if a >= 1e9 => format!("{sign}${:.2}B", a / 1e9),
+        a if a >= 1e6 => format!("{sign}${:.2}M", a / 1e6),
+        a if a >= 1e3 => format!("{sign}${:.2}K", a / 1e3),
+        a => format!("{sign}${a:.0}"),
+    }
+}
+
 /// Long-polls the Bot API for commands and answers them through the notifier's queue.
 pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, mut sink: RedisSink) {
     let Some(bot) = notifier.bot() else { return };
@@ -151,6 +209,7 @@ pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, mut sink: Redis
             let reply = match cmd {
                 "/status" => status(&metrics).await,
                 "/atm" => atm(&mut sink, arg).await,
+                "/analytics" => analytics(&mut sink, arg).await,
                 "/mute" => match parse_duration(arg) {
                     Some(d) if d.is_zero() => {
                         notifier.mute(d);
@@ -181,5 +240,32 @@ mod tests {
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("5y"), None);
         assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn analytics_message() {
+        let a: options_core::reply::Analytics = serde_json::from_str(
+            r#"{"underlying":"BTC","now":0,"index":97000.456,
+            "totals":{"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"gex":-4500000,"notional_oi":1e6,"pcr_oi":0.5,"pcr_volume":null},
+            "tenors":[{"days":30,"atm_iv":0.523,"rr25":-0.0123,"bf25":null}],
+            "expiries":[{"expiry":"3DEC26","expiry_ts":0,"t":0.005,"forward":97010,"atm_strike":97000,
+              "atm_iv":0.5,"call25_iv":null,"put25_iv":null,"call10_iv":null,"put10_iv":null,"rr25":null,"bf25":null,
+              "rr10":null,"bf10":null,"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"pcr_oi":0.5,
+              "pcr_volume":null,"max_pain":96000,"gex":-12.5,"notional_oi":1e6}]}"#,
+        )
+        .unwrap();
+        let text = analytics_text(&a, &a.expiries[0]);
+        for want in [
+            "<b>BTC analytics</b>",
+            "Index: 97000.46",
+            "30-day ATM IV: 52.3%",
+            "30-day RR25: -1.23 vol pts",
+            "30-day BF25: n/a",
+            "Put/call (OI): 0.50",
+            "GEX per 1%: -$4.50M",
+            "Max pain 3DEC26: 96000",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
     }
 }

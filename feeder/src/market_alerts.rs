@@ -1,6 +1,8 @@
 //! Market alerts a trader configures in `alerts.toml` or, from the dashboard, in Redis
 //! `config:alerts` (a JSON array of the same rules, followed live): a field of one contract, or
-//! of an asset's at-the-money call of the nearest expiry, crossing a threshold. Each rule fires
+//! of an asset's at-the-money call of the nearest expiry, or an asset's chain analytics
+//! (`OPTIONS.ANALYTICS`: `atm_iv`, `rr25`, `bf25` at a tenor, total `pcr_oi`, `gex`), crossing
+//! a threshold. Each rule fires
 //! when its condition becomes true (not on every check while it stays true), then rests for its
 //! cooldown.
 //!
@@ -14,12 +16,18 @@
 //! # rise = 500                    # grew by more than this within `window` seconds
 //! # window = 3600                 #   (a 24 h volume spike: field = "volume_24h")
 //! cooldown = 600                  # seconds, default 300
+//!
+//! [[alert]]
+//! asset = "BTC"
+//! field = "rr25"                  # or atm_iv, bf25 (with tenor); pcr_oi, gex (totals)
+//! tenor = 30                      # days: 7, 30, 60, 90 or 180
+//! below = -0.05                   # puts 5 vol points over calls
 //! ```
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use options_core::Field;
+use options_core::Watched;
 use redis::Value;
 use serde::Deserialize;
 
@@ -58,7 +66,19 @@ struct State {
 
 /// The watched value: (what it is, value).
 async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
-    let field = Field::parse(&rule.field)?.name();
+    let field = match rule.watched()? {
+        Watched::Contract(f) => f.name(),
+        Watched::Tenor(metric, days) => {
+            let asset = rule.asset.as_ref()?.to_uppercase();
+            let v = sink.analytics(&asset).await?.metric(metric, Some(days))?;
+            return Some((format!("{asset} {days}-day {metric}"), v));
+        }
+        Watched::Total(metric) => {
+            let asset = rule.asset.as_ref()?.to_uppercase();
+            let v = sink.analytics(&asset).await?.metric(metric, None)?;
+            return Some((format!("{asset} {metric}"), v));
+        }
+    };
     if let Some(sym) = &rule.symbol {
         let base = sym.split('-').next()?.to_uppercase();
         let row = sink

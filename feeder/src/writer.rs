@@ -133,6 +133,20 @@ impl RedisSink {
         }
     }
 
+    /// `OPTIONS.ANALYTICS asset FORMAT JSON`, typed; `None` when Redis cannot answer.
+    pub async fn analytics(&mut self, asset: &str) -> Option<options_core::reply::Analytics> {
+        let v = self
+            .module_json(&["OPTIONS.ANALYTICS", asset, "FORMAT", "JSON"])
+            .await?;
+        match serde_json::from_value(v) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "OPTIONS.ANALYTICS reply not understood");
+                None
+            }
+        }
+    }
+
     /// One command.
     pub async fn query(&mut self, cmd: redis::Cmd) -> RedisResult<Value> {
         let mut pipe = redis::pipe();

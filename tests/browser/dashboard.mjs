@@ -447,13 +447,32 @@ try {
   for (const p of problems.splice(beforeBadRule)) {
     if (!p.includes('/api/alerts') && !p.includes('Failed to load resource')) problems.push(p);
   }
+  // An analytics rule: the 30-day risk reversal below −5 vol points.
+  await page.selectOption('#alert-target-kind', 'analytics');
+  assertEq(await page.inputValue('#alert-target'), 'BTC', 'analytics watch the shown asset');
+  assert(await page.isHidden('#alert-field') && await page.isVisible('#alert-tenor'), 'figure and tenor instead of a field');
+  await page.selectOption('#alert-metric', 'rr25');
+  await page.selectOption('#alert-kind', 'below');
+  await page.fill('#alert-value', '-5');
+  await page.fill('#alert-name', 'BTC skew to puts');
+  await page.click('#alert-add');
+  await page.waitForSelector('#alerts-table tr[data-name="BTC skew to puts"]');
+  const skewRule = (await getJson(`${BASE}/api/alerts`)).find((r) => r.name === 'BTC skew to puts');
+  assert(skewRule && skewRule.asset === 'BTC' && skewRule.field === 'rr25' && skewRule.tenor === 30 && skewRule.below === -0.05,
+    `stored analytics rule: ${JSON.stringify(skewRule)}`);
+  assert((await page.textContent('#alerts-table tr[data-name="BTC skew to puts"]')).includes('rr25 < -5%'), 'vol points in percent');
+  await page.selectOption('#alert-metric', 'pcr_oi');
+  assert(await page.isHidden('#alert-tenor'), 'a total takes no tenor');
+  await page.click('#alerts-table tr[data-name="BTC skew to puts"] .remove-alert');
+  await page.waitForFunction(() => !document.querySelector('#alerts-table tr[data-name="BTC skew to puts"]'));
+  await page.selectOption('#alert-target-kind', 'asset');
   await page.screenshot({ path: join(SHOTS, 'alerts-desktop.png') });
   await page.click('#alerts-table tr[data-name="BTC IV high"] .remove-alert');
   await page.waitForFunction(() => /No alerts yet/.test(document.querySelector('#alerts-table tbody').textContent));
   assertEq((await getJson(`${BASE}/api/alerts`)).length, 0, 'rule removed');
   await page.click('#alerts-dialog button[type="submit"]');
   assertNoProblems('alerts dialog');
-  ok('alerts dialog adds (IV in percent), shows server refusals and removes rules');
+  ok('alerts dialog adds (IV in percent), analytics rules with a tenor, shows server refusals and removes rules');
 
   // ------------------------------------------------------------------ stale feed, then server gone
   await page.waitForSelector('.tab.active[data-asset="BTC"]');

@@ -495,3 +495,129 @@ fn rules_added_through_the_web_server_reach_telegram() {
     );
     assert_eq!(code, 404);
 }
+
+#[test]
+fn analytics_alerts_and_the_analytics_command() {
+    let (port, seen, inbox) = mock_bot_api_with_updates(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    sim.control("pause", &[]);
+    let dir = options_tests::TempDir::new("alerts");
+    let file = dir.path().join("alerts.toml");
+    // Above any put/call ratio the quiet market has, until a put's open interest jumps.
+    std::fs::write(
+        &file,
+        "[[alert]]\nasset = \"BTC\"\nfield = \"pcr_oi\"\nabove = 1000\n\n\
+         [[alert]]\nname = \"BTC 30d ATM IV sky-high\"\nasset = \"BTC\"\nfield = \"atm_iv\"\ntenor = 30\nabove = 50\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let _feeder = alerting_feeder(
+        &sim,
+        &redis,
+        port,
+        &["--alerts-file", &path, "--telegram-commands"],
+    );
+    let mut con = redis.connection();
+    let analytics = |con: &mut redis::Connection| -> options_core::reply::Analytics {
+        let text =
+            options_tests::text(con, &["OPTIONS.ANALYTICS", "BTC", "FORMAT", "JSON"]).unwrap();
+        serde_json::from_str(&text).expect("the reply decodes into the typed client's struct")
+    };
+    let before = analytics(&mut con);
+    assert!(
+        before.totals.pcr_oi.is_some_and(|p| p < 1000.0),
+        "{before:?}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count(&seen, "BTC total pcr_oi"), 0, "below the threshold");
+
+    // Every call's open interest to 0.001 and one put's to a million: PCR far above 1000.
+    let tickers = sim.tickers("BTC");
+    for t in &tickers {
+        let symbol = t["symbol"].as_str().unwrap();
+        let oi = if symbol.ends_with("-C") { "0.001" } else { "1" };
+        sim.control(
+            "set",
+            &[("symbol", symbol), ("field", "openInterest"), ("value", oi)],
+        );
+    }
+    let put = tickers
+        .iter()
+        .map(|t| t["symbol"].as_str().unwrap())
+        .find(|s| s.ends_with("-P"))
+        .unwrap();
+    sim.control(
+        "set",
+        &[
+            ("symbol", put),
+            ("field", "openInterest"),
+            ("value", "1000000"),
+        ],
+    );
+    wait_for(Duration::from_secs(10), "the analytics alert", || {
+        (count(&seen, "BTC total pcr_oi") == 1).then_some(())
+    });
+    let text = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("BTC total pcr_oi"))
+        .unwrap();
+    assert!(text.contains("above 1000"), "{text}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        count(&seen, "BTC total pcr_oi"),
+        1,
+        "one alert per crossing"
+    );
+    assert_eq!(count(&seen, "sky-high"), 0, "an IV of 5000% is not reached");
+
+    // /analytics answers with the module's figures.
+    inbox.lock().unwrap().push((77, "/analytics btc"));
+    wait_for(Duration::from_secs(10), "the /analytics reply", || {
+        (count(&seen, "<b>BTC analytics</b>") == 1).then_some(())
+    });
+    let a = analytics(&mut con);
+    let reply = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("<b>BTC analytics</b>"))
+        .unwrap();
+    let pcr = format!("Put/call (OI): {:.2}", a.totals.pcr_oi.unwrap());
+    let pain = format!(
+        "Max pain {}: {}",
+        a.expiries[0].expiry,
+        options_core::format_number(a.expiries[0].max_pain.unwrap())
+    );
+    assert!(
+        reply.contains(&pcr) && reply.contains(&pain),
+        "{reply}\nwant {pcr} and {pain}"
+    );
+
+    // The web server takes analytics rules too, and refuses malformed ones.
+    let web = Web::start(&redis.url(), &["--assets", "BTC"]);
+    let post = |body: Value| web.send(reqwest::Method::POST, "/api/alerts", Some(body), None);
+    let (code, body) =
+        post(serde_json::json!({"asset": "btc", "field": "rr25", "tenor": 30, "below": -0.1}));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["rule"]["name"], "BTC 30d rr25");
+    for (bad, want) in [
+        (
+            serde_json::json!({"asset": "BTC", "field": "bf25", "above": 1}),
+            "needs a tenor",
+        ),
+        (
+            serde_json::json!({"asset": "BTC", "field": "gex", "tenor": 7, "below": 0}),
+            "takes no tenor",
+        ),
+        (
+            serde_json::json!({"asset": "BTC", "field": "atm_iv", "tenor": 14, "above": 1}),
+            "tenor 14",
+        ),
+    ] {
+        let (code, body) = post(bad.clone());
+        assert_eq!(code, 400, "{bad}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(want),
+            "{bad}: {body}"
+        );
+    }
+}

@@ -1143,7 +1143,10 @@ import { AnalyticsView } from './analytics.js';
 
   // market alerts dialog: rules in config:alerts, checked by the feeder
   const alertsDialog = $('alerts-dialog');
-  const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv'];
+  // Volatilities (and vol-point skews) are entered and shown in percent.
+  const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv', 'atm_iv', 'rr25', 'bf25'];
+  const TENOR_METRICS = ['atm_iv', 'rr25', 'bf25'];
+  const ANALYTICS_METRICS = [...TENOR_METRICS, 'pcr_oi', 'gex'];
   const alertsMsg = (text, good) => {
     $('alerts-message').textContent = text;
     $('alerts-message').className = 'message ' + (good ? 'ok' : text ? 'error' : '');
@@ -1158,6 +1161,12 @@ import { AnalyticsView } from './analytics.js';
     if (r.rise !== undefined) when.push(`${r.field} up ${ruleValue(r, r.rise)} within ${r.window} s`);
     return when.join(' or ');
   }
+  function watches(r) {
+    if (r.symbol) return r.symbol;
+    if (r.tenor) return `${r.asset} ${r.tenor}-day analytics`;
+    if (ANALYTICS_METRICS.includes(r.field)) return `${r.asset} analytics`;
+    return `${r.asset} ATM call`;
+  }
   async function renderAlerts() {
     const body = document.querySelector('#alerts-table tbody');
     let rules;
@@ -1170,12 +1179,18 @@ import { AnalyticsView } from './analytics.js';
     }
     body.innerHTML = rules.length
       ? rules.map((r) => `<tr data-name="${esc(r.name || '')}"><td>${esc(r.name || '')}</td>` +
-        `<td>${esc(r.symbol || `${r.asset} ATM call`)}</td><td>${esc(describeRule(r))}</td>` +
+        `<td>${esc(watches(r))}</td><td>${esc(describeRule(r))}</td>` +
         `<td>${esc(r.cooldown)} s</td><td><button type="button" class="remove-alert">Remove</button></td></tr>`).join('')
       : '<tr><td colspan="5" class="muted">No alerts yet.</td></tr>';
   }
+  /** The field the form describes: an analytics figure or a contract field. */
+  const alertField = () => ($('alert-target-kind').value === 'analytics' ? $('alert-metric').value : $('alert-field').value);
   function syncAlertForm() {
-    const field = $('alert-field').value;
+    const analytics = $('alert-target-kind').value === 'analytics';
+    for (const el of alertsDialog.querySelectorAll('.analytics-only')) el.hidden = !analytics;
+    for (const el of alertsDialog.querySelectorAll('.contract-only')) el.hidden = analytics;
+    for (const el of alertsDialog.querySelectorAll('.tenor-only')) el.hidden = !analytics || !TENOR_METRICS.includes($('alert-metric').value);
+    const field = alertField();
     $('alert-value-label').textContent = isIv(field) ? 'Value (%)' : 'Value';
     for (const el of alertsDialog.querySelectorAll('.rise-only')) el.hidden = $('alert-kind').value !== 'rise';
   }
@@ -1187,9 +1202,11 @@ import { AnalyticsView } from './analytics.js';
     await renderAlerts();
   });
   $('alert-field').addEventListener('change', syncAlertForm);
+  $('alert-metric').addEventListener('change', syncAlertForm);
   $('alert-kind').addEventListener('change', syncAlertForm);
   $('alert-target-kind').addEventListener('change', () => {
-    $('alert-target').value = $('alert-target-kind').value === 'asset' ? ui.asset : '';
+    $('alert-target').value = $('alert-target-kind').value === 'symbol' ? '' : ui.asset;
+    syncAlertForm();
     $('alert-target').focus();
   });
   $('alerts-form').addEventListener('submit', (e) => {
@@ -1197,14 +1214,16 @@ import { AnalyticsView } from './analytics.js';
   });
   $('alert-add').addEventListener('click', async () => {
     const target = $('alert-target').value.trim().toUpperCase();
-    const field = $('alert-field').value;
+    const field = alertField();
     const kind = $('alert-kind').value;
     const raw = $('alert-value').value.trim();
     const value = Number(raw);
     if (!target) return alertsMsg('Enter an asset or a contract symbol.');
     if (raw === '' || !Number.isFinite(value)) return alertsMsg('Enter the value to watch for.');
     const rule = { field, [kind]: isIv(field) ? value / 100 : value, cooldown: Number($('alert-cooldown').value || 300) };
-    rule[$('alert-target-kind').value] = target;
+    const targetKind = $('alert-target-kind').value;
+    rule[targetKind === 'symbol' ? 'symbol' : 'asset'] = target;
+    if (targetKind === 'analytics' && TENOR_METRICS.includes(field)) rule.tenor = Number($('alert-tenor').value);
     if (kind === 'rise') rule.window = Number($('alert-window').value || 3600);
     const name = $('alert-name').value.trim();
     if (name) rule.name = name;

@@ -1,0 +1,148 @@
+//! The module's replies as types, for every client (feeder, web server, tests): a renamed or
+//! missing field is a decode error here, never a silent 0. Field names are the module's JSON
+//! (`FORMAT JSON`); `null` is `None`.
+
+use serde::{Deserialize, Serialize};
+
+/// `OPTIONS.ANALYTICS … FORMAT JSON` (ANALYTICS.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Analytics {
+    pub underlying: String,
+    pub now: i64,
+    pub index: Option<f64>,
+    pub totals: AnalyticsTotals,
+    pub tenors: Vec<AnalyticsTenor>,
+    pub expiries: Vec<ExpiryAnalytics>,
+    /// Only with `BYSTRIKE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strikes: Option<Vec<StrikeAnalytics>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsTotals {
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub volume_calls: f64,
+    pub volume_puts: f64,
+    pub gex: f64,
+    pub notional_oi: f64,
+    pub pcr_oi: Option<f64>,
+    pub pcr_volume: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsTenor {
+    pub days: u32,
+    pub atm_iv: Option<f64>,
+    pub rr25: Option<f64>,
+    pub bf25: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryAnalytics {
+    /// Bybit's code, e.g. `3DEC26`.
+    pub expiry: String,
+    pub expiry_ts: i64,
+    pub t: f64,
+    pub forward: Option<f64>,
+    pub atm_strike: Option<f64>,
+    pub atm_iv: Option<f64>,
+    pub call25_iv: Option<f64>,
+    pub put25_iv: Option<f64>,
+    pub call10_iv: Option<f64>,
+    pub put10_iv: Option<f64>,
+    pub rr25: Option<f64>,
+    pub bf25: Option<f64>,
+    pub rr10: Option<f64>,
+    pub bf10: Option<f64>,
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub volume_calls: f64,
+    pub volume_puts: f64,
+    pub pcr_oi: Option<f64>,
+    pub pcr_volume: Option<f64>,
+    pub max_pain: Option<f64>,
+    pub gex: f64,
+    pub notional_oi: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrikeAnalytics {
+    pub strike: f64,
+    pub oi_calls: f64,
+    pub oi_puts: f64,
+    pub gex: f64,
+}
+
+impl Analytics {
+    /// The figures at a constant maturity of `days`, if the reply has that tenor.
+    pub fn tenor(&self, days: u32) -> Option<&AnalyticsTenor> {
+        self.tenors.iter().find(|t| t.days == days)
+    }
+
+    /// A tenor figure (`atm_iv`, `rr25`, `bf25`) or a total (`pcr_oi`, `gex`, … and the other
+    /// totals) by name; `None` when missing or `null`.
+    pub fn metric(&self, name: &str, tenor: Option<u32>) -> Option<f64> {
+        if let Some(days) = tenor {
+            let t = self.tenor(days)?;
+            return match name {
+                "atm_iv" => t.atm_iv,
+                "rr25" => t.rr25,
+                "bf25" => t.bf25,
+                _ => None,
+            };
+        }
+        let t = &self.totals;
+        match name {
+            "oi_calls" => Some(t.oi_calls),
+            "oi_puts" => Some(t.oi_puts),
+            "volume_calls" => Some(t.volume_calls),
+            "volume_puts" => Some(t.volume_puts),
+            "gex" => Some(t.gex),
+            "notional_oi" => Some(t.notional_oi),
+            "pcr_oi" => t.pcr_oi,
+            "pcr_volume" => t.pcr_volume,
+            "index" => self.index,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"underlying":"BTC","now":1796115600000,"index":97000.5,
+        "totals":{"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"gex":-12.5,"notional_oi":1e6,"pcr_oi":0.5,"pcr_volume":null},
+        "tenors":[{"days":7,"atm_iv":0.5,"rr25":null,"bf25":0.01}],
+        "expiries":[{"expiry":"3DEC26","expiry_ts":1796284800000,"t":0.005,"forward":97010,"atm_strike":97000,
+          "atm_iv":0.5,"call25_iv":null,"put25_iv":null,"call10_iv":null,"put10_iv":null,"rr25":null,"bf25":null,
+          "rr10":null,"bf10":null,"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"pcr_oi":0.5,
+          "pcr_volume":null,"max_pain":96000,"gex":-12.5,"notional_oi":1e6}]}"#;
+
+    #[test]
+    fn a_module_reply_decodes_and_names_its_metrics() {
+        let a: Analytics = serde_json::from_str(SAMPLE).unwrap();
+        assert_eq!(a.metric("atm_iv", Some(7)), Some(0.5));
+        assert_eq!(a.metric("rr25", Some(7)), None);
+        assert_eq!(a.metric("atm_iv", Some(30)), None);
+        assert_eq!(a.metric("gex", None), Some(-12.5));
+        assert_eq!(a.metric("pcr_volume", None), None);
+        assert_eq!(a.expiries[0].max_pain, Some(96000.0));
+        assert!(a.strikes.is_none());
+    }
+
+    #[test]
+    fn a_renamed_field_is_an_error_not_a_zero() {
+        let renamed = SAMPLE.replace(
+            "\"oi_puts\":5,\"volume_calls\"",
+            "\"oi_put\":5,\"volume_calls\"",
+        );
+        assert!(serde_json::from_str::<Analytics>(&renamed).is_err());
+    }
+}
