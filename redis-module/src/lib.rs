@@ -23,7 +23,9 @@ pub mod stats;
 mod module {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
-    use redis_module::{redis_module, Context, InfoContext, RedisError, RedisResult, RedisString};
+    use redis_module::{
+        redis_module, AclCategory, Context, InfoContext, RedisError, RedisResult, RedisString,
+    };
     use redis_module_macros::info_command_handler;
 
     use crate::commands;
@@ -106,18 +108,25 @@ mod module {
         version: 1,
         allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
         data_types: [CHAIN_TYPE],
+        // `@options`, so `ACL SETUSER analyst +@options -@write` works as it does for `@json`.
+        // Module categories came with Redis 7.4 (where every command gets `@options` and its
+        // `@read`/`@write`/`@fast`); older servers log a warning and load the module without
+        // categories, so ACL rules there name the commands (`+options.query`).
+        acl_categories: ["options",],
+        // name, handler, flags, first key, last key, step, categories every server must take
+        // (none: 7.0 has no API for them), categories set where the server can
         commands: [
-            ["options.ingest", ingest, "write deny-oom fast", 1, 1, 1, ""],
-            ["options.del", del, "write", 1, 1, 1, ""],
-            ["options.purge", purge, "write", 1, 1, 1, ""],
-            ["options.query", query, "readonly", 1, 1, 1, ""],
-            ["options.expiries", expiries, "readonly", 1, 1, 1, ""],
-            ["options.strikes", strikes, "readonly", 1, 1, 1, ""],
-            ["options.get", get, "readonly fast", 1, 1, 1, ""],
-            ["options.chain", chain, "readonly", 1, 1, 1, ""],
-            ["options.changes", changes, "readonly", 1, 1, 1, ""],
-            ["options.stats", stats_cmd, "readonly", 1, 1, 1, ""],
-            ["options.analytics", analytics, "readonly", 1, 1, 1, ""],
+            ["options.ingest", ingest, "write deny-oom fast", 1, 1, 1, "", "write fast options"],
+            ["options.del", del, "write", 1, 1, 1, "", "write options"],
+            ["options.purge", purge, "write", 1, 1, 1, "", "write options"],
+            ["options.query", query, "readonly", 1, 1, 1, "", "read options"],
+            ["options.expiries", expiries, "readonly", 1, 1, 1, "", "read options"],
+            ["options.strikes", strikes, "readonly", 1, 1, 1, "", "read options"],
+            ["options.get", get, "readonly fast", 1, 1, 1, "", "read fast options"],
+            ["options.chain", chain, "readonly", 1, 1, 1, "", "read options"],
+            ["options.changes", changes, "readonly", 1, 1, 1, "", "read options"],
+            ["options.stats", stats_cmd, "readonly", 1, 1, 1, "", "read options"],
+            ["options.analytics", analytics, "readonly", 1, 1, 1, "", "read options"],
         ],
     }
 }

@@ -1132,3 +1132,85 @@ fn seed_format_rows_match_the_python_system() {
     );
     assert!(e.contains("FORMAT must be RESP or JSON"), "{e}");
 }
+
+#[test]
+fn commands_carry_their_acl_categories_where_redis_has_them() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let info: String = redis::cmd("INFO").arg("server").query(&mut con).unwrap();
+    let version: Vec<u32> = info
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap()
+        .trim()
+        .split('.')
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let categories = |con: &mut redis::Connection, cmd: &str| -> String {
+        let info: redis::Value = redis::cmd("COMMAND")
+            .arg("INFO")
+            .arg(cmd)
+            .query(con)
+            .unwrap();
+        format!("{info:?}")
+    };
+    if (version[0], version[1]) >= (7, 4) {
+        // Module categories: every command in @options, reads in @read, writes in @write.
+        let analytics = categories(&mut con, "options.analytics");
+        assert!(
+            analytics.contains("@options") && analytics.contains("@read"),
+            "{analytics}"
+        );
+        let ingest = categories(&mut con, "options.ingest");
+        assert!(
+            ingest.contains("@write") && ingest.contains("@fast"),
+            "{ingest}"
+        );
+        let listed: Vec<String> = redis::cmd("ACL")
+            .arg("CAT")
+            .arg("options")
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(listed.len(), 11, "{listed:?}");
+        let _: () = redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg("analyst")
+            .arg("on")
+            .arg(">pw")
+            .arg("~*")
+            .arg("+@options")
+            .arg("-@write")
+            .query(&mut con)
+            .unwrap();
+    } else {
+        // Older servers load the module without categories and say why; ACL rules name commands.
+        assert!(
+            server
+                .log()
+                .contains("does not support adding new ACL categories"),
+            "{}",
+            server.log()
+        );
+        let _: () = redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg("analyst")
+            .arg("on")
+            .arg(">pw")
+            .arg("~*")
+            .arg("+options.analytics")
+            .arg("+options.query")
+            .query(&mut con)
+            .unwrap();
+    }
+    let _: () = redis::cmd("AUTH")
+        .arg("analyst")
+        .arg("pw")
+        .query(&mut con)
+        .unwrap();
+    assert!(options_tests::value(&mut con, &["OPTIONS.ANALYTICS", "BTC"]).is_ok());
+    let e = options_tests::error(
+        &mut con,
+        &["OPTIONS.INGEST", "BTC", "BTC-26DEC99-1-C", "delta", "0.5"],
+    );
+    assert!(e.contains("NOPERM"), "{e}");
+}
