@@ -142,6 +142,8 @@ pub struct Chain {
     /// tombstones; a client asking from before it must reload.
     pub horizon: u64,
     heap_bytes: usize,
+    /// Samples of the chain's analytics over time (ANALYTICS.md, History).
+    pub history: crate::history::History,
     /// Bytes held by the contracts' rendered rows (filled by reads, hence a `Cell`).
     cache_bytes: Cell<usize>,
 }
@@ -169,6 +171,7 @@ impl Chain {
             tombstones: VecDeque::new(),
             horizon: seq0,
             heap_bytes: underlying.len(),
+            history: crate::history::History::default(),
             cache_bytes: Cell::new(0),
         }
     }
@@ -363,6 +366,7 @@ impl Chain {
             + self.tombstones.capacity() * std::mem::size_of::<(u64, Box<str>)>()
             + self.heap_bytes
             + self.cache_bytes.get()
+            + self.history.memory()
     }
 
     /// Records that a read cached `bytes` of rendered row.
@@ -401,6 +405,7 @@ impl Chain {
         let mut c = self.clone();
         c.contracts.shrink_to_fit();
         c.tombstones.shrink_to_fit();
+        c.history = self.history.compact();
         c
     }
 }

@@ -9,6 +9,7 @@
 pub mod analytics;
 pub mod args;
 pub mod chain;
+pub mod history;
 // Test builds leave out the command table (`module`: it installs Redis's allocator, which a
 // test process has not got), so the handlers are unreached there; their parsing is tested.
 #[cfg_attr(test, allow(dead_code, unused_imports))]
@@ -88,6 +89,24 @@ mod module {
         del => commands::del,
         purge => commands::purge,
         analytics => commands::analytics,
+        history_cmd => commands::history,
+        history_restore => commands::history_restore,
+    }
+
+    /// Module arguments: `history-interval N history-retention N` (seconds).
+    fn init(ctx: &Context, args: &[RedisString]) -> redis_module::Status {
+        let words: Vec<String> = args.iter().map(|a| a.to_string_lossy()).collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        match crate::history::parse_settings(&words) {
+            Ok(s) => {
+                crate::history::apply_settings(s);
+                redis_module::Status::Ok
+            }
+            Err(e) => {
+                ctx.log_warning(&format!("options: {e}"));
+                redis_module::Status::Err
+            }
+        }
     }
 
     // The builder API cannot make an unnamed section; the older calls can.
@@ -113,6 +132,7 @@ mod module {
         // `@read`/`@write`/`@fast`); older servers log a warning and load the module without
         // categories, so ACL rules there name the commands (`+options.query`).
         acl_categories: ["options",],
+        init: init,
         // name, handler, flags, first key, last key, step, categories every server must take
         // (none: 7.0 has no API for them), categories set where the server can
         commands: [
@@ -127,6 +147,9 @@ mod module {
             ["options.changes", changes, "readonly", 1, 1, 1, "", "read options"],
             ["options.stats", stats_cmd, "readonly", 1, 1, 1, "", "read options"],
             ["options.analytics", analytics, "readonly", 1, 1, 1, "", "read options"],
+            ["options.history", history_cmd, "readonly", 1, 1, 1, "", "read options"],
+            // Internal: what the AOF rewrite writes to rebuild a chain's history.
+            ["options.historyrestore", history_restore, "write deny-oom", 1, 1, 1, "", "write options"],
         ],
     }
 }

@@ -1,13 +1,16 @@
 //! The native type: RDB save/load, AOF rewrite, memory reporting, copy and free.
 //!
-//! RDB encoding version 1 (bump on any layout change and keep loading the old ones):
+//! RDB encoding version 2 (bump on any layout change and keep loading the old ones):
 //!
 //! ```text
 //! string underlying | unsigned seq | unsigned updates | signed last_update_ms | unsigned horizon
 //! unsigned n, then n × (string symbol | unsigned present | signed updated_ms | unsigned seq |
 //!                      double × popcount(present), in field order)
 //! unsigned m, then m × (unsigned seq | string symbol)          -- tombstones, oldest first
+//! unsigned k, then k × (unsigned samples | string bytes)       -- history chunks (version 2)
 //! ```
+//!
+//! Version 1 is version 2 without the history; it still loads (with no history).
 //!
 //! Values are saved as doubles, so a restart gives back every bit. Every callback catches
 //! panics: unwinding into Redis would take the server down.
@@ -23,7 +26,7 @@ use redis_module::{raw, RedisModuleTypeMethods};
 use crate::chain::{Chain, Contract};
 use crate::stats;
 
-pub const ENCODING_VERSION: i32 = 1;
+pub const ENCODING_VERSION: i32 = 2;
 /// Exactly nine characters, as Redis requires; names the type in `TYPE key` and in RDB files.
 pub const TYPE_NAME: &str = "optchain1";
 
@@ -89,16 +92,22 @@ fn save_chain(rdb: *mut raw::RedisModuleIO, chain: &Chain) {
         raw::save_unsigned(rdb, seq);
         raw::save_string(rdb, sym);
     }
+    let chunks = chain.history.chunks();
+    raw::save_unsigned(rdb, chunks.len() as u64);
+    for c in chunks {
+        raw::save_unsigned(rdb, u64::from(c.count));
+        raw::save_slice(rdb, &c.bytes);
+    }
 }
 
 unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
-    if encver != ENCODING_VERSION {
+    if !(1..=ENCODING_VERSION).contains(&encver) {
         log_warning(&format!(
             "options: cannot load chain encoding version {encver} (this module reads {ENCODING_VERSION})"
         ));
         return ptr::null_mut();
     }
-    match catch_unwind(AssertUnwindSafe(|| load_chain(rdb))) {
+    match catch_unwind(AssertUnwindSafe(|| load_chain(rdb, encver))) {
         Ok(Ok(chain)) => {
             stats::chain_added(&chain);
             Box::into_raw(Box::new(chain)).cast()
@@ -127,7 +136,7 @@ fn load_i64(rdb: *mut raw::RedisModuleIO) -> Result<i64, String> {
     raw::load_signed(rdb).map_err(|e| e.to_string())
 }
 
-fn load_chain(rdb: *mut raw::RedisModuleIO) -> Result<Chain, String> {
+fn load_chain(rdb: *mut raw::RedisModuleIO, encver: c_int) -> Result<Chain, String> {
     let underlying = load_str(rdb)?;
     let seq = load_u64(rdb)?;
     let updates = load_u64(rdb)?;
@@ -163,7 +172,7 @@ fn load_chain(rdb: *mut raw::RedisModuleIO) -> Result<Chain, String> {
         let s = load_u64(rdb)?;
         tombstones.push((s, load_str(rdb)?.into_boxed_str()));
     }
-    Ok(Chain::from_parts(
+    let mut chain = Chain::from_parts(
         &underlying,
         seq,
         updates,
@@ -171,7 +180,18 @@ fn load_chain(rdb: *mut raw::RedisModuleIO) -> Result<Chain, String> {
         horizon,
         contracts,
         tombstones,
-    ))
+    );
+    if encver >= 2 {
+        let k = load_u64(rdb)?;
+        let mut parts = Vec::with_capacity(k.min(1024) as usize);
+        for _ in 0..k {
+            let count = u32::try_from(load_u64(rdb)?).map_err(|_| "history chunk too large")?;
+            let bytes = raw::load_string_buffer(rdb).map_err(|e| e.to_string())?;
+            parts.push((count, bytes.as_ref().to_vec()));
+        }
+        chain.history = crate::history::History::from_chunks(parts)?;
+    }
+    Ok(chain)
 }
 
 /// One `OPTIONS.INGEST` per contract, with `updated_ms` so a replay reproduces the row exactly.
@@ -183,6 +203,16 @@ unsafe extern "C" fn aof_rewrite(
 ) {
     let chain = &*(value as *const Chain);
     let r = catch_unwind(AssertUnwindSafe(|| {
+        // History first: the INGESTs that follow are then no later than its newest sample and
+        // take none of their own.
+        if !chain.history.is_empty() {
+            let mut words: Vec<Vec<u8>> = Vec::new();
+            for c in chain.history.chunks() {
+                words.push(c.count.to_string().into_bytes());
+                words.push(c.bytes.clone());
+            }
+            emit(aof, key, "OPTIONS.HISTORYRESTORE", &words);
+        }
         for c in chain.contracts() {
             emit_ingest(aof, key, c);
         }
@@ -207,6 +237,17 @@ unsafe fn emit_ingest(
     }
     words.push("updated_ms".to_string());
     words.push(c.updated_ms.to_string());
+    let words: Vec<Vec<u8>> = words.into_iter().map(String::into_bytes).collect();
+    emit(aof, key, "OPTIONS.INGEST", &words);
+}
+
+/// Writes `command key words…` to the AOF; words may be binary.
+unsafe fn emit(
+    aof: *mut raw::RedisModuleIO,
+    key: *mut raw::RedisModuleString,
+    command: &str,
+    words: &[Vec<u8>],
+) {
     let (Some(create), Some(free_string), Some(emit)) = (
         raw::RedisModule_CreateString,
         raw::RedisModule_FreeString,
@@ -218,7 +259,7 @@ unsafe fn emit_ingest(
         .iter()
         .map(|w| create(ptr::null_mut(), w.as_ptr().cast(), w.len()))
         .collect();
-    let cmd = CString::new("OPTIONS.INGEST").unwrap_or_default();
+    let cmd = CString::new(command).unwrap_or_default();
     // "s": the key, "v": an array of strings and its length.
     emit(
         aof,

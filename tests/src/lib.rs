@@ -87,7 +87,33 @@ impl RedisServer {
         Self::start_with(port, TempDir::new("redis"), extra)
     }
 
+    /// Starts a server in `dir` whose module gets `module_args` (`history-interval 60 …`).
+    pub fn start_with_module_args(
+        dir: TempDir,
+        module_args: &[&str],
+        extra: &[&str],
+    ) -> RedisServer {
+        let mut server = Self::configure(free_port(), dir, extra);
+        let at = server
+            .args
+            .iter()
+            .position(|a| a == "--loadmodule")
+            .expect("loadmodule")
+            + 2;
+        for (i, a) in module_args.iter().enumerate() {
+            server.args.insert(at + i, a.to_string());
+        }
+        server.spawn();
+        server
+    }
+
     fn start_with(port: u16, dir: TempDir, extra: &[&str]) -> RedisServer {
+        let mut server = Self::configure(port, dir, extra);
+        server.spawn();
+        server
+    }
+
+    fn configure(port: u16, dir: TempDir, extra: &[&str]) -> RedisServer {
         let mut args: Vec<String> = vec![
             "--port".into(),
             port.to_string(),
@@ -107,14 +133,12 @@ impl RedisServer {
             "redis.log".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        let mut server = RedisServer {
+        RedisServer {
             port,
             child: None,
             args,
             dir,
-        };
-        server.spawn();
-        server
+        }
     }
 
     fn spawn(&mut self) {

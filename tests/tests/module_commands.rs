@@ -1171,7 +1171,7 @@ fn commands_carry_their_acl_categories_where_redis_has_them() {
             .arg("options")
             .query(&mut con)
             .unwrap();
-        assert_eq!(listed.len(), 11, "{listed:?}");
+        assert_eq!(listed.len(), 13, "{listed:?}");
         let _: () = redis::cmd("ACL")
             .arg("SETUSER")
             .arg("analyst")

@@ -8,7 +8,7 @@ use options_tests::{fixture, json, RedisServer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 13] = [
     "OPTIONS.INGEST",
     "OPTIONS.QUERY",
     "OPTIONS.EXPIRIES",
@@ -20,6 +20,8 @@ const COMMANDS: [&str; 11] = [
     "OPTIONS.DEL",
     "OPTIONS.PURGE",
     "OPTIONS.ANALYTICS",
+    "OPTIONS.HISTORY",
+    "OPTIONS.HISTORYRESTORE",
 ];
 
 /// Tokens that reach deep into the parsers, mixed with raw garbage.
@@ -49,6 +51,13 @@ fn token(rng: &mut StdRng, symbols: &[String]) -> Vec<u8> {
         "USDT",
         "NOW",
         "BYSTRIKE",
+        "METRIC",
+        "TENOR",
+        "FROM",
+        "TO",
+        "atm_iv",
+        "index",
+        "30",
         "updated_ms",
         "mark_price",
         "markPriceIv",

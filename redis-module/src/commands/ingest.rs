@@ -65,6 +65,19 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
         purge_if_due(ctx, &args[1], chain, now);
     }
     let outcome = chain.upsert(&symbol, &update);
+    // History: the write that crosses an interval boundary samples the chain at its own time,
+    // which is replicated, so replicas and AOF replays take the same samples.
+    let settings = crate::history::settings();
+    if chain.history.wants_sample(update.updated_ms, settings) {
+        let figures = crate::analytics::compute(
+            chain,
+            &crate::analytics::Selection::default(),
+            update.updated_ms,
+            false,
+        );
+        let sample = crate::history::Sample::of(&figures, update.updated_ms);
+        chain.history.push(&sample, settings);
+    }
     crate::stats::chain_changed(before, chain);
     crate::stats::count_ingest();
 
