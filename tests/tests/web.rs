@@ -899,3 +899,79 @@ fn analytics_over_http_and_sse() {
         "the change shows in the next analytics event"
     );
 }
+
+#[test]
+fn history_over_http_as_json_and_csv() {
+    let (_server, mut con, contracts, web) = setup();
+    // Two samples: the fixture's writes took the first; a write a minute later takes another.
+    let eth = fixture::of(&contracts, "ETH");
+    let later = eth.iter().map(|c| c.updated_ms).max().unwrap() + 120_000;
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[0].symbol)
+        .arg("mark_iv")
+        .arg("0.61")
+        .arg("updated_ms")
+        .arg(later)
+        .query(&mut con)
+        .unwrap();
+    let module: String = redis::cmd("OPTIONS.HISTORY")
+        .arg("ETH")
+        .arg("TENOR")
+        .arg("30")
+        .arg("METRIC")
+        .arg("atm_iv")
+        .arg("rr25")
+        .arg("FORMAT")
+        .arg("JSON")
+        .query(&mut con)
+        .unwrap();
+    let module: Value = serde_json::from_str(&module).unwrap();
+    let (code, body) = web.get(
+        "/api/history/eth",
+        &[("metric", "atm_iv"), ("metric", "rr25"), ("tenor", "30")],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, module);
+    let points = body["points"].as_array().unwrap();
+    assert!(points.len() >= 2, "{body}");
+    assert_eq!(points.last().unwrap()[0], later);
+
+    let (code, csv, headers) = web.get_text(
+        "/api/history/ETH",
+        &[("metric", "index,gex"), ("format", "csv")],
+    );
+    assert_eq!(code, 200, "{csv}");
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "ts,index,gex");
+    assert_eq!(lines.len(), points.len() + 1);
+    assert!(
+        lines.last().unwrap().starts_with(&format!("{later},")),
+        "{csv}"
+    );
+
+    let from = later.to_string();
+    let (_, one) = web.get("/api/history/ETH", &[("metric", "index"), ("from", &from)]);
+    assert_eq!(one["points"].as_array().unwrap().len(), 1);
+
+    for (query, param) in [
+        (vec![("tenor", "30")], "metric"),
+        (vec![("metric", "nope")], "metric"),
+        (vec![("metric", "atm_iv")], "metric"),
+        (vec![("metric", "atm_iv"), ("tenor", "45")], "tenor"),
+        (vec![("metric", "index"), ("from", "x")], "from"),
+        (vec![("metric", "index"), ("format", "xml")], "format"),
+    ] {
+        let (code, body) = web.get("/api/history/ETH", &query);
+        assert_eq!(code, 400, "{query:?}: {body}");
+        assert_eq!(body["parameter"], param, "{query:?}: {body}");
+    }
+    let (code, _) = web.get("/api/history/NOPE", &[("metric", "index")]);
+    assert_eq!(code, 404);
+    let (_, spec) = web.get("/api/openapi.json", &[]);
+    assert!(spec["paths"]["/api/history/{asset}"]["get"].is_object());
+}

@@ -6,6 +6,7 @@ mod api;
 mod dashboard;
 mod data;
 mod error;
+mod history;
 mod params;
 mod sse;
 mod store;
@@ -244,6 +245,14 @@ fn routes(
             finish(&st, analytics::get(&st, &a, &raw).await)
         })
         .boxed();
+    let history = warp::path!("api" / "history" / String)
+        .and(read())
+        .and(s.clone())
+        .and(raw_query)
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, history::get(&st, &a, &raw).await)
+        })
+        .boxed();
     let assets = get!(
         warp::path!("api" / "assets"),
         |st: Arc<State>, _q: Query| async move { finish(&st, api::assets_get(&st).await) }
@@ -455,7 +464,7 @@ fn routes(
         };
     }
     let pages = any_of!(index, chain_page, filter_page, statics);
-    let chains = any_of!(options, changes, strikes, expiries, chain, analytics);
+    let chains = any_of!(options, changes, strikes, expiries, chain, analytics, history);
     let totals = any_of!(stats, summary_asset, summary, health, metrics, openapi);
     let asset_config = any_of!(
         assets_test,
