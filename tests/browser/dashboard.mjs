@@ -154,6 +154,8 @@ try {
   ok('a page of every contract is windowed and scrolls to the end', `${inDom} of ${all.length} rows in the DOM`);
 
   // ------------------------------------------------------------------ live update without reload
+  // (the latency is reported, not asserted: a loaded CI machine is slower; BENCHMARKS.md has
+  // the figures)
   await sim('pause');
   await page.evaluate(() => { window.__notReloaded = true; });
   const target = await page.getAttribute('#options-table tbody tr[data-symbol]', 'data-symbol');
@@ -162,7 +164,7 @@ try {
   await page.waitForFunction((s) => {
     const td = document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`);
     return td && td.textContent === '$12,345.67';
-  }, target, { timeout: 2000 });
+  }, target, { timeout: 8000 });
   const latency = Date.now() - pushedAt;
   assert(await page.evaluate(() => window.__notReloaded === true), 'the page reloaded');
   const flashed = await page.$eval(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`, (td) => td.classList.contains('changed'));
@@ -174,7 +176,7 @@ try {
   assert(!(await page.isChecked('#auto-refresh')), 'auto-refresh off');
   await sim('set', { symbol: target, field: 'markPrice', value: '23456.78' });
   await page.waitForSelector('#live[data-state="paused"]');
-  await page.waitForFunction(() => /updates held/.test(document.getElementById('live-text').textContent), null, { timeout: 3000 });
+  await page.waitForFunction(() => /updates held/.test(document.getElementById('live-text').textContent), null, { timeout: 8000 });
   assertEq(await page.textContent(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`), '$12,345.67', 'held while paused');
   await page.click('label.switch .slider');
   assert(await page.isChecked('#auto-refresh'), 'auto-refresh on');
@@ -214,7 +216,7 @@ try {
   await page.waitForFunction((s) => {
     const td = document.querySelector(`#chain-table td[data-symbol="${s}"][data-field="mark_iv"]`);
     return td && td.textContent === '54.3%';
-  }, callSym, { timeout: 2000 });
+  }, callSym, { timeout: 8000 });
   ok('chain cells update live');
   await page.waitForTimeout(1000); // let the flash fade: a calm chain for the README
   await page.screenshot({ path: join(SHOTS, 'chain-desktop.png') });
