@@ -146,3 +146,34 @@ mod tests {
         assert!(serde_json::from_str::<Analytics>(&renamed).is_err());
     }
 }
+
+/// `OPTIONS.HISTORY … FORMAT JSON`: `points` are `[ts, value…]` in the order of `metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    pub underlying: String,
+    pub metrics: Vec<String>,
+    pub points: Vec<Vec<Option<f64>>>,
+}
+
+impl History {
+    /// The values of the `i`-th metric that samples have, oldest first.
+    pub fn values(&self, i: usize) -> impl Iterator<Item = f64> + '_ {
+        self.points.iter().filter_map(move |p| *p.get(i + 1)?)
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    #[test]
+    fn history_points_decode_with_gaps() {
+        let h: History = serde_json::from_str(
+            r#"{"underlying":"BTC","metrics":["atm_iv","rr25"],"points":[[60000,0.5,null],[120000,0.52,-0.01]]}"#,
+        )
+        .unwrap();
+        assert_eq!(h.values(0).collect::<Vec<_>>(), [0.5, 0.52]);
+        assert_eq!(h.values(1).collect::<Vec<_>>(), [-0.01]);
+    }
+}

@@ -121,6 +121,19 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
     Some((call["symbol"].as_str()?.to_string(), call[field].as_f64()?))
 }
 
+/// The lowest value the module's history recorded within an analytics rule's window.
+async fn recorded_low(sink: &mut RedisSink, rule: &Rule) -> Option<f64> {
+    let (metric, tenor) = match rule.watched()? {
+        Watched::Tenor(m, d) => (m, Some(d)),
+        Watched::Total(m) => (m, None),
+        Watched::Contract(_) => return None,
+    };
+    let asset = rule.asset.as_ref()?.to_uppercase();
+    let from = crate::now_ms() - (rule.window * 1000.0) as i64;
+    let h = sink.history(&asset, metric, tenor, from).await?;
+    h.values(0).reduce(f64::min)
+}
+
 impl State {
     fn new(rule: Rule, stored: bool) -> State {
         State {
@@ -206,7 +219,14 @@ pub async fn run(
                 st.history.pop_front();
             }
             st.history.push_back((now, v));
-            let low = st.history.iter().map(|(_, x)| *x).fold(v, f64::min);
+            let mut low = st.history.iter().map(|(_, x)| *x).fold(v, f64::min);
+            // An analytics rule's rise also counts the module's own samples of the window, so
+            // it holds across feeder restarts and covers time the feeder was not watching.
+            if st.rule.rise.is_some() {
+                if let Some(h) = recorded_low(&mut sink, &st.rule).await {
+                    low = low.min(h);
+                }
+            }
             match st.rule.crossed(v, low) {
                 Some(how) if !st.active => {
                     st.active = true;

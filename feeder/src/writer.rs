@@ -147,6 +147,24 @@ impl RedisSink {
         }
     }
 
+    /// `OPTIONS.HISTORY asset [TENOR d] METRIC m FROM from FORMAT JSON`, typed.
+    pub async fn history(
+        &mut self,
+        asset: &str,
+        metric: &str,
+        tenor: Option<u32>,
+        from_ms: i64,
+    ) -> Option<options_core::reply::History> {
+        let from = from_ms.max(0).to_string();
+        let days = tenor.map(|d| d.to_string());
+        let mut args = vec!["OPTIONS.HISTORY", asset];
+        if let Some(d) = &days {
+            args.extend(["TENOR", d.as_str()]);
+        }
+        args.extend(["METRIC", metric, "FROM", &from, "FORMAT", "JSON"]);
+        serde_json::from_value(self.module_json(&args).await?).ok()
+    }
+
     /// One command.
     pub async fn query(&mut self, cmd: redis::Cmd) -> RedisResult<Value> {
         let mut pipe = redis::pipe();

@@ -160,6 +160,31 @@ fn main() {
     )
     .unwrap();
     let read_ms = t.elapsed().as_secs_f64() * 1000.0;
+    // A day of one metric, as a chart asks for it: the best of 20 reads.
+    let last_day = (start + (DAYS - 1) * 86_400_000).to_string();
+    let mut day_ms = f64::MAX;
+    let mut day_points = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let d = options_tests::text(
+            &mut con_on,
+            &[
+                "OPTIONS.HISTORY",
+                "BTC",
+                "TENOR",
+                "30",
+                "METRIC",
+                "atm_iv",
+                "FROM",
+                &last_day,
+                "FORMAT",
+                "JSON",
+            ],
+        )
+        .unwrap();
+        day_ms = day_ms.min(t.elapsed().as_secs_f64() * 1000.0);
+        day_points = d.matches("],[").count() + 1;
+    }
 
     // 2. INGEST with and without sampling, side by side, twice each
     let later = start + 40 * 86_400_000;
@@ -193,6 +218,7 @@ Machine: {cores} cores. Chain: {n} BTC contracts ({EXPIRIES} expiries × {STRIKE
 | measurement | result | baseline | ratio | target |\n\
 |---|---|---|---|---|\n\
 | `MEMORY USAGE BTC` with {count} samples | {mib:.2} MiB ({per_sample:.0} bytes per sample, {history_mib:.2} MiB of history) | {off_mib:.2} MiB with history off | — | ≤ 16 MiB {ok1} |\n\
+| a day of one metric: `OPTIONS.HISTORY BTC TENOR 30 METRIC atm_iv FROM <a day ago>` ({day_points} points), one client, round trip included | {day_ms:.2} ms | — | — | ≤ 1 ms {ok3} |\n\
 | `OPTIONS.HISTORY BTC TENOR 30 METRIC atm_iv rr25 bf25` over all {count} samples | {read_ms:.1} ms, {bytes} bytes of JSON | — | — | — |\n\
 | pipelined `OPTIONS.INGEST`, a sample per 600,000 writes (1 per minute at 10,000 updates/s) | {real_on:.0} writes/s | {real_off:.0} writes/s with history off | {r2:.3}× | ≥ 0.95× {ok2} |\n\
 | the same, a sample every 1,000 writes (60× the real rate of samples) | {hot_on:.0} writes/s | {hot_off:.0} writes/s with history off | {r3:.3}× | — |\n\
@@ -206,6 +232,7 @@ Machine: {cores} cores. Chain: {n} BTC contracts ({EXPIRIES} expiries × {STRIKE
         r2 = real_on / real_off,
         ok2 = met(real_on / real_off >= 0.95),
         r3 = hot_on / hot_off,
+        ok3 = met(day_ms <= 1.0),
     );
     println!("{section}");
     options_tests::write_benchmark_section("history", &section);

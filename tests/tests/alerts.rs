@@ -621,3 +621,83 @@ fn analytics_alerts_and_the_analytics_command() {
         );
     }
 }
+
+#[test]
+fn an_analytics_rise_counts_the_history_recorded_before_the_feeder_watched() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    sim.control("pause", &[]);
+    // Ten minutes ago the market's IVs were 10%: write that, so the module samples it.
+    let mut con = redis.connection();
+    let ago = options_core::clock::now_ms() - 600_000;
+    // Every contract in one minute, then one more write a minute later: that write's sample
+    // sees the whole chain.
+    let tickers = sim.tickers("BTC");
+    let first = tickers[0].clone();
+    for (t, at) in tickers
+        .iter()
+        .map(|t| (t, ago))
+        .chain([(&first, ago + 60_000)])
+    {
+        let mut cmd = redis::cmd("OPTIONS.INGEST");
+        cmd.arg("BTC").arg(t["symbol"].as_str().unwrap());
+        for (name, value) in [
+            ("markIv", "0.1".to_string()),
+            ("delta", t["delta"].as_str().unwrap().to_string()),
+            (
+                "underlyingPrice",
+                t["underlyingPrice"].as_str().unwrap().to_string(),
+            ),
+        ] {
+            cmd.arg(name).arg(value);
+        }
+        cmd.arg("updated_ms").arg(at);
+        let _: i64 = cmd.query(&mut con).unwrap();
+    }
+    let recorded = options_tests::json(
+        &mut con,
+        &[
+            "OPTIONS.HISTORY",
+            "BTC",
+            "TENOR",
+            "30",
+            "METRIC",
+            "atm_iv",
+            "FORMAT",
+            "JSON",
+        ],
+    );
+    let low = recorded["points"][1][1].as_f64();
+    assert!(low.is_some_and(|v| (v - 0.1).abs() < 1e-6), "{recorded}");
+    // Now the chain holds the market's real IVs, before the feeder starts: whatever it sees
+    // from its first check on is the real level, so only the recorded 10% makes a rise.
+    for t in &tickers {
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg("BTC")
+            .arg(t["symbol"].as_str().unwrap())
+            .arg("markIv")
+            .arg(t["markIv"].as_str().unwrap())
+            .query(&mut con)
+            .unwrap();
+    }
+
+    let dir = options_tests::TempDir::new("alerts");
+    let file = dir.path().join("alerts.toml");
+    std::fs::write(
+        &file,
+        "[[alert]]\nasset = \"BTC\"\nfield = \"atm_iv\"\ntenor = 30\nrise = 0.05\nwindow = 3600\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let _feeder = alerting_feeder(&sim, &redis, port, &["--alerts-file", &path]);
+    // The feeder writes the market's real IVs; the rise is measured from the recorded 10%.
+    wait_for(Duration::from_secs(15), "the rise alert", || {
+        (count(&seen, "BTC 30d atm_iv") == 1).then_some(())
+    });
+    let text = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains("BTC 30d atm_iv"))
+        .unwrap();
+    assert!(text.contains("within 3600 s"), "{text}");
+}

@@ -6,6 +6,7 @@ import { NF, isNum, fixed, money, plain, volume, pct, strikeText, expiryLabel, e
 import { forwardAndAtm, maxPain } from './rules.js';
 import { verticalMarker } from './plot.js';
 import { AnalyticsView } from './analytics.js';
+import { HistoryView } from './history.js';
 
 (function () {
   const boot = JSON.parse(document.getElementById('boot').textContent);
@@ -520,7 +521,7 @@ import { AnalyticsView } from './analytics.js';
 
   // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
   // that created it (later renders only swap its data).
-  const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
+  const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
   const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
   function chartWidth(el) {
@@ -632,6 +633,8 @@ import { AnalyticsView } from './analytics.js';
   // The Analytics view keeps its own figures (from /api/analytics) and draws with the helpers
   // above.
   const analyticsView = new AnalyticsView({ el: $, drawChart, axes, cssVar });
+  const historyView = new HistoryView({ el: $, drawChart, axes, cssVar });
+  const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex'];
   // Views that list "All expiries" in the expiry menu (the chain and charts show one expiry).
   const allExpiryViews = ['table', 'analytics'];
 
@@ -721,6 +724,7 @@ import { AnalyticsView } from './analytics.js';
     if (ui.view === 'table') renderTable();
     else if (ui.view === 'chain') renderChain();
     else if (ui.view === 'analytics') analyticsView.show(ui.asset, ui.expiry || 'ALL');
+    else if (ui.view === 'history') historyView.show(ui.asset);
     else renderCharts();
     syncUrl();
   }
@@ -918,7 +922,9 @@ import { AnalyticsView } from './analytics.js';
     es.addEventListener('analytics', (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (es === conn.source && ui.view === 'analytics' && ui.live) analyticsView.changed(msg.asset);
+      if (es !== conn.source || !ui.live) return;
+      if (ui.view === 'analytics') analyticsView.changed(msg.asset);
+      if (ui.view === 'history') historyView.changed(msg.asset);
     });
     es.onmessage = (ev) => {
       let s;
@@ -1262,6 +1268,10 @@ import { AnalyticsView } from './analytics.js';
       renderView();
     });
   }
+  $('history-ranges').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-range]');
+    if (b) historyView.setRange(b.dataset.range);
+  });
   $('f-expiry').addEventListener('change', (e) => {
     ui.expiry = e.target.value;
     ui.page = 0;
@@ -1311,7 +1321,7 @@ import { AnalyticsView } from './analytics.js';
       if (e.key === 'Escape') e.target.blur();
       return;
     }
-    const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics' };
+    const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics', 5: 'history' };
     if (views[e.key]) {
       ui.view = views[e.key];
       renderView();
@@ -1363,9 +1373,10 @@ import { AnalyticsView } from './analytics.js';
     const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
     document.documentElement.dataset.theme = next;
     storage.set('theme', next);
-    for (const k of ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex']) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
+    for (const k of CHART_SLOTS) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
     if (ui.view === 'charts') renderCharts();
     if (ui.view === 'analytics') analyticsView.render();
+    if (ui.view === 'history') historyView.render();
   });
 
   // column visibility
@@ -1409,7 +1420,7 @@ import { AnalyticsView } from './analytics.js';
   }
 
   window.addEventListener('resize', () => {
-    for (const k of ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex']) {
+    for (const k of CHART_SLOTS) {
       const c = charts[k];
       if (c) c.setSize({ width: chartWidth(c.root.parentElement), height: 260 });
     }
@@ -1425,7 +1436,7 @@ import { AnalyticsView } from './analytics.js';
     const asset = (last.get('asset') || '').toUpperCase();
     if (asset && store.assets.some((a) => a.symbol === asset && a.enabled)) {
       ui.asset = asset;
-      ui.view = ['table', 'chain', 'charts', 'analytics'].includes(last.get('view')) ? last.get('view') : 'table';
+      ui.view = ['table', 'chain', 'charts', 'analytics', 'history'].includes(last.get('view')) ? last.get('view') : 'table';
       ui.expiry = expiryCode(last.get('expiry'));
       ui.type = ['call', 'put'].includes(last.get('type')) ? last.get('type') : 'all';
       ui.settle = last.get('settle') === 'USDT' ? 'USDT' : 'USDC';

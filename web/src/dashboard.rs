@@ -23,7 +23,7 @@ mod embedded {
 const DASHBOARD: &str = include_str!("../templates/dashboard.hbs");
 
 /// Views the page can open on; anything else falls back to the table.
-const VIEWS: &[&str] = &["table", "chain", "charts", "analytics"];
+const VIEWS: &[&str] = &["table", "chain", "charts", "analytics", "history"];
 
 /// Everything precomputed once at startup.
 pub struct Dashboard {
