@@ -34,7 +34,12 @@ fn dashboard_in_a_real_browser() {
         root.join("web/node_modules/playwright-core").exists(),
         "web/node_modules is missing: run `make assets` (npm ci in web/)"
     );
-    let server = RedisServer::start(&[]);
+    // Samples every 5 s, so the History view can be seen growing within the test.
+    let server = RedisServer::start_with_module_args(
+        options_tests::TempDir::new("redis"),
+        &["history-interval", "5"],
+        &[],
+    );
     let sim = Sim::start(&["--seed", "7"]);
     let mut feeder = Feeder::start(
         &sim,

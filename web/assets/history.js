@@ -156,8 +156,11 @@ export class HistoryView {
     const put = this.cssVar('--put');
     const muted = this.cssVar('--muted');
     const line = (label, stroke, fmt, dash) => ({ label, stroke, width: 2, dash, spanGaps: false, points: { show: n < 120 }, value: (u, v) => (v === null ? '–' : fmt(v)) });
-    const chart = (slot, id, yLabel, series, cols) =>
-      this.drawChart(slot, this.el(id), { key: slot, series: [{ label: 'Time (UTC)' }, ...series], axes: this.axes('', yLabel) }, [j.x, ...cols]);
+    const chart = (slot, id, yLabel, series, cols, yValues) => {
+      const axes = this.axes('', yLabel);
+      if (yValues) axes[1].values = (u, vals) => vals.map(yValues);
+      this.drawChart(slot, this.el(id), { key: slot, series: [{ label: 'Time' }, ...series], axes }, [j.x, ...cols]);
+    };
     chart('hSpot', 'chart-h-spot', 'Spot', [line('Spot', accent, (v) => plain(v))], [j.index]);
     chart('hIv', 'chart-h-iv', 'ATM IV %', [line('30d ATM IV %', accent, (v) => `${v.toFixed(2)}%`)], [j.atm]);
     chart('hSkew', 'chart-h-skew', 'Vol points', [
@@ -165,6 +168,6 @@ export class HistoryView {
       line('30d BF25', put, (v) => v.toFixed(2), [6, 4]),
     ], [j.rr, j.bf]);
     chart('hPos', 'chart-h-pos', 'Put/call (OI)', [line('PCR (OI)', muted, (v) => v.toFixed(3))], [j.pcr]);
-    chart('hGex', 'chart-h-gex', 'GEX per 1%', [line('GEX', put, (v) => dollars(v))], [j.gex]);
+    chart('hGex', 'chart-h-gex', 'GEX per 1%', [line('GEX', put, (v) => dollars(v))], [j.gex], dollars);
   }
 }
