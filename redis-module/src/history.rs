@@ -23,8 +23,9 @@ static INTERVAL_MS: AtomicI64 = AtomicI64::new(60_000);
 /// Retention, ms (module argument `history-retention`, seconds); 0 turns history off.
 static RETENTION_MS: AtomicI64 = AtomicI64::new(2_592_000_000);
 
-/// Samples per chunk: a day at the default interval.
-pub const CHUNK_SAMPLES: u32 = 1440;
+/// Samples per chunk: two hours at the default interval. A chunk decodes on its own, so a
+/// query reads at most one chunk before its range; a chunk's first sample costs full values.
+pub const CHUNK_SAMPLES: u32 = 120;
 
 /// Per-expiry figures of a sample, in this order.
 pub const EXPIRY_METRICS: [&str; 7] = [
@@ -101,6 +102,9 @@ pub fn apply_settings(s: Settings) {
     RETENTION_MS.store(s.retention_ms, Ordering::Relaxed);
 }
 
+/// One expiry's figures in a sample (`EXPIRY_METRICS`).
+pub type ExpiryValues = (Expiry, [Option<f64>; 7]);
+
 /// One sample, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -111,7 +115,7 @@ pub struct Sample {
     /// Per tenor of `TENOR_DAYS`: `TENOR_METRICS`.
     pub tenors: [[Option<f64>; 3]; 5],
     /// Per live expiry, chronological: `EXPIRY_METRICS`.
-    pub expiries: Vec<(Expiry, [Option<f64>; 7])>,
+    pub expiries: Vec<ExpiryValues>,
 }
 
 impl Sample {
@@ -241,8 +245,18 @@ fn to_decimal(v: f64) -> Option<Decimal> {
     })
 }
 
+/// Powers of ten that are exact doubles (10^0 … 10^22), looked up: reading a day of history
+/// converts tens of thousands of values.
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 fn pow10(e: i32) -> f64 {
-    10f64.powi(e)
+    match usize::try_from(e) {
+        Ok(i) if i < EXACT_POW10.len() => EXACT_POW10[i],
+        _ => 10f64.powi(e),
+    }
 }
 
 fn from_decimal(d: Decimal) -> f64 {
@@ -365,6 +379,10 @@ fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample) {
     for (slot, v) in state.fixed.iter_mut().zip(fixed) {
         *slot = put_value(out, *slot, v);
     }
+    // The expiry section goes behind its length, so a query of totals or tenors skips it.
+    let mut section = Vec::with_capacity(s.expiries.len() * 12);
+    let out_all = out;
+    let out = &mut section;
     put_varint(out, s.expiries.len() as u64);
     let mut next = Vec::with_capacity(s.expiries.len());
     let mut prev_day = 0i64;
@@ -384,9 +402,19 @@ fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample) {
         next.push((day, prev));
     }
     state.expiries = next;
+    put_varint(out_all, section.len() as u64);
+    out_all.extend_from_slice(&section);
 }
 
-fn decode_sample(r: &mut Reader<'_>, state: &mut State) -> Result<Sample, String> {
+/// Decodes the next sample; without `expiries` its expiry section is skipped (and the state of
+/// those series is not kept: a pass decodes them in every sample or in none).
+fn decode_sample(r: &mut Reader<'_>, state: &mut State, expiries: bool) -> Result<Sample, String> {
+    decode_state(r, state, expiries)?;
+    Ok(fixed_sample(state, state.expiries_values()))
+}
+
+/// Advances `state` by one sample (its time returned), converting nothing.
+fn decode_state(r: &mut Reader<'_>, state: &mut State, expiries: bool) -> Result<i64, String> {
     state.ts = state
         .ts
         .checked_add(unzigzag(r.varint()?))
@@ -395,18 +423,40 @@ fn decode_sample(r: &mut Reader<'_>, state: &mut State) -> Result<Sample, String
     for slot in state.fixed.iter_mut() {
         *slot = r.value(*slot)?;
     }
+    let len = usize::try_from(r.varint()?).map_err(|_| "history: section too long")?;
+    let end = r
+        .pos
+        .checked_add(len)
+        .filter(|e| *e <= r.bytes.len())
+        .ok_or("history chunk ends early")?;
+    if expiries {
+        let mut section = Reader {
+            bytes: &r.bytes[..end],
+            pos: r.pos,
+        };
+        decode_expiries(&mut section, state)?;
+        if section.pos != end {
+            return Err("history: expiry section has trailing bytes".into());
+        }
+    } else {
+        state.expiries.clear();
+    }
+    r.pos = end;
+    Ok(state.ts)
+}
+
+fn decode_expiries(r: &mut Reader<'_>, state: &mut State) -> Result<(), String> {
     let n = r.varint()?;
     if n > 10_000 {
         return Err(format!("history: {n} expiries in one sample"));
     }
-    let mut expiries = Vec::with_capacity(n as usize);
     let mut next = Vec::with_capacity(n as usize);
     let mut day = 0i64;
     for _ in 0..n {
         day = day
             .checked_add(unzigzag(r.varint()?))
             .ok_or("history: date overflows")?;
-        let e = Expiry::from_unix_days(day).ok_or("history: expiry out of range")?;
+        Expiry::from_unix_days(day).ok_or("history: expiry out of range")?;
         let mut prev = state
             .expiries
             .iter()
@@ -416,24 +466,46 @@ fn decode_sample(r: &mut Reader<'_>, state: &mut State) -> Result<Sample, String
         for slot in prev.iter_mut() {
             *slot = r.value(*slot)?;
         }
-        expiries.push((e, prev.map(|d| d.map(from_decimal))));
         next.push((day, prev));
     }
     state.expiries = next;
-    let f: Vec<Option<f64>> = state.fixed.iter().map(|d| d.map(from_decimal)).collect();
+    Ok(())
+}
+
+impl State {
+    /// The current sample's per-expiry figures (dates were checked when decoded).
+    fn expiries_values(&self) -> Vec<ExpiryValues> {
+        self.expiries
+            .iter()
+            .filter_map(|(day, v)| {
+                Some((
+                    Expiry::from_unix_days(*day)?,
+                    v.map(|d| d.map(from_decimal)),
+                ))
+            })
+            .collect()
+    }
+}
+
+fn fixed_sample(state: &State, expiries: Vec<ExpiryValues>) -> Sample {
+    let f = |i: usize| state.fixed[i].map(from_decimal);
     let mut totals = [None; STORED_TOTALS];
-    totals.copy_from_slice(&f[1..=STORED_TOTALS]);
+    for (i, t) in totals.iter_mut().enumerate() {
+        *t = f(1 + i);
+    }
     let mut tenors = [[None; 3]; 5];
     for (i, t) in tenors.iter_mut().enumerate() {
-        t.copy_from_slice(&f[1 + STORED_TOTALS + 3 * i..1 + STORED_TOTALS + 3 * i + 3]);
+        for (j, v) in t.iter_mut().enumerate() {
+            *v = f(1 + STORED_TOTALS + 3 * i + j);
+        }
     }
-    Ok(Sample {
+    Sample {
         ts: state.ts,
-        index: f[0],
+        index: f(0),
         totals,
         tenors,
         expiries,
-    })
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -449,8 +521,9 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// Decodes every sample (checked: corrupt bytes are an error).
-    pub fn samples(&self) -> Result<Vec<Sample>, String> {
+    /// Decodes every sample (checked: corrupt bytes are an error); per-expiry figures only with
+    /// `expiries`.
+    pub fn samples(&self, expiries: bool) -> Result<Vec<Sample>, String> {
         let mut r = Reader {
             bytes: &self.bytes,
             pos: 0,
@@ -458,7 +531,7 @@ impl Chunk {
         let mut state = State::default();
         let mut out = Vec::with_capacity(self.count as usize);
         for _ in 0..self.count {
-            out.push(decode_sample(&mut r, &mut state)?);
+            out.push(decode_sample(&mut r, &mut state, expiries)?);
         }
         if r.pos != self.bytes.len() {
             return Err("history chunk has trailing bytes".into());
@@ -475,7 +548,7 @@ impl Chunk {
         let mut state = State::default();
         let (mut first, mut last) = (0, 0);
         for i in 0..count {
-            let s = decode_sample(&mut r, &mut state)?;
+            let s = decode_sample(&mut r, &mut state, true)?;
             if i == 0 {
                 first = s.ts;
             } else if s.ts <= last {
@@ -504,6 +577,9 @@ pub struct History {
     chunks: Vec<Chunk>,
     /// The encoder's state after the last chunk's last sample.
     state: State,
+    /// Bytes held by sealed chunks (every chunk but the last), kept as chunks come and go so
+    /// that `memory` (asked on every write for the module's totals) is O(1).
+    sealed_bytes: usize,
 }
 
 impl History {
@@ -537,6 +613,7 @@ impl History {
         if full {
             if let Some(last) = self.chunks.last_mut() {
                 last.bytes.shrink_to_fit();
+                self.sealed_bytes += last.bytes.capacity();
             }
             self.chunks.push(Chunk {
                 first_ts: sample.ts,
@@ -554,11 +631,20 @@ impl History {
         let cutoff = sample.ts - s.retention_ms;
         // Whole chunks only; samples of the oldest chunk before the cutoff are skipped on read.
         let keep_from = self.chunks.partition_point(|c| c.last_ts < cutoff);
-        self.chunks.drain(..keep_from);
+        for c in self.chunks.drain(..keep_from) {
+            self.sealed_bytes -= c.bytes.capacity();
+        }
     }
 
-    /// Samples with `from <= ts <= to` within the retention, oldest first.
-    pub fn samples(&self, from: i64, to: i64, s: Settings) -> Result<Vec<Sample>, String> {
+    /// Samples with `from <= ts <= to` within the retention, oldest first; per-expiry figures
+    /// only with `expiries`.
+    pub fn samples(
+        &self,
+        from: i64,
+        to: i64,
+        s: Settings,
+        expiries: bool,
+    ) -> Result<Vec<Sample>, String> {
         let cutoff = self.newest_ts().map_or(i64::MIN, |n| n - s.retention_ms);
         let from = from.max(cutoff);
         let mut out = Vec::new();
@@ -567,11 +653,21 @@ impl History {
             .iter()
             .filter(|c| c.last_ts >= from && c.first_ts <= to)
         {
-            out.extend(
-                c.samples()?
-                    .into_iter()
-                    .filter(|x| x.ts >= from && x.ts <= to),
-            );
+            let mut r = Reader {
+                bytes: &c.bytes,
+                pos: 0,
+            };
+            let mut state = State::default();
+            for _ in 0..c.count {
+                // Samples before the range are decoded for the deltas, not converted.
+                let ts = decode_state(&mut r, &mut state, expiries)?;
+                if ts > to {
+                    break;
+                }
+                if ts >= from {
+                    out.push(fixed_sample(&state, state.expiries_values()));
+                }
+            }
         }
         Ok(out)
     }
@@ -601,6 +697,9 @@ impl History {
                 return Err("history chunks out of order".into());
             }
             last = chunk.last_ts;
+            if let Some(sealed) = h.chunks.last() {
+                h.sealed_bytes += sealed.bytes.capacity();
+            }
             h.chunks.push(chunk);
             h.state = state;
         }
@@ -614,6 +713,11 @@ impl History {
         for c in &mut h.chunks {
             c.bytes.shrink_to_fit();
         }
+        let n = h.chunks.len();
+        h.sealed_bytes = h.chunks[..n.saturating_sub(1)]
+            .iter()
+            .map(|c| c.bytes.capacity())
+            .sum();
         h
     }
 }
@@ -684,7 +788,11 @@ mod tests {
         for i in 0..100 {
             h.push(&sample(i * 60_000, i as f64 * 0.37), S);
         }
-        let got = h.samples(i64::MIN, i64::MAX, S).unwrap();
+        let got = h.samples(i64::MIN, i64::MAX, S, true).unwrap();
+        let light = h.samples(i64::MIN, i64::MAX, S, false).unwrap();
+        assert_eq!(light.len(), got.len());
+        assert!(light.iter().all(|x| x.expiries.is_empty()));
+        assert_eq!(light.last().unwrap().index, got.last().unwrap().index);
         assert_eq!(
             got.len(),
             61,
@@ -783,6 +891,32 @@ mod tests {
         bad[1].1[0] ^= 0xff;
         let _ = History::from_chunks(bad); // garbage: an error or a valid history, never a panic
         assert!(History::from_chunks(vec![(0, vec![])]).is_err());
+    }
+
+    #[test]
+    fn memory_is_kept_exactly_as_chunks_come_and_go() {
+        let mut h = History::default();
+        let recount = |h: &History| {
+            h.chunks.capacity() * std::mem::size_of::<Chunk>()
+                + h.chunks().iter().map(|c| c.bytes.capacity()).sum::<usize>()
+        };
+        for i in 0..(3 * CHUNK_SAMPLES as i64) {
+            h.push(&sample(i * 60_000, i as f64), S);
+            let state = h.memory() - recount(&h);
+            assert!(
+                state < 4096,
+                "only the encoder's state is beyond the chunks: {state}"
+            );
+        }
+        let c = h.compact();
+        assert_eq!(c.memory() - recount(&c), h.memory() - recount(&h));
+        let parts = h
+            .chunks()
+            .iter()
+            .map(|c| (c.count, c.bytes.clone()))
+            .collect();
+        let back = History::from_chunks(parts).unwrap();
+        assert!(back.memory() >= recount(&back));
     }
 
     #[test]
