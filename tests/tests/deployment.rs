@@ -53,9 +53,23 @@ fn compose_file_is_complete_and_consistent_with_the_binaries() {
     assert!(mounts.contains(&"modules:/usr/lib/redis/modules:ro"));
     assert!(mounts.iter().any(|m| m.starts_with("redis-data:/data")));
     let conf = std::fs::read_to_string(root().join("redis.conf")).unwrap();
-    assert!(conf
+    let load = conf
         .lines()
-        .any(|l| l.trim() == "loadmodule /usr/lib/redis/modules/libredis_options.so"));
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("loadmodule /usr/lib/redis/modules/libredis_options.so")
+        })
+        .expect("redis.conf loads the module from the image's path");
+    // Its arguments are ones the module accepts: a server loads it with them.
+    let module_args: Vec<&str> = load.split_whitespace().collect();
+    let server = options_tests::RedisServer::start_with_module_args(
+        options_tests::TempDir::new("conf"),
+        &module_args,
+        &[],
+    );
+    let mut con = server.connection();
+    let modules: redis::Value = redis::cmd("MODULE").arg("LIST").query(&mut con).unwrap();
+    assert!(format!("{modules:?}").contains("options"));
     let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
     assert!(dockerfile.contains("/usr/lib/redis/modules/libredis_options.so"));
     for v in ["modules", "redis-data"] {
