@@ -177,3 +177,84 @@ mod history_tests {
         assert_eq!(h.values(1).collect::<Vec<_>>(), [-0.01]);
     }
 }
+
+/// `OPTIONS.STATS key FORMAT JSON`: one chain's counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainStats {
+    pub key: String,
+    pub contracts: u64,
+    pub expired_pending: u64,
+    pub expiries: u64,
+    pub updates: u64,
+    pub seq: u64,
+    pub last_update_ms: i64,
+    pub memory_bytes: i64,
+}
+
+/// `OPTIONS.STATS FORMAT JSON` (no key): the module's totals over every chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleStats {
+    pub keys: i64,
+    pub contracts: i64,
+    pub updates: i64,
+    pub last_update_ms: i64,
+    pub memory_bytes: i64,
+    pub ingests_since_load: i64,
+    pub queries_since_load: i64,
+    pub rejected_since_load: i64,
+}
+
+#[cfg(test)]
+mod stats_tests {
+    use super::*;
+
+    #[test]
+    fn stats_replies_decode() {
+        let c: ChainStats = serde_json::from_str(
+            r#"{"key":"BTC","contracts":3,"expired_pending":0,"expiries":1,"updates":9,"seq":12,"last_update_ms":5,"memory_bytes":800}"#,
+        )
+        .unwrap();
+        assert_eq!((c.contracts, c.updates), (3, 9));
+        let m: ModuleStats = serde_json::from_str(
+            r#"{"keys":1,"contracts":3,"updates":9,"last_update_ms":5,"memory_bytes":800,"ingests_since_load":9,"queries_since_load":0,"rejected_since_load":0}"#,
+        )
+        .unwrap();
+        assert_eq!(m.keys, 1);
+        assert!(serde_json::from_str::<ChainStats>(r#"{"key":"BTC"}"#).is_err());
+    }
+}
+
+/// A row as the module writes it (`symbol` plus the asked-for columns; `null` when never sent).
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// `OPTIONS.CHAIN key expiry … FORMAT JSON`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    pub underlying: String,
+    pub expiry: String,
+    pub expiry_ts: i64,
+    /// The expiry's forward (the median of its contracts' underlying prices).
+    pub underlying_price: Option<f64>,
+    pub atm_strike: Option<f64>,
+    pub strikes: Vec<ChainLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainLine {
+    pub strike: f64,
+    pub settle: String,
+    pub call: Option<Row>,
+    pub put: Option<Row>,
+}
+
+impl Chain {
+    /// The lines at the ATM strike (one per settle coin), USDC first.
+    pub fn atm_lines(&self) -> impl Iterator<Item = &ChainLine> {
+        let atm = self.atm_strike;
+        self.strikes.iter().filter(move |l| Some(l.strike) == atm)
+    }
+}

@@ -58,56 +58,36 @@ async fn atm(sink: &mut RedisSink, asset: &str) -> String {
     if !options_core::assets::valid_symbol(&asset) {
         return "Usage: /atm BTC".into();
     }
-    let Some(exp) = sink
-        .module_json(&["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"])
-        .await
-    else {
-        return "Redis is unavailable".into();
+    let chain = match sink.nearest_chain(&asset, &["mark_price", "mark_iv"]).await {
+        Err(()) => return "Redis is unavailable".into(),
+        Ok(None) => return format!("No options for {}", html(&asset)),
+        Ok(Some(chain)) => chain,
     };
-    let Some(nearest) = exp.get(0).and_then(|e| e.as_str()).map(String::from) else {
-        return format!("No options for {}", html(&asset));
+    let Some(k) = chain.atm_strike else {
+        return format!(
+            "No underlying price for {} {} yet",
+            html(&asset),
+            html(&chain.expiry)
+        );
     };
-    let Some(chain) = sink
-        .module_json(&[
-            "OPTIONS.CHAIN",
-            &asset,
-            &nearest,
-            "FIELDS",
-            "2",
-            "mark_price",
-            "mark_iv",
-            "FORMAT",
-            "JSON",
-        ])
-        .await
-    else {
-        return "Redis is unavailable".into();
-    };
-    let Some(k) = chain["atm_strike"].as_f64() else {
-        return format!("No underlying price for {} {nearest} yet", html(&asset));
-    };
+    let show = |v: Option<&serde_json::Value>| v.map_or("null".to_string(), |v| v.to_string());
     let mut out = format!(
-        "<b>{} {nearest} ATM {}</b> (underlying {})",
+        "<b>{} {} ATM {}</b> (underlying {})",
         html(&asset),
+        html(&chain.expiry),
         options_core::format_number(k),
-        chain["underlying_price"]
+        chain
+            .underlying_price
+            .map_or("null".to_string(), options_core::format_number)
     );
-    for line in chain["strikes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|l| l["strike"].as_f64() == Some(k))
-    {
-        for side in ["call", "put"] {
-            let r = &line[side];
-            if r.is_object() {
-                out.push_str(&format!(
-                    "\n{}: mark {} IV {}",
-                    html(r["symbol"].as_str().unwrap_or("")),
-                    r["mark_price"],
-                    r["mark_iv"]
-                ));
-            }
+    for line in chain.atm_lines() {
+        for r in [&line.call, &line.put].into_iter().flatten() {
+            out.push_str(&format!(
+                "\n{}: mark {} IV {}",
+                html(r.get("symbol").and_then(|s| s.as_str()).unwrap_or("")),
+                show(r.get("mark_price")),
+                show(r.get("mark_iv"))
+            ));
         }
     }
     out

@@ -96,29 +96,12 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
         return Some((sym.clone(), row[field].as_f64()?));
     }
     let asset = rule.asset.as_ref()?.to_uppercase();
-    let expiries = sink
-        .module_json(&["OPTIONS.EXPIRIES", &asset, "FORMAT", "JSON"])
-        .await?;
-    let nearest = expiries.get(0)?.as_str()?.to_string();
-    let chain = sink
-        .module_json(&[
-            "OPTIONS.CHAIN",
-            &asset,
-            &nearest,
-            "FIELDS",
-            "1",
-            field,
-            "FORMAT",
-            "JSON",
-        ])
-        .await?;
-    let atm = chain["atm_strike"].as_f64()?;
-    let line = chain["strikes"]
-        .as_array()?
-        .iter()
-        .find(|l| l["strike"].as_f64() == Some(atm))?;
-    let call = &line["call"];
-    Some((call["symbol"].as_str()?.to_string(), call[field].as_f64()?))
+    let chain = sink.nearest_chain(&asset, &[field]).await.ok()??;
+    let call = chain.atm_lines().find_map(|l| l.call.as_ref())?;
+    Some((
+        call.get("symbol")?.as_str()?.to_string(),
+        call.get(field)?.as_f64()?,
+    ))
 }
 
 /// The lowest value the module's history recorded within an analytics rule's window.

@@ -147,6 +147,38 @@ impl RedisSink {
         }
     }
 
+    /// The chain of `asset`'s nearest expiry with the `fields` asked for, typed: what `/atm`
+    /// and an asset's ATM alert rules read. `Ok(None)` when nothing is listed, `Err` when Redis
+    /// cannot answer (or answers what this build does not understand).
+    pub async fn nearest_chain(
+        &mut self,
+        asset: &str,
+        fields: &[&str],
+    ) -> Result<Option<options_core::reply::Chain>, ()> {
+        let expiries: Vec<String> = self
+            .module_json(&["OPTIONS.EXPIRIES", asset, "FORMAT", "JSON"])
+            .await
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or(())?;
+        let Some(nearest) = expiries.into_iter().next() else {
+            return Ok(None);
+        };
+        let count = fields.len().to_string();
+        let mut args = vec!["OPTIONS.CHAIN", asset, &nearest];
+        if !fields.is_empty() {
+            args.extend(["FIELDS", count.as_str()]);
+            args.extend_from_slice(fields);
+        }
+        args.extend(["FORMAT", "JSON"]);
+        match serde_json::from_value(self.module_json(&args).await.ok_or(())?) {
+            Ok(chain) => Ok(Some(chain)),
+            Err(e) => {
+                tracing::warn!(error = %e, "OPTIONS.CHAIN reply not understood");
+                Err(())
+            }
+        }
+    }
+
     /// `OPTIONS.HISTORY asset [TENOR d] METRIC m FROM from FORMAT JSON`, typed.
     pub async fn history(
         &mut self,

@@ -98,11 +98,11 @@ async fn save_config(st: &State, m: &Map<String, Value>) -> ApiResult<()> {
 
 /// Contracts in the module for `asset` (0 when there is no key).
 async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
-    let s = st
+    let s: options_core::reply::ChainStats = st
         .store
-        .json(&cmd("OPTIONS.STATS", &[asset, "FORMAT", "JSON"]))
+        .typed(&cmd("OPTIONS.STATS", &[asset, "FORMAT", "JSON"]))
         .await?;
-    Ok(s["contracts"].as_u64().unwrap_or(0))
+    Ok(s.contracts)
 }
 
 /// 404 for an asset that is neither configured nor holds data.
@@ -311,9 +311,9 @@ impl Stats {
 
 pub async fn stats(st: &State) -> ApiResult<Stats> {
     // One command at a time rather than a pipeline: in a Cluster each may live on another shard.
-    let g = st
+    let g: options_core::reply::ModuleStats = st
         .store
-        .json(&cmd("OPTIONS.STATS", &["FORMAT", "JSON"]))
+        .typed(&cmd("OPTIONS.STATS", &["FORMAT", "JSON"]))
         .await?;
     let info: String = st.store.query(&cmd("INFO", &["memory"])).await?;
     let dbsize: u64 = st.store.query(&redis::cmd("DBSIZE")).await?;
@@ -322,9 +322,9 @@ pub async fn stats(st: &State) -> ApiResult<Stats> {
         per_asset.push((a.to_lowercase(), contracts(st, a).await?));
     }
     Ok(Stats {
-        contracts: g["contracts"].as_u64().unwrap_or(0),
-        messages: g["updates"].as_u64().unwrap_or(0),
-        last_update_ms: g["last_update_ms"].as_i64().unwrap_or(0),
+        contracts: u64::try_from(g.contracts).unwrap_or(0),
+        messages: u64::try_from(g.updates).unwrap_or(0),
+        last_update_ms: g.last_update_ms,
         memory_human: info
             .lines()
             .find_map(|l| l.strip_prefix("used_memory_human:"))

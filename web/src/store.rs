@@ -133,6 +133,14 @@ impl Store {
         }
     }
 
+    /// A module reply in `FORMAT JSON`, decoded into its type (`options_core::reply`): a reply
+    /// that does not match is an error, never a default.
+    pub async fn typed<T: serde::de::DeserializeOwned>(&self, cmd: &Cmd) -> ApiResult<T> {
+        let bytes = self.json_bytes(cmd).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Internal(format!("module reply not understood: {e}")))
+    }
+
     /// A module reply in `FORMAT JSON`, decoded.
     pub async fn json(&self, cmd: &Cmd) -> ApiResult<serde_json::Value> {
         let bytes = self.json_bytes(cmd).await?;
