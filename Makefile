@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps doctor assets build release test unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps deps-missing deps-list doctor assets build release test unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -20,20 +20,49 @@ help:
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
-	@echo "make deps    install the system packages of scripts/deps.sh that are missing"
+	@echo "make deps    install the system packages of DEPS that dpkg reports missing"
 	@echo "make doctor  check the tools the build and tests use (make test runs it first)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make docker  build the options-tracker image (docker compose up -d runs it)"
 
-# Installs the packages of scripts/deps.sh (the one list, with the reason for each) that dpkg
-# reports as not installed. `scripts/deps.sh list` prints them.
-deps:
-	@scripts/deps.sh install
+# The system packages the build, the tests, the demo and the benchmarks need: the one list.
+# redis-server (the Redis the module loads into), redis-tools (redis-cli, redis-benchmark),
+# libclang-dev (bindgen in the redis-module crate's build), chromium (browser tests), wrk (web
+# benchmark), curl (demo), openssl (TLS test certificates), nodejs (npm ci, browser and
+# node --test tests). README's "What make deps installs" says the same.
+DEPS := redis-server redis-tools libclang-dev chromium wrk curl openssl nodejs
+# npm comes with NodeSource's nodejs and is a package of its own on Debian: needed only when no
+# installed package owns the npm on PATH.
+NPM_DEP = $(shell n=$$(command -v npm) && dpkg-query -S "$$(readlink -f $$n)" >/dev/null 2>&1 || echo npm)
 
-# Checks that what the build, the tests and the benchmarks use is there and new enough: libclang
+# Prints the packages of DEPS (or of PKGS=…) that dpkg does not report installed. Asked of dpkg
+# package by package: a file another package left (llvm-14's libclang-cpp.so.14 is not the
+# libclang.so bindgen loads) cannot pass for a package.
+deps-missing:
+	@for p in $(or $(PKGS),$(DEPS) $(NPM_DEP)); do \
+		[ "$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null)" = "install ok installed" ] || echo "$$p"; \
+	done
+
+deps-list:
+	@echo $(DEPS)
+
+# Installs what deps-missing names, as root or with sudo; fails if apt leaves any missing.
+deps:
+	@todo="$$($(MAKE) -s --no-print-directory deps-missing | tr '\n' ' ')"; \
+	if [ -n "$${todo// }" ]; then \
+		echo "make deps: installing $$todo"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$todo >/dev/null; \
+		left="$$($(MAKE) -s --no-print-directory deps-missing | tr '\n' ' ')"; \
+		if [ -n "$${left// }" ]; then echo "make deps: still missing: $$left" >&2; exit 1; fi; \
+	fi
+
+# Checks that every package of DEPS is installed and that what they provide works: libclang
 # for bindgen, redis-server >= 6.2, chromium, node >= 18, wrk, redis-benchmark.
 doctor:
-	@scripts/deps.sh doctor
+	@left="$$($(MAKE) -s --no-print-directory deps-missing | tr '\n' ' ')"; \
+	if [ -n "$${left// }" ]; then echo "make doctor: not installed: $$left (make deps)" >&2; exit 1; fi
+	@scripts/doctor.sh
 
 # The dashboard's npm packages (web/package-lock.json), embedded into options-web at build time.
 assets: web/node_modules/.package-lock.json

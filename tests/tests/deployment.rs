@@ -109,13 +109,14 @@ fn compose_file_is_complete_and_consistent_with_the_binaries() {
     }
 }
 
-/// `scripts/deps.sh` with its arguments, from the workspace root: (exit code, stdout).
-fn deps_script(args: &[&str]) -> (i32, String) {
-    let out = Command::new(root().join("scripts/deps.sh"))
+/// `make -s <target> [VAR=value…]` from the workspace root: (exit code, stdout).
+fn make(args: &[&str]) -> (i32, String) {
+    let out = Command::new("make")
+        .args(["-s", "--no-print-directory"])
         .args(args)
         .current_dir(root())
         .output()
-        .expect("run scripts/deps.sh");
+        .expect("run make");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -123,12 +124,9 @@ fn deps_script(args: &[&str]) -> (i32, String) {
 }
 
 fn listed_packages() -> Vec<String> {
-    let (code, list) = deps_script(&["list"]);
-    assert_eq!(code, 0, "scripts/deps.sh list");
-    list.lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(String::from)
-        .collect()
+    let (code, list) = make(&["deps-list"]);
+    assert_eq!(code, 0, "make deps-list");
+    list.split_whitespace().map(String::from).collect()
 }
 
 /// The package dpkg says owns `path` (a symlink's own package first: `libclang.so` is what
@@ -146,18 +144,18 @@ fn owner(path: &Path) -> Option<String> {
 #[test]
 fn the_dependency_probe_asks_dpkg_per_package() {
     // A package no machine has is named; so is one whose files another package could imitate.
-    let (code, out) = deps_script(&["missing", "options-no-such-package", "coreutils"]);
+    let (code, out) = make(&["deps-missing", "PKGS=options-no-such-package coreutils"]);
     assert_eq!(code, 0);
     assert_eq!(
         out.trim(),
         "options-no-such-package",
         "only the absent package"
     );
-    let (_, out) = deps_script(&["missing", "coreutils"]);
+    let (_, out) = make(&["deps-missing", "PKGS=coreutils"]);
     assert_eq!(out.trim(), "", "an installed package is not named");
     // `make test` ran `make deps` first: nothing of the list may be missing afterwards, which
     // is what would have caught the glob that libclang-cpp14 satisfied.
-    let (_, out) = deps_script(&["missing"]);
+    let (_, out) = make(&["deps-missing"]);
     assert_eq!(out.trim(), "", "packages of the list that dpkg lacks");
 }
 
@@ -213,14 +211,14 @@ fn every_tool_the_build_and_suite_run_comes_from_a_listed_package() {
         let pkg = owner(&path).unwrap_or_else(|| panic!("no package owns {path:?} ({what})"));
         assert!(
             provided_by_list(&pkg),
-            "{what} ({path:?}) comes from {pkg}, which scripts/deps.sh does not list: {listed:?}"
+            "{what} ({path:?}) comes from {pkg}, which the Makefile's DEPS does not list: {listed:?}"
         );
     }
 }
 
 #[test]
 fn doctor_passes_after_deps() {
-    let (code, out) = deps_script(&["doctor"]);
+    let (code, out) = make(&["doctor"]);
     assert_eq!(code, 0, "make doctor:\n{out}");
     for what in ["libclang", "redis-server", "chromium", "node", "wrk"] {
         assert!(
