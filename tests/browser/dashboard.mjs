@@ -336,11 +336,25 @@ try {
   await page.waitForFunction(() => /samples ·/.test(document.getElementById('history-caption').textContent), null, { timeout: 10000 });
   for (const id of ['chart-h-spot', 'chart-h-iv', 'chart-h-skew', 'chart-h-pos', 'chart-h-gex']) await page.waitForSelector(`#${id} canvas`, { timeout: 5000 });
   const samplesShown = async () => parseInt((await page.textContent('#history-caption')).replace(/,/g, ''), 10);
-  let hist = await getJson(`${BASE}/api/history/BTC?metric=index&metric=gex`);
-  assertEq(await samplesShown(), hist.points.length, 'samples shown vs /api/history');
+  // The module takes a sample every 5 s here, so one can land between the page's read and the
+  // test's: compare the page with a read of /api/history that brackets it (same count before and
+  // after), and retry when a sample landed in between.
   const two = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  let hist = null;
+  let histShown = null;
+  let spotShown = null;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const a = await getJson(`${BASE}/api/history/BTC?metric=index&metric=gex`);
+    histShown = await samplesShown();
+    spotShown = await page.textContent('#history-latest [data-metric="Spot"] .value');
+    const b = await getJson(`${BASE}/api/history/BTC?metric=index&metric=gex`);
+    hist = b;
+    if (a.points.length === b.points.length && histShown === b.points.length) break;
+    await sleep(250);
+  }
+  assertEq(histShown, hist.points.length, 'samples shown vs /api/history');
   const lastIndex = hist.points[hist.points.length - 1][1];
-  assertEq(await page.textContent('#history-latest [data-metric="Spot"] .value'), two.format(lastIndex), 'latest spot');
+  assertEq(spotShown, two.format(lastIndex), 'latest spot');
   // The test's Redis samples every 5 s (history-interval 5): the feeder's own writes take new
   // samples, and the stream's analytics events bring them in without a reload.
   const before = hist.points.length;
