@@ -15,6 +15,7 @@ redis_port=${REDIS_PORT:-6390}
 sim_port=${SIM_PORT:-9100}
 health_port=${HEALTH_CHECK_PORT:-8080}
 web_port=${WEB_PORT:-5001}
+data_api_port=${DATA_API_PORT:-8000}
 run_dir=$root/target/demo
 mkdir -p "$run_dir"
 
@@ -65,7 +66,7 @@ fi
 pids+=($!)
 
 "$bin/options-web" --redis-url "redis://127.0.0.1:$redis_port/" --port "$web_port" \
-    --bybit-rest-url "$rest" --assets "$assets" >"$run_dir/web.log" 2>&1 &
+    --data-api-port "$data_api_port" --bybit-rest-url "$rest" --assets "$assets" >"$run_dir/web.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$health_port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -77,6 +78,7 @@ Running ($mode):
 $( [ "$mode" = sim ] && echo "  bybit-sim              $rest (control: POST $rest/sim/pause, /sim/fault/drop, ...)   log: $run_dir/sim.log" )
   options-feeder         http://127.0.0.1:$health_port/health  /ready  /metrics   log: $run_dir/feeder.log
   options-web            http://127.0.0.1:$web_port/api/stats   (API: /api/openapi.json)   log: $run_dir/web.log
+                         data API (the seed's port 8000 shapes): http://127.0.0.1:$data_api_port/
 
 Dashboard:  http://127.0.0.1:$web_port/        (chain view: http://127.0.0.1:$web_port/?asset=BTC&view=chain)
 

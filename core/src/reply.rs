@@ -2,6 +2,10 @@
 //! missing field is a decode error here, never a silent 0. Field names are the module's JSON
 //! (`FORMAT JSON`); `null` is `None`.
 
+/// The module's data type name as `TYPE key` reports it and RDB files record it (Redis requires
+/// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.
+pub const CHAIN_TYPE_NAME: &str = "optchain1";
+
 use serde::{Deserialize, Serialize};
 
 /// `OPTIONS.ANALYTICS … FORMAT JSON` (ANALYTICS.md).

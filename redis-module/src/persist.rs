@@ -27,8 +27,7 @@ use crate::chain::{Chain, Contract};
 use crate::stats;
 
 pub const ENCODING_VERSION: i32 = 2;
-/// Exactly nine characters, as Redis requires; names the type in `TYPE key` and in RDB files.
-pub const TYPE_NAME: &str = "optchain1";
+pub use options_core::reply::CHAIN_TYPE_NAME as TYPE_NAME;
 
 pub static CHAIN_TYPE: RedisType = RedisType::new(
     TYPE_NAME,

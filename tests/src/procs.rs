@@ -326,6 +326,8 @@ impl Feeder {
 /// `options-web` on a free port.
 pub struct Web {
     pub port: u16,
+    /// The data API's own listener (`--data-api-port`).
+    pub data_port: u16,
     pub proc: Proc,
     http: reqwest::blocking::Client,
 }
@@ -333,16 +335,20 @@ pub struct Web {
 impl Web {
     pub fn start(redis_url: &str, extra: &[&str]) -> Web {
         let port = free_port();
+        let data_port = free_port();
         let mut args: Vec<String> = vec![
             "--redis-url".into(),
             redis_url.into(),
             "--port".into(),
             port.to_string(),
+            "--data-api-port".into(),
+            data_port.to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let proc = Proc::spawn("options-web", &args, &[]);
         let web = Web {
             port,
+            data_port,
             proc,
             http: http(),
         };
@@ -371,6 +377,24 @@ impl Web {
             status,
             serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {text}")),
+        )
+    }
+
+    /// GET on the data API's port → (status, JSON body).
+    pub fn data_api_get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let url = format!("http://127.0.0.1:{}{path}", self.data_port);
+        let r = self
+            .http
+            .get(url)
+            .query(query)
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path} (data API): {e}"));
+        let status = r.status().as_u16();
+        let text = r.text().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("GET {path} (data API): not JSON ({e}): {text}")),
         )
     }
 

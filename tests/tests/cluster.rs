@@ -124,4 +124,32 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
         assert_eq!(code, 200);
         assert!(!exp.as_array().unwrap().is_empty());
     }
+
+    // "All" means every underlying with data on every shard, configured or not (the seed's
+    // `KEYS option:*`): XRP is written to its own shard and named nowhere.
+    let xrp = "XRP-31DEC30-2.5-C-USDT";
+    let mut con = owner(&nodes, "XRP").connection();
+    redis::cmd("OPTIONS.INGEST")
+        .arg("XRP")
+        .arg(xrp)
+        .arg("mark_price")
+        .arg("0.1")
+        .query::<()>(&mut con)
+        .unwrap();
+    let (code, s) = web.get("/api/symbols", &[]);
+    assert_eq!(code, 200, "{s}");
+    let symbols: Vec<&str> = s["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(symbols.contains(&xrp), "XRP's shard was scanned");
+    for asset in ["BTC", "ETH", "SOL"] {
+        let prefix = format!("{asset}-");
+        assert!(
+            symbols.iter().any(|s| s.starts_with(&prefix)),
+            "{asset} listed"
+        );
+    }
 }

@@ -159,14 +159,25 @@ fn web_app_endpoints_answer_like_the_seed() {
         ]
     );
 
-    // /api/stats: the union of both apps' fields
+    // /api/stats: the web app's four fields here; the data API's on its own port
     let (_, st) = web.get("/api/stats", &[]);
+    let keys: Vec<&str> = st.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "total_symbols",
+            "messages_processed",
+            "last_update",
+            "redis_memory"
+        ]
+    );
     assert_eq!(st["total_symbols"], contracts.len());
-    assert_eq!(st["total_options"], contracts.len());
     assert_eq!(st["messages_processed"], contracts.len());
-    assert_eq!(st["btc_options"], btc.len());
-    assert_eq!(st["eth_options"], eth.len());
-    assert_eq!(st["sol_options"], sol.len());
+    let (_, data_st) = web.data_api_get("/api/stats", &[]);
+    assert_eq!(data_st["total_options"], contracts.len());
+    assert_eq!(data_st["btc_options"], btc.len());
+    assert_eq!(data_st["eth_options"], eth.len());
+    assert_eq!(data_st["sol_options"], sol.len());
     assert!(st["redis_memory"]
         .as_str()
         .unwrap()
@@ -229,8 +240,22 @@ fn data_api_endpoints_compute_what_the_seed_computed() {
     let (_server, _con, contracts, web) = setup();
     let eth = fixture::of(&contracts, "ETH");
 
-    // ATM: spot = first underlying price, 2 × num_strikes nearest contracts
-    let spot = eth[0].value("underlying_price");
+    // ATM: spot = the nearest expiry's forward (the median of its contracts' underlying
+    // prices), 2 × num_strikes nearest contracts
+    let nearest = eth.iter().map(|c| c.expiry_days).min().unwrap();
+    let mut prices: Vec<f64> = eth
+        .iter()
+        .filter(|c| c.expiry_days == nearest)
+        .map(|c| c.value("underlying_price"))
+        .filter(|p| *p > 0.0)
+        .collect();
+    prices.sort_by(f64::total_cmp);
+    let n = prices.len();
+    let spot = if n % 2 == 1 {
+        prices[n / 2]
+    } else {
+        (prices[n / 2 - 1] + prices[n / 2]) / 2.0
+    };
     let mut by_distance: Vec<(f64, &FixtureContract)> =
         eth.iter().map(|c| ((c.strike - spot).abs(), *c)).collect();
     by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));

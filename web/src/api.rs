@@ -137,13 +137,12 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
         c.arg("STRIKE").arg(format_number(s));
     }
     c.arg("SORTBY").arg("volume_24h").arg("DESC");
-    // The seed pages only when `limit` is truthy (so `limit=0` means no paging).
+    // The seed pages only when `limit` is truthy: without it (or with `limit=0`) the answer is
+    // the bare array of every row and `offset` is ignored (still checked, so a typo is a 400).
     let limit = params::count(q, "limit", 100_000)?.filter(|l| *l > 0);
     let offset = params::count(q, "offset", 10_000_000)?.unwrap_or(0);
     if let Some(l) = limit {
         c.arg("LIMIT").arg(offset).arg(l);
-    } else if offset > 0 {
-        c.arg("LIMIT").arg(offset).arg(10_000_000);
     }
     c.arg("FORMAT").arg("SEED");
     let bytes = st.store.json_bytes(&c).await?;
@@ -156,7 +155,7 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
 }
 
 /// One contract as the data API's option object.
-async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
+pub async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
     let not_found = || ApiError::NotFound(format!("Option {symbol} not found"));
     let parsed = options_core::parse_symbol(symbol).map_err(|_| not_found())?;
     let c = cmd(
@@ -170,14 +169,15 @@ async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
     }
 }
 
-/// A module row as the data API's option object: `symbol`, then the present fields.
+/// A module row as the data API's option object: `symbol`, then every field. The seed's
+/// tracker wrote all fifteen hash fields on every tick (`""` for a value Bybit left out) and its
+/// API read `""` as `0.0`, so a field the module never received is `0.0` here too: a client
+/// reading `row["last_price"]` finds the key, as it always did.
 pub fn object_from_row(row: &Value) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("symbol".into(), row["symbol"].clone());
     for f in OBJECT_FIELDS {
-        if let Some(v) = row[f].as_f64() {
-            m.insert(f.into(), json!(v));
-        }
+        m.insert(f.into(), json!(row[f].as_f64().unwrap_or(0.0)));
     }
     m
 }
@@ -336,20 +336,28 @@ pub async fn stats(st: &State) -> ApiResult<Stats> {
     })
 }
 
-/// `GET /api/stats`: the union of the web app's and the data API's fields.
+/// `GET /api/stats` of the web app (port 5001): its four fields, in its order.
 pub async fn stats_reply(st: &State) -> ApiResult<Response> {
     let s = stats(st).await?;
+    Ok(json_value(&json!({
+        "total_symbols": s.contracts,
+        "messages_processed": s.messages,
+        "last_update": s.last_update_text(),
+        "redis_memory": s.memory_human,
+    })))
+}
+
+/// The data API's stats object (its `/api/stats` and the `stats` of `/health`).
+pub fn data_api_stats(s: &Stats) -> Value {
     let mut m = Map::new();
-    m.insert("total_symbols".into(), json!(s.contracts));
-    m.insert("messages_processed".into(), json!(s.messages));
-    m.insert("last_update".into(), json!(s.last_update_text()));
-    m.insert("redis_memory".into(), json!(s.memory_human));
     m.insert("total_options".into(), json!(s.contracts));
     m.insert("total_keys".into(), json!(s.dbsize));
     for (a, n) in &s.per_asset {
         m.insert(format!("{a}_options"), json!(n));
     }
-    Ok(json_value(&Value::Object(m)))
+    m.insert("messages_processed".into(), json!(s.messages));
+    m.insert("last_update".into(), json!(s.last_update_text()));
+    Value::Object(m)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,17 +481,7 @@ pub async fn assets_remove(st: &State, symbol: &str) -> ApiResult<Response> {
 
 pub async fn health(st: &State) -> Response {
     let (status, redis, stats) = match stats(st).await {
-        Ok(s) => {
-            let mut m = Map::new();
-            m.insert("total_options".into(), json!(s.contracts));
-            m.insert("total_keys".into(), json!(s.dbsize));
-            for (a, n) in &s.per_asset {
-                m.insert(format!("{a}_options"), json!(n));
-            }
-            m.insert("messages_processed".into(), json!(s.messages));
-            m.insert("last_update".into(), json!(s.last_update_text()));
-            ("healthy", "connected", Value::Object(m))
-        }
+        Ok(s) => ("healthy", "connected", data_api_stats(&s)),
         Err(_) => ("unhealthy", "disconnected", json!({})),
     };
     json_value(

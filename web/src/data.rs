@@ -5,7 +5,9 @@ use options_core::python_float;
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
-use crate::api::{asset_config, json_value, object_from_row, State, OBJECT_FIELDS};
+use crate::api::{
+    asset_config, data_api_stats, json_value, known_asset, object_from_row, State, OBJECT_FIELDS,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Query};
 
@@ -26,9 +28,17 @@ async fn rows(st: &State, asset: &str, extra: &[String]) -> ApiResult<Vec<Value>
     Ok(v["data"].as_array().cloned().unwrap_or_default())
 }
 
-/// The assets "all" means: every asset in `config:assets`.
-async fn all_assets(st: &State) -> ApiResult<Vec<String>> {
-    Ok(asset_config(st).await?.keys().cloned().collect())
+/// The assets "all" means, as in the seed (`KEYS option:*`): every underlying with data,
+/// whether or not `config:assets` lists it. Configured assets come first in their order (an
+/// empty one adds nothing to a list), then the other chains by name.
+pub async fn all_assets(st: &State) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = asset_config(st).await?.keys().cloned().collect();
+    for key in st.store.chain_keys().await? {
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    Ok(out)
 }
 
 /// `asset` parameter or every asset.
@@ -111,10 +121,7 @@ pub async fn atm(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     let asset = params::asset(asset)?;
     let n = params::count(q, "num_strikes", 1000)?.unwrap_or(5);
     let all = rows(st, &asset, &[]).await?;
-    let spot = all
-        .iter()
-        .filter_map(|r| num(r, "underlying_price"))
-        .find(|p| *p > 0.0);
+    let spot = nearest_forward(&all);
     let mut data: Vec<(f64, Value)> = match spot {
         None => Vec::new(),
         Some(spot) => all
@@ -133,6 +140,30 @@ pub async fn atm(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     Ok(json_value(
         &json!({"asset": asset, "num_strikes": n, "count": data.len(), "data": data}),
     ))
+}
+
+/// The spot `/api/atm` measures distances from: the forward of the nearest expiry, by the
+/// median rule of ANALYTICS.md (the median of that expiry's positive underlying prices), so one
+/// stale contract cannot move it. The seed took the first contract's price in `KEYS` order.
+/// Rows come from `OPTIONS.QUERY` in expiry order.
+fn nearest_forward(rows: &[Value]) -> Option<f64> {
+    let first = rows.first()?["expiry"].as_str()?;
+    let mut prices: Vec<f64> = rows
+        .iter()
+        .take_while(|r| r["expiry"].as_str() == Some(first))
+        .filter_map(|r| num(r, "underlying_price"))
+        .filter(|p| *p > 0.0)
+        .collect();
+    if prices.is_empty() {
+        return None;
+    }
+    prices.sort_by(f64::total_cmp);
+    let n = prices.len();
+    Some(if n % 2 == 1 {
+        prices[n / 2]
+    } else {
+        (prices[n / 2 - 1] + prices[n / 2]) / 2.0
+    })
 }
 
 pub enum Threshold {
@@ -372,23 +403,19 @@ pub async fn query(st: &State, q: &Query) -> ApiResult<Response> {
             }
         }
     }
-    let filters: Map<String, Value> = [
-        "asset",
-        "expiry",
-        "min_strike",
-        "max_strike",
-        "option_type",
-        "min_volume",
-        "min_iv",
-    ]
-    .iter()
-    .map(|k| {
-        (
-            k.to_string(),
-            q.get(*k).map(|v| json!(v)).unwrap_or(Value::Null),
-        )
-    })
-    .collect();
+    // Echoed as FastAPI did: the text parameters as given, the float ones as floats
+    // (`90000.0`), absent ones as null.
+    let mut filters = Map::new();
+    for k in ["asset", "expiry"] {
+        filters.insert(k.into(), json!(q.get(k)));
+    }
+    for k in ["min_strike", "max_strike"] {
+        filters.insert(k.into(), json!(params::number(q, k)?));
+    }
+    filters.insert("option_type".into(), json!(q.get("option_type")));
+    for k in ["min_volume", "min_iv"] {
+        filters.insert(k.into(), json!(params::number(q, k)?));
+    }
     Ok(json_value(
         &json!({"filters": filters, "count": data.len(), "limit": limit, "data": data}),
     ))
@@ -397,7 +424,12 @@ pub async fn query(st: &State, q: &Query) -> ApiResult<Response> {
 /// `GET /api/summary`: totals over the tracked assets, `{"error": "No data available"}` when
 /// there is nothing.
 pub async fn summary(st: &State) -> ApiResult<Response> {
+    // The seed's `assets` always had BTC, ETH and SOL (its client may index them); every other
+    // underlying with data follows.
     let mut per_asset = Map::new();
+    for a in ["BTC", "ETH", "SOL"] {
+        per_asset.insert(a.into(), json!(0));
+    }
     let (mut volume, mut oi, mut iv) = (Vec::new(), Vec::new(), Vec::new());
     for a in all_assets(st).await? {
         let r = rows(st, &a, &[]).await?;
@@ -422,4 +454,90 @@ pub async fn summary(st: &State) -> ApiResult<Response> {
             "max": iv.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         },
     })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the data API and the web app had the same path with different shapes, the data API's
+// own port (`--data-api-port`, 8000 like the seed's) answers with these.
+
+/// `GET /` of the data API: what the service is and where its routes are.
+pub fn root() -> Response {
+    json_value(&json!({
+        "service": "Bybit Options Data API",
+        "status": "running",
+        "endpoints": {
+            "health": "/health",
+            "docs": "/api/openapi.json",
+            "options": "/api/options/{symbol}",
+            "assets": "/api/assets/{asset}",
+            "export": "/api/export",
+        }
+    }))
+}
+
+/// `GET /api/stats` of the data API.
+pub async fn stats(st: &State) -> ApiResult<Response> {
+    Ok(json_value(&data_api_stats(&crate::api::stats(st).await?)))
+}
+
+/// `GET /api/expiries/{asset}` of the data API: the symbols' own expiry codes (`3DEC26`, not
+/// padded), in string order as the seed sorted them.
+pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let v = st
+        .store
+        .json(&crate::api::cmd(
+            "OPTIONS.EXPIRIES",
+            &[&asset, "FORMAT", "JSON"],
+        ))
+        .await?;
+    let mut list: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.as_str())
+        .filter_map(|e| options_core::Expiry::parse(e).ok())
+        .map(|e| e.code())
+        .collect();
+    list.sort();
+    list.dedup();
+    Ok(json_value(
+        &json!({"asset": asset, "count": list.len(), "expiries": list}),
+    ))
+}
+
+/// `GET /api/strikes/{asset}?expiry` of the data API: strikes as numbers, ascending, both
+/// settle coins merged.
+pub async fn strikes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_asset(st, asset).await?;
+    let mut c = redis::cmd("OPTIONS.STRIKES");
+    c.arg(&asset);
+    if let Some(e) = params::expiry(q, "expiry")? {
+        c.arg("EXPIRY").arg(e.code());
+    }
+    c.arg("FORMAT").arg("JSON");
+    let v = st.store.json(&c).await?;
+    let mut list: Vec<f64> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Value::String(t) => options_core::parse_number(t).ok(),
+            other => other.as_f64(),
+        })
+        .collect();
+    list.sort_by(f64::total_cmp);
+    list.dedup();
+    Ok(json_value(&json!({
+        "asset": asset,
+        "expiry": params::filter(q, "expiry"),
+        "count": list.len(),
+        "strikes": list,
+    })))
+}
+
+/// `GET /api/options/{symbol}` of the data API: one option object; anything that is not a
+/// listed symbol (an asset too) is 404 `Option X not found`.
+pub async fn option(st: &State, symbol: &str) -> ApiResult<Response> {
+    crate::api::option_object(st, symbol).await
 }

@@ -50,6 +50,67 @@ impl ConnectionLike for Conn {
     }
 }
 
+fn scan_cmd(cursor: u64) -> Cmd {
+    let mut c = redis::cmd("SCAN");
+    c.arg(cursor)
+        .arg("TYPE")
+        .arg(options_core::reply::CHAIN_TYPE_NAME)
+        .arg("COUNT")
+        .arg(1000);
+    c
+}
+
+async fn scan_chains(conn: &mut MultiplexedConnection) -> redis::RedisResult<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = scan_cmd(cursor).query_async(conn).await?;
+        keys.extend(batch);
+        if next == 0 {
+            return Ok(keys);
+        }
+        cursor = next;
+    }
+}
+
+/// `SCAN` has a cursor per node: the first page is asked of every master at once, the rest of
+/// each master by its address.
+async fn scan_cluster_chains(conn: &mut ClusterConnection) -> redis::RedisResult<Vec<String>> {
+    use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo};
+    let first = conn
+        .route_command(
+            &scan_cmd(0),
+            RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+        )
+        .await?;
+    let pages: Vec<(String, (u64, Vec<String>))> = redis::from_redis_value(&first)?;
+    let mut keys = Vec::new();
+    for (address, (mut cursor, batch)) in pages {
+        keys.extend(batch);
+        let Some((host, port)) = address
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        else {
+            continue;
+        };
+        while cursor != 0 {
+            let page = conn
+                .route_command(
+                    &scan_cmd(cursor),
+                    RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                        host: host.clone(),
+                        port,
+                    }),
+                )
+                .await?;
+            let (next, batch): (u64, Vec<String>) = redis::from_redis_value(&page)?;
+            keys.extend(batch);
+            cursor = next;
+        }
+    }
+    Ok(keys)
+}
+
 pub struct Store {
     client: Client,
     conn: Mutex<Option<Conn>>,
@@ -139,6 +200,27 @@ impl Store {
         let bytes = self.json_bytes(cmd).await?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::Internal(format!("module reply not understood: {e}")))
+    }
+
+    /// Every key holding an options chain (the module's type), on every master of a Cluster:
+    /// `SCAN … TYPE`, so other keys of a shared Redis are skipped server-side.
+    pub async fn chain_keys(&self) -> ApiResult<Vec<String>> {
+        let mut c = self.connection().await?;
+        let result = match &mut c {
+            Conn::Single(conn) => scan_chains(conn).await,
+            Conn::Cluster(conn) => scan_cluster_chains(conn).await,
+        };
+        match result {
+            Ok(mut keys) => {
+                keys.sort();
+                keys.dedup();
+                Ok(keys)
+            }
+            Err(e) => {
+                self.forget(&e).await;
+                Err(e.into())
+            }
+        }
     }
 
     /// A module reply in `FORMAT JSON`, decoded.

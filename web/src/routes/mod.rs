@@ -1,0 +1,169 @@
+//! The HTTP routes, by resource, as warp filters (in the manner of warp's `todos` example).
+//!
+//! Two listeners share the handlers: the web app's port (5001: dashboard, the web app's API and
+//! every data-API route whose path the web app did not use) and the data API's own port (8000:
+//! the data API's routes and shapes exactly, for clients written against the seed's
+//! `data_api.py`). Shared filters (`with_state`, `read`, `json_body`) live here, one function
+//! per resource in `web_app` and `data_api`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::api::State;
+use crate::error::{ApiError, ApiResult};
+
+/// `GET path` (and HEAD) with the state and the decoded query string, answered by `handler`.
+macro_rules! get {
+    ($st:expr, $path:expr, $handler:expr) => {
+        $path
+            .and($crate::routes::read())
+            .and($crate::routes::with_state($st))
+            .and(warp::query::<$crate::params::Query>())
+            .then($handler)
+            .boxed()
+    };
+}
+
+/// Alternatives, boxed per group: one flat `.or()` chain of every route overflows the
+/// compiler's type depth.
+macro_rules! any_of {
+    ($first:expr $(, $rest:expr)* $(,)?) => {
+        $first$(.or($rest).unify())*.boxed()
+    };
+}
+
+pub mod data_api;
+pub mod web_app;
+
+pub type Routes = warp::filters::BoxedFilter<(Response,)>;
+
+/// The shared state, handed to every handler.
+pub fn with_state(
+    st: &Arc<State>,
+) -> impl Filter<Extract = (Arc<State>,), Error = Infallible> + Clone {
+    let st = st.clone();
+    warp::any().map(move || st.clone())
+}
+
+/// GET, and HEAD answered like GET (hyper leaves the body out).
+pub fn read() -> warp::filters::BoxedFilter<()> {
+    warp::get().or(warp::head()).unify().boxed()
+}
+
+/// The raw query string (empty when there is none), for repeatable parameters.
+pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+/// The `Authorization` header, checked by `finish_authorized`.
+pub fn auth_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("authorization")
+}
+
+/// A JSON body of at most 16 KiB. A body that is not JSON (a form, say) reaches the handler as a
+/// 400 naming the problem; warp's own rejection would surface as a 405 from a sibling route.
+pub fn json_body<T: serde::de::DeserializeOwned + Send>(
+) -> impl Filter<Extract = (ApiResult<T>,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(16 * 1024)
+        .and(warp::body::bytes())
+        .map(|b: warp::hyper::body::Bytes| {
+            serde_json::from_slice::<T>(&b).map_err(|e| {
+                ApiError::bad(
+                    "body",
+                    format!("the request body must be a JSON object ({e})"),
+                )
+            })
+        })
+}
+
+/// Counts the request and turns an error into its JSON reply.
+pub fn finish(st: &State, r: ApiResult<Response>) -> Response {
+    st.requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match r {
+        Ok(r) => r,
+        Err(e) => {
+            st.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if matches!(e, ApiError::Internal(_)) {
+                tracing::error!(error = %e, "request failed");
+            }
+            e.into_response()
+        }
+    }
+}
+
+fn authorized(st: &State, header: Option<String>) -> ApiResult<()> {
+    match &st.api_token {
+        None => Ok(()),
+        Some(t) if header.as_deref() == Some(&format!("Bearer {t}")) => Ok(()),
+        Some(_) => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Runs a write handler only for a request with the bearer token (when one is configured).
+pub async fn finish_authorized(
+    st: &State,
+    header: Option<String>,
+    handler: impl std::future::Future<Output = ApiResult<Response>>,
+) -> Response {
+    let r = match authorized(st, header) {
+        Ok(()) => handler.await,
+        Err(e) => Err(e),
+    };
+    finish(st, r)
+}
+
+/// Rejections (no route, wrong method, bad query string) as the API's JSON errors.
+pub async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
+    let (code, detail) = if r.is_not_found() {
+        (StatusCode::NOT_FOUND, "Not Found".to_string())
+    } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than 16 KiB".to_string(),
+        )
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed".to_string(),
+        )
+    } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("invalid query string: {e}"),
+        )
+    } else {
+        (StatusCode::BAD_REQUEST, format!("{r:?}"))
+    };
+    Ok(warp::reply::with_status(
+        warp::reply::json(&serde_json::json!({"detail": detail})),
+        code,
+    )
+    .into_response())
+}
+
+/// gzip for clients that accept it (never the streams, which must flush per event), with the
+/// streams tried first and uncompressed.
+pub fn with_gzip(streams: Routes, plain: Routes) -> Routes {
+    let accepts_gzip = warp::header::optional::<String>("accept-encoding")
+        .and_then(|h: Option<String>| async move {
+            if h.is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip"))) {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one();
+    let compressed = accepts_gzip
+        .and(plain.clone())
+        .with(warp::compression::gzip())
+        .map(warp::reply::Reply::into_response);
+    streams.or(compressed).unify().or(plain).unify().boxed()
+}
+
+#[cfg(test)]
+mod tests;

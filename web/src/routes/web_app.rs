@@ -1,0 +1,266 @@
+//! The web app's routes (the seed's `app_fastapi.py`, port 5001): its API and stream, the
+//! dashboard, the chain resources this project adds (chain, changes, analytics, history), the
+//! asset list and alert rules, and the data API's routes whose paths the web app did not use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::{
+    auth_header, finish, finish_authorized, handle_rejection, json_body, raw_query, read,
+    with_gzip, with_state, Routes,
+};
+use crate::api::{self, State};
+use crate::error::ApiResult;
+use crate::params::{self, Query};
+use crate::{alert_rules, analytics, dashboard, history, sse};
+
+/// Rows and lists of one asset's chain.
+fn chains(st: &Arc<State>) -> Routes {
+    let options = get!(
+        st,
+        warp::path!("api" / "options" / String),
+        |x: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::options(&st, &x, &q).await)
+        }
+    );
+    let strikes = get!(
+        st,
+        warp::path!("api" / "strikes" / String),
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::strikes(&st, &a, &q).await)
+        }
+    );
+    let expiries = get!(
+        st,
+        warp::path!("api" / "expiries" / String),
+        |a: String, st: Arc<State>, _q: Query| async move { finish(&st, api::expiries(&st, &a).await) }
+    );
+    let changes = get!(
+        st,
+        warp::path!("api" / "changes" / String),
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::changes(&st, &a, &q).await)
+        }
+    );
+    let chain = get!(
+        st,
+        warp::path!("api" / "chain" / String / String),
+        |a: String, e: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::chain(&st, &a, &e, &q).await)
+        }
+    );
+    any_of!(options, strikes, expiries, changes, chain)
+}
+
+/// Analytics and their history (repeatable parameters, so the raw query string).
+fn analytics(st: &Arc<State>) -> Routes {
+    let now = warp::path!("api" / "analytics" / String)
+        .and(read())
+        .and(with_state(st))
+        .and(raw_query())
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, analytics::get(&st, &a, &raw).await)
+        })
+        .boxed();
+    let past = warp::path!("api" / "history" / String)
+        .and(read())
+        .and(with_state(st))
+        .and(raw_query())
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, history::get(&st, &a, &raw).await)
+        })
+        .boxed();
+    any_of!(now, past)
+}
+
+/// Totals, the OpenAPI document and Prometheus metrics.
+fn totals(st: &Arc<State>) -> Routes {
+    let stats = get!(
+        st,
+        warp::path!("api" / "stats"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, api::stats_reply(&st).await) }
+    );
+    let summary_asset = get!(
+        st,
+        warp::path!("api" / "summary" / String),
+        |a: String, st: Arc<State>, _q: Query| async move {
+            finish(&st, api::asset_summary(&st, &a).await)
+        }
+    );
+    let openapi = warp::path!("api" / "openapi.json")
+        .and(read())
+        .map(|| api::json_body(include_bytes!("../openapi.json").to_vec()))
+        .boxed();
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(with_state(st))
+        .map(|st: Arc<State>| api::metrics(&st))
+        .boxed();
+    any_of!(stats, summary_asset, openapi, metrics)
+}
+
+/// `config:assets`: read, test on the exchange, add, toggle, remove.
+fn asset_config(st: &Arc<State>) -> Routes {
+    let list = get!(
+        st,
+        warp::path!("api" / "assets"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, api::assets_get(&st).await) }
+    );
+    let test = warp::path!("api" / "assets" / "test")
+        .and(warp::post())
+        .and(with_state(st))
+        .and(auth_header())
+        .and(json_body::<api::AssetBody>())
+        .then(
+            |st: Arc<State>, h: Option<String>, b: ApiResult<api::AssetBody>| async move {
+                finish_authorized(&st, h, async { api::assets_test(&st, b?).await }).await
+            },
+        )
+        .boxed();
+    let add = warp::path!("api" / "assets" / "add")
+        .and(warp::post())
+        .and(with_state(st))
+        .and(auth_header())
+        .and(json_body::<api::AssetBody>())
+        .then(
+            |st: Arc<State>, h: Option<String>, b: ApiResult<api::AssetBody>| async move {
+                finish_authorized(&st, h, async { api::assets_add(&st, b?).await }).await
+            },
+        )
+        .boxed();
+    let toggle = warp::path!("api" / "assets" / String / "toggle")
+        .and(warp::post())
+        .and(with_state(st))
+        .and(auth_header())
+        .then(
+            |sym: String, st: Arc<State>, h: Option<String>| async move {
+                finish_authorized(&st, h, api::assets_toggle(&st, &sym)).await
+            },
+        )
+        .boxed();
+    let remove = warp::path!("api" / "assets" / String / "remove")
+        .and(warp::delete())
+        .and(with_state(st))
+        .and(auth_header())
+        .then(
+            |sym: String, st: Arc<State>, h: Option<String>| async move {
+                finish_authorized(&st, h, api::assets_remove(&st, &sym)).await
+            },
+        )
+        .boxed();
+    any_of!(test, add, toggle, remove, list)
+}
+
+/// Market alert rules for the feeder (`config:alerts`), edited from the dashboard.
+fn alerts(st: &Arc<State>) -> Routes {
+    let list = warp::path!("api" / "alerts")
+        .and(read())
+        .and(with_state(st))
+        .then(|st: Arc<State>| async move { finish(&st, alert_rules::list(&st).await) })
+        .boxed();
+    let add = warp::path!("api" / "alerts")
+        .and(warp::post())
+        .and(with_state(st))
+        .and(auth_header())
+        .and(json_body::<serde_json::Value>())
+        .then(
+            |st: Arc<State>, h: Option<String>, b: ApiResult<serde_json::Value>| async move {
+                finish_authorized(&st, h, async { alert_rules::add(&st, b?).await }).await
+            },
+        )
+        .boxed();
+    let remove = warp::path!("api" / "alerts" / String)
+        .and(warp::delete())
+        .and(with_state(st))
+        .and(auth_header())
+        .then(
+            |name: String, st: Arc<State>, h: Option<String>| async move {
+                finish_authorized(&st, h, alert_rules::remove(&st, &name)).await
+            },
+        )
+        .boxed();
+    any_of!(list, add, remove)
+}
+
+/// `/api/stream`: the seed's stats event every 2 s, plus `changes` and `analytics` events of
+/// the subscribed assets, resumable with `Last-Event-ID` (or `since`).
+fn stream(st: &Arc<State>, hub: Arc<sse::Hub>) -> Routes {
+    warp::path!("api" / "stream")
+        .and(warp::get())
+        .and(with_state(st))
+        .and(warp::query::<Query>())
+        .and(warp::header::optional::<String>("last-event-id"))
+        .map(move |st: Arc<State>, q: Query, last: Option<String>| {
+            let (assets, since) = match params::stream_params(&q) {
+                Ok(p) => p,
+                Err(e) => return e.into_response(),
+            };
+            // `since=BTC:12,ETH:40` is Last-Event-ID for a client that took its snapshot from
+            // /api/changes (gzipped) and cannot set the header on a new EventSource. The
+            // header, which the browser sends on its own reconnects, wins.
+            let cursor = last.or(since);
+            let events = sse::stream(st, hub.clone(), assets, cursor);
+            let reply = warp::sse::reply(
+                warp::sse::keep_alive()
+                    .interval(Duration::from_secs(15))
+                    .stream(events),
+            );
+            let reply = warp::reply::with_header(reply, "cache-control", "no-cache");
+            warp::reply::with_header(reply, "connection", "keep-alive").into_response()
+        })
+        .boxed()
+}
+
+/// The dashboard: `/` (table), `/chain` and `/filter` (the seed's page names), deep-linked
+/// with ?asset=&expiry=&view=; its files under /static/.
+fn pages(st: &Arc<State>, board: Arc<dashboard::Dashboard>) -> Routes {
+    let page = |path: warp::filters::BoxedFilter<()>, default_view: &'static str| {
+        let board = board.clone();
+        path.and(read())
+            .and(with_state(st))
+            .and(warp::query::<Query>())
+            .then(move |st: Arc<State>, q: Query| {
+                let board = board.clone();
+                async move {
+                    let config = api::asset_config(&st).await.map_err(|e| e.to_string());
+                    board.page(default_view, &q, config)
+                }
+            })
+            .boxed()
+    };
+    let index = page(warp::path::end().boxed(), "table");
+    let chain = page(warp::path!("chain").boxed(), "chain");
+    let filter = page(warp::path!("filter").boxed(), "table");
+    let statics = warp::path!("static" / String)
+        .and(read())
+        .and(warp::query::<Query>())
+        .and(warp::header::optional::<String>("if-none-match"))
+        .map(move |name: String, q: Query, inm: Option<String>| board.asset(&name, &q, inm))
+        .boxed();
+    any_of!(index, chain, filter, statics)
+}
+
+/// Everything the web app's port serves, errors included.
+pub fn routes(
+    st: &Arc<State>,
+    hub: Arc<sse::Hub>,
+    board: Arc<dashboard::Dashboard>,
+) -> warp::filters::BoxedFilter<(Response,)> {
+    let plain = any_of!(
+        pages(st, board),
+        chains(st),
+        analytics(st),
+        totals(st),
+        asset_config(st),
+        alerts(st),
+        super::data_api::shared(st)
+    );
+    let streams = any_of!(stream(st, hub), super::data_api::websocket(st));
+    with_gzip(streams, plain)
+        .recover(handle_rejection)
+        .unify()
+        .boxed()
+}
