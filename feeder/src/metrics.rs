@@ -16,6 +16,8 @@ pub struct Metrics {
     pub updates_rejected: IntCounter,
     pub redis_errors: IntCounter,
     pub redis_up: IntGauge,
+    /// Redis restarts seen by the writer's probe (a new run_id), each followed by a rewrite.
+    pub redis_restarts: IntCounter,
     pub ws_reconnects: IntCounter,
     pub ws_connections: IntGauge,
     pub ws_connected: IntGauge,
@@ -93,6 +95,11 @@ impl Metrics {
             ),
             redis_errors: counter(&r, "feeder_redis_errors_total", "Failed Redis round trips"),
             redis_up: gauge(&r, "feeder_redis_up", "1 while Redis answers"),
+            redis_restarts: counter(
+                &r,
+                "feeder_redis_restarts_total",
+                "Redis restarts seen (a new run_id), each followed by a rewrite of every contract",
+            ),
             ws_reconnects: counter(&r, "feeder_ws_reconnects_total", "WebSocket reconnects"),
             ws_connections: gauge(&r, "feeder_ws_connections", "WebSocket connections wanted"),
             ws_connected: gauge(&r, "feeder_ws_connected", "WebSocket connections open"),

@@ -121,6 +121,44 @@ impl RedisSink {
         result
     }
 
+    /// Which Redis process answers: `run_id` from `INFO server` (of every master, in a
+    /// Cluster). It changes whenever a server restarts, whether it comes back empty or from an
+    /// old snapshot, and however quickly: the writer then rewrites every contract. Also the
+    /// writer's liveness probe.
+    pub async fn identity(&mut self) -> RedisResult<String> {
+        let mut info = redis::cmd("INFO");
+        info.arg("server");
+        let reply = match self.connect().await {
+            Ok(Conn::Single(c)) => info.query_async::<String>(c).await,
+            Ok(Conn::Cluster(c)) => {
+                use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
+                c.route_command(
+                    &info,
+                    RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+                )
+                .await
+                .and_then(|v| {
+                    let mut nodes: Vec<(String, String)> = redis::from_redis_value(&v)?;
+                    nodes.sort();
+                    Ok(nodes
+                        .iter()
+                        .map(|(addr, text)| format!("{addr}={}", run_id(text)))
+                        .collect::<Vec<_>>()
+                        .join(","))
+                })
+            }
+            Err(e) => Err(e),
+        };
+        match reply {
+            Ok(text) if self.cluster => Ok(text),
+            Ok(text) => Ok(run_id(&text).to_string()),
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
     /// A module command answered with `FORMAT JSON`, decoded; `None` on any error.
     pub async fn module_json(&mut self, args: &[&str]) -> Option<serde_json::Value> {
         let mut c = redis::cmd(args.first()?);
@@ -210,6 +248,24 @@ impl RedisSink {
     }
 }
 
+/// Error codes a Redis answers while it cannot serve yet (loading a snapshot, a Cluster shard
+/// without its slots, a replica without its master): retried like an outage, never counted as
+/// a refused update.
+fn transient(code: &str) -> bool {
+    matches!(
+        code,
+        "LOADING" | "CLUSTERDOWN" | "TRYAGAIN" | "MASTERDOWN" | "BUSY"
+    )
+}
+
+/// `run_id` of an `INFO server` reply (empty when absent).
+fn run_id(info: &str) -> &str {
+    info.lines()
+        .find_map(|l| l.strip_prefix("run_id:"))
+        .map(str::trim)
+        .unwrap_or("")
+}
+
 /// The seed's hash fields, in its order (`mark_iv` is the seed's `iv`).
 const SEED_FIELDS: [Field; 14] = [
     Field::BidIv,
@@ -228,6 +284,9 @@ const SEED_FIELDS: [Field; 14] = [
     Field::Turnover24h,
 ];
 
+/// How often Redis is asked which process it is (and whether it is up) when nothing else tells.
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+
 pub struct Writer {
     rx: mpsc::UnboundedReceiver<WriterMsg>,
     sink: RedisSink,
@@ -237,6 +296,9 @@ pub struct Writer {
     known: HashMap<String, TickerUpdate>,
     /// Redis failed since the last successful flush.
     outage: bool,
+    /// The Redis process last seen (`RedisSink::identity`), and when it was last asked.
+    identity: Option<String>,
+    probed: Instant,
     deletes: Vec<(String, Vec<String>)>,
     waiters: Vec<oneshot::Sender<()>>,
     batch_size: usize,
@@ -261,6 +323,8 @@ impl Writer {
             pending: HashMap::new(),
             known: HashMap::new(),
             outage: false,
+            identity: None,
+            probed: Instant::now(),
             deletes: Vec::new(),
             waiters: Vec::new(),
             batch_size: batch_size.max(1),
@@ -316,9 +380,21 @@ impl Writer {
         let mut open = true;
         while open || self.has_work() {
             if !self.has_work() {
-                match self.rx.recv().await {
-                    Some(m) => self.absorb(m),
-                    None => break,
+                // A quiet market writes nothing, so Redis is probed instead: an outage or a
+                // restart is seen within PROBE_EVERY whether or not anything ticks.
+                let wait = PROBE_EVERY.saturating_sub(self.probed.elapsed());
+                match tokio::time::timeout(wait, self.rx.recv()).await {
+                    Ok(Some(m)) => self.absorb(m),
+                    Ok(None) => break,
+                    Err(_) => {
+                        // During an outage the flush below probes, and rewrites on success.
+                        if !self.outage {
+                            self.probe().await;
+                        }
+                        if !self.outage && !self.has_work() {
+                            continue;
+                        }
+                    }
                 }
             }
             open = self.drain_ready();
@@ -350,7 +426,9 @@ impl Writer {
                         }
                     }
                 }
-                retry_delay = (retry_delay * 2).min(Duration::from_secs(5));
+                // At most PROBE_EVERY apart, so the end of an outage is seen as quickly as
+                // its start (a refused connection costs Redis nothing).
+                retry_delay = (retry_delay * 2).min(PROBE_EVERY);
             } else {
                 // Shutting down with Redis unavailable: give it a few more tries, then report.
                 for _ in 0..20 {
@@ -373,26 +451,62 @@ impl Writer {
         }
     }
 
+    /// Asks Redis which process it is. A failure starts an outage; a different process (a
+    /// restart, however brief, even one no write noticed) queues every known contract's
+    /// latest state for rewriting. Returns whether Redis answered.
+    async fn probe(&mut self) -> bool {
+        self.probed = Instant::now();
+        match self.sink.identity().await {
+            Err(e) => self.redis_failed(e),
+            Ok(id) => {
+                let restarted = self.identity.as_ref().is_some_and(|old| *old != id);
+                self.identity = Some(id);
+                if restarted && !self.outage {
+                    tracing::warn!(
+                        contracts = self.known.len(),
+                        "Redis restarted (new run_id); rewriting the latest state of every contract"
+                    );
+                    self.metrics.redis_restarts.inc();
+                    self.requeue_known();
+                }
+                if !self.outage {
+                    self.metrics.redis_up.set(1);
+                }
+                true
+            }
+        }
+    }
+
+    /// Queues every contract's latest written state, under anything newer still pending.
+    fn requeue_known(&mut self) {
+        for (symbol, k) in &self.known {
+            let mut full = k.clone();
+            if let Some(newer) = self.pending.remove(symbol) {
+                full.merge(newer);
+            }
+            self.pending.insert(symbol.clone(), full);
+        }
+        self.metrics.pending.set(self.pending.len() as i64);
+    }
+
     /// Writes deletions and then pending updates in batches. Returns false if Redis failed
     /// (whatever was not written stays pending).
     async fn flush(&mut self) -> bool {
         if self.outage {
             // Probe first, then rewrite everything known: what Redis has may be gone or old.
-            if let Err(e) = self.sink.query(redis::cmd("PING")).await {
-                return self.redis_failed(e);
+            if !self.probe().await {
+                return false;
             }
             tracing::info!(
                 contracts = self.known.len(),
                 "Redis is back; rewriting the latest state of every contract"
             );
-            for (symbol, k) in &self.known {
-                let mut full = k.clone();
-                if let Some(newer) = self.pending.remove(symbol) {
-                    full.merge(newer);
-                }
-                self.pending.insert(symbol.clone(), full);
-            }
+            self.requeue_known();
             self.outage = false;
+        } else if self.probed.elapsed() >= PROBE_EVERY && !self.probe().await {
+            // A busy market is probed too: a Cluster connection reconnects to a restarted node
+            // by itself, so only the run_id tells that its contracts are gone.
+            return false;
         }
         while let Some((base, symbols)) = self.deletes.first().cloned() {
             let mut cmd = redis::cmd("OPTIONS.DEL");
@@ -470,6 +584,18 @@ impl Writer {
                 pipe.add_command(cmd);
             }
             let replies = self.sink.run(&pipe, group.len()).await?;
+            // A server that is loading, or a shard not serving its slots yet, refuses for now,
+            // not for good: the whole batch stays pending (INGEST is idempotent per values).
+            if let Some(Value::ServerError(e)) = replies
+                .iter()
+                .find(|r| matches!(r, Value::ServerError(e) if transient(e.code())))
+            {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::IoError,
+                    "Redis is not serving yet",
+                    format!("{} {}", e.code(), e.details().unwrap_or("")),
+                )));
+            }
             let now = Instant::now();
             let now_ms = crate::now_ms();
             for (u, r) in group.iter().zip(&replies) {
@@ -542,5 +668,27 @@ impl Writer {
             self.sink.run(&pipe, n).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{run_id, transient};
+
+    #[test]
+    fn run_id_is_read_from_info_server() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:4f1c0e2b9a\r\ntcp_port:6379\r\n";
+        assert_eq!(run_id(info), "4f1c0e2b9a");
+        assert_eq!(run_id("# Server\r\n"), "");
+    }
+
+    #[test]
+    fn only_not_yet_serving_errors_are_retried() {
+        for code in ["LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY"] {
+            assert!(transient(code), "{code}");
+        }
+        for code in ["ERR", "WRONGTYPE", "NOSCRIPT"] {
+            assert!(!transient(code), "{code}");
+        }
     }
 }

@@ -190,6 +190,11 @@ impl RedisServer {
         client.get_connection_with_timeout(Duration::from_secs(5))
     }
 
+    /// A connection, or `None` while the server is down or starting.
+    pub fn connection_opt(&self) -> Option<redis::Connection> {
+        self.try_connection().ok()
+    }
+
     pub fn connection(&self) -> redis::Connection {
         self.try_connection().expect("connect to redis-server")
     }

@@ -151,7 +151,11 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(extra: &[&str]) -> Sim {
-        let port = free_port();
+        Sim::start_on(free_port(), extra)
+    }
+
+    /// On a given port: a sim started again where a stopped one was.
+    pub fn start_on(port: u16, extra: &[&str]) -> Sim {
         let mut args = vec!["--port".to_string(), port.to_string()];
         args.extend(extra.iter().map(|s| s.to_string()));
         let proc = Proc::spawn("bybit-sim", &args, &[]);

@@ -701,3 +701,193 @@ fn an_analytics_rise_counts_the_history_recorded_before_the_feeder_watched() {
         .unwrap();
     assert!(text.contains("within 3600 s"), "{text}");
 }
+
+/// A feeder with Telegram alerts to the mock, quick WebSocket-down and stale thresholds.
+fn watching_feeder(sim: &Sim, redis: &RedisServer, port: u16) -> Feeder {
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut feeder = Feeder::start(
+        sim,
+        &redis.url(),
+        "BTC",
+        &[
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "123:abc",
+            "--telegram-chat-id",
+            "4242",
+            "--telegram-api-url",
+            &api,
+            "--alert-ws-down-after",
+            "1",
+            "--alert-stale-after",
+            "2",
+            "--alert-throttle",
+            "1",
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    feeder
+}
+
+fn contracts_in_redis(redis: &RedisServer) -> Option<u64> {
+    let mut con = redis.connection_opt()?;
+    let text: String = redis::cmd("OPTIONS.STATS")
+        .arg("BTC")
+        .arg("FORMAT")
+        .arg("JSON")
+        .query(&mut con)
+        .ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["contracts"].as_u64()
+}
+
+/// Waits for `n` messages containing `needle`; returns how long it took from `since`.
+fn announced(seen: &Arc<Mutex<Vec<Request>>>, needle: &str, n: usize, since: Instant) -> Duration {
+    wait_for(Duration::from_secs(20), needle, || {
+        let reqs = seen.lock().unwrap();
+        let at: Vec<Instant> = reqs
+            .iter()
+            .filter(|r| r.body["text"].as_str().unwrap_or("").contains(needle))
+            .map(|r| r.at)
+            .collect();
+        (at.len() >= n).then(|| at[n - 1].saturating_duration_since(since))
+    })
+}
+
+/// The deadline the issue sets is 2 s; the assertion allows 1 s more for a CI machine running
+/// other tests at the same time (the figure itself is printed).
+const ANNOUNCE_WITHIN: Duration = Duration::from_secs(3);
+
+#[test]
+fn a_quiet_market_still_sees_a_redis_outage_and_refills_the_restarted_redis() {
+    let (port, seen) = mock_bot_api(0);
+    let mut redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let listed = sim.tickers("BTC").len() as u64;
+    let feeder = watching_feeder(&sim, &redis, port);
+    wait_for(Duration::from_secs(20), "the whole chain", || {
+        (contracts_in_redis(&redis) == Some(listed)).then_some(())
+    });
+    // The exchange goes quiet: from here on the feeder writes nothing.
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_secs(1));
+
+    redis.stop();
+    let stopped = Instant::now();
+    let took = announced(&seen, "Redis problem", 1, stopped);
+    println!(
+        "outage announced {} ms after Redis stopped",
+        took.as_millis()
+    );
+    assert!(took <= ANNOUNCE_WITHIN, "announced after {took:?}");
+    let (code, _) = feeder.endpoint("/ready").unwrap();
+    assert_eq!(code, 503, "/ready follows Redis");
+
+    // Back, empty: refilled with every contract although nothing ticks.
+    redis.restart();
+    let back = Instant::now();
+    let took = announced(&seen, "Redis resolved", 1, back);
+    println!(
+        "recovery announced {} ms after Redis started",
+        took.as_millis()
+    );
+    assert!(took <= ANNOUNCE_WITHIN, "recovery announced after {took:?}");
+    let refilled = wait_for(Duration::from_secs(20), "the chain rewritten", || {
+        (contracts_in_redis(&redis) == Some(listed)).then(|| back.elapsed())
+    });
+    println!(
+        "{listed} contracts back {} ms after Redis started",
+        refilled.as_millis()
+    );
+    assert!(refilled <= ANNOUNCE_WITHIN, "refilled after {refilled:?}");
+    wait_for(Duration::from_secs(5), "/ready again", || {
+        (feeder.endpoint("/ready")?.0 == 200).then_some(())
+    });
+    assert_eq!(count(&seen, "Redis problem"), 1);
+    assert_eq!(count(&seen, "Redis resolved"), 1);
+}
+
+#[test]
+fn a_restart_faster_than_any_probe_is_refilled() {
+    let (port, _seen) = mock_bot_api(0);
+    let mut redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let listed = sim.tickers("BTC").len() as u64;
+    let feeder = watching_feeder(&sim, &redis, port);
+    wait_for(Duration::from_secs(20), "the whole chain", || {
+        (contracts_in_redis(&redis) == Some(listed)).then_some(())
+    });
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_secs(1));
+    let restarts_before =
+        feeder.metric("feeder_redis_errors_total") + feeder.metric("feeder_redis_restarts_total");
+    for round in 0..3 {
+        // Stop and start at once: shorter than the probe interval, and no write in between.
+        let t = Instant::now();
+        redis.restart();
+        let gap = t.elapsed();
+        let back = Instant::now();
+        let refilled = wait_for(Duration::from_secs(20), "the chain rewritten", || {
+            (contracts_in_redis(&redis) == Some(listed)).then(|| back.elapsed())
+        });
+        println!(
+            "round {round}: Redis away {} ms, {listed} contracts back {} ms after it started",
+            gap.as_millis(),
+            refilled.as_millis()
+        );
+        assert!(refilled <= ANNOUNCE_WITHIN, "refilled after {refilled:?}");
+    }
+    assert!(
+        feeder.metric("feeder_redis_errors_total") + feeder.metric("feeder_redis_restarts_total")
+            > restarts_before,
+        "the feeder saw the restarts"
+    );
+}
+
+#[test]
+fn websocket_down_and_stale_data_alerts_end_to_end() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let sim_port = sim.port;
+    let _feeder = watching_feeder(&sim, &redis, port);
+
+    // No ticker for more than 2 s: one stale alert, then one resolution when they flow.
+    sim.control("pause", &[]);
+    let paused = Instant::now();
+    let took = announced(&seen, "Data problem", 1, paused);
+    assert!(
+        took >= Duration::from_secs(2),
+        "not before the threshold: {took:?}"
+    );
+    assert!(texts(&seen)
+        .iter()
+        .any(|t| t.contains("No ticker received for")));
+    sim.control("resume", &[]);
+    announced(&seen, "Data resolved", 1, paused);
+
+    // The exchange disappears: its connection stays down for more than 1 s.
+    drop(sim);
+    let gone = Instant::now();
+    let took = announced(&seen, "WebSocket problem", 1, gone);
+    assert!(
+        took >= Duration::from_secs(1),
+        "not before the threshold: {took:?}"
+    );
+    assert!(texts(&seen)
+        .iter()
+        .any(|t| t.contains("WebSocket connections to Bybit are down")));
+    // It comes back where it was: the feeder reconnects and says so.
+    let _sim = Sim::start_on(
+        sim_port,
+        &[
+            "--assets",
+            "BTC",
+            "--strikes",
+            "2",
+            "--updates-per-sec",
+            "200",
+        ],
+    );
+    announced(&seen, "WebSocket resolved", 1, gone);
+    assert_eq!(count(&seen, "WebSocket problem"), 1);
+}

@@ -152,4 +152,58 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
             "{asset} listed"
         );
     }
+
+    // A quiet exchange and the BTC shard restarted empty: the cluster client reconnects to it
+    // by itself, so no write fails; the feeder sees the node's new run_id and rewrites.
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_secs(1));
+    let listed = sim.tickers("BTC").len() as u64;
+    let port = owner(&nodes, "BTC").port;
+    let mut nodes = nodes;
+    let node = nodes.iter_mut().find(|n| n.port == port).unwrap();
+    node.restart();
+    let back = std::time::Instant::now();
+    wait_for(
+        Duration::from_secs(30),
+        "the restarted node serving",
+        || {
+            let mut con = node.connection_opt()?;
+            text(&mut con, &["CLUSTER", "INFO"])
+                .ok()
+                .filter(|i| i.contains("cluster_state:ok"))
+                .map(|_| ())
+        },
+    );
+    println!(
+        "cluster_state:ok {} ms after the restart",
+        back.elapsed().as_millis()
+    );
+    wait_for(
+        Duration::from_secs(30),
+        "BTC rewritten to its restarted shard",
+        || {
+            let mut con = node.connection_opt()?;
+            let s: String = redis::cmd("OPTIONS.STATS")
+                .arg("BTC")
+                .arg("FORMAT")
+                .arg("JSON")
+                .query(&mut con)
+                .ok()?;
+            let s: serde_json::Value = serde_json::from_str(&s).ok()?;
+            (s["contracts"].as_u64() == Some(listed)).then_some(())
+        },
+    );
+    println!(
+        "BTC shard refilled {} ms after its restart",
+        back.elapsed().as_millis()
+    );
+    println!(
+        "restarts seen {}, Redis errors {}",
+        feeder.metric("feeder_redis_restarts_total"),
+        feeder.metric("feeder_redis_errors_total")
+    );
+    assert!(
+        feeder.metric("feeder_redis_restarts_total") + feeder.metric("feeder_redis_errors_total")
+            >= 1.0
+    );
 }
