@@ -210,6 +210,22 @@ pub struct ModuleStats {
     pub rejected_since_load: i64,
 }
 
+impl ModuleStats {
+    /// The totals of two nodes of a Cluster: sums, and the later update time.
+    pub fn plus(&self, other: &ModuleStats) -> ModuleStats {
+        ModuleStats {
+            keys: self.keys + other.keys,
+            contracts: self.contracts + other.contracts,
+            updates: self.updates + other.updates,
+            last_update_ms: self.last_update_ms.max(other.last_update_ms),
+            memory_bytes: self.memory_bytes + other.memory_bytes,
+            ingests_since_load: self.ingests_since_load + other.ingests_since_load,
+            queries_since_load: self.queries_since_load + other.queries_since_load,
+            rejected_since_load: self.rejected_since_load + other.rejected_since_load,
+        }
+    }
+}
+
 #[cfg(test)]
 mod stats_tests {
     use super::*;

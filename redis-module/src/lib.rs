@@ -145,7 +145,9 @@ mod module {
             ["options.get", get, "readonly fast", 1, 1, 1, "", "read fast options"],
             ["options.chain", chain, "readonly", 1, 1, 1, "", "read options"],
             ["options.changes", changes, "readonly", 1, 1, 1, "", "read options"],
-            ["options.stats", stats_cmd, "readonly", 1, 1, 1, "", "read options"],
+            // Its key is optional: `getkeys-api` tells Redis (Cluster routing, ACL key
+            // patterns, COMMAND GETKEYS) where it is, so the keyless form routes nowhere.
+            ["options.stats", stats_cmd, "readonly getkeys-api", 0, 0, 0, "", "read options"],
             ["options.analytics", analytics, "readonly", 1, 1, 1, "", "read options"],
             ["options.history", history_cmd, "readonly", 1, 1, 1, "", "read options"],
             // Internal: what the AOF rewrite writes to rebuild a chain's history.

@@ -125,6 +125,22 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
         assert!(!exp.as_array().unwrap().is_empty());
     }
 
+    // The keyless OPTIONS.STATS is answered by every node for itself (no MOVED), and the web
+    // server adds the nodes' totals.
+    let mut per_node = 0u64;
+    for n in &nodes {
+        let mut con = n.connection();
+        let s = options_tests::json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
+        per_node += s["contracts"].as_u64().expect("a node's own totals");
+    }
+    let listed_all: u64 = ["BTC", "ETH", "SOL"]
+        .iter()
+        .map(|a| sim.tickers(a).len() as u64)
+        .sum();
+    assert_eq!(per_node, listed_all);
+    let (_, st) = web.get("/api/stats", &[]);
+    assert_eq!(st["total_symbols"], listed_all, "{st}");
+
     // "All" means every underlying with data on every shard, configured or not (the seed's
     // `KEYS option:*`): XRP is written to its own shard and named nowhere.
     let xrp = "XRP-31DEC30-2.5-C-USDT";

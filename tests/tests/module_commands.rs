@@ -673,6 +673,28 @@ fn stats_per_key_and_global_and_info() {
     );
     assert!(info.contains("keys:4"), "{info}");
 
+    // Redis knows where the key is (Cluster routing, ACL key patterns): nowhere in the keyless
+    // form.
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("OPTIONS.STATS")
+        .arg("BTC")
+        .arg("FORMAT")
+        .arg("JSON")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(keys, ["BTC"]);
+    let keyless = redis::cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("OPTIONS.STATS")
+        .arg("FORMAT")
+        .arg("JSON")
+        .query::<Vec<String>>(&mut con);
+    assert!(
+        keyless.as_ref().map_or(true, |k| k.is_empty()),
+        "the keyless form names no key: {keyless:?}"
+    );
+
     // deleting a key gives its contracts back in the totals
     let _: i64 = redis::cmd("DEL").arg("BTC").query(&mut con).unwrap();
     let g = json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);

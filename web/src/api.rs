@@ -311,11 +311,9 @@ impl Stats {
 
 pub async fn stats(st: &State) -> ApiResult<Stats> {
     // One command at a time rather than a pipeline: in a Cluster each may live on another shard.
-    let g: options_core::reply::ModuleStats = st
-        .store
-        .typed(&cmd("OPTIONS.STATS", &["FORMAT", "JSON"]))
-        .await?;
-    let info: String = st.store.query(&cmd("INFO", &["memory"])).await?;
+    let g = st.store.module_stats().await?;
+    // A Cluster client asks every master and answers a map of node → text.
+    let info: redis::Value = st.store.query(&cmd("INFO", &["memory"])).await?;
     let dbsize: u64 = st.store.query(&redis::cmd("DBSIZE")).await?;
     let mut per_asset = Vec::new();
     for a in ["BTC", "ETH", "SOL"] {
@@ -325,15 +323,45 @@ pub async fn stats(st: &State) -> ApiResult<Stats> {
         contracts: u64::try_from(g.contracts).unwrap_or(0),
         messages: u64::try_from(g.updates).unwrap_or(0),
         last_update_ms: g.last_update_ms,
-        memory_human: info
-            .lines()
-            .find_map(|l| l.strip_prefix("used_memory_human:"))
-            .unwrap_or("")
-            .trim()
-            .to_string(),
+        memory_human: memory_human(&info),
         dbsize,
         per_asset,
     })
+}
+
+/// `used_memory_human` of one server; of a Cluster, the masters' `used_memory` added up and
+/// written as Redis writes it (`2.35M`).
+fn memory_human(info: &redis::Value) -> String {
+    let field = |text: &str, name: &str| -> Option<String> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    if let Ok(text) = redis::from_redis_value::<String>(info) {
+        return field(&text, "used_memory_human:").unwrap_or_default();
+    }
+    let nodes: Vec<(String, String)> = redis::from_redis_value(info).unwrap_or_default();
+    let bytes: f64 = nodes
+        .iter()
+        .filter_map(|(_, text)| field(text, "used_memory:")?.parse::<f64>().ok())
+        .sum();
+    human_bytes(bytes)
+}
+
+/// Redis's `bytesToHuman`: B below 1 KiB, then K, M, G, T with two decimals.
+fn human_bytes(b: f64) -> String {
+    const UNITS: [(f64, &str); 4] = [
+        (1024f64 * 1024.0 * 1024.0 * 1024.0, "T"),
+        (1024f64 * 1024.0 * 1024.0, "G"),
+        (1024f64 * 1024.0, "M"),
+        (1024f64, "K"),
+    ];
+    for (size, unit) in UNITS {
+        if b >= size {
+            return format!("{:.2}{unit}", b / size);
+        }
+    }
+    format!("{b}B")
 }
 
 /// `GET /api/stats` of the web app (port 5001): its four fields, in its order.
@@ -497,4 +525,27 @@ pub fn metrics(st: &State) -> Response {
         st.errors.load(Ordering::Relaxed)
     );
     warp::reply::with_header(body, "content-type", "text/plain; version=0.0.4").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{human_bytes, memory_human};
+
+    #[test]
+    fn memory_of_one_server_or_a_cluster() {
+        let one = redis::Value::BulkString(
+            b"# Memory\r\nused_memory:2463008\r\nused_memory_human:2.35M\r\n".to_vec(),
+        );
+        assert_eq!(memory_human(&one), "2.35M");
+        let node = |mem: &str| {
+            redis::Value::BulkString(format!("# Memory\r\nused_memory:{mem}\r\n").into_bytes())
+        };
+        let cluster = redis::Value::Map(vec![
+            (redis::Value::BulkString(b"a:1".to_vec()), node("1048576")),
+            (redis::Value::BulkString(b"b:2".to_vec()), node("2097152")),
+        ]);
+        assert_eq!(memory_human(&cluster), "3.00M");
+        assert_eq!(human_bytes(512.0), "512B");
+        assert_eq!(human_bytes(1536.0), "1.50K");
+    }
 }

@@ -223,6 +223,46 @@ impl Store {
         }
     }
 
+    /// `OPTIONS.STATS` without a key: the module's totals, added up over every master of a
+    /// Cluster (the keyless form is answered by each node for itself).
+    pub async fn module_stats(&self) -> ApiResult<options_core::reply::ModuleStats> {
+        let mut c = self.connection().await?;
+        let mut cmd = redis::cmd("OPTIONS.STATS");
+        cmd.arg("FORMAT").arg("JSON");
+        let replies: redis::RedisResult<Vec<Vec<u8>>> = match &mut c {
+            Conn::Single(conn) => cmd.query_async::<Vec<u8>>(conn).await.map(|b| vec![b]),
+            Conn::Cluster(conn) => {
+                use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
+                conn.route_command(
+                    &cmd,
+                    RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+                )
+                .await
+                .and_then(|v| {
+                    let nodes: Vec<(String, Vec<u8>)> = redis::from_redis_value(&v)?;
+                    Ok(nodes.into_iter().map(|(_, b)| b).collect())
+                })
+            }
+        };
+        let replies = match replies {
+            Ok(r) => r,
+            Err(e) => {
+                self.forget(&e).await;
+                return Err(e.into());
+            }
+        };
+        let mut total: Option<options_core::reply::ModuleStats> = None;
+        for bytes in replies {
+            let s: options_core::reply::ModuleStats = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::Internal(format!("module reply not understood: {e}")))?;
+            total = Some(match total {
+                None => s,
+                Some(t) => t.plus(&s),
+            });
+        }
+        total.ok_or_else(|| ApiError::Internal("no Redis node answered".into()))
+    }
+
     /// A module reply in `FORMAT JSON`, decoded.
     pub async fn json(&self, cmd: &Cmd) -> ApiResult<serde_json::Value> {
         let bytes = self.json_bytes(cmd).await?;

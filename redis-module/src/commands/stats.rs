@@ -3,13 +3,22 @@
 use super::*;
 
 /// `OPTIONS.STATS [key] [FORMAT RESP|JSON]`
+///
+/// Registered with `getkeys-api` and no fixed key position: the keyless form names no key, so a
+/// Cluster node answers it for itself (a client asks every master and adds the totals) instead
+/// of redirecting by the slot of `FORMAT`.
 pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let argv = text_args(args)?;
-    let (key, rest) = match argv.len() {
-        1 => (None, &argv[1..]),
-        3 if argv[1].eq_ignore_ascii_case("FORMAT") => (None, &argv[1..]),
-        _ => (Some(1), &argv[2..]),
+    let (key, rest) = match stats_key_position(&argv) {
+        None => (None, &argv[1..]),
+        Some(i) => (Some(i), &argv[2..]),
     };
+    if ctx.is_keys_position_request() {
+        if let Some(i) = key {
+            ctx.key_at_pos(i as i32);
+        }
+        return Ok(RedisValue::NoReply);
+    }
     let format = format_only(rest, "OPTIONS.STATS")?;
     let now = now_ms();
     let pairs: Vec<(&str, i64)> = match key {
@@ -75,5 +84,39 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
             out.push(b'}');
             json_reply(out)
         }
+    }
+}
+
+/// Where `OPTIONS.STATS` names its key: nowhere in `OPTIONS.STATS` and `OPTIONS.STATS FORMAT x`,
+/// otherwise the first argument.
+pub fn stats_key_position(argv: &[&str]) -> Option<usize> {
+    match argv.len() {
+        1 => None,
+        3 if argv[1].eq_ignore_ascii_case("FORMAT") => None,
+        _ => Some(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stats_key_position;
+
+    #[test]
+    fn the_keyless_forms_name_no_key() {
+        assert_eq!(stats_key_position(&["OPTIONS.STATS"]), None);
+        assert_eq!(
+            stats_key_position(&["OPTIONS.STATS", "format", "JSON"]),
+            None
+        );
+        assert_eq!(stats_key_position(&["OPTIONS.STATS", "BTC"]), Some(1));
+        assert_eq!(
+            stats_key_position(&["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]),
+            Some(1)
+        );
+        // A chain named FORMAT is still reachable: with its own FORMAT argument.
+        assert_eq!(
+            stats_key_position(&["OPTIONS.STATS", "FORMAT", "FORMAT", "JSON"]),
+            Some(1)
+        );
     }
 }
