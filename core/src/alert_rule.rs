@@ -1,5 +1,5 @@
-//! A market alert rule: a field of one contract, or of an asset's at-the-money call of the
-//! nearest expiry, or one of an asset's chain analytics (ANALYTICS.md: `atm_iv`, `rr25`, `bf25`
+//! A market alert rule: a field of one contract, or of an asset's at-the-money call of a given
+//! (or the nearest) expiry, or one of an asset's chain analytics (ANALYTICS.md: `atm_iv`, `rr25`, `bf25`
 //! at a tenor, the total `pcr_oi` or `gex`), crossing a threshold or rising fast. Shared by the
 //! feeder (which checks the rules from `alerts.toml` and from Redis `config:alerts`) and the web
 //! server (which edits `config:alerts` and refuses a bad rule before storing it).
@@ -18,6 +18,10 @@ pub struct AlertRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     pub field: String,
+    /// With `asset` and a contract field: the ATM call of this expiry (a Bybit code such as
+    /// `26DEC25`) rather than of the nearest expiry, which rolls to a new contract every day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
     /// Days of the constant maturity an `atm_iv`, `rr25` or `bf25` rule watches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenor: Option<u32>,
@@ -118,6 +122,15 @@ impl AlertRule {
                 }
             }
         }
+        if let Some(e) = &self.expiry {
+            if self.asset.is_none() || metric.is_some() {
+                return Err(format!(
+                    "{which}: an expiry picks the ATM call of an asset; give asset and a contract field"
+                ));
+            }
+            crate::Expiry::parse(e)
+                .map_err(|_| format!("{which}: '{e}' is not an expiry (e.g. 26DEC25)"))?;
+        }
         if self.above.is_none() && self.below.is_none() && self.rise.is_none() {
             return Err(format!("{which}: give above, below and/or rise"));
         }
@@ -161,7 +174,10 @@ impl AlertRule {
             (Some(s), _, _) => format!("{s} {}", self.field),
             (_, Some(a), Some(Watched::Tenor(m, d))) => format!("{a} {d}d {m}"),
             (_, Some(a), Some(Watched::Total(m))) => format!("{a} total {m}"),
-            (_, Some(a), _) => format!("{a} ATM {}", self.field),
+            (_, Some(a), _) => match &self.expiry {
+                Some(e) => format!("{a} {e} ATM {}", self.field),
+                None => format!("{a} ATM {}", self.field),
+            },
             _ => self.field.clone(),
         }
     }
@@ -252,6 +268,18 @@ mod tests {
                 r#"[{"asset":"BTC","field":"nope","above":1}]"#,
                 "unknown field 'nope'",
             ),
+            (
+                r#"[{"symbol":"BTC-26DEC25-1-C","expiry":"26DEC25","field":"delta","above":1}]"#,
+                "an expiry picks the ATM call",
+            ),
+            (
+                r#"[{"asset":"BTC","expiry":"26DEC25","field":"rr25","tenor":30,"above":1}]"#,
+                "an expiry picks the ATM call",
+            ),
+            (
+                r#"[{"asset":"BTC","expiry":"someday","field":"delta","above":1}]"#,
+                "'someday' is not an expiry",
+            ),
         ] {
             let e = parse_alert_rules_json(bad).unwrap_err();
             assert!(e.contains(want), "{bad}: {e}");
@@ -276,6 +304,11 @@ mod analytics_rules {
         assert_eq!(rules[1].watched(), Some(Watched::Total("pcr_oi")));
         assert_eq!(rules[1].label(), "ETH total pcr_oi");
         assert_eq!(rules[2].crossed(-2e6, -2e6), Some("below -1000000".into()));
+        let fixed = parse_alert_rules_json(
+            r#"[{"asset":"BTC","expiry":"26DEC25","field":"mark_iv","above":0.9}]"#,
+        )
+        .unwrap();
+        assert_eq!(fixed[0].label(), "BTC 26DEC25 ATM mark_iv");
         let text = serde_json::to_string(&rules).unwrap();
         assert!(text.contains(r#""tenor":30"#) && !text.contains(r#""tenor":null"#));
         assert_eq!(parse_alert_rules_json(&text).unwrap(), rules);

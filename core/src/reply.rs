@@ -6,6 +6,28 @@
 /// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.
 pub const CHAIN_TYPE_NAME: &str = "optchain1";
 
+/// The feeder's heartbeat key: a [`FeederStatus`] as JSON, rewritten every second with a
+/// 5-second expiry, so its absence means no feeder is running.
+pub const FEEDER_STATUS_KEY: &str = "feeder:status";
+
+/// What the feeder says about itself (`feeder/src/heartbeat.rs` writes it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeederStatus {
+    /// When this was written (Unix ms).
+    pub ts: i64,
+    pub started_ms: i64,
+    /// The last ticker frame received from Bybit (0: none yet).
+    pub last_message_ms: i64,
+    /// WebSocket connections wanted and open.
+    pub ws_wanted: i64,
+    pub ws_open: i64,
+    /// The writer's view of Redis: 1 while writes succeed.
+    pub redis_up: i64,
+    pub contracts: i64,
+    /// Telegram notifications configured (token and chat) and enabled.
+    pub telegram: bool,
+}
+
 use serde::{Deserialize, Serialize};
 
 /// `OPTIONS.ANALYTICS … FORMAT JSON` (ANALYTICS.md).

@@ -102,6 +102,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis_urls()), "options-feeder starting");
 
     let notifier = start_alerts(&app.args, &metrics)?;
+    tokio::spawn(crate::heartbeat::run(
+        RedisSink::from_args(&app.args)?,
+        metrics.clone(),
+        notifier.is_some(),
+    ));
     let initial = app.wanted_assets().await;
     app.follow_assets(&initial).await;
     app.mark_ready_when_written();

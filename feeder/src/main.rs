@@ -5,6 +5,7 @@ mod app;
 mod bot_commands;
 mod config;
 mod health;
+mod heartbeat;
 mod market_alerts;
 mod metrics;
 mod rest;

@@ -1,6 +1,7 @@
 //! Market alerts a trader configures in `alerts.toml` or, from the dashboard, in Redis
 //! `config:alerts` (a JSON array of the same rules, followed live): a field of one contract, or
-//! of an asset's at-the-money call of the nearest expiry, or an asset's chain analytics
+//! of an asset's at-the-money call of a given expiry (or of the nearest, which rolls to a new
+//! contract every day), or an asset's chain analytics
 //! (`OPTIONS.ANALYTICS`: `atm_iv`, `rr25`, `bf25` at a tenor, total `pcr_oi`, `gex`), crossing
 //! a threshold. Each rule fires
 //! when its condition becomes true (not on every check while it stays true), then rests for its
@@ -9,7 +10,8 @@
 //! ```toml
 //! [[alert]]
 //! name = "BTC ATM IV above 80%"   # optional; shown in the message
-//! asset = "BTC"                   # ATM call of the nearest expiry, or:
+//! asset = "BTC"                   # ATM call of the nearest expiry, or of
+//! # expiry = "26DEC25"            #   this one; or one contract:
 //! # symbol = "BTC-26DEC25-100000-C"
 //! field = "mark_iv"               # any canonical field: mark_price, open_interest, …
 //! above = 0.8                     # and/or below = …, and/or:
@@ -96,7 +98,10 @@ async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
         return Some((sym.clone(), row[field].as_f64()?));
     }
     let asset = rule.asset.as_ref()?.to_uppercase();
-    let chain = sink.nearest_chain(&asset, &[field]).await.ok()??;
+    let chain = sink
+        .chain_of(&asset, rule.expiry.as_deref(), &[field])
+        .await
+        .ok()??;
     let call = chain.atm_lines().find_map(|l| l.call.as_ref())?;
     Some((
         call.get("symbol")?.as_str()?.to_string(),

@@ -193,12 +193,30 @@ impl RedisSink {
         asset: &str,
         fields: &[&str],
     ) -> Result<Option<options_core::reply::Chain>, ()> {
+        self.chain_of(asset, None, fields).await
+    }
+
+    /// `OPTIONS.CHAIN` of `expiry`, or of the nearest expiry; `Ok(None)` when the asset has
+    /// no such (or no) expiry.
+    pub async fn chain_of(
+        &mut self,
+        asset: &str,
+        expiry: Option<&str>,
+        fields: &[&str],
+    ) -> Result<Option<options_core::reply::Chain>, ()> {
         let expiries: Vec<String> = self
             .module_json(&["OPTIONS.EXPIRIES", asset, "FORMAT", "JSON"])
             .await
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or(())?;
-        let Some(nearest) = expiries.into_iter().next() else {
+        let wanted = expiry.and_then(|e| options_core::Expiry::parse(e).ok());
+        let pick = match wanted {
+            None => expiries.into_iter().next(),
+            Some(w) => expiries
+                .into_iter()
+                .find(|e| options_core::Expiry::parse(e).ok() == Some(w)),
+        };
+        let Some(nearest) = pick else {
             return Ok(None);
         };
         let count = fields.len().to_string();

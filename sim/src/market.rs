@@ -26,18 +26,21 @@ pub struct AssetSpec {
     pub usdc: bool,
     /// USDT-settled contracts (`-USDT` symbols) for the first `usdt_expiries` expiries.
     pub usdt_expiries: usize,
+    /// Price step of the option quotes (`priceFilter.tickSize`): bids, asks and trades are
+    /// multiples of it, as on Bybit (BTC 5, ETH 0.1, SOL 0.01, XRP 0.0001).
+    pub price_tick: f64,
 }
 
 impl AssetSpec {
     /// The built-in assets; anything else is listed with made-up but consistent parameters.
     pub fn named(base: &str) -> AssetSpec {
-        let (spot, step, decimals, iv, usdc, usdt) = match base {
-            "BTC" => (97_000.0, 1000.0, 0, 0.48, true, 4),
-            "ETH" => (3_600.0, 50.0, 0, 0.62, true, 2),
-            "SOL" => (190.0, 5.0, 0, 0.75, false, usize::MAX),
-            "XRP" => (2.3, 0.05, 2, 0.85, false, usize::MAX),
-            "DOGE" => (0.38, 0.01, 3, 0.95, false, usize::MAX),
-            _ => (50.0, 1.0, 0, 0.8, false, usize::MAX),
+        let (spot, step, decimals, iv, usdc, usdt, tick) = match base {
+            "BTC" => (97_000.0, 1000.0, 0, 0.48, true, 4, 5.0),
+            "ETH" => (3_600.0, 50.0, 0, 0.62, true, 2, 0.1),
+            "SOL" => (190.0, 5.0, 0, 0.75, false, usize::MAX, 0.01),
+            "XRP" => (2.3, 0.05, 2, 0.85, false, usize::MAX, 0.0001),
+            "DOGE" => (0.38, 0.01, 3, 0.95, false, usize::MAX, 0.00001),
+            _ => (50.0, 1.0, 0, 0.8, false, usize::MAX, 0.001),
         };
         AssetSpec {
             base: base.to_string(),
@@ -47,6 +50,7 @@ impl AssetSpec {
             atm_iv: iv,
             usdc,
             usdt_expiries: usdt,
+            price_tick: tick,
         }
     }
 }
@@ -312,6 +316,11 @@ impl Market {
         Some(i)
     }
 
+    /// The quote step of a contract's underlying (`priceFilter.tickSize`).
+    pub fn price_tick(&self, c: &Contract) -> f64 {
+        self.assets.get(c.asset).map_or(0.01, |a| a.spec.price_tick)
+    }
+
     pub fn contract(&self, i: usize) -> &Contract {
         &self.contracts[i]
     }
@@ -332,14 +341,22 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
         rate: 0.0,
     };
     let g = model.greeks(iv);
+    let step = asset.spec.price_tick;
     let price = g.price.max(tick(spot));
     let spread = 0.02 + 0.02 * rng.random::<f64>();
     let v = &mut c.values;
     let set = |v: &mut [f64; FIELD_COUNT], f: Field, x: f64| v[f.index()] = x;
     set(v, Field::MarkPrice, round_sig(price, 8));
     set(v, Field::MarkIv, round_to(iv, 4));
-    set(v, Field::BidPrice, round_sig(price * (1.0 - spread), 6));
-    set(v, Field::AskPrice, round_sig(price * (1.0 + spread), 6));
+    // Quotes sit on the price grid: the bid below the mark, the ask above, at least one tick
+    // apart (a worthless wing is bid at 0 and offered at one tick).
+    let bid = on_tick((price * (1.0 - spread) / step).floor(), step);
+    let ask = on_tick(
+        (price * (1.0 + spread) / step).ceil().max(bid / step + 1.0),
+        step,
+    );
+    set(v, Field::BidPrice, bid);
+    set(v, Field::AskPrice, ask);
     set(v, Field::BidIv, round_to((iv - spread / 4.0).max(0.0), 4));
     set(v, Field::AskIv, round_to(iv + spread / 4.0, 4));
     set(v, Field::BidSize, round_to(rng.random_range(0.0..50.0), 1));
@@ -361,9 +378,18 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
         };
         set(v, Field::Volume24h, vol);
         set(v, Field::TotalVolume, round_to(vol * 40.0, 2));
-        set(v, Field::LastPrice, round_sig(price, 6));
-        set(v, Field::HighPrice24h, round_sig(price * 1.1, 6));
-        set(v, Field::LowPrice24h, round_sig(price * 0.9, 6));
+        let last = on_tick((price / step).round().max(1.0), step);
+        set(v, Field::LastPrice, last);
+        set(
+            v,
+            Field::HighPrice24h,
+            on_tick((last * 1.1 / step).ceil(), step),
+        );
+        set(
+            v,
+            Field::LowPrice24h,
+            on_tick((last * 0.9 / step).floor(), step),
+        );
         set(
             v,
             Field::Change24h,
@@ -378,11 +404,12 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
             Field::TotalVolume,
             round_to(v[Field::TotalVolume.index()] + qty, 2),
         );
-        set(v, Field::LastPrice, round_sig(price, 6));
-        let hi = v[Field::HighPrice24h.index()].max(price);
-        let lo = v[Field::LowPrice24h.index()].min(price);
-        set(v, Field::HighPrice24h, round_sig(hi, 6));
-        set(v, Field::LowPrice24h, round_sig(lo, 6));
+        let last = on_tick((price / step).round().max(1.0), step);
+        set(v, Field::LastPrice, last);
+        let hi = v[Field::HighPrice24h.index()].max(last);
+        let lo = v[Field::LowPrice24h.index()].min(last);
+        set(v, Field::HighPrice24h, hi);
+        set(v, Field::LowPrice24h, lo);
         let oi = (v[Field::OpenInterest.index()] + rng.random_range(-1.0..1.5) * qty).max(0.0);
         set(v, Field::OpenInterest, round_to(oi, 2));
     }
@@ -408,6 +435,12 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
         },
     );
     c.version += 1;
+}
+
+/// `ticks` price steps of `step`, without the binary noise of the multiplication.
+fn on_tick(ticks: f64, step: f64) -> f64 {
+    let decimals = (-step.log10().floor()).max(0.0) as i32;
+    round_to(ticks * step, decimals)
 }
 
 fn tick(spot: f64) -> f64 {

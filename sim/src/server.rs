@@ -297,7 +297,7 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
         .iter()
         .filter(|c| symbol.is_none_or(|s| &c.symbol == s))
         .filter(|c| c.symbol.split('-').next() == Some(base.as_str()) && c.settle == settle)
-        .map(|c| wire::instrument(c, &base))
+        .map(|c| wire::instrument(c, &base, market.price_tick(c)))
         .collect();
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
     let next = if offset + limit < all.len() {

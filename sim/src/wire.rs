@@ -18,7 +18,8 @@ pub fn error_envelope(code: i64, msg: &str, now_ms: i64) -> Value {
 }
 
 /// One `instruments-info` item.
-pub fn instrument(c: &Contract, base: &str) -> Value {
+pub fn instrument(c: &Contract, base: &str, tick: f64) -> Value {
+    let tick = format_number(tick);
     let settle = c.settle.as_str();
     json!({
         "symbol": c.symbol,
@@ -30,7 +31,7 @@ pub fn instrument(c: &Contract, base: &str) -> Value {
         "launchTime": c.launch_ms.to_string(),
         "deliveryTime": c.expiry.timestamp_ms().to_string(),
         "deliveryFeeRate": "0.00015",
-        "priceFilter": {"minPrice": "5", "maxPrice": "10000000", "tickSize": "5"},
+        "priceFilter": {"minPrice": tick, "maxPrice": "10000000", "tickSize": tick},
         "lotSizeFilter": {"maxOrderQty": "500", "minOrderQty": "0.01", "qtyStep": "0.01"},
     })
 }

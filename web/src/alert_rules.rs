@@ -47,6 +47,12 @@ pub async fn add(st: &State, body: Value) -> ApiResult<Response> {
         .filter(|n| !n.is_empty());
     rule.validate("new alert")
         .map_err(|e| ApiError::bad("rule", e))?;
+    rule.expiry = rule.expiry.map(|e| {
+        options_core::Expiry::parse(e.trim())
+            .map(|x| x.code())
+            .unwrap_or(e)
+    });
+    listed(st, &rule).await?;
     let name = rule.name.clone().unwrap_or_else(|| rule.label());
     if name.chars().count() > 80 {
         return Err(ApiError::bad("rule", "a name has at most 80 characters"));
@@ -68,6 +74,65 @@ pub async fn add(st: &State, body: Value) -> ApiResult<Response> {
     Ok(json_value(
         &serde_json::json!({"success": true, "rule": rule, "count": rules.len()}),
     ))
+}
+
+/// A rule on a contract or an expiry that is over, or that the exchange does not list, could
+/// never fire: refused with the reason.
+async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
+    let now = crate::now_ms();
+    if let Some(sym) = &rule.symbol {
+        let parsed =
+            options_core::parse_symbol(sym).map_err(|e| ApiError::bad("rule", e.to_string()))?;
+        if parsed.expiry.timestamp_ms() <= now {
+            return Err(ApiError::bad(
+                "rule",
+                format!("{sym} has expired: an alert on it could never fire"),
+            ));
+        }
+        let c = cmd(
+            "OPTIONS.GET",
+            &[
+                &parsed.base,
+                &parsed.canonical(),
+                "FIELDS",
+                "1",
+                "symbol",
+                "FORMAT",
+                "JSON",
+            ],
+        );
+        match st.store.json(&c).await {
+            Ok(_) => {}
+            Err(ApiError::NotFound(_)) => {
+                return Err(ApiError::bad(
+                    "rule",
+                    format!("{sym} is not listed: no such contract in Redis"),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let (Some(asset), Some(e)) = (&rule.asset, &rule.expiry) {
+        let wanted = options_core::Expiry::parse(e)
+            .map_err(|_| ApiError::bad("rule", format!("'{e}' is not an expiry")))?;
+        if wanted.timestamp_ms() <= now {
+            return Err(ApiError::bad("rule", format!("{e} has expired")));
+        }
+        let list: Vec<String> = st
+            .store
+            .typed(&cmd("OPTIONS.EXPIRIES", &[asset, "FORMAT", "JSON"]))
+            .await?;
+        if !list
+            .iter()
+            .any(|x| options_core::Expiry::parse(x).ok() == Some(wanted))
+        {
+            return Err(ApiError::bad(
+                "rule",
+                format!("{asset} lists no expiry {e}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `DELETE /api/alerts/{name}`

@@ -20,6 +20,8 @@ pub struct State {
     pub api_token: Option<String>,
     pub requests: AtomicU64,
     pub errors: AtomicU64,
+    /// `/api/instruments` answers, kept for ten minutes.
+    pub instruments: crate::instruments::Cache,
 }
 
 /// The data API's option object fields, in its order (present ones only).

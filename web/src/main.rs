@@ -7,9 +7,11 @@ mod dashboard;
 mod data;
 mod error;
 mod history;
+mod instruments;
 mod params;
 mod routes;
 mod sse;
+mod status;
 mod store;
 
 use std::net::SocketAddr;
@@ -145,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
         api_token: args.api_token.clone().filter(|t| !t.is_empty()),
         requests: AtomicU64::new(0),
         errors: AtomicU64::new(0),
+        instruments: Default::default(),
     });
     let hub = Arc::new(sse::Hub::default());
     let cors = if args.cors_origin == "*" {

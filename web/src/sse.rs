@@ -1,6 +1,7 @@
 //! `GET /api/stream`: the seed's stats event every 2 s, plus changed rows per asset from
 //! `OPTIONS.CHANGES` (`?assets=BTC,ETH`), resumable with `Last-Event-ID`, and per asset an
-//! `analytics` event (`OPTIONS.ANALYTICS`) at most every 2 s, when its chain changed.
+//! `analytics` event (`OPTIONS.ANALYTICS`) at most every 2 s, when its chain changed, and a
+//! `status` event every 2 s (`status.rs`).
 //!
 //! One poller per asset is shared by every client watching it; it stops when the last one
 //! leaves. Each client keeps its own cursor per asset, so a resumed client first gets what it
@@ -190,6 +191,18 @@ pub fn stream(
                     };
                     if tx.send(Event::default().data(text)).await.is_err() {
                         return;
+                    }
+                    // A client following assets also learns why data may be old (the feeder's
+                    // heartbeat, each asset's last write) and, by these arriving at all, that
+                    // this server is alive.
+                    if !assets.is_empty() {
+                        let status = match crate::status::of(&st, &assets).await {
+                            Ok(v) => v,
+                            Err(e) => serde_json::json!({"server_ms": crate::now_ms(), "error": e.to_string()}),
+                        };
+                        if tx.send(Event::default().event("status").data(status.to_string())).await.is_err() {
+                            return;
+                        }
                     }
                     for a in &assets {
                         let seq = cursors.get(a).copied().unwrap_or(0);

@@ -26,6 +26,7 @@ fn state() -> Arc<State> {
         api_token: Some("secret".into()),
         requests: AtomicU64::new(0),
         errors: AtomicU64::new(0),
+        instruments: Default::default(),
     })
 }
 

@@ -52,7 +52,14 @@ fn chains(st: &Arc<State>) -> Routes {
             finish(&st, api::chain(&st, &a, &e, &q).await)
         }
     );
-    any_of!(options, strikes, expiries, changes, chain)
+    let instruments = get!(
+        st,
+        warp::path!("api" / "instruments" / String),
+        |a: String, st: Arc<State>, _q: Query| async move {
+            finish(&st, crate::instruments::get(&st, &a).await)
+        }
+    );
+    any_of!(options, strikes, expiries, changes, chain, instruments)
 }
 
 /// Analytics and their history (repeatable parameters, so the raw query string).
@@ -90,6 +97,11 @@ fn totals(st: &Arc<State>) -> Routes {
             finish(&st, api::asset_summary(&st, &a).await)
         }
     );
+    let status = get!(
+        st,
+        warp::path!("api" / "status"),
+        |st: Arc<State>, q: Query| async move { finish(&st, crate::status::get(&st, &q).await) }
+    );
     let openapi = warp::path!("api" / "openapi.json")
         .and(read())
         .map(|| api::json_body(include_bytes!("../openapi.json").to_vec()))
@@ -99,7 +111,7 @@ fn totals(st: &Arc<State>) -> Routes {
         .and(with_state(st))
         .map(|st: Arc<State>| api::metrics(&st))
         .boxed();
-    any_of!(stats, summary_asset, openapi, metrics)
+    any_of!(stats, summary_asset, status, openapi, metrics)
 }
 
 /// `config:assets`: read, test on the exchange, add, toggle, remove.

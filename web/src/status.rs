@@ -1,0 +1,53 @@
+//! `GET /api/status` and the stream's `status` event: what a dashboard needs to say why data is
+//! old — the feeder's heartbeat (`feeder:status`: running, connected to Bybit, receiving,
+//! writing, Telegram on), each asset's last write, and the server's clock (a client that stops
+//! receiving these knows the server itself is gone or frozen).
+
+use options_core::reply::{ChainStats, FeederStatus, FEEDER_STATUS_KEY};
+use serde_json::{json, Map, Value};
+use warp::reply::Response;
+
+use crate::api::{cmd, json_value, State};
+use crate::error::ApiResult;
+use crate::params::{self, Query};
+
+/// The status of `assets` (their chains' contracts and last write).
+pub async fn of(st: &State, assets: &[String]) -> ApiResult<Value> {
+    let heartbeat: Option<String> = st.store.query(&cmd("GET", &[FEEDER_STATUS_KEY])).await?;
+    // A heartbeat that does not parse is a feeder of another version: shown as unknown, not
+    // as absent.
+    let feeder = match heartbeat {
+        None => Value::Null,
+        Some(text) => match serde_json::from_str::<FeederStatus>(&text) {
+            Ok(f) => json!(f),
+            Err(_) => json!({"unreadable": text}),
+        },
+    };
+    let mut per_asset = Map::new();
+    for a in assets {
+        let s: ChainStats = st
+            .store
+            .typed(&cmd("OPTIONS.STATS", &[a, "FORMAT", "JSON"]))
+            .await?;
+        per_asset.insert(
+            a.clone(),
+            json!({"contracts": s.contracts, "last_update_ms": s.last_update_ms}),
+        );
+    }
+    Ok(json!({
+        "server_ms": crate::now_ms(),
+        "feeder": feeder,
+        "assets": per_asset,
+    }))
+}
+
+/// `GET /api/status?assets=BTC,ETH` (default: every asset with data or configured).
+pub async fn get(st: &State, q: &Query) -> ApiResult<Response> {
+    let (assets, _) = params::stream_params(q)?;
+    let assets = if assets.is_empty() {
+        crate::data::all_assets(st).await?
+    } else {
+        assets
+    };
+    Ok(json_value(&of(st, &assets).await?))
+}
