@@ -37,3 +37,54 @@ test('expiry spellings: every form the system writes reaches the symbol code', (
 test('esc escapes markup', () => {
   assert.equal(esc('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
 });
+
+import { dec, stepDecimals, valuesDecimals, fallbackTick, spotDecimals, greek, timeLeft, clock, moneyness } from '../../web/assets/format.js';
+
+test('price steps give the decimals of every quote', () => {
+  assert.equal(stepDecimals(5), 0);
+  assert.equal(stepDecimals(0.1), 1);
+  assert.equal(stepDecimals(0.05), 2);
+  assert.equal(stepDecimals(0.0001), 4);
+  assert.equal(stepDecimals(1e-7), 7);
+  assert.equal(valuesDecimals([2.1, 2.15, 2.2]), 2);
+  assert.equal(valuesDecimals([90000, 95000]), 0);
+  assert.equal(dec(0)(1234.6), '1,235');
+  assert.equal(dec(4)(0.0123), '0.0123');
+});
+
+test('without the exchange, the quote step follows the price of the underlying', () => {
+  assert.equal(fallbackTick(97250), 1);
+  assert.equal(fallbackTick(3610), 0.1);
+  assert.ok(Math.abs(fallbackTick(187.3) - 0.01) < 1e-15);
+  assert.ok(Math.abs(fallbackTick(2.31) - 0.0001) < 1e-15);
+  assert.equal(spotDecimals(97250.5), 2);
+  assert.equal(spotDecimals(187.345), 3);
+  assert.equal(spotDecimals(2.3145), 4);
+});
+
+test('greeks keep three significant digits without exponents', () => {
+  assert.equal(greek(0.0000123456), '0.0000123');
+  assert.equal(greek(-0.5234), '-0.523');
+  assert.equal(greek(-52.345), '-52.35');
+  assert.equal(greek(123.45), '123.5');
+  assert.equal(greek(0), '0');
+  assert.equal(greek(null), '–');
+});
+
+test('time to expiry in hours under two days', () => {
+  const now = Date.UTC(2026, 11, 2, 0, 0, 0);
+  assert.equal(timeLeft(now + 9.6 * 3600e3, now), '9.6 h');
+  assert.equal(timeLeft(now + 47.9 * 3600e3, now), '47.9 h');
+  assert.equal(timeLeft(now + 3.4 * 86400e3, now), '3.4 d');
+  assert.equal(timeLeft(now - 1, now), 'expired');
+});
+
+test('a UTC or local 24-hour clock, and signed moneyness', () => {
+  const t = Date.UTC(2026, 11, 2, 14, 3, 5);
+  assert.equal(clock(t, true), '14:03:05 UTC');
+  assert.match(clock(t, false), /^\d{2}:03:05$/);
+  assert.equal(moneyness(102000, 100000), '+2.0%');
+  assert.equal(moneyness(99600, 100000), '-0.4%');
+  assert.equal(moneyness(100010, 100000), '0.0%');
+  assert.equal(moneyness(100000, null), '–');
+});

@@ -2,7 +2,10 @@
 // event is the whole chain (reset), later ones carry only the rows that changed, and the
 // unnamed events are the seed's stats. Rows live in `store.rows`; views patch only the cells
 // whose text changed, so a 2,500-contract asset never re-renders on a tick.
-import { NF, isNum, fixed, money, plain, volume, pct, strikeText, expiryLabel, expiryCode, daysTo, ago, esc } from './format.js';
+import {
+  NF, isNum, fixed, volume, pct, strikeText, expiryLabel, expiryCode, ago, esc,
+  dec, stepDecimals, valuesDecimals, fallbackTick, spotDecimals, greek, timeLeft, clock, moneyness,
+} from './format.js';
 import { forwardAndAtm, maxPain } from './rules.js';
 import { verticalMarker } from './plot.js';
 import { AnalyticsView } from './analytics.js';
@@ -12,43 +15,102 @@ import { HistoryView } from './history.js';
   const boot = JSON.parse(document.getElementById('boot').textContent);
   const $ = (id) => document.getElementById(id);
 
-  // ---------------------------------------------------------------------------------------
-  // formatting
+  const storage = {
+    get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
+    set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },
+  };
 
   // ---------------------------------------------------------------------------------------
-  // columns (keys are the seed's localStorage keys, plus `index`)
+  // display preferences, remembered: flashing, premium unit, clock, the chain's outer columns
 
+  const CHAIN_EXTRA_DEFAULT = ['open_interest', 'delta'];
+  const prefs = {
+    flash: storage.get('flash') !== 'off',
+    premium: storage.get('premium') === 'coin' ? 'coin' : 'usd',
+    utc: storage.get('clock') !== 'local',
+    chainExtras: (() => {
+      try {
+        const v = JSON.parse(storage.get('chainColumns') || 'null');
+        if (Array.isArray(v)) return v.filter((k) => typeof k === 'string');
+      } catch (e) { /* corrupt: defaults */ }
+      return CHAIN_EXTRA_DEFAULT;
+    })(),
+    side: storage.get('chainSide') === 'put' ? 'put' : 'call',
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // prices with the exchange's precision (its quote step per settle coin, /api/instruments)
+
+  const inst = { asset: null, tick: {} };
+  /** Decimals of a quote of `settle` (the exchange's tick, or one inferred from the price). */
+  function priceDp(settle, underlying) {
+    const t = inst.asset === ui.asset ? inst.tick[settle] : undefined;
+    return stepDecimals(isNum(t) && t > 0 ? t : fallbackTick(underlying));
+  }
+  async function loadInstruments(asset) {
+    if (!asset || inst.asset === asset) return;
+    try {
+      const r = await fetch(`/api/instruments/${encodeURIComponent(asset)}`, { headers: { Accept: 'application/json' } });
+      if (!r.ok || asset !== ui.asset) return;
+      const j = await r.json();
+      inst.asset = asset;
+      inst.tick = j.price_tick || {};
+      renderView();
+    } catch (e) { /* the exchange cannot be asked: precision is inferred from the price */ }
+  }
+  /** A premium in USD (the exchange's quote, at its precision) or in coin (÷ index, 4 dp). */
+  function prem(r, v) {
+    if (!r || !isNum(v)) return '–';
+    if (prefs.premium === 'coin') return isNum(r.index_price) && r.index_price > 0 ? dec(4)(v / r.index_price) : '–';
+    return dec(priceDp(r.settle, r.underlying_price || r.index_price))(v);
+  }
+  /** A bid or ask: a zero price (or size) is no quote at all, shown as a dash as exchanges do. */
+  const quote = (r, price, size) => (isNum(price) && price > 0 && (!isNum(size) || size > 0) ? prem(r, price) : '–');
+  const spreadOf = (r) => (isNum(r.bid_price) && isNum(r.ask_price) && r.bid_price > 0 && r.ask_price > 0 ? r.ask_price - r.bid_price : null);
+  /** An index or forward at its precision (`$` only here: it is a price, not a premium). */
+  const spotText = (v) => (isNum(v) ? '$' + dec(spotDecimals(v))(v) : '–');
+  const signedPct = (v) => (isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(1) + '%' : '–');
+  const sizeText = (v) => (isNum(v) ? (v >= 100 ? NF[0].format(v) : dec(1)(v)) : '–');
+  /** The forward of a contract's expiry and settle coin (the median rule). */
+  const forwardOf = (r) => chainOf(r.expiry, r.settle).spot;
+
+  // ---------------------------------------------------------------------------------------
+  // columns (keys are the seed's localStorage keys, plus this project's)
+
+  // `flash`: a quote or a trade, the only cells that flash when they move (not the mark: a
+  // model price that moves with every tick of the underlying).
   const COLUMNS = [
     { key: 'symbol', label: 'Symbol', get: (r) => r.symbol, text: (r) => r.symbol, cls: 'text sym' },
     { key: 'type', label: 'Type', get: (r) => r.type, html: (r) => `<span class="badge ${r.type}">${r.type === 'call' ? 'CALL' : 'PUT'}</span>`, text: (r) => r.type, cls: 'text' },
     { key: 'strike', label: 'Strike', get: (r) => r.strike, text: (r) => strikeText(r.strike) },
     { key: 'expiry', label: 'Expiry', get: (r) => r.expiry_ts, text: (r) => expiryLabel(r.expiry), cls: 'text' },
-    { key: 'last', label: 'Last', get: (r) => r.last_price, text: (r) => money(r.last_price) },
-    { key: 'mark', label: 'Mark', get: (r) => r.mark_price, text: (r) => money(r.mark_price) },
-    { key: 'volume', label: 'Vol 24h', get: (r) => r.volume_24h, text: (r) => volume(r.volume_24h) },
+    { key: 'dte', label: 'Expires in', get: (r) => r.expiry_ts, text: (r) => timeLeft(r.expiry_ts) },
+    { key: 'settle', label: 'Settle', get: (r) => r.settle, text: (r) => r.settle, cls: 'text' },
+    { key: 'moneyness', label: 'K/F', title: 'Moneyness: strike over the forward of its expiry, minus one', get: (r) => { const f = forwardOf(r); return isNum(f) && f > 0 ? r.strike / f : null; }, text: (r) => moneyness(r.strike, forwardOf(r)) },
+    { key: 'bid', label: 'Bid', get: (r) => r.bid_price, text: (r) => quote(r, r.bid_price, r.bid_size), flash: true },
+    { key: 'ask', label: 'Ask', get: (r) => r.ask_price, text: (r) => quote(r, r.ask_price, r.ask_size), flash: true },
+    { key: 'spread', label: 'Spread', get: spreadOf, text: (r) => prem(r, spreadOf(r)) },
+    { key: 'last', label: 'Last', get: (r) => r.last_price, text: (r) => prem(r, r.last_price), flash: true },
+    { key: 'mark', label: 'Mark', get: (r) => r.mark_price, text: (r) => prem(r, r.mark_price) },
+    { key: 'volume', label: 'Volume 24h', get: (r) => r.volume_24h, text: (r) => volume(r.volume_24h) },
     { key: 'oi', label: 'Open int.', get: (r) => r.open_interest, text: (r) => fixed(2)(r.open_interest) },
-    { key: 'delta', label: 'Delta', get: (r) => r.delta, text: (r) => fixed(4)(r.delta) },
-    { key: 'gamma', label: 'Gamma', get: (r) => r.gamma, text: (r) => fixed(6)(r.gamma) },
-    { key: 'theta', label: 'Theta', get: (r) => r.theta, text: (r) => fixed(2)(r.theta) },
-    { key: 'vega', label: 'Vega', get: (r) => r.vega, text: (r) => fixed(4)(r.vega) },
+    { key: 'delta', label: 'Delta', get: (r) => r.delta, text: (r) => fixed(3)(r.delta) },
+    { key: 'gamma', label: 'Gamma', get: (r) => r.gamma, text: (r) => greek(r.gamma) },
+    { key: 'theta', label: 'Theta', get: (r) => r.theta, text: (r) => greek(r.theta) },
+    { key: 'vega', label: 'Vega', get: (r) => r.vega, text: (r) => greek(r.vega) },
     { key: 'iv', label: 'IV', get: (r) => r.mark_iv, text: (r) => pct(r.mark_iv) },
-    { key: 'underlying', label: 'Underlying', get: (r) => r.underlying_price, text: (r) => money(r.underlying_price) },
-    { key: 'index', label: 'Index', get: (r) => r.index_price, text: (r) => money(r.index_price) },
+    { key: 'underlying', label: 'Forward', title: 'The underlying price Bybit gives this contract (its expiry\'s forward)', get: (r) => r.underlying_price, text: (r) => spotText(r.underlying_price) },
+    { key: 'index', label: 'Index', get: (r) => r.index_price, text: (r) => spotText(r.index_price) },
   ];
   const COLUMN = Object.fromEntries(COLUMNS.map((c) => [c.key, c]));
   const ESSENTIAL = ['symbol', 'type', 'strike', 'expiry', 'last', 'mark', 'volume'];
   const PRESETS = {
     essential: ESSENTIAL,
-    trading: [...ESSENTIAL, 'oi', 'delta', 'iv', 'underlying'],
+    trading: ['symbol', 'type', 'strike', 'expiry', 'dte', 'moneyness', 'bid', 'ask', 'spread', 'mark', 'last', 'volume', 'oi', 'delta', 'iv', 'underlying'],
     greeks: ['symbol', 'type', 'strike', 'mark', 'delta', 'gamma', 'theta', 'vega', 'iv'],
     all: COLUMNS.map((c) => c.key),
   };
-  const DEFAULT_HIDDEN = ['gamma', 'theta', 'vega', 'underlying', 'index'];
-
-  const storage = {
-    get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
-    set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },
-  };
+  const DEFAULT_HIDDEN = ['gamma', 'theta', 'vega', 'underlying', 'index', 'spread', 'settle', 'moneyness', 'dte'];
 
   function loadVisibility() {
     const vis = Object.fromEntries(COLUMNS.map((c) => [c.key, !DEFAULT_HIDDEN.includes(c.key)]));
@@ -86,6 +148,8 @@ import { HistoryView } from './history.js';
     seq: 0,
     expiries: [], // [{code, ts}] sorted, recomputed on membership change
     assets: boot.assets || [],
+    index: null, // the asset's index price, from its most recently updated contract
+    indexAt: 0,
   };
   const conn = {
     source: null,
@@ -99,6 +163,8 @@ import { HistoryView } from './history.js';
     notice: null, // a passing remark, e.g. a deep link's unknown expiry
     pending: null, // held changes while auto-refresh is off
     pendingCount: 0,
+    status: null, // the stream's last `status` event: feeder heartbeat, per-asset freshness
+    statusAt: 0, // when it arrived (the server sends one every 2 s)
   };
   const STALE_MS = 10000;
 
@@ -215,13 +281,17 @@ import { HistoryView } from './history.js';
     td._flash = td._flash === 0 ? 1 : 0;
   }
 
-  function setCell(td, text, html, before, after) {
+  /**
+   * Writes a cell whose text changed. Only quotes and trades (`canFlash`) tick, and only with
+   * flashing on: a chain where every greek blinks hides the prices that moved.
+   */
+  function setCell(td, text, html, before, after, canFlash) {
     if (td.textContent === text) return false;
     metrics.cellsWritten++;
     if (html) td.innerHTML = html; else td.textContent = text;
     if (isNum(before) && isNum(after) && before !== after) {
-      flash(td, after > before);
       td.classList.add('changed');
+      if (canFlash && prefs.flash) flash(td, after > before);
     }
     return true;
   }
@@ -257,7 +327,8 @@ import { HistoryView } from './history.js';
       .map((c) => {
         const sorted = ui.sort.key === c.key;
         const aria = sorted ? (ui.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none';
-        return `<th class="sortable ${c.cls || ''}${sorted ? ' sorted' : ''}" data-col="${c.key}"${sorted ? ` data-dir="${ui.sort.dir}"` : ''} aria-sort="${aria}" tabindex="0" title="Sort by ${c.label}">${c.label}</th>`;
+        const unit = c.flash || c.key === 'spread' ? ` (${premiumUnit()})` : '';
+        return `<th class="sortable ${c.cls || ''}${sorted ? ' sorted' : ''}" data-col="${c.key}"${sorted ? ` data-dir="${ui.sort.dir}"` : ''} aria-sort="${aria}" tabindex="0" title="${esc(c.title || `Sort by ${c.label}`)}${unit}">${c.label}</th>`;
       })
       .join('');
   }
@@ -358,7 +429,7 @@ import { HistoryView } from './history.js';
       const tr = table.rendered.get(symbol);
       if (!tr) continue;
       cols.forEach((c, i) => {
-        setCell(tr.children[i], c.text(after), c.html ? c.html(after) : null, before && c.get(before), c.get(after));
+        setCell(tr.children[i], c.text(after), c.html ? c.html(after) : null, before && c.get(before), c.get(after), c.flash);
       });
     }
   }
@@ -387,26 +458,56 @@ import { HistoryView } from './history.js';
   // ---------------------------------------------------------------------------------------
   // chain view
 
-  const CHAIN_COLS = [
-    { key: 'open_interest', label: 'OI', text: fixed(2), wide: true },
-    { key: 'volume_24h', label: 'Vol', text: volume, wide: true },
-    { key: 'delta', label: 'Delta', text: fixed(3), wide: true },
-    { key: 'mark_iv', label: 'IV', text: pct },
-    { key: 'bid_price', label: 'Bid', text: plain, wide: true },
-    { key: 'mark_price', label: 'Mark', text: plain },
-    { key: 'ask_price', label: 'Ask', text: plain, wide: true },
+  // The book of each side in one order on both sides, as on Deribit: bid left of ask, so a
+  // put is never misread. Only the outer columns (chosen in the chain's column menu) mirror.
+  const QUOTE_COLS = [
+    { key: 'bid_size', label: 'Size', title: 'Bid size (contracts)', text: (r) => sizeText(r.bid_size), cls: 'size' },
+    { key: 'bid_iv', label: 'Bid IV', text: (r) => pct(r.bid_iv), cls: 'iv' },
+    { key: 'bid_price', label: 'Bid', text: (r) => quote(r, r.bid_price, r.bid_size), cls: 'bid', flash: true, phone: true },
+    { key: 'mark_price', label: 'Mark', text: (r) => prem(r, r.mark_price), cls: 'mark', phone: true },
+    { key: 'ask_price', label: 'Ask', text: (r) => quote(r, r.ask_price, r.ask_size), cls: 'ask', flash: true, phone: true },
+    { key: 'ask_iv', label: 'Ask IV', text: (r) => pct(r.ask_iv), cls: 'iv' },
+    { key: 'ask_size', label: 'Size', title: 'Ask size (contracts)', text: (r) => sizeText(r.ask_size), cls: 'size' },
   ];
-  const PUT_COLS = [...CHAIN_COLS].reverse();
+  const EXTRA_COLS = [
+    { key: 'open_interest', label: 'OI', title: 'Open interest (contracts)', text: (r) => fixed(2)(r.open_interest) },
+    { key: 'volume_24h', label: 'Volume', title: 'Volume 24 h (contracts)', text: (r) => volume(r.volume_24h) },
+    { key: 'mark_iv', label: 'Mark IV', text: (r) => pct(r.mark_iv), phone: true },
+    { key: 'delta', label: 'Delta', text: (r) => fixed(3)(r.delta) },
+    { key: 'gamma', label: 'Gamma', text: (r) => greek(r.gamma) },
+    { key: 'vega', label: 'Vega', text: (r) => greek(r.vega) },
+    { key: 'theta', label: 'Theta', text: (r) => greek(r.theta) },
+    { key: 'spread', label: 'Spread', title: 'Ask minus bid', value: spreadOf, text: (r) => prem(r, spreadOf(r)) },
+    { key: 'change_24h', label: '24h', title: 'Change of the mark over 24 h', text: (r) => signedPct(r.change_24h) },
+    { key: 'last_price', label: 'Last', title: 'Last trade', text: (r) => prem(r, r.last_price), flash: true },
+  ];
+  const EXTRA = Object.fromEntries(EXTRA_COLS.map((c) => [c.key, c]));
+  const cellValue = (c, r) => (c.value ? c.value(r) : r[c.key]);
   const NARROW = window.matchMedia('(max-width: 640px)');
   NARROW.addEventListener('change', () => { if (ui.view === 'chain') renderChain(); });
   const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null, focusStrike: null };
+  // A side not updated for this long is dimmed: its quotes may be gone from the book.
+  const ROW_STALE_MS = 60_000;
 
-  function chainCell(r, c, side, strike, spot) {
-    const itm = spot !== null && (side === 'call' ? strike < spot : strike > spot);
-    const cls = [c.wide ? 'wide' : '', itm ? 'itm' : ''].join(' ').trim();
-    const text = r ? c.text(r[c.key]) : '';
+  /** The columns of each side: calls (outer → strike) and puts (strike → outer). */
+  function chainLayout() {
+    if (NARROW.matches) {
+      // A phone shows one side at a time, strike first, bid and ask kept.
+      const cols = [...QUOTE_COLS.filter((c) => c.phone), EXTRA.mark_iv];
+      return { call: prefs.side === 'call' ? cols : [], put: prefs.side === 'put' ? cols : [], phone: true };
+    }
+    const extras = prefs.chainExtras.map((k) => EXTRA[k]).filter(Boolean);
+    return { call: [...extras, ...QUOTE_COLS], put: [...QUOTE_COLS, ...[...extras].reverse()], phone: false };
+  }
+
+  const isItm = (side, strike, forward) => forward !== null && (side === 'call' ? strike < forward : strike > forward);
+  const isOld = (r, now) => !r || !isNum(r.updated_ms) || now - r.updated_ms > ROW_STALE_MS;
+
+  function chainCell(r, c, side, strike, forward, now) {
+    const cls = [c.cls || '', isItm(side, strike, forward) ? 'itm' : '', r && isOld(r, now) ? 'old' : ''].join(' ').trim();
+    const text = r ? c.text(r) : '';
     const id = r ? ` data-symbol="${esc(r.symbol)}" data-field="${c.key}"` : '';
-    return `<td class="${cls}"${id}>${esc(text)}</td>`;
+    return `<td class="${cls}" data-side="${side}"${id}>${esc(text)}</td>`;
   }
 
   function renderChain() {
@@ -429,39 +530,48 @@ import { HistoryView } from './history.js';
     chainView.atm = ch.atm;
     const e = store.expiries.find((x) => x.code === expiry);
     const iv = atmIv(ch);
+    const layout = chainLayout();
     head.innerHTML = [
-      `<span>Expiry <b>${esc(expiryLabel(expiry))}</b> (${e ? daysTo(e.ts).toFixed(1) : '?'} d)</span>`,
-      `<span>Spot <b id="chain-spot">${ch.spot === null ? '–' : esc(money(ch.spot))}</b></span>`,
+      `<span>Expiry <b>${esc(expiryLabel(expiry))}</b> <span class="muted">in</span> <b id="chain-left">${e ? esc(timeLeft(e.ts)) : '?'}</b></span>`,
+      `<span title="The underlying's index (spot)">Index <b id="chain-index">${esc(spotText(store.index))}</b></span>`,
+      `<span title="The forward of this expiry: the median of its contracts' underlying prices, as OPTIONS.CHAIN computes it">Forward <b id="chain-spot">${esc(spotText(ch.spot))}</b></span>`,
       `<span>ATM strike <b id="chain-atm">${ch.atm === null ? '–' : esc(strikeText(ch.atm))}</b></span>`,
       `<span>ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
-      `<span>${ch.lines.length} strikes · ${esc(ui.settle)}</span>`,
+      `<span>${ch.lines.length} strikes · ${esc(ui.settle)} · premium in ${esc(premiumUnit())}</span>`,
+      layout.phone
+        ? `<span class="side-toggle" role="group" aria-label="Side"><button type="button" data-side="call" class="${prefs.side === 'call' ? 'active' : ''}">Calls</button><button type="button" data-side="put" class="${prefs.side === 'put' ? 'active' : ''}">Puts</button></span>`
+        : '<span class="columns-menu"><button type="button" id="chain-cols-btn" aria-haspopup="true" aria-expanded="false">Columns ▾</button></span>',
     ].join('');
-    // On a phone the secondary columns are hidden by CSS, so the group headers span fewer.
-    const span = NARROW.matches ? CHAIN_COLS.filter((c) => !c.wide).length : CHAIN_COLS.length;
+    // Every strike with the chain's decimals (XRP: 1.90, 1.95, 2.00), so the column aligns.
+    const strikeFmt = dec(Math.min(6, valuesDecimals(ch.lines.map((l) => l.strike))));
+    const th = (c) => `<th class="${c.cls || ''}"${c.title ? ` title="${esc(c.title)}"` : ''}>${c.label}</th>`;
     thead.innerHTML =
-      `<tr><th class="calls" colspan="${span}">Calls</th><th class="strike"></th><th class="puts" colspan="${span}">Puts</th></tr>` +
       '<tr>' +
-      CHAIN_COLS.map((c) => `<th class="${c.wide ? 'wide' : ''}">${c.label}</th>`).join('') +
-      '<th class="strike">Strike</th>' +
-      PUT_COLS.map((c) => `<th class="${c.wide ? 'wide' : ''}">${c.label}</th>`).join('') +
+      (layout.call.length ? `<th class="calls" colspan="${layout.call.length}">Calls</th>` : '') +
+      '<th class="strike"></th>' +
+      (layout.put.length ? `<th class="puts" colspan="${layout.put.length}">Puts</th>` : '') +
+      '</tr><tr>' +
+      layout.call.map(th).join('') + '<th class="strike">Strike</th>' + layout.put.map(th).join('') +
       '</tr>';
     if (!ch.lines.length) {
-      tbody.innerHTML = `<tr><td class="empty" colspan="${CHAIN_COLS.length * 2 + 1}">No ${esc(ui.settle)} contracts for this expiry.</td></tr>`;
+      tbody.innerHTML = `<tr><td class="empty" colspan="${layout.call.length + layout.put.length + 1}">No ${esc(ui.settle)} contracts for this expiry.</td></tr>`;
       return;
     }
+    const now = Date.now();
     tbody.innerHTML = ch.lines
       .map((l) => {
         const cls = l.strike === ch.atm ? ' class="atm"' : '';
         return `<tr data-strike="${l.strike}"${cls}>` +
-          CHAIN_COLS.map((c) => chainCell(l.call, c, 'call', l.strike, ch.spot)).join('') +
-          `<td class="strike">${esc(strikeText(l.strike))}</td>` +
-          PUT_COLS.map((c) => chainCell(l.put, c, 'put', l.strike, ch.spot)).join('') +
+          layout.call.map((c) => chainCell(l.call, c, 'call', l.strike, ch.spot, now)).join('') +
+          `<td class="strike">${esc(strikeFmt(l.strike))}</td>` +
+          layout.put.map((c) => chainCell(l.put, c, 'put', l.strike, ch.spot, now)).join('') +
           '</tr>';
       })
       .join('');
     for (const td of tbody.querySelectorAll('td[data-symbol]')) {
       chainView.cells.set(`${td.dataset.symbol}|${td.dataset.field}`, td);
     }
+    chainView.layout = layout;
     // A new chain opens centred on the money, where a trader looks first, or on the strike
     // of the contract it was opened from.
     const focus = chainView.focusStrike;
@@ -482,20 +592,25 @@ import { HistoryView } from './history.js';
 
   function patchChain(changed) {
     const expiry = focusExpiry();
+    const layout = chainView.layout;
+    if (!layout) return;
     let touched = false;
     for (const [symbol, before] of changed) {
       const after = store.rows.get(symbol);
       if (!after || after.expiry !== expiry || after.settle !== ui.settle) continue;
       touched = true;
-      for (const c of CHAIN_COLS) {
+      for (const c of layout[after.type] || []) {
         const td = chainView.cells.get(`${symbol}|${c.key}`);
-        if (td) setCell(td, c.text(after[c.key]), null, before && before[c.key], after[c.key]);
+        if (!td) continue;
+        setCell(td, c.text(after), null, before && cellValue(c, before), cellValue(c, after), c.flash);
+        td.classList.remove('old');
       }
     }
     if (!touched) return;
-    // The spot moved: ATM row, ITM shading and the header follow it.
+    // The forward moved: ATM row, ITM shading and the header follow it.
     const ch = chainOf(expiry, ui.settle);
-    $('chain-spot').textContent = ch.spot === null ? '–' : money(ch.spot);
+    $('chain-spot').textContent = spotText(ch.spot);
+    $('chain-index').textContent = spotText(store.index);
     $('chain-atm-iv').textContent = pct(atmIv(ch));
     if (ch.atm !== chainView.atm) {
       chainView.atm = ch.atm;
@@ -507,14 +622,74 @@ import { HistoryView } from './history.js';
     if (ch.spot !== null) {
       for (const tr of document.querySelectorAll('#chain-table tbody tr[data-strike]')) {
         const k = Number(tr.dataset.strike);
-        const tds = tr.children;
-        for (let i = 0; i < CHAIN_COLS.length; i++) {
-          tds[i].classList.toggle('itm', k < ch.spot);
-          tds[tds.length - 1 - i].classList.toggle('itm', k > ch.spot);
-        }
+        for (const td of tr.querySelectorAll('td[data-side]')) td.classList.toggle('itm', isItm(td.dataset.side, k, ch.spot));
       }
     }
   }
+
+  /** Dims the sides of the chain (and rows of the table) that have not updated for a while. */
+  function markOldRows() {
+    const now = Date.now();
+    if (ui.view === 'chain') {
+      for (const td of document.querySelectorAll('#chain-table td[data-symbol]')) {
+        td.classList.toggle('old', isOld(store.rows.get(td.dataset.symbol), now));
+      }
+    } else if (ui.view === 'table') {
+      for (const [s, tr] of table.rendered) tr.classList.toggle('old', isOld(store.rows.get(s), now));
+    }
+  }
+  setInterval(markOldRows, 5000);
+
+  // Age on hover: when each side of a chain row (or a table row) last changed.
+  function ageTitle(r) {
+    return r && isNum(r.updated_ms) ? `${r.symbol}: updated ${ago(r.updated_ms)} (${clock(r.updated_ms, prefs.utc)})` : '';
+  }
+  document.querySelector('#chain-table tbody').addEventListener('mouseover', (e) => {
+    const td = e.target.closest('td');
+    if (!td) return;
+    const tr = td.closest('tr[data-strike]');
+    if (!tr) return;
+    const syms = new Set([...tr.querySelectorAll('td[data-symbol]')].map((x) => x.dataset.symbol));
+    tr.title = [...syms].map((s) => ageTitle(store.rows.get(s))).filter(Boolean).join('\n');
+  });
+  table.tbody.addEventListener('mouseover', (e) => {
+    const tr = e.target.closest('tr[data-symbol]');
+    if (tr) tr.title = ageTitle(store.rows.get(tr.dataset.symbol));
+  });
+  $('chain-head').addEventListener('click', (e) => {
+    const side = e.target.closest('.side-toggle button[data-side]');
+    if (side) {
+      prefs.side = side.dataset.side;
+      storage.set('chainSide', prefs.side);
+      renderChain();
+      return;
+    }
+    if (e.target.closest('#chain-cols-btn')) {
+      e.stopPropagation();
+      const panel = $('chain-cols-panel');
+      const btn = e.target.closest('#chain-cols-btn');
+      const r = btn.getBoundingClientRect();
+      panel.style.top = `${r.bottom + window.scrollY + 4}px`;
+      panel.style.left = `${Math.max(8, r.right + window.scrollX - 260)}px`;
+      panel.hidden = !panel.hidden;
+      btn.setAttribute('aria-expanded', String(!panel.hidden));
+    }
+  });
+  function renderChainColumnChecks() {
+    $('chain-col-checks').innerHTML = EXTRA_COLS.map((c) =>
+      `<label><input type="checkbox" data-col="${c.key}" ${prefs.chainExtras.includes(c.key) ? 'checked' : ''}>${esc(c.title || c.label)}</label>`).join('');
+  }
+  $('chain-cols-panel').addEventListener('click', (e) => e.stopPropagation());
+  $('chain-col-checks').addEventListener('change', (e) => {
+    const key = e.target.dataset.col;
+    if (!key) return;
+    const keep = new Set(prefs.chainExtras);
+    if (e.target.checked) keep.add(key); else keep.delete(key);
+    // Kept in the menu's order, so the columns do not shuffle as they are ticked.
+    prefs.chainExtras = EXTRA_COLS.map((c) => c.key).filter((k) => keep.has(k));
+    storage.set('chainColumns', JSON.stringify(prefs.chainExtras));
+    renderChain();
+  });
 
   // ---------------------------------------------------------------------------------------
   // charts (uPlot)
@@ -581,13 +756,17 @@ import { HistoryView } from './history.js';
     charts.maxPain = pain;
     const painPlugin = verticalMarker(() => charts.maxPain, cssVar('--muted'), [2, 3]);
     // 102.5k rather than 102,500: bar charts have many strikes and little room per label.
-    const strikeAxis = (u, vals) => vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : NF[0].format(v)));
+    // Labels with the decimals the ticks need (XRP's strikes are 0.05 apart: 2.05, not "2").
+    const strikeAxis = (u, vals) => {
+      const dp = Math.min(4, valuesDecimals(vals.filter((v) => v !== null && Math.abs(v) < 10000)));
+      return vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : dec(dp)(v)));
+    };
     drawChart('smile', $('chart-smile'), {
       key: 'smile',
       plugins: [spotPlugin],
       scales: { x: { time: false } },
       series: [
-        { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
+        { label: 'Strike', value: (u, v) => (v === null ? '–' : strikeText(v)) },
         { label: 'Call IV %', stroke: call, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
         // Dashed: where call and put IVs agree the call line still shows through.
         { label: 'Put IV %', stroke: put, width: 2, dash: [6, 4], points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
@@ -604,7 +783,7 @@ import { HistoryView } from './history.js';
       plugins: [spotPlugin, painPlugin],
       scales: { x: { time: false, range: (u, min, max) => [min - charts.halfStep, max + charts.halfStep] } },
       series: [
-        { label: 'Strike', value: (u, v) => (v === null ? '–' : NF[0].format(v)) },
+        { label: 'Strike', value: (u, v) => (v === null ? '–' : strikeText(v)) },
         { label: 'Calls OI', stroke: call, fill: call + '99', paths: barsL, points: { show: false } },
         { label: 'Puts OI', stroke: put, fill: put + '99', paths: barsR, points: { show: false } },
       ],
@@ -677,7 +856,7 @@ import { HistoryView } from './history.js';
     const all = allExpiryViews.includes(ui.view);
     const want = all ? (ui.expiry || 'ALL') : focusExpiry() || 'ALL';
     const opts = (all ? ['<option value="ALL">All expiries</option>'] : [])
-      .concat(store.expiries.map((e) => `<option value="${e.code}">${expiryLabel(e.code)} · ${daysTo(e.ts).toFixed(0)}d</option>`));
+      .concat(store.expiries.map((e) => `<option value="${e.code}">${expiryLabel(e.code)} · ${timeLeft(e.ts)}</option>`));
     const html = opts.join('');
     if (sel.dataset.html !== html) {
       sel.innerHTML = html;
@@ -693,19 +872,64 @@ import { HistoryView } from './history.js';
     sel.value = ui.settle;
   }
 
-  function renderSpotCard() {
-    const expiry = focusExpiry();
-    if (!expiry) {
-      $('stat-spot').textContent = '–';
-      $('stat-atm-iv').textContent = '';
+  /** The premium unit: USD as Bybit quotes, or the asset's coin as Deribit does. */
+  function premiumUnit() {
+    return prefs.premium === 'coin' ? ui.asset || 'coin' : 'USD';
+  }
+
+  // The trader's cards: index, the forward of the expiry in view, and the chain analytics a
+  // desk watches (30-day ATM IV and 25Δ risk reversal, put/call ratio), from OPTIONS.ANALYTICS.
+  const cards = { analytics: null, asset: null, fetching: false, again: false };
+  async function loadCardAnalytics() {
+    if (!ui.asset) return;
+    if (cards.fetching) {
+      cards.again = true;
       return;
     }
-    const s = settlesOf(expiry);
-    const ch = chainOf(expiry, s.has('USDC') ? 'USDC' : [...s][0]);
-    $('spot-label').textContent = `${ui.asset} underlying`;
-    $('stat-spot').textContent = ch.spot === null ? '–' : money(ch.spot);
-    const iv = atmIv(ch);
-    $('stat-atm-iv').textContent = iv === null ? '' : `ATM IV ${pct(iv)} · ${expiryLabel(expiry)}`;
+    cards.fetching = true;
+    const asset = ui.asset;
+    try {
+      const r = await fetch(`/api/analytics/${encodeURIComponent(asset)}`, { headers: { Accept: 'application/json' } });
+      if (r.ok && asset === ui.asset) {
+        cards.analytics = await r.json();
+        cards.asset = asset;
+        renderCards();
+      }
+    } catch (e) { /* the cards keep their last figures; the banner says why */ }
+    cards.fetching = false;
+    if (cards.again) {
+      cards.again = false;
+      loadCardAnalytics();
+    }
+  }
+
+  function renderCards() {
+    const expiry = focusExpiry();
+    $('stat-index').textContent = spotText(store.index);
+    $('stat-index-sub').textContent = ui.asset ? `${ui.asset} index` + (store.indexAt ? ` · ${clock(store.indexAt, prefs.utc)}` : '') : '';
+    if (expiry) {
+      const s = settlesOf(expiry);
+      const ch = chainOf(expiry, s.has(ui.settle) ? ui.settle : s.has('USDC') ? 'USDC' : [...s][0]);
+      $('stat-forward').textContent = spotText(ch.spot);
+      $('stat-forward-sub').textContent = `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(atmIv(ch))}`;
+    } else {
+      $('stat-forward').textContent = '–';
+      $('stat-forward-sub').textContent = '';
+    }
+    const a = cards.asset === ui.asset ? cards.analytics : null;
+    const tenor = (d) => (a && Array.isArray(a.tenors) ? a.tenors.find((t) => t.days === d) : null) || {};
+    const t30 = tenor(30);
+    $('stat-iv30').textContent = pct(t30.atm_iv);
+    const t7 = tenor(7);
+    const t90 = tenor(90);
+    $('stat-iv30-sub').textContent = a ? `7d ${pct(t7.atm_iv)} · 90d ${pct(t90.atm_iv)}` : '';
+    const pts = (v) => (isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(2) : '–');
+    $('stat-rr25').textContent = pts(t30.rr25);
+    $('stat-rr25').className = 'value ' + (isNum(t30.rr25) ? (t30.rr25 < 0 ? 'neg' : 'pos') : '');
+    $('stat-rr25-sub').textContent = a ? `vol pts · BF25 ${pts(t30.bf25)}` : '';
+    const tot = a ? a.totals : null;
+    $('stat-pcr').textContent = tot && isNum(tot.pcr_oi) ? tot.pcr_oi.toFixed(2) : '–';
+    $('stat-pcr-sub').textContent = tot ? `OI · volume ${isNum(tot.pcr_volume) ? tot.pcr_volume.toFixed(2) : '–'}` : '';
   }
 
   function renderView() {
@@ -716,10 +940,11 @@ import { HistoryView } from './history.js';
       setTimeout(() => { conn.notice = null; renderLive(); }, 8000);
     }
     document.body.dataset.view = ui.view;
+    syncDisplayPrefs();
     for (const b of document.querySelectorAll('.views button')) b.classList.toggle('active', b.dataset.view === ui.view);
     renderState();
     renderExpirySelect();
-    renderSpotCard();
+    renderCards();
     $('stat-asset-contracts').textContent = ui.asset && store.loaded ? `${NF[0].format(store.rows.size)} ${ui.asset}` : '';
     if (ui.view === 'table') renderTable();
     else if (ui.view === 'chain') renderChain();
@@ -762,7 +987,7 @@ import { HistoryView } from './history.js';
         return;
       }
       const t0 = performance.now();
-      renderSpotCard();
+      renderCards();
       if (ui.view === 'table') patchTable(ch);
       else if (ui.view === 'chain') patchChain(ch);
       else scheduleCharts();
@@ -787,11 +1012,17 @@ import { HistoryView } from './history.js';
     let membership = false;
     if (ch.reset) {
       store.rows.clear();
+      store.indexAt = 0;
       membership = true;
     }
     for (const r of ch.data || []) {
       const before = store.rows.get(r.symbol);
       store.rows.set(r.symbol, r);
+      // The index is one number for the asset: the newest contract's is the current one.
+      if (isNum(r.index_price) && r.index_price > 0 && (r.updated_ms || 0) >= store.indexAt) {
+        store.index = r.index_price;
+        store.indexAt = r.updated_ms || 0;
+      }
       if (before) changed.set(r.symbol, before);
       else membership = true;
     }
@@ -844,7 +1075,7 @@ import { HistoryView } from './history.js';
     $('stat-contracts').textContent = NF[0].format(s.total_symbols || 0);
     $('stat-messages').textContent = NF[0].format(s.messages_processed || 0);
     $('stat-memory').textContent = s.redis_memory || '–';
-    $('stat-last').textContent = conn.lastUpdateMs ? new Date(conn.lastUpdateMs).toLocaleTimeString() : 'N/A';
+    $('stat-last').textContent = conn.lastUpdateMs ? clock(conn.lastUpdateMs, prefs.utc) : 'N/A';
     if (!store.loaded) renderView();
     renderLive();
   }
@@ -863,7 +1094,14 @@ import { HistoryView } from './history.js';
     storeChanged();
     store.loaded = false;
     store.expiries = [];
+    store.index = null;
+    store.indexAt = 0;
+    cards.analytics = null;
+    loadCardAnalytics();
+    loadInstruments(ui.asset);
     conn.statsSeen = false;
+    conn.status = null;
+    conn.statusAt = 0;
     conn.pending = null;
     conn.pendingCount = 0;
     if (!ui.asset) {
@@ -923,8 +1161,23 @@ import { HistoryView } from './history.js';
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (es !== conn.source || !ui.live) return;
+      if (msg.asset === ui.asset && msg.analytics) {
+        cards.analytics = msg.analytics;
+        cards.asset = msg.asset;
+        renderCards();
+      }
       if (ui.view === 'analytics') analyticsView.changed(msg.asset);
       if (ui.view === 'history') historyView.changed(msg.asset);
+    });
+    es.addEventListener('status', (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (es !== conn.source) return;
+      conn.status = msg;
+      conn.statusAt = Date.now();
+      renderStatusPanel();
+      if (alertsDialog.open) renderTelegramState();
+      renderLive();
     });
     es.onmessage = (ev) => {
       let s;
@@ -933,51 +1186,117 @@ import { HistoryView } from './history.js';
     };
   }
 
+  // The server sends a status event every 2 s: after this long without one while the stream
+  // says it is open, the server itself is stuck.
+  const STATUS_SILENT_MS = 7000;
+  const secs = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+  /** Age of the shown asset's data in ms (server clock, so a skewed browser clock is harmless). */
+  function assetAge() {
+    const st = conn.status;
+    const a = st && st.assets ? st.assets[ui.asset] : null;
+    if (!st || !a || !isNum(a.last_update_ms) || a.last_update_ms <= 0 || !isNum(st.server_ms)) return null;
+    return st.server_ms - a.last_update_ms + (Date.now() - conn.statusAt);
+  }
+
+  /**
+   * Why the shown data may be old, naming the part at fault: the dashboard server unreachable or
+   * stuck, Redis down, no feeder, the feeder cut off from Bybit or failing to write, or Bybit
+   * quiet. Returns {state, label, message, error}; message null when all is well.
+   */
+  function diagnose() {
+    const since = conn.lastUpdateMs ? ` — last update ${ago(conn.lastUpdateMs)}` : '';
+    if (conn.state === 'connecting') return { state: 'connecting', label: 'Connecting…' };
+    if (conn.state !== 'open') {
+      return { state: 'disconnected', label: 'Server unreachable', error: true,
+        message: `The dashboard server cannot be reached — reconnecting${since}. Prices shown may be old.` };
+    }
+    if (conn.statusAt && Date.now() - conn.statusAt > STATUS_SILENT_MS) {
+      return { state: 'disconnected', label: 'Server stuck', error: true,
+        message: `The dashboard server stopped sending updates ${secs(Date.now() - conn.statusAt)} ago (connected, but silent). Prices shown may be old.` };
+    }
+    if (conn.redisError) {
+      return { state: 'disconnected', label: 'Redis down', error: true,
+        message: `${conn.redisError}${since}. Showing the last data received.` };
+    }
+    const st = conn.status;
+    const age = assetAge();
+    const stale = age !== null && age > STALE_MS;
+    const assetSince = age !== null ? ` — last ${ui.asset} update ${secs(age)} ago` : since;
+    if (st && !st.error) {
+      const f = st.feeder;
+      if (!f) {
+        if (stale || age === null) {
+          return { state: 'stale', label: 'No feeder',
+            message: `No feeder is running: nothing writes ${ui.asset} to Redis${assetSince}.` };
+        }
+      } else if (isNum(f.ws_wanted) && f.ws_open < f.ws_wanted) {
+        return { state: 'stale', label: 'Bybit unreachable',
+          message: `The feeder cannot reach Bybit: ${f.ws_wanted - f.ws_open} of ${f.ws_wanted} connections down${assetSince}.` };
+      } else if (stale) {
+        const quietFor = isNum(f.last_message_ms) && f.last_message_ms > 0 ? st.server_ms - f.last_message_ms : null;
+        if (f.redis_up === 0) {
+          return { state: 'stale', label: 'Write errors',
+            message: `The feeder receives Bybit's tickers but cannot write them to Redis${assetSince}.` };
+        }
+        if (quietFor === null || quietFor > STALE_MS) {
+          return { state: 'stale', label: 'Bybit quiet',
+            message: `Bybit is quiet: no ticker for ${quietFor === null ? 'a while' : secs(quietFor)} (the feeder is connected)${assetSince}.` };
+        }
+        return { state: 'stale', label: `${ui.asset} quiet`,
+          message: `No ${ui.asset} ticker for ${secs(age)} while other assets update${since}.` };
+      }
+    } else if (!st && conn.lastUpdateMs && Date.now() - conn.lastUpdateMs > STALE_MS) {
+      // A server without status events (older, or no asset followed): the global clock only.
+      return { state: 'stale', label: 'Stale', message: `No update${since}. Nothing is writing to Redis.` };
+    }
+    if (!ui.live) {
+      return { state: 'paused', label: conn.pendingCount ? `Paused · ${NF[0].format(conn.pendingCount)} updates held` : 'Paused' };
+    }
+    return { state: 'live', label: 'Live' };
+  }
+
   function renderLive() {
     const el = $('live');
-    const text = $('live-text');
     const banner = $('banner');
-    let state;
-    let label;
-    let message = null;
-    let error = false;
-    const since = conn.lastUpdateMs ? ` — last update ${ago(conn.lastUpdateMs)}` : '';
-    if (conn.state === 'connecting') {
-      state = 'connecting';
-      label = 'Connecting…';
-    } else if (conn.state !== 'open') {
-      state = 'disconnected';
-      label = 'Disconnected';
-      message = `Connection to the server lost — reconnecting${since}.`;
-      error = true;
-    } else if (conn.redisError) {
-      state = 'disconnected';
-      label = 'Redis down';
-      message = `${conn.redisError}${since}. Showing the last data received.`;
-      error = true;
-    } else if (conn.lastUpdateMs && Date.now() - conn.lastUpdateMs > STALE_MS) {
-      state = 'stale';
-      label = 'Stale';
-      message = `Feed disconnected${since}. The feeder is not writing to Redis.`;
-    } else if (!ui.live) {
-      state = 'paused';
-      label = conn.pendingCount ? `Paused · ${NF[0].format(conn.pendingCount)} updates held` : 'Paused';
-    } else {
-      state = 'live';
-      label = 'Live';
-    }
+    const d = diagnose();
+    let message = d.message || null;
+    let error = !!d.error;
     if (!message && conn.error) {
       message = conn.error;
       error = true;
     }
     if (!message && conn.notice) message = conn.notice;
-    el.dataset.state = state;
-    text.textContent = label;
+    el.dataset.state = d.state;
+    $('live-text').textContent = d.label;
+    // Quotes that may be old are dimmed, not hidden: the last book is still worth seeing.
+    document.querySelector('main').classList.toggle('quotes-old', d.state === 'stale' || d.state === 'disconnected');
     banner.hidden = message === null;
     banner.classList.toggle('error', error);
     if (message !== null && banner.textContent !== message) banner.textContent = message;
     $('stat-last-ago').textContent = conn.lastUpdateMs ? ago(conn.lastUpdateMs) : '';
   }
+
+  /** The operations figures, in the status popover of the live indicator. */
+  function renderStatusPanel() {
+    const st = conn.status;
+    const f = st && st.feeder;
+    let feeder = 'unknown';
+    if (st && !st.error) {
+      feeder = !f ? 'not running (no heartbeat in Redis)'
+        : `up since ${clock(f.started_ms, prefs.utc)} · ${f.ws_open}/${f.ws_wanted} connections to Bybit · last ticker ${isNum(f.last_message_ms) && f.last_message_ms ? secs(st.server_ms - f.last_message_ms) + ' ago' : 'none yet'} · Telegram ${f.telegram ? 'on' : 'off'}`;
+    }
+    $('stat-feeder').textContent = feeder;
+    $('stat-server').textContent = st && isNum(st.server_ms) ? clock(st.server_ms, prefs.utc) : '–';
+  }
+  $('live').addEventListener('click', (e) => {
+    e.stopPropagation();
+    const panel = $('status-panel');
+    panel.hidden = !panel.hidden;
+    $('live').setAttribute('aria-expanded', String(!panel.hidden));
+    renderStatusPanel();
+  });
+  $('status-panel').addEventListener('click', (e) => e.stopPropagation());
   setInterval(renderLive, 1000);
 
   // ---------------------------------------------------------------------------------------
@@ -1171,7 +1490,37 @@ import { HistoryView } from './history.js';
     if (r.symbol) return r.symbol;
     if (r.tenor) return `${r.asset} ${r.tenor}-day analytics`;
     if (ANALYTICS_METRICS.includes(r.field)) return `${r.asset} analytics`;
-    return `${r.asset} ATM call`;
+    if (r.expiry) return `${r.asset} ATM call of ${expiryLabel(r.expiry)}`;
+    return `${r.asset} ATM call of the nearest expiry (a new contract every day)`;
+  }
+  /** Whether the feeder will deliver: from its heartbeat (the stream's status events). */
+  function renderTelegramState() {
+    const el = $('telegram-state');
+    const st = conn.status;
+    let state = 'unknown';
+    let text = 'Telegram delivery: unknown (no status from the server yet)';
+    if (st && !st.error) {
+      if (!st.feeder) {
+        state = 'off';
+        text = 'Telegram delivery: no feeder is running, so no alert is checked or sent.';
+      } else if (st.feeder.telegram) {
+        state = 'on';
+        text = 'Telegram delivery: on — the feeder checks these rules and sends to its chat.';
+      } else {
+        state = 'off';
+        text = 'Telegram delivery: off — the feeder runs without ENABLE_NOTIFICATIONS and a bot token and chat, so these rules are stored but nothing is sent.';
+      }
+    }
+    el.dataset.state = state;
+    el.textContent = text;
+  }
+  function renderAlertExpiries() {
+    const sel = $('alert-expiry');
+    const keep = sel.value;
+    sel.innerHTML = store.expiries.map((e) => `<option value="${esc(e.code)}">${esc(expiryLabel(e.code))} · ${esc(timeLeft(e.ts))}</option>`).join('');
+    // The nearest expiry rolls away within a day: the default is the first a week or more out.
+    const week = store.expiries.find((e) => e.ts - Date.now() >= 7 * 86400e3);
+    sel.value = store.expiries.some((e) => e.code === keep) ? keep : week ? week.code : store.expiries.length ? store.expiries[store.expiries.length - 1].code : '';
   }
   async function renderAlerts() {
     const body = document.querySelector('#alerts-table tbody');
@@ -1192,9 +1541,11 @@ import { HistoryView } from './history.js';
   /** The field the form describes: an analytics figure or a contract field. */
   const alertField = () => ($('alert-target-kind').value === 'analytics' ? $('alert-metric').value : $('alert-field').value);
   function syncAlertForm() {
-    const analytics = $('alert-target-kind').value === 'analytics';
+    const kind = $('alert-target-kind').value;
+    const analytics = kind === 'analytics';
     for (const el of alertsDialog.querySelectorAll('.analytics-only')) el.hidden = !analytics;
     for (const el of alertsDialog.querySelectorAll('.contract-only')) el.hidden = analytics;
+    for (const el of alertsDialog.querySelectorAll('.expiry-only')) el.hidden = kind !== 'expiry';
     for (const el of alertsDialog.querySelectorAll('.tenor-only')) el.hidden = !analytics || !TENOR_METRICS.includes($('alert-metric').value);
     const field = alertField();
     $('alert-value-label').textContent = isIv(field) ? 'Value (%)' : 'Value';
@@ -1203,6 +1554,8 @@ import { HistoryView } from './history.js';
   $('open-alerts').addEventListener('click', async () => {
     alertsMsg('');
     if (!$('alert-target').value) $('alert-target').value = ui.asset;
+    renderAlertExpiries();
+    renderTelegramState();
     syncAlertForm();
     alertsDialog.showModal();
     await renderAlerts();
@@ -1229,6 +1582,10 @@ import { HistoryView } from './history.js';
     const rule = { field, [kind]: isIv(field) ? value / 100 : value, cooldown: Number($('alert-cooldown').value || 300) };
     const targetKind = $('alert-target-kind').value;
     rule[targetKind === 'symbol' ? 'symbol' : 'asset'] = target;
+    if (targetKind === 'expiry') {
+      if (!$('alert-expiry').value) return alertsMsg(`${target} has no expiry to watch.`);
+      rule.expiry = $('alert-expiry').value;
+    }
     if (targetKind === 'analytics' && TENOR_METRICS.includes(field)) rule.tenor = Number($('alert-tenor').value);
     if (kind === 'rise') rule.window = Number($('alert-window').value || 3600);
     const name = $('alert-name').value.trim();
@@ -1402,8 +1759,40 @@ import { HistoryView } from './history.js';
   });
   $('columns-panel').addEventListener('click', (e) => e.stopPropagation());
   document.addEventListener('click', () => {
-    $('columns-panel').hidden = true;
-    $('columns-btn').setAttribute('aria-expanded', 'false');
+    for (const [panel, btn] of [['columns-panel', 'columns-btn'], ['display-panel', 'display-btn'], ['chain-cols-panel', 'chain-cols-btn'], ['status-panel', 'live']]) {
+      $(panel).hidden = true;
+      if ($(btn)) $(btn).setAttribute('aria-expanded', 'false');
+    }
+  });
+
+  // display preferences: flashing, premium unit, clock
+  $('display-btn').addEventListener('click', (e) => {
+    e.stopPropagation();
+    const panel = $('display-panel');
+    panel.hidden = !panel.hidden;
+    $('display-btn').setAttribute('aria-expanded', String(!panel.hidden));
+  });
+  $('display-panel').addEventListener('click', (e) => e.stopPropagation());
+  function syncDisplayPrefs() {
+    $('pref-flash').checked = prefs.flash;
+    $('pref-premium').value = prefs.premium;
+    $('pref-premium').options[1].textContent = ui.asset ? `${ui.asset} (coin)` : 'Coin';
+    $('pref-clock').value = prefs.utc ? 'utc' : 'local';
+  }
+  $('pref-flash').addEventListener('change', (e) => {
+    prefs.flash = e.target.checked;
+    storage.set('flash', prefs.flash ? 'on' : 'off');
+  });
+  $('pref-premium').addEventListener('change', (e) => {
+    prefs.premium = e.target.value === 'coin' ? 'coin' : 'usd';
+    storage.set('premium', prefs.premium);
+    renderView();
+  });
+  $('pref-clock').addEventListener('change', (e) => {
+    prefs.utc = e.target.value !== 'local';
+    storage.set('clock', prefs.utc ? 'utc' : 'local');
+    renderView();
+    renderStatusPanel();
   });
   $('column-checks').addEventListener('change', (e) => {
     const key = e.target.dataset.col;
@@ -1446,6 +1835,8 @@ import { HistoryView } from './history.js';
   $('f-type').value = ui.type;
   $('f-search').value = ui.search;
   renderColumnChecks();
+  renderChainColumnChecks();
+  syncDisplayPrefs();
   renderTabs();
   connect();
   refreshAssets();

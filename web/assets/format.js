@@ -15,10 +15,14 @@ export const money = (v) => {
   if (a >= 1) return '$' + NF[2].format(v);
   return '$' + v.toPrecision(a >= 0.01 ? 3 : 2);
 };
+// A price of the underlying (index, forward): cents above 1,000, more decimals as it shrinks
+// (SOL 187.345, XRP 2.3145), so a low-priced asset is not rounded to a few steps.
 export const plain = (v) => {
   if (!isNum(v)) return '–';
   const a = Math.abs(v);
-  return a >= 1 ? NF[2].format(v) : a === 0 ? '0' : v.toPrecision(3);
+  if (a === 0) return '0';
+  const dp = a >= 1000 ? 2 : a >= 10 ? 3 : a >= 0.1 ? 4 : 6;
+  return new Intl.NumberFormat('en-US', { minimumFractionDigits: dp, maximumFractionDigits: dp }).format(v);
 };
 export const volume = (v) => {
   if (!isNum(v) || v === 0) return '0';
@@ -50,3 +54,86 @@ export const ago = (ms) => {
   return `${Math.floor(s / 3600)} h ago`;
 };
 export const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+// ---------------------------------------------------------------------------------------------
+// Trader formats: every price with the exchange's precision, greeks with sensible digits.
+
+const byDecimals = new Map();
+/** A formatter with exactly `dp` decimals and thousands separators (cached per `dp`). */
+export const dec = (dp) => {
+  let f = byDecimals.get(dp);
+  if (!f) {
+    const n = nf(dp);
+    f = (v) => (isNum(v) ? n.format(v).replace(/^-(0[.,]?0*)$/, '$1') : '–');
+    byDecimals.set(dp, f);
+  }
+  return f;
+};
+
+/** Decimals of a price step: 5 → 0, 0.1 → 1, 0.05 → 2, 0.0001 → 4, 1e-7 → 7. */
+export function stepDecimals(step) {
+  if (!isNum(step) || step <= 0) return 2;
+  for (let dp = 0; dp <= 10; dp++) {
+    if (Math.abs(Math.round(step * 10 ** dp) - step * 10 ** dp) < 1e-9 * 10 ** dp) return dp;
+  }
+  return 10;
+}
+
+/** The most decimals any of `values` needs (strikes of a chain: 0.05 steps → 2). */
+export function valuesDecimals(values) {
+  let dp = 0;
+  for (const v of values) if (isNum(v)) dp = Math.max(dp, stepDecimals(Math.abs(v)));
+  return Math.min(dp, 8);
+}
+
+/**
+ * A quote step when the exchange's cannot be had: four orders of magnitude below the price of
+ * the underlying, which is Bybit's grid (BTC 5 → 1 here, ETH 0.1, SOL 0.01, XRP 0.0001).
+ */
+export function fallbackTick(spot) {
+  if (!isNum(spot) || spot <= 0) return 0.01;
+  return 10 ** (Math.floor(Math.log10(spot)) - 4);
+}
+
+/** Decimals of an index or forward: cents above 1,000, then more as the price shrinks. */
+export function spotDecimals(price) {
+  if (!isNum(price)) return 2;
+  const a = Math.abs(price);
+  return a >= 1000 ? 2 : a >= 10 ? 3 : a >= 0.1 ? 4 : 6;
+}
+
+/** A greek with three significant digits and no exponent (gamma 0.0000123, theta -52.3). */
+export function greek(v) {
+  if (!isNum(v)) return '–';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  const dp = a >= 100 ? 1 : a >= 1 ? 2 : Math.min(10, 2 - Math.floor(Math.log10(a)));
+  return dec(dp)(v);
+}
+
+/** Time left until `expiryMs`: hours under two days (`9.6 h`), days above (`3.4 d`). */
+export function timeLeft(expiryMs, now = Date.now()) {
+  const ms = expiryMs - now;
+  if (!isNum(ms)) return '–';
+  if (ms <= 0) return 'expired';
+  const h = ms / 3_600_000;
+  return h < 48 ? `${h.toFixed(1)} h` : `${(h / 24).toFixed(1)} d`;
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+/** A 24-hour clock time, in UTC (`14:03:05 UTC`) or the browser's zone (`15:03:05`). */
+export function clock(ms, utc) {
+  if (!isNum(ms) || ms <= 0) return '–';
+  const d = new Date(ms);
+  return utc
+    ? `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} UTC`
+    : `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** Moneyness K/F − 1 in percent, signed (`+2.1%`, `-0.4%`); `–` without a forward. */
+export function moneyness(strike, forward) {
+  if (!isNum(strike) || !isNum(forward) || forward <= 0) return '–';
+  const m = (strike / forward - 1) * 100;
+  const t = Math.abs(m) < 0.05 ? '0.0' : m.toFixed(1);
+  return (m >= 0.05 ? '+' : '') + t + '%';
+}
