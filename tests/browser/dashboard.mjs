@@ -160,11 +160,16 @@ try {
   await page.evaluate(() => { window.__notReloaded = true; });
   const target = await page.getAttribute('#options-table tbody tr[data-symbol]', 'data-symbol');
   const pushedAt = Date.now();
+  // Premiums are written with the exchange's precision: its quote step for this settle coin.
+  const ticks = (await getJson(`${BASE}/api/instruments/BTC`)).price_tick;
+  const tick = ticks[target.endsWith('-USDT') ? 'USDT' : 'USDC'];
+  const tickDp = String(tick).includes('.') ? String(tick).split('.')[1].length : 0;
+  const premium = (v) => new Intl.NumberFormat('en-US', { minimumFractionDigits: tickDp, maximumFractionDigits: tickDp }).format(v);
   await sim('set', { symbol: target, field: 'markPrice', value: '12345.67' });
-  await page.waitForFunction((s) => {
+  await page.waitForFunction(([s, want]) => {
     const td = document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`);
-    return td && td.textContent === '$12,345.67';
-  }, target, { timeout: 8000 });
+    return td && td.textContent === want;
+  }, [target, premium(12345.67)], { timeout: 8000 });
   const latency = Date.now() - pushedAt;
   assert(await page.evaluate(() => window.__notReloaded === true), 'the page reloaded');
   const flashed = await page.$eval(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`, (td) => td.classList.contains('changed'));
@@ -177,10 +182,10 @@ try {
   await sim('set', { symbol: target, field: 'markPrice', value: '23456.78' });
   await page.waitForSelector('#live[data-state="paused"]');
   await page.waitForFunction(() => /updates held/.test(document.getElementById('live-text').textContent), null, { timeout: 8000 });
-  assertEq(await page.textContent(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`), '$12,345.67', 'held while paused');
+  assertEq(await page.textContent(`#options-table tr[data-symbol="${target}"] td[data-col="mark"]`), premium(12345.67), 'held while paused');
   await page.click('label.switch .slider');
   assert(await page.isChecked('#auto-refresh'), 'auto-refresh on');
-  await page.waitForFunction((s) => document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`).textContent === '$23,456.78', target);
+  await page.waitForFunction(([s, want]) => document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`).textContent === want, [target, premium(23456.78)]);
   ok('auto-refresh off holds updates; on applies them');
   await page.screenshot({ path: join(SHOTS, 'table-desktop.png') });
 
@@ -212,9 +217,9 @@ try {
 
   // a change to a contract in the chain patches its cell
   const callSym = chain.strikes.find((s) => s.strike === chain.atm_strike).call.symbol;
-  await sim('set', { symbol: callSym, field: 'markIv', value: '0.5432' });
+  await sim('set', { symbol: callSym, field: 'bidIv', value: '0.5432' });
   await page.waitForFunction((s) => {
-    const td = document.querySelector(`#chain-table td[data-symbol="${s}"][data-field="mark_iv"]`);
+    const td = document.querySelector(`#chain-table td[data-symbol="${s}"][data-field="bid_iv"]`);
     return td && td.textContent === '54.3%';
   }, callSym, { timeout: 8000 });
   ok('chain cells update live');
@@ -388,14 +393,19 @@ try {
   await mobile.screenshot({ path: join(SHOTS, 'table-phone.png') });
   await mobile.tap('.views button[data-view="chain"]');
   await mobile.waitForSelector('#chain-table tbody tr.atm');
-  const hiddenWide = await mobile.$eval('#chain-table td.wide', (td) => getComputedStyle(td).display === 'none');
-  assert(hiddenWide, 'secondary chain columns hidden on a phone');
+  // A phone shows one side, bid and ask kept; the toggle shows the other.
+  const sides = async () => mobile.$$eval('#chain-table tbody td[data-side]', (t) => [...new Set(t.map((x) => x.dataset.side))].join(','));
+  assertEq(await sides(), 'call', 'calls first on a phone');
+  const phoneHead = await mobile.$$eval('#chain-table thead tr:last-child th', (t) => t.map((x) => x.textContent));
+  assert(['Bid', 'Mark', 'Ask'].every((c) => phoneHead.includes(c)), `bid and ask on a phone: ${phoneHead}`);
   await mobile.screenshot({ path: join(SHOTS, 'chain-phone.png') });
+  await mobile.tap('.side-toggle button[data-side="put"]');
+  await mobile.waitForFunction(() => document.querySelector('#chain-table tbody td[data-side="put"]') && !document.querySelector('#chain-table tbody td[data-side="call"]'));
   await mobile.tap('.views button[data-view="charts"]');
   await mobile.waitForSelector('#chart-smile canvas');
   await mobile.screenshot({ path: join(SHOTS, 'charts-phone.png'), fullPage: true });
   await phone.close();
-  ok('usable at phone width (no horizontal page scroll; chain trimmed)');
+  ok('usable at phone width (no horizontal page scroll; one side of the chain at a time)');
 
   // a deep link to an expiry the asset lacks falls back to all of them, and says so
   await page.goto(`${BASE}/?asset=BTC&expiry=2099-01-01`);
@@ -465,6 +475,11 @@ try {
   await page.click('#open-alerts');
   await page.waitForSelector('#alerts-table tbody tr');
   assertEq(await page.inputValue('#alert-target'), 'BTC', 'the target defaults to the shown asset');
+  // The ATM call of a fixed expiry, not of the nearest (which rolls to a new contract daily).
+  await page.selectOption('#alert-target-kind', 'expiry');
+  await page.waitForFunction(() => document.getElementById('alert-expiry').value !== '', null, { timeout: 10000 });
+  const alertExpiry = await page.inputValue('#alert-expiry');
+  assert(alertExpiry, 'an expiry is offered');
   await page.click('#alert-add');
   assertEq(await page.textContent('#alerts-message'), 'Enter the value to watch for.', 'a value is required');
   await page.fill('#alert-value', '85');
@@ -472,7 +487,7 @@ try {
   await page.click('#alert-add');
   await page.waitForSelector('#alerts-table tr[data-name="BTC IV high"]');
   const stored = await getJson(`${BASE}/api/alerts`);
-  assert(stored.length === 1 && stored[0].asset === 'BTC' && stored[0].field === 'mark_iv' && stored[0].above === 0.85,
+  assert(stored.length === 1 && stored[0].asset === 'BTC' && stored[0].expiry === alertExpiry && stored[0].field === 'mark_iv' && stored[0].above === 0.85,
     `stored rule: ${JSON.stringify(stored)}`);
   assert((await page.textContent('#alerts-table tr[data-name="BTC IV high"]')).includes('mark_iv > 85%'), 'IV shown in percent');
   const beforeBadRule = problems.length;
@@ -502,7 +517,7 @@ try {
   assert(await page.isHidden('#alert-tenor'), 'a total takes no tenor');
   await page.click('#alerts-table tr[data-name="BTC skew to puts"] .remove-alert');
   await page.waitForFunction(() => !document.querySelector('#alerts-table tr[data-name="BTC skew to puts"]'));
-  await page.selectOption('#alert-target-kind', 'asset');
+  await page.selectOption('#alert-target-kind', 'expiry');
   await page.screenshot({ path: join(SHOTS, 'alerts-desktop.png') });
   await page.click('#alerts-table tr[data-name="BTC IV high"] .remove-alert');
   await page.waitForFunction(() => /No alerts yet/.test(document.querySelector('#alerts-table tbody').textContent));
@@ -517,8 +532,10 @@ try {
   await sim('pause');
   await page.waitForSelector('#live[data-state="stale"]', { timeout: 20000 });
   const stale = await page.textContent('#banner');
-  assert(/^Feed disconnected — last update \d+ s ago/.test(stale), `stale banner: ${stale}`);
-  ok('a silent feed is shown as disconnected', stale);
+  // The feeder is up and connected; the exchange went quiet: the banner says so.
+  assert(/^Bybit is quiet: no ticker for \d+ s \(the feeder is connected\) — last BTC update \d+ s ago/.test(stale), `stale banner: ${stale}`);
+  assert(await page.$eval('main', (m) => m.classList.contains('quotes-old')), 'old quotes dimmed');
+  ok('a quiet exchange is named as the cause, quotes dimmed', stale);
   await sim('resume');
   await page.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
   assert(await page.isHidden('#banner'), 'banner cleared when the feed is back');
@@ -539,7 +556,7 @@ try {
     process.kill(WEB_PID, 'SIGKILL');
     await page.waitForSelector('#live[data-state="disconnected"]', { timeout: 10000 });
     const down = await page.textContent('#banner');
-    assert(/^Connection to the server lost — reconnecting — last update \d+ s ago/.test(down), `disconnected banner: ${down}`);
+    assert(/^The dashboard server cannot be reached — reconnecting — last update \d+ s ago/.test(down), `disconnected banner: ${down}`);
     await page.screenshot({ path: join(SHOTS, 'disconnected-desktop.png') });
     ok('a lost server connection is shown', down);
   }

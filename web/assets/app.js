@@ -55,8 +55,18 @@ import { HistoryView } from './history.js';
       const j = await r.json();
       inst.asset = asset;
       inst.tick = j.price_tick || {};
-      renderView();
+      requestAnimationFrame(refreshFormats);
     } catch (e) { /* the exchange cannot be asked: precision is inferred from the price */ }
+  }
+  /**
+   * Rewrites the shown numbers in a new format (tick sizes arrived, a display preference
+   * changed) without re-sorting or rebuilding the table under the reader.
+   */
+  function refreshFormats() {
+    if (!store.loaded) return;
+    renderCards();
+    if (ui.view === 'table') patchTable(new Map([...table.rendered.keys()].map((sym) => [sym, null])));
+    else if (ui.view === 'chain') renderChain();
   }
   /** A premium in USD (the exchange's quote, at its precision) or in coin (÷ index, 4 dp). */
   function prem(r, v) {
@@ -941,6 +951,8 @@ import { HistoryView } from './history.js';
     }
     document.body.dataset.view = ui.view;
     syncDisplayPrefs();
+    // The expiries the alerts dialog offers follow the chain (it may open while it loads).
+    if (alertsDialog.open) renderAlertExpiries();
     for (const b of document.querySelectorAll('.views button')) b.classList.toggle('active', b.dataset.view === ui.view);
     renderState();
     renderExpirySelect();
@@ -1097,8 +1109,6 @@ import { HistoryView } from './history.js';
     store.index = null;
     store.indexAt = 0;
     cards.analytics = null;
-    loadCardAnalytics();
-    loadInstruments(ui.asset);
     conn.statsSeen = false;
     conn.status = null;
     conn.statusAt = 0;
@@ -1127,6 +1137,9 @@ import { HistoryView } from './history.js';
         metrics.snapshotWireBytes = timing ? timing.encodedBodySize : null;
         applyChanges(snapshot);
         since = snapshot.seq || 0;
+        // A known asset: its analytics for the cards, its tick sizes for the prices.
+        loadCardAnalytics();
+        loadInstruments(asset);
       } else if (resp.status === 404 || resp.status === 400) {
         store.loaded = true; // unknown or malformed asset: the empty state says so
         streamable = resp.status === 404;
