@@ -20,6 +20,25 @@ import { HistoryView } from './history.js';
     set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },
   };
 
+  // Popovers (columns, display, the chain's columns, status): one open at a time, closed by a
+  // click elsewhere.
+  const POPOVERS = [['columns-panel', 'columns-btn'], ['display-panel', 'display-btn'], ['chain-cols-panel', 'chain-cols-btn'], ['status-panel', 'live']];
+  function closePopovers(except) {
+    for (const [panel, btn] of POPOVERS) {
+      if (panel === except) continue;
+      $(panel).hidden = true;
+      if ($(btn)) $(btn).setAttribute('aria-expanded', 'false');
+    }
+  }
+  /** Opens or closes one popover, closing the others; returns whether it is now open. */
+  function togglePopover(panelId, btn) {
+    closePopovers(panelId);
+    const panel = $(panelId);
+    panel.hidden = !panel.hidden;
+    if (btn) btn.setAttribute('aria-expanded', String(!panel.hidden));
+    return !panel.hidden;
+  }
+
   // ---------------------------------------------------------------------------------------
   // display preferences, remembered: flashing, premium unit, clock, the chain's outer columns
 
@@ -36,6 +55,11 @@ import { HistoryView } from './history.js';
       return CHAIN_EXTRA_DEFAULT;
     })(),
     side: storage.get('chainSide') === 'put' ? 'put' : 'call',
+    // A side not updated for this long is dimmed: its quotes may be gone from the book.
+    oldSecs: (() => {
+      const v = parseInt(storage.get('oldQuoteSeconds') || '', 10);
+      return v >= 1 && v <= 3600 ? v : 60;
+    })(),
   };
 
   // ---------------------------------------------------------------------------------------
@@ -496,8 +520,6 @@ import { HistoryView } from './history.js';
   const NARROW = window.matchMedia('(max-width: 640px)');
   NARROW.addEventListener('change', () => { if (ui.view === 'chain') renderChain(); });
   const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null, focusStrike: null };
-  // A side not updated for this long is dimmed: its quotes may be gone from the book.
-  const ROW_STALE_MS = 60_000;
 
   /** The columns of each side: calls (outer → strike) and puts (strike → outer). */
   function chainLayout() {
@@ -510,8 +532,10 @@ import { HistoryView } from './history.js';
     return { call: [...extras, ...QUOTE_COLS], put: [...QUOTE_COLS, ...[...extras].reverse()], phone: false };
   }
 
+  /** The server's clock (from its last status event): update times are the server's. */
+  const serverNow = () => (conn.statusAt && conn.status && isNum(conn.status.server_ms) ? conn.status.server_ms + (Date.now() - conn.statusAt) : Date.now());
   const isItm = (side, strike, forward) => forward !== null && (side === 'call' ? strike < forward : strike > forward);
-  const isOld = (r, now) => !r || !isNum(r.updated_ms) || now - r.updated_ms > ROW_STALE_MS;
+  const isOld = (r, now) => !r || !isNum(r.updated_ms) || now - r.updated_ms > prefs.oldSecs * 1000;
 
   function chainCell(r, c, side, strike, forward, now) {
     const cls = [c.cls || '', isItm(side, strike, forward) ? 'itm' : '', r && isOld(r, now) ? 'old' : ''].join(' ').trim();
@@ -567,7 +591,7 @@ import { HistoryView } from './history.js';
       tbody.innerHTML = `<tr><td class="empty" colspan="${layout.call.length + layout.put.length + 1}">No ${esc(ui.settle)} contracts for this expiry.</td></tr>`;
       return;
     }
-    const now = Date.now();
+    const now = serverNow();
     tbody.innerHTML = ch.lines
       .map((l) => {
         const cls = l.strike === ch.atm ? ' class="atm"' : '';
@@ -639,7 +663,7 @@ import { HistoryView } from './history.js';
 
   /** Dims the sides of the chain (and rows of the table) that have not updated for a while. */
   function markOldRows() {
-    const now = Date.now();
+    const now = serverNow();
     if (ui.view === 'chain') {
       for (const td of document.querySelectorAll('#chain-table td[data-symbol]')) {
         td.classList.toggle('old', isOld(store.rows.get(td.dataset.symbol), now));
@@ -680,9 +704,8 @@ import { HistoryView } from './history.js';
       const btn = e.target.closest('#chain-cols-btn');
       const r = btn.getBoundingClientRect();
       panel.style.top = `${r.bottom + window.scrollY + 4}px`;
-      panel.style.left = `${Math.max(8, r.right + window.scrollX - 260)}px`;
-      panel.hidden = !panel.hidden;
-      btn.setAttribute('aria-expanded', String(!panel.hidden));
+      panel.style.left = `${Math.max(8, r.right + window.scrollX - 300)}px`;
+      togglePopover('chain-cols-panel', btn);
     }
   });
   function renderChainColumnChecks() {
@@ -1304,9 +1327,7 @@ import { HistoryView } from './history.js';
   }
   $('live').addEventListener('click', (e) => {
     e.stopPropagation();
-    const panel = $('status-panel');
-    panel.hidden = !panel.hidden;
-    $('live').setAttribute('aria-expanded', String(!panel.hidden));
+    togglePopover('status-panel', $('live'));
     renderStatusPanel();
   });
   $('status-panel').addEventListener('click', (e) => e.stopPropagation());
@@ -1766,24 +1787,15 @@ import { HistoryView } from './history.js';
   }
   $('columns-btn').addEventListener('click', (e) => {
     e.stopPropagation();
-    const panel = $('columns-panel');
-    panel.hidden = !panel.hidden;
-    $('columns-btn').setAttribute('aria-expanded', String(!panel.hidden));
+    togglePopover('columns-panel', $('columns-btn'));
   });
   $('columns-panel').addEventListener('click', (e) => e.stopPropagation());
-  document.addEventListener('click', () => {
-    for (const [panel, btn] of [['columns-panel', 'columns-btn'], ['display-panel', 'display-btn'], ['chain-cols-panel', 'chain-cols-btn'], ['status-panel', 'live']]) {
-      $(panel).hidden = true;
-      if ($(btn)) $(btn).setAttribute('aria-expanded', 'false');
-    }
-  });
+  document.addEventListener('click', () => closePopovers(null));
 
   // display preferences: flashing, premium unit, clock
   $('display-btn').addEventListener('click', (e) => {
     e.stopPropagation();
-    const panel = $('display-panel');
-    panel.hidden = !panel.hidden;
-    $('display-btn').setAttribute('aria-expanded', String(!panel.hidden));
+    togglePopover('display-panel', $('display-btn'));
   });
   $('display-panel').addEventListener('click', (e) => e.stopPropagation());
   function syncDisplayPrefs() {
@@ -1791,7 +1803,18 @@ import { HistoryView } from './history.js';
     $('pref-premium').value = prefs.premium;
     $('pref-premium').options[1].textContent = ui.asset ? `${ui.asset} (coin)` : 'Coin';
     $('pref-clock').value = prefs.utc ? 'utc' : 'local';
+    if (document.activeElement !== $('pref-old-secs')) $('pref-old-secs').value = String(prefs.oldSecs);
   }
+  $('pref-old-secs').addEventListener('change', (e) => {
+    const v = parseInt(e.target.value, 10);
+    if (!(v >= 1 && v <= 3600)) {
+      e.target.value = String(prefs.oldSecs);
+      return;
+    }
+    prefs.oldSecs = v;
+    storage.set('oldQuoteSeconds', String(v));
+    markOldRows();
+  });
   $('pref-flash').addEventListener('change', (e) => {
     prefs.flash = e.target.checked;
     storage.set('flash', prefs.flash ? 'on' : 'off');
