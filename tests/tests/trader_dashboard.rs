@@ -32,7 +32,12 @@ fn trader_dashboard_in_a_real_browser() {
     feeder.wait_ready(Duration::from_secs(30));
     let web = Web::start(
         &server.url(),
-        &["--assets", "BTC,ETH,XRP", "--bybit-rest-url", &sim.rest_url()],
+        &[
+            "--assets",
+            "BTC,ETH,XRP",
+            "--bybit-rest-url",
+            &sim.rest_url(),
+        ],
     );
     let shots = root.join("target/screenshots");
     let out = Command::new("node")
@@ -42,7 +47,10 @@ fn trader_dashboard_in_a_real_browser() {
         .env("SCREENSHOT_DIR", &shots)
         .env("CHROMIUM", &chromium)
         .env("WEB_PID", web.proc.id().expect("web runs").to_string())
-        .env("FEEDER_PID", feeder.proc.id().expect("feeder runs").to_string())
+        .env(
+            "FEEDER_PID",
+            feeder.proc.id().expect("feeder runs").to_string(),
+        )
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1000,3 +1000,64 @@ fn history_over_http_as_json_and_csv() {
     let (_, spec) = web.get("/api/openapi.json", &[]);
     assert!(spec["paths"]["/api/history/{asset}"]["get"].is_object());
 }
+
+#[test]
+fn status_and_instruments_tell_a_dashboard_why_and_how_precise() {
+    let (server, mut con, contracts, web) = setup();
+    // No feeder: no heartbeat, said as null; each asset's contracts and last write.
+    let (code, st) = web.get("/api/status", &[("assets", "BTC,XRP")]);
+    assert_eq!(code, 200, "{st}");
+    assert!(st["feeder"].is_null(), "{st}");
+    let btc = fixture::of(&contracts, "BTC");
+    assert_eq!(st["assets"]["BTC"]["contracts"], btc.len());
+    assert_eq!(
+        st["assets"]["BTC"]["last_update_ms"].as_i64(),
+        btc.iter().map(|c| c.updated_ms).max()
+    );
+    assert!(st["server_ms"].as_i64().unwrap() > 0);
+    // A feeder's heartbeat is passed on as it wrote it.
+    let beat = json!({"ts": 1, "started_ms": 0, "last_message_ms": 1, "ws_wanted": 2, "ws_open": 1,
+                      "redis_up": 1, "contracts": 5, "telegram": true});
+    let _: () = redis::cmd("SET")
+        .arg("feeder:status")
+        .arg(beat.to_string())
+        .query(&mut con)
+        .unwrap();
+    let (_, st) = web.get("/api/status", &[("assets", "BTC")]);
+    assert_eq!(st["feeder"], beat);
+    let (code, _) = web.get("/api/status", &[("assets", "B_C")]);
+    assert_eq!(code, 400);
+    drop(server);
+
+    // Tick sizes come from the exchange's listing, per settle coin.
+    let sim = Sim::start(&["--assets", "BTC,XRP", "--strikes", "2"]);
+    let redis = RedisServer::start(&[]);
+    let web = Web::start(&redis.url(), &["--bybit-rest-url", &sim.rest_url()]);
+    let (code, i) = web.get("/api/instruments/XRP", &[]);
+    assert_eq!(code, 200, "{i}");
+    let listed: Vec<Value> = sim
+        .get(
+            "/v5/market/instruments-info",
+            &[
+                ("category", "option"),
+                ("baseCoin", "XRP"),
+                ("settleCoin", "USDT"),
+            ],
+        )
+        .json::<Value>()
+        .unwrap()["result"]["list"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let tick: f64 = listed[0]["priceFilter"]["tickSize"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(i["price_tick"]["USDT"].as_f64(), Some(tick));
+    let (_, b) = web.get("/api/instruments/btc", &[]);
+    assert_eq!(b["asset"], "BTC");
+    assert!(b["price_tick"]["USDC"].as_f64().unwrap() > 0.0);
+    let (code, _) = web.get("/api/instruments/DOGE", &[]);
+    assert_eq!(code, 404, "Bybit lists no DOGE options");
+}
