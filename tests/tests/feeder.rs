@@ -543,6 +543,17 @@ fn every_binary_explains_its_flags() {
                 "--retcode-rate",
             ][..],
         ),
+        (
+            "options-web",
+            &[
+                "--port",
+                "--data-api-port",
+                "DATA_API_PORT",
+                "--api-token",
+                "--cors-origin",
+                "--bybit-rest-url",
+            ][..],
+        ),
     ] {
         let out = std::process::Command::new(options_tests::procs::binary(bin))
             .arg("--help")
