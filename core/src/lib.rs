@@ -10,6 +10,8 @@ pub mod error;
 pub mod expiry;
 pub mod fields;
 pub mod number;
+#[cfg(feature = "recording")]
+pub mod recording;
 pub mod reply;
 pub mod symbol;
 
