@@ -3,8 +3,8 @@
 //!
 //! A recording is a directory of hour files named by the UTC hour their entries were received
 //! in (`2026-12-02T03.jsonl.zst`): zstd-compressed JSON lines, each an [`Entry`] — a ticker
-//! frame exactly as received (its text, the exchange's timestamp, the local receive time) or
-//! the instrument listing the feeder used. Files are flushed every second and appended to as
+//! frame exactly as received (its text, the exchange's timestamp, the local receive time), or
+//! the instrument listing and REST ticker snapshot the feeder started from. Files are flushed every second and appended to as
 //! new zstd frames, so a crash loses at most the last second and a truncated file still reads
 //! up to the cut.
 
@@ -25,6 +25,13 @@ pub enum Entry {
         base: String,
         items: Vec<Value>,
     },
+    /// A REST `tickers` snapshot of one base coin (items as the exchange wrote them), taken
+    /// when the feeder started following it or found new contracts.
+    Tickers {
+        recv_ms: i64,
+        base: String,
+        items: Vec<Value>,
+    },
     /// A WebSocket ticker frame, byte for byte.
     Frame {
         recv_ms: i64,
@@ -38,7 +45,9 @@ pub enum Entry {
 impl Entry {
     pub fn recv_ms(&self) -> i64 {
         match self {
-            Entry::Instruments { recv_ms, .. } | Entry::Frame { recv_ms, .. } => *recv_ms,
+            Entry::Instruments { recv_ms, .. }
+            | Entry::Tickers { recv_ms, .. }
+            | Entry::Frame { recv_ms, .. } => *recv_ms,
         }
     }
 }
@@ -56,7 +65,10 @@ pub fn file_name(ms: i64) -> String {
 /// Appends entries to the hour files of a directory.
 pub struct Writer {
     dir: PathBuf,
-    open: Option<(String, zstd::stream::write::Encoder<'static, BufWriter<File>>)>,
+    open: Option<(
+        String,
+        zstd::stream::write::Encoder<'static, BufWriter<File>>,
+    )>,
 }
 
 impl Writer {
@@ -164,10 +176,10 @@ impl Iterator for FileReader {
 }
 
 /// Every entry of a recording, file after file.
-pub fn entries(dir: &Path) -> std::io::Result<impl Iterator<Item = Entry>> {
+pub fn entries(dir: &Path) -> std::io::Result<impl Iterator<Item = Entry> + Send> {
     let files = files(dir)?;
     Ok(files.into_iter().flat_map(|p| match FileReader::open(&p) {
-        Ok(r) => Box::new(r) as Box<dyn Iterator<Item = Entry>>,
+        Ok(r) => Box::new(r) as Box<dyn Iterator<Item = Entry> + Send>,
         Err(_) => Box::new(std::iter::empty()),
     }))
 }
@@ -210,7 +222,10 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["2026-12-02T02.jsonl.zst", "2026-12-02T03.jsonl.zst"]);
+        assert_eq!(
+            names,
+            ["2026-12-02T02.jsonl.zst", "2026-12-02T03.jsonl.zst"]
+        );
         let all: Vec<Entry> = entries(&dir).unwrap().collect();
         assert_eq!(all.len(), 4);
         assert_eq!(all[3], frame(t0 + 3_600_001, 3));
@@ -225,7 +240,10 @@ mod tests {
             w.append(&Entry::Frame {
                 recv_ms: 1_796_176_800_000 + i,
                 ts: None,
-                text: format!("frame number {i} with some padding to fill blocks {}", "x".repeat(i as usize % 97)),
+                text: format!(
+                    "frame number {i} with some padding to fill blocks {}",
+                    "x".repeat(i as usize % 97)
+                ),
             })
             .unwrap();
             if i == 999 {
@@ -240,10 +258,18 @@ mod tests {
         f.set_len(len - 40).unwrap();
         let mut r = FileReader::open(&path).unwrap();
         let got: Vec<Entry> = r.by_ref().collect();
-        assert!(got.len() >= 1000, "the flushed first half is there: {}", got.len());
+        assert!(
+            got.len() >= 1000,
+            "the flushed first half is there: {}",
+            got.len()
+        );
         assert!(got.len() < 2000);
         for (i, e) in got.iter().enumerate() {
-            assert_eq!(e.recv_ms(), 1_796_176_800_000 + i as i64, "in order, none skipped");
+            assert_eq!(
+                e.recv_ms(),
+                1_796_176_800_000 + i as i64,
+                "in order, none skipped"
+            );
         }
         assert!(r.cut.is_some(), "the cut is reported");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -36,6 +36,7 @@ pub enum Kind {
     Redis,
     WebSocket,
     Stale,
+    Recording,
 }
 
 impl Kind {
@@ -44,6 +45,7 @@ impl Kind {
             Kind::Redis => "Redis",
             Kind::WebSocket => "WebSocket",
             Kind::Stale => "Data",
+            Kind::Recording => "Recording",
         }
     }
 }
@@ -249,6 +251,7 @@ pub struct SystemWatch {
     redis: Condition,
     ws: Condition,
     stale: Condition,
+    recording: Condition,
 }
 
 impl SystemWatch {
@@ -259,6 +262,7 @@ impl SystemWatch {
             redis: Condition::default(),
             ws: Condition::default(),
             stale: Condition::default(),
+            recording: Condition::default(),
         }
     }
 
@@ -275,6 +279,7 @@ impl SystemWatch {
             Kind::Redis => &mut self.redis,
             Kind::WebSocket => &mut self.ws,
             Kind::Stale => &mut self.stale,
+            Kind::Recording => &mut self.recording,
         };
         let now = Instant::now();
         if failing {
@@ -314,7 +319,7 @@ impl SystemWatch {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
-            let m = &self.metrics;
+            let m = self.metrics.clone();
             // Redis is judged by the writer's last write or probe; before either it is unknown.
             let redis_down = m.redis_errors.get() > 0 && m.redis_up.get() == 0;
             let (wanted, open) = (m.ws_connections.get(), m.ws_connected.get());
@@ -337,6 +342,21 @@ impl SystemWatch {
                     wanted - open
                 ),
                 "All WebSocket connections are open again",
+            );
+            // A disk that fails or fills: frames are being lost from the recording.
+            let (record_failing, record_errors, record_dropped) = (
+                m.record_ok.get() == 0,
+                m.record_errors.get(),
+                m.record_dropped.get(),
+            );
+            self.update(
+                Kind::Recording,
+                record_failing,
+                Duration::from_secs(2),
+                format!(
+                    "Writing the recording fails (disk full or failing?): {record_errors} write errors, {record_dropped} frames dropped so far. Streaming goes on."
+                ),
+                "The recording is written again",
             );
             self.update(
                 Kind::Stale,

@@ -42,6 +42,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         });
     }
+    let recorder = match &args.record {
+        Some(dir) => {
+            let r = crate::recorder::Recorder::start(dir, metrics.clone())?;
+            tracing::info!(dir = %dir.display(), "recording what Bybit sends");
+            Some(r)
+        }
+        None => {
+            metrics.record_ok.set(-1);
+            None
+        }
+    };
     let (tx, rx) = mpsc::unbounded_channel();
     let sink = RedisSink::from_args(&args)?;
     let writer = Writer::new(
@@ -84,12 +95,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_topics: args.max_topics,
         max_topic_chars: args.max_topic_chars,
         subscribe_chunk: args.subscribe_chunk,
+        recorder: recorder.clone(),
     };
     let mut app = App {
         rest: RestClient::new(
             &args.rest_url,
             Args::secs(args.api_timeout),
             metrics.clone(),
+            recorder.clone(),
         )?,
         control: RedisSink::from_args(&args)?,
         pool: StreamPool::new(settings, tx.clone(), metrics.clone()),

@@ -104,6 +104,13 @@ pub struct Args {
     #[arg(long, env = "HEALTH_CHECK_PORT", default_value_t = 8080)]
     pub health_port: u16,
 
+    /// Record every ticker frame received (with its exchange and receive times), and the
+    /// listings and REST snapshots used, to hour files in this directory
+    /// (`2026-12-02T03.jsonl.zst`), for `bybit-sim --replay DIR`. A full or failing disk never
+    /// holds the stream up: frames are dropped and counted, and an alert says so.
+    #[arg(long, env = "RECORD_DIR")]
+    pub record: Option<std::path::PathBuf>,
+
     /// Also write the seed's `option:{symbol}` hashes and `stats:global`, so consumers of the
     /// old system keep working during a migration.
     #[arg(long, env = "MIRROR_HASHES")]

@@ -8,6 +8,7 @@ mod health;
 mod heartbeat;
 mod market_alerts;
 mod metrics;
+mod recorder;
 mod rest;
 mod ticker;
 mod writer;

@@ -18,6 +18,11 @@ pub struct Metrics {
     pub redis_up: IntGauge,
     /// Redis restarts seen by the writer's probe (a new run_id), each followed by a rewrite.
     pub redis_restarts: IntCounter,
+    /// `--record`: entries written, dropped (queue full), write errors; 1 while writing works.
+    pub record_frames: IntCounter,
+    pub record_dropped: IntCounter,
+    pub record_errors: IntCounter,
+    pub record_ok: IntGauge,
     pub ws_reconnects: IntCounter,
     pub ws_connections: IntGauge,
     pub ws_connected: IntGauge,
@@ -99,6 +104,26 @@ impl Metrics {
                 &r,
                 "feeder_redis_restarts_total",
                 "Redis restarts seen (a new run_id), each followed by a rewrite of every contract",
+            ),
+            record_frames: counter(
+                &r,
+                "feeder_record_entries_total",
+                "Entries written to the recording",
+            ),
+            record_dropped: counter(
+                &r,
+                "feeder_record_dropped_total",
+                "Frames not recorded because the recording queue was full",
+            ),
+            record_errors: counter(
+                &r,
+                "feeder_record_errors_total",
+                "Failed writes to the recording",
+            ),
+            record_ok: gauge(
+                &r,
+                "feeder_record_ok",
+                "1 while recording works, 0 when writes fail, -1 when not recording",
             ),
             ws_reconnects: counter(&r, "feeder_ws_reconnects_total", "WebSocket reconnects"),
             ws_connections: gauge(&r, "feeder_ws_connections", "WebSocket connections wanted"),

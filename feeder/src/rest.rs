@@ -11,11 +11,13 @@ use crate::metrics::Metrics;
 use crate::ticker::{parse_rest_ticker, TickerUpdate};
 
 /// One listed contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Instrument {
     pub symbol: String,
     pub base: String,
     pub delivery_ms: i64,
+    /// The `instruments-info` item as the exchange wrote it (for `--record`).
+    pub raw: Value,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +41,17 @@ pub struct RestClient {
     http: reqwest::Client,
     base: String,
     metrics: Arc<Metrics>,
+    /// `--record`: listings and snapshots are kept with the frames.
+    recorder: Option<Arc<crate::recorder::Recorder>>,
 }
 
 impl RestClient {
-    pub fn new(base: &str, timeout: Duration, metrics: Arc<Metrics>) -> anyhow::Result<RestClient> {
+    pub fn new(
+        base: &str,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+        recorder: Option<Arc<crate::recorder::Recorder>>,
+    ) -> anyhow::Result<RestClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("options-feeder/", env!("CARGO_PKG_VERSION")))
@@ -51,6 +60,7 @@ impl RestClient {
             http,
             base: base.trim_end_matches('/').to_string(),
             metrics,
+            recorder,
         })
     }
 
@@ -151,6 +161,7 @@ impl RestClient {
                             symbol: symbol.to_string(),
                             base: base.to_string(),
                             delivery_ms,
+                            raw: item.clone(),
                         },
                     );
                 }
@@ -160,12 +171,16 @@ impl RestClient {
                 }
             }
         }
+        if let Some(r) = &self.recorder {
+            r.instruments(base, found.values().map(|i| i.raw.clone()).collect());
+        }
         Ok(found.into_values().collect())
     }
 
     /// Current tickers of `base`, every settle coin.
     pub async fn tickers(&self, base: &str) -> Result<Vec<TickerUpdate>, RestError> {
         let mut by_symbol: BTreeMap<String, TickerUpdate> = BTreeMap::new();
+        let mut raw: BTreeMap<String, Value> = BTreeMap::new();
         for settle in SETTLE_QUERIES {
             let mut q = vec![
                 ("category", "option".to_string()),
@@ -185,6 +200,9 @@ impl RestClient {
             for item in list {
                 match parse_rest_ticker(item, now) {
                     Ok(t) if t.base() == base => {
+                        if self.recorder.is_some() {
+                            raw.insert(t.symbol.clone(), item.clone());
+                        }
                         by_symbol.insert(t.symbol.clone(), t);
                     }
                     Ok(_) => {}
@@ -194,6 +212,9 @@ impl RestClient {
                     }
                 }
             }
+        }
+        if let Some(r) = &self.recorder {
+            r.tickers(base, raw.into_values().collect());
         }
         Ok(by_symbol.into_values().collect())
     }

@@ -599,6 +599,11 @@ impl Writer {
                 for (f, v) in &u.fields {
                     cmd.arg(f.name()).arg(v);
                 }
+                // Market time: the chain, and the history it samples, follow the exchange's
+                // clock (live or replayed), not this machine's.
+                if let Some(ts) = u.exchange_ts.filter(|ts| *ts > 0) {
+                    cmd.arg("updated_ms").arg(ts);
+                }
                 pipe.add_command(cmd);
             }
             let replies = self.sink.run(&pipe, group.len()).await?;

@@ -29,6 +29,8 @@ pub struct StreamSettings {
     pub max_topics: usize,
     pub max_topic_chars: usize,
     pub subscribe_chunk: usize,
+    /// `--record`: every ticker frame is kept as received.
+    pub recorder: Option<Arc<crate::recorder::Recorder>>,
 }
 
 enum StreamCmd {
@@ -195,6 +197,9 @@ impl Stream {
     fn handle_text(&mut self, text: &str, received: Instant) {
         match parse_frame(text, received) {
             Ok(Frame::Ticker(t)) => {
+                if let Some(r) = &self.settings.recorder {
+                    r.frame(text, t.exchange_ts);
+                }
                 if !self.symbols.contains(&t.symbol) {
                     self.metrics.messages_unknown.inc();
                     return;

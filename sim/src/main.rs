@@ -3,6 +3,7 @@
 
 mod clock;
 mod market;
+mod replay;
 mod server;
 mod wire;
 
@@ -24,6 +25,25 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "SIM_BIND", default_value = "127.0.0.1")]
     bind: String,
+    /// Replay a recording (`options-feeder --record DIR`) instead of simulating: the recorded
+    /// listings and tickers over REST, the recorded frames over the WebSocket, starting at the
+    /// first subscription. The market flags below are then ignored.
+    #[arg(long, env = "SIM_REPLAY")]
+    replay: Option<std::path::PathBuf>,
+    /// Replay speed: 1 keeps the recorded spacing, 60 plays an hour in a minute, 0 sends as
+    /// fast as the clients read.
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    speed: f64,
+    /// Replay only frames received from this time (Unix ms or ISO 8601, e.g.
+    /// 2026-12-02T03:00:00Z); earlier ones still set the REST answers.
+    #[arg(long, value_parser = parse_now, requires = "replay")]
+    from: Option<i64>,
+    /// Replay only frames received up to this time (Unix ms or ISO 8601).
+    #[arg(long, value_parser = parse_now, requires = "replay")]
+    to: Option<i64>,
+    /// Start the replay again from the beginning when it ends.
+    #[arg(long = "loop", requires = "replay")]
+    looped: bool,
     /// Port for both REST and WebSocket (0 picks a free one; the chosen address is logged).
     #[arg(long, env = "SIM_PORT", default_value_t = 9100)]
     port: u16,
@@ -95,6 +115,30 @@ async fn main() -> anyhow::Result<()> {
             args.log_level.to_lowercase(),
         )?)
         .init();
+    if let Some(dir) = args.replay.clone() {
+        anyhow::ensure!(
+            args.speed >= 0.0 && args.speed.is_finite(),
+            "--speed must be 0 or more"
+        );
+        let replay = replay::Replay::open(replay::Settings {
+            dir,
+            speed: args.speed,
+            from: args.from,
+            to: args.to,
+            looped: args.looped,
+        })?;
+        let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        println!("bybit-sim replaying on http://{local} (ws://{local}/v5/public/option)");
+        tokio::spawn(replay.clone().run());
+        let serve = warp::serve(replay::routes(replay)).incoming(listener).run();
+        tokio::select! {
+            _ = serve => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+        }
+        return Ok(());
+    }
     let assets: Vec<AssetSpec> = args
         .assets
         .iter()

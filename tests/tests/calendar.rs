@@ -127,7 +127,10 @@ fn run_case(case: &str) {
         "{case}: OPTIONS.EXPIRIES, in date order"
     );
 
-    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+    let web = Web::start(
+        &server.url(),
+        &["--assets", "BTC", "--bybit-rest-url", &sim.rest_url()],
+    );
     let (status, expiries) = web.get("/api/expiries/BTC", &[]);
     assert_eq!(status, 200, "{expiries}");
     let web_iso: Vec<String> = expiries
