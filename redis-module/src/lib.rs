@@ -9,6 +9,7 @@
 pub mod analytics;
 pub mod args;
 pub mod chain;
+pub mod docs;
 pub mod history;
 // Test builds leave out the command table (`module`: it installs Redis's allocator, which a
 // test process has not got), so the handlers are unreached there; their parsing is tested.
@@ -93,8 +94,98 @@ mod module {
         history_restore => commands::history_restore,
     }
 
+    /// `COMMAND DOCS` for every command (`docs::DOCS`), on servers that have the API (7.0+).
+    /// A refusal is logged and the module loads without docs.
+    fn set_command_docs(ctx: &Context) {
+        use redis_module::raw;
+        use std::ffi::CString;
+        // SAFETY: the API table is filled once when Redis loads the module, before this runs.
+        let (Some(get_command), Some(set_info)) =
+            (unsafe { raw::RedisModule_GetCommand }, unsafe {
+                raw::RedisModule_SetCommandInfo
+            })
+        else {
+            return;
+        };
+        let version = raw::RedisModuleCommandInfoVersion {
+            version: 1,
+            sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
+            sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
+            sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
+        };
+        // Every string lives until the end of this function; Redis copies what it keeps.
+        let mut keep: Vec<CString> = Vec::new();
+        let mut text = |s: &str| -> *const std::os::raw::c_char {
+            let c = CString::new(s).unwrap_or_default();
+            let p = c.as_ptr();
+            keep.push(c);
+            p
+        };
+        for doc in crate::docs::DOCS {
+            let mut args: Vec<raw::RedisModuleCommandArg> = doc
+                .args
+                .iter()
+                .map(|a| {
+                    // SAFETY: a zeroed C struct of pointers and integers is a valid value.
+                    let mut r: raw::RedisModuleCommandArg = unsafe { std::mem::zeroed() };
+                    r.name = text(a.name);
+                    r.type_ = match a.kind {
+                        crate::docs::Kind::Key => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY
+                        }
+                        crate::docs::Kind::Text => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING
+                        }
+                        crate::docs::Kind::Integer => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER
+                        }
+                        crate::docs::Kind::Double => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_DOUBLE
+                        }
+                        crate::docs::Kind::UnixTimeMs => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_UNIX_TIME
+                        }
+                        crate::docs::Kind::Token => {
+                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN
+                        }
+                    };
+                    r.key_spec_index = if a.kind == crate::docs::Kind::Key {
+                        0
+                    } else {
+                        -1
+                    };
+                    if let Some(t) = a.token {
+                        r.token = text(t);
+                    }
+                    r.flags = (if a.optional { 1 } else { 0 }) | (if a.multiple { 2 } else { 0 });
+                    r
+                })
+                .collect();
+            // SAFETY: as above; the zeroed entry ends the array.
+            args.push(unsafe { std::mem::zeroed() });
+            // SAFETY: as above.
+            let mut info: raw::RedisModuleCommandInfo = unsafe { std::mem::zeroed() };
+            info.version = &version;
+            info.summary = text(doc.summary);
+            info.complexity = text(doc.complexity);
+            info.since = text(crate::docs::SINCE);
+            info.args = args.as_mut_ptr();
+            let name = CString::new(doc.name).unwrap_or_default();
+            // SAFETY: the context and the command's name are valid for the call; `info` and
+            // everything it points to outlive it.
+            let ok = unsafe {
+                let cmd = get_command(ctx.ctx, name.as_ptr());
+                !cmd.is_null() && set_info(cmd, &mut info) == raw::REDISMODULE_OK as i32
+            };
+            if !ok {
+                ctx.log_warning(&format!("options: COMMAND DOCS for {} refused", doc.name));
+            }
+        }
+    }
+
     /// Module arguments: `history-interval N history-retention N` (seconds).
     fn init(ctx: &Context, args: &[RedisString]) -> redis_module::Status {
+        set_command_docs(ctx);
         let words: Vec<String> = args.iter().map(|a| a.to_string_lossy()).collect();
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         match crate::history::parse_settings(&words) {

@@ -695,6 +695,29 @@ fn stats_per_key_and_global_and_info() {
         "the keyless form names no key: {keyless:?}"
     );
 
+    // COMMAND DOCS describes every command: summary, complexity, arguments.
+    for name in [
+        "options.ingest",
+        "options.query",
+        "options.get",
+        "options.chain",
+        "options.expiries",
+        "options.strikes",
+        "options.changes",
+        "options.stats",
+        "options.del",
+        "options.purge",
+        "options.analytics",
+        "options.history",
+    ] {
+        let docs = text_value(&mut con, name);
+        assert!(
+            docs.contains("summary") && docs.contains("complexity") && docs.contains("arguments"),
+            "{name}: {docs}"
+        );
+    }
+    assert!(text_value(&mut con, "options.query").contains("STRIKE_MIN"));
+
     // deleting a key gives its contracts back in the totals
     let _: i64 = redis::cmd("DEL").arg("BTC").query(&mut con).unwrap();
     let g = json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
@@ -1235,4 +1258,30 @@ fn commands_carry_their_acl_categories_where_redis_has_them() {
         &["OPTIONS.INGEST", "BTC", "BTC-26DEC99-1-C", "delta", "0.5"],
     );
     assert!(e.contains("NOPERM"), "{e}");
+}
+
+/// `COMMAND DOCS name` flattened to text, to look for what it says.
+fn text_value(con: &mut redis::Connection, name: &str) -> String {
+    let v: redis::Value = redis::cmd("COMMAND")
+        .arg("DOCS")
+        .arg(name)
+        .query(con)
+        .unwrap();
+    fn flat(v: &redis::Value, out: &mut String) {
+        match v {
+            redis::Value::BulkString(b) => out.push_str(&String::from_utf8_lossy(b)),
+            redis::Value::SimpleString(s) => out.push_str(s),
+            redis::Value::Int(i) => out.push_str(&i.to_string()),
+            redis::Value::Array(a) | redis::Value::Set(a) => a.iter().for_each(|x| flat(x, out)),
+            redis::Value::Map(m) => m.iter().for_each(|(k, x)| {
+                flat(k, out);
+                flat(x, out)
+            }),
+            _ => {}
+        }
+        out.push(' ');
+    }
+    let mut out = String::new();
+    flat(&v, &mut out);
+    out
 }

@@ -1,0 +1,217 @@
+//! What `COMMAND DOCS` says of each command: summary, complexity, since and arguments. (Arity
+//! stays the module's `-1`: each command checks its own arguments and names what is wrong.)
+//! Pure data, checked by unit tests against the command table; `lib.rs` hands it to Redis
+//! (`RedisModule_SetCommandInfo`, Redis 7.0 and later; older servers skip it).
+
+/// How an argument reads (a subset of Redis's argument types, flat: no nesting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The chain's key (the legacy key spec, index 0).
+    Key,
+    Text,
+    Integer,
+    Double,
+    UnixTimeMs,
+    /// A keyword alone (`BYSTRIKE`).
+    Token,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The keyword before the value (`EXPIRY e`), if any.
+    pub token: Option<&'static str>,
+    pub optional: bool,
+    pub multiple: bool,
+}
+
+const fn key() -> Arg {
+    Arg {
+        name: "key",
+        kind: Kind::Key,
+        token: None,
+        optional: false,
+        multiple: false,
+    }
+}
+const fn req(name: &'static str, kind: Kind) -> Arg {
+    Arg {
+        name,
+        kind,
+        token: None,
+        optional: false,
+        multiple: false,
+    }
+}
+const fn opt(token: &'static str, name: &'static str, kind: Kind) -> Arg {
+    Arg {
+        name,
+        kind,
+        token: Some(token),
+        optional: true,
+        multiple: false,
+    }
+}
+const fn many(token: &'static str, name: &'static str, kind: Kind) -> Arg {
+    Arg {
+        name,
+        kind,
+        token: Some(token),
+        optional: true,
+        multiple: true,
+    }
+}
+const FORMAT: Arg = opt("FORMAT", "format", Kind::Text);
+const FIELDS: Arg = opt("FIELDS", "count-and-fields", Kind::Text);
+
+#[derive(Debug, Clone, Copy)]
+pub struct CommandDoc {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub args: &'static [Arg],
+}
+
+pub const SINCE: &str = "1.0.0";
+
+pub const DOCS: &[CommandDoc] = &[
+    CommandDoc {
+        name: "options.ingest",
+        summary: "Upserts one option contract's fields (partial updates merge); replies 1 when the contract is new",
+        complexity: "O(log N) to find the contract, O(N) to list a new one, N the contracts of the chain",
+        args: &[key(), req("symbol", Kind::Text), Arg { name: "field-value", kind: Kind::Text, token: None, optional: false, multiple: true }],
+    },
+    CommandDoc {
+        name: "options.del",
+        summary: "Removes contracts; the key goes when its chain is empty",
+        complexity: "O(M·N), M the symbols given",
+        args: &[key(), Arg { name: "symbol", kind: Kind::Text, token: None, optional: false, multiple: true }],
+    },
+    CommandDoc {
+        name: "options.purge",
+        summary: "Drops the contracts that have expired",
+        complexity: "O(N)",
+        args: &[key(), opt("NOW", "now-ms", Kind::UnixTimeMs)],
+    },
+    CommandDoc {
+        name: "options.query",
+        summary: "Filters, sorts and pages a chain's contracts inside Redis",
+        complexity: "O(N) to filter, O(M log M) to sort the M matches",
+        args: &[
+            key(),
+            many("EXPIRY", "expiry", Kind::Text),
+            opt("TYPE", "call-or-put", Kind::Text),
+            opt("STRIKE", "strike", Kind::Double),
+            opt("STRIKE_MIN", "min-strike", Kind::Double),
+            opt("STRIKE_MAX", "max-strike", Kind::Double),
+            opt("SETTLE", "usdc-or-usdt", Kind::Text),
+            opt("SORTBY", "field-and-order", Kind::Text),
+            opt("LIMIT", "offset-and-count", Kind::Text),
+            FIELDS,
+            FORMAT,
+        ],
+    },
+    CommandDoc {
+        name: "options.expiries",
+        summary: "The chain's expiries, chronological",
+        complexity: "O(N)",
+        args: &[key(), FORMAT],
+    },
+    CommandDoc {
+        name: "options.strikes",
+        summary: "The chain's strikes, in numeric order",
+        complexity: "O(N)",
+        args: &[key(), opt("EXPIRY", "expiry", Kind::Text), FORMAT],
+    },
+    CommandDoc {
+        name: "options.get",
+        summary: "One contract's row, or nil",
+        complexity: "O(log N)",
+        args: &[key(), req("symbol", Kind::Text), FIELDS, FORMAT],
+    },
+    CommandDoc {
+        name: "options.chain",
+        summary: "Calls and puts of one expiry side by side per strike, with the forward and the ATM strike",
+        complexity: "O(N)",
+        args: &[key(), req("expiry", Kind::Text), opt("SETTLE", "usdc-or-usdt", Kind::Text), FIELDS, FORMAT],
+    },
+    CommandDoc {
+        name: "options.changes",
+        summary: "Rows changed after a sequence number, removed symbols, and the new sequence",
+        complexity: "O(N)",
+        args: &[key(), req("since-seq", Kind::Integer), FIELDS, FORMAT],
+    },
+    CommandDoc {
+        name: "options.stats",
+        summary: "Contracts, updates, last update and memory of a chain, or of the whole module without a key",
+        complexity: "O(1) without a key, O(N) with one",
+        args: &[Arg { name: "key", kind: Kind::Text, token: None, optional: true, multiple: false }, FORMAT],
+    },
+    CommandDoc {
+        name: "options.analytics",
+        summary: "Chain analytics: ATM IV, skew, put/call ratios, max pain, GEX per expiry, totals and constant-maturity tenors",
+        complexity: "O(N log N)",
+        args: &[
+            key(),
+            many("EXPIRY", "expiry", Kind::Text),
+            opt("SETTLE", "usdc-or-usdt", Kind::Text),
+            Arg { name: "bystrike", kind: Kind::Token, token: Some("BYSTRIKE"), optional: true, multiple: false },
+            opt("NOW", "now-ms", Kind::UnixTimeMs),
+            FORMAT,
+        ],
+    },
+    CommandDoc {
+        name: "options.history",
+        summary: "The chain's recorded analytics over time",
+        complexity: "O(S), S the samples in the range",
+        args: &[
+            key(),
+            Arg { name: "metric", kind: Kind::Text, token: Some("METRIC"), optional: false, multiple: true },
+            opt("TENOR", "days", Kind::Integer),
+            opt("EXPIRY", "expiry", Kind::Text),
+            opt("FROM", "from-ms", Kind::UnixTimeMs),
+            opt("TO", "to-ms", Kind::UnixTimeMs),
+            FORMAT,
+        ],
+    },
+    CommandDoc {
+        name: "options.historyrestore",
+        summary: "Internal: rebuilds a chain's history (written by AOF rewrites)",
+        complexity: "O(S)",
+        args: &[key(), req("encoded-history", Kind::Text)],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_described_once() {
+        let names: Vec<&str> = DOCS.iter().map(|d| d.name).collect();
+        let table = include_str!("lib.rs");
+        let registered: Vec<&str> = table
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("[\"options."))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert_eq!(registered.len(), DOCS.len(), "{registered:?}");
+        for r in registered {
+            assert_eq!(
+                names
+                    .iter()
+                    .filter(|n| **n == format!("options.{r}"))
+                    .count(),
+                1,
+                "{r}"
+            );
+        }
+        for d in DOCS {
+            assert!(!d.summary.is_empty() && !d.complexity.is_empty());
+            // Key arguments point at the legacy key spec; only the keyless OPTIONS.STATS has none.
+            let keys = d.args.iter().filter(|a| a.kind == Kind::Key).count();
+            assert_eq!(keys, usize::from(d.name != "options.stats"), "{}", d.name);
+        }
+    }
+}
