@@ -175,7 +175,7 @@ mod module {
             // everything it points to outlive it.
             let ok = unsafe {
                 let cmd = get_command(ctx.ctx, name.as_ptr());
-                !cmd.is_null() && set_info(cmd, &mut info) == raw::REDISMODULE_OK as i32
+                !cmd.is_null() && set_info(cmd, &info) == raw::REDISMODULE_OK as i32
             };
             if !ok {
                 ctx.log_warning(&format!("options: COMMAND DOCS for {} refused", doc.name));
