@@ -200,54 +200,179 @@ fn random_argument_vectors_never_hurt_the_server() {
     );
 }
 
+/// How many random commands the model run sends: a few thousand in `make test`, 100,000 in
+/// `make bench` (`MODEL_COMMANDS`).
+fn model_commands() -> usize {
+    std::env::var("MODEL_COMMANDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(4000)
+}
+
 #[test]
 fn random_writes_agree_with_a_model() {
     let server = RedisServer::start(&[]);
     let mut con = server.connection();
     let today = fixture::today_days();
     let mut rng = StdRng::seed_from_u64(99);
-    // a small universe so that updates, re-creations and deletions collide often
-    let universe: Vec<String> = (0..60)
+    // a small universe so that updates, re-creations, deletions and purges collide often
+    let expiries: Vec<options_core::Expiry> = (0..4)
+        .map(|i| options_core::Expiry::from_unix_days(today + 1 + i * 7).unwrap())
+        .collect();
+    let universe: Vec<(String, usize, bool)> = (0..60)
         .map(|i| {
-            let e = options_core::Expiry::from_unix_days(today + 1 + (i % 4) as i64 * 7).unwrap();
-            format!(
+            let e = i % 4;
+            let call = i % 2 == 0;
+            let sym = format!(
                 "ETH-{}-{}-{}",
-                e.code(),
+                expiries[e].code(),
                 3000 + 100 * (i / 8),
-                if i % 2 == 0 { "C" } else { "P" }
-            )
+                if call { "C" } else { "P" }
+            );
+            (sym, e, call)
         })
         .collect();
-    let fields = ["mark_price", "delta", "volume_24h", "mark_iv"];
-    let mut model: BTreeMap<String, BTreeMap<&str, f64>> = BTreeMap::new();
-    for _ in 0..3000 {
-        let sym = &universe[rng.random_range(0..universe.len())];
-        if rng.random_bool(0.15) {
-            let n: i64 = redis::cmd("OPTIONS.DEL")
+    let fields = [
+        "mark_price",
+        "delta",
+        "volume_24h",
+        "mark_iv",
+        "open_interest",
+    ];
+    // symbol → (expiry index, call?, fields written)
+    type Row = (usize, bool, BTreeMap<&'static str, f64>);
+    let mut model: BTreeMap<String, Row> = BTreeMap::new();
+    let n = model_commands();
+    let (mut queries, mut purges, mut analytics) = (0, 0, 0);
+    for step in 0..n {
+        let (sym, e, call) = &universe[rng.random_range(0..universe.len())];
+        let roll: f64 = rng.random();
+        if roll < 0.12 {
+            // DEL of one or two symbols (the second may repeat the first)
+            let other = &universe[rng.random_range(0..universe.len())].0;
+            let both = rng.random_bool(0.3);
+            let mut cmd = redis::cmd("OPTIONS.DEL");
+            cmd.arg("ETH").arg(sym);
+            if both {
+                cmd.arg(other);
+            }
+            let got: i64 = cmd.query(&mut con).unwrap();
+            let mut want = i64::from(model.remove(sym).is_some());
+            if both && other != sym {
+                want += i64::from(model.remove(other).is_some());
+            }
+            assert_eq!(got, want, "step {step}: DEL");
+        } else if roll < 0.14 {
+            // PURGE as of the delivery of a random expiry: that expiry and earlier go.
+            let at = expiries[rng.random_range(0..expiries.len())].timestamp_ms();
+            let got: i64 = redis::cmd("OPTIONS.PURGE")
                 .arg("ETH")
-                .arg(sym)
+                .arg("NOW")
+                .arg(at)
                 .query(&mut con)
                 .unwrap();
-            assert_eq!(n, i64::from(model.remove(sym).is_some()));
+            let before = model.len();
+            model.retain(|_, (e, _, _)| expiries[*e].timestamp_ms() > at);
+            assert_eq!(got as usize, before - model.len(), "step {step}: PURGE");
+            purges += 1;
+        } else if roll < 0.19 {
+            // QUERY of one expiry and side: the same symbols and values as the model.
+            let e = rng.random_range(0..expiries.len());
+            let call = rng.random_bool(0.5);
+            let got = json(
+                &mut con,
+                &[
+                    "OPTIONS.QUERY",
+                    "ETH",
+                    "EXPIRY",
+                    &expiries[e].iso(),
+                    "TYPE",
+                    if call { "CALL" } else { "PUT" },
+                    "FORMAT",
+                    "JSON",
+                ],
+            );
+            let rows = got["data"].as_array().unwrap();
+            let want: Vec<&String> = model
+                .iter()
+                .filter(|(_, (me, mc, _))| *me == e && *mc == call)
+                .map(|(s, _)| s)
+                .collect();
+            assert_eq!(rows.len(), want.len(), "step {step}: QUERY count");
+            for row in rows {
+                let (_, _, vals) = &model[row["symbol"].as_str().unwrap()];
+                for f in fields {
+                    assert_eq!(
+                        row[f].as_f64(),
+                        vals.get(f).copied(),
+                        "step {step}: {} {f}",
+                        row["symbol"]
+                    );
+                }
+            }
+            queries += 1;
+        } else if roll < 0.21 {
+            // ANALYTICS: one row per expiry that holds contracts, open interest by side as the
+            // model adds it up (a missing value counts 0).
+            let got = json(&mut con, &["OPTIONS.ANALYTICS", "ETH", "FORMAT", "JSON"]);
+            let mut by_expiry: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+            for (e, call, vals) in model.values() {
+                let oi = vals.get("open_interest").copied().unwrap_or(0.0);
+                let slot = by_expiry.entry(*e).or_default();
+                if *call {
+                    slot.0 += oi;
+                } else {
+                    slot.1 += oi;
+                }
+            }
+            let rows = got["expiries"].as_array().unwrap();
+            assert_eq!(
+                rows.len(),
+                by_expiry.len(),
+                "step {step}: ANALYTICS expiries"
+            );
+            for (row, (e, (calls, puts))) in rows.iter().zip(&by_expiry) {
+                assert_eq!(row["expiry"], expiries[*e].code());
+                assert!(
+                    (row["oi_calls"].as_f64().unwrap() - calls).abs()
+                        <= 1e-6 * calls.abs().max(1.0)
+                );
+                assert!(
+                    (row["oi_puts"].as_f64().unwrap() - puts).abs() <= 1e-6 * puts.abs().max(1.0)
+                );
+            }
+            analytics += 1;
         } else {
             let mut cmd = redis::cmd("OPTIONS.INGEST");
             cmd.arg("ETH").arg(sym);
-            let row = model.entry(sym.clone()).or_default();
+            let row = model
+                .entry(sym.clone())
+                .or_insert_with(|| (*e, *call, BTreeMap::new()));
+            let mut any = false;
             for f in fields {
-                if rng.random_bool(0.5) {
-                    let v: f64 = rng.random_range(-1000.0..1000.0);
+                if rng.random_bool(0.5) || (!any && f == "open_interest") {
+                    // open interest is never negative; the rest may be
+                    let v: f64 = if f == "open_interest" {
+                        rng.random_range(0.0..1000.0)
+                    } else {
+                        rng.random_range(-1000.0..1000.0)
+                    };
                     cmd.arg(f).arg(format!("{v:?}"));
-                    row.insert(f, v);
+                    row.2.insert(f, v);
+                    any = true;
                 }
             }
             let _: i64 = cmd.query(&mut con).unwrap();
         }
     }
     let got = json(&mut con, &["OPTIONS.QUERY", "ETH", "FORMAT", "JSON"]);
-    let rows = got["data"].as_array().unwrap();
+    let rows = got["data"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     assert_eq!(rows.len(), model.len());
     for row in rows {
-        let want = &model[row["symbol"].as_str().unwrap()];
+        let (_, _, want) = &model[row["symbol"].as_str().unwrap()];
         for f in fields {
             assert_eq!(
                 row[f].as_f64(),
@@ -257,4 +382,5 @@ fn random_writes_agree_with_a_model() {
             );
         }
     }
+    println!("{n} random commands ({queries} queries, {purges} purges, {analytics} analytics checks) agree with the model");
 }
