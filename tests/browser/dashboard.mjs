@@ -531,9 +531,11 @@ try {
   await page.waitForSelector('#options-table tbody tr[data-symbol]');
   await sim('pause');
   await page.waitForSelector('#live[data-state="stale"]', { timeout: 20000 });
-  const stale = await page.textContent('#banner');
   // The feeder is up and connected; the exchange went quiet: the banner says so.
-  assert(/^Bybit is quiet: no ticker for \d+ s \(the feeder is connected\) — last BTC update \d+ s ago/.test(stale), `stale banner: ${stale}`);
+  const quiet = /^Bybit is quiet: no ticker for \d+ s \(the feeder is connected\) — last BTC update \d+ s ago/;
+  await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('banner').textContent), quiet.source, { timeout: 10000 })
+    .catch(async () => { throw new Error(`stale banner: ${await page.textContent('#banner')}`); });
+  const stale = await page.textContent('#banner');
   assert(await page.$eval('main', (m) => m.classList.contains('quotes-old')), 'old quotes dimmed');
   ok('a quiet exchange is named as the cause, quotes dimmed', stale);
   await sim('resume');

@@ -1275,7 +1275,9 @@ import { HistoryView } from './history.js';
           return { state: 'stale', label: 'Write errors',
             message: `The feeder receives Bybit's tickers but cannot write them to Redis${assetSince}.` };
         }
-        if (quietFor === null || quietFor > STALE_MS) {
+        // Half the staleness limit without any ticker is the exchange going quiet (one asset
+        // stops while the others keep ticking: the others are fresher than that).
+        if (quietFor === null || quietFor > STALE_MS / 2) {
           return { state: 'stale', label: 'Bybit quiet',
             message: `Bybit is quiet: no ticker for ${quietFor === null ? 'a while' : secs(quietFor)} (the feeder is connected)${assetSince}.` };
         }
