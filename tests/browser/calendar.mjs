@@ -5,7 +5,7 @@
 //
 // Environment: DASHBOARD_URL, SIM_URL, CALENDAR_LABEL (printed), CHROMIUM.
 
-import { launchBrowser, ok, assert, assertEq, getJson, expiryDate, watchPage } from './lib.mjs';
+import { launchBrowser, ok, assert, assertEq, getJson, sleep, expiryDate, watchPage } from './lib.mjs';
 
 const BASE = process.env.DASHBOARD_URL;
 const SIM = process.env.SIM_URL;
@@ -61,9 +61,23 @@ try {
       await page.waitForSelector('#chain-table tbody tr.atm', { timeout: 10000 });
       assertEq(expiryDate(await page.inputValue('#f-expiry')), iso, `deep link ${spelling}`);
     }
-    const chain = await getJson(`${BASE}/api/chain/BTC/${iso}`);
+    // The exchange paused and the chain settled (two equal reads), so the page and the module
+    // look at the same forward: near a tie between two strikes any tick could flip the ATM.
+    await getJson(`${SIM}/sim/pause`, { method: 'POST' });
+    let chain = null;
+    for (let i = 0; i < 40; i++) {
+      await sleep(300);
+      const now = await getJson(`${BASE}/api/chain/BTC/${iso}`);
+      if (chain && JSON.stringify(now) === JSON.stringify(chain)) break;
+      chain = now;
+    }
+    await page.waitForFunction((k) => {
+      const tr = document.querySelector('#chain-table tbody tr.atm');
+      return tr && Number(tr.dataset.strike) === k;
+    }, chain.atm_strike, { timeout: 5000 }).catch(() => {});
     const atm = await page.getAttribute('#chain-table tbody tr.atm', 'data-strike');
     assertEq(Number(atm), chain.atm_strike, `${expiry}: ATM row vs OPTIONS.CHAIN`);
+    await getJson(`${SIM}/sim/resume`, { method: 'POST' });
   }
   ok(`${LABEL}: chains open from deep links in every spelling, ATM row as the module's`);
   assert(problems.length === 0, problems.join('\n'));

@@ -64,6 +64,28 @@ impl Drop for TempDir {
     }
 }
 
+/// The server binary the tests start: `REDIS_SERVER` (another Redis or Valkey build, for
+/// `make test-compat`) or `redis-server` from PATH.
+pub fn server_binary() -> String {
+    std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
+}
+
+/// The major version of that server (`redis-server --version`: `v=7.0.15`), 0 if unknown.
+pub fn server_major_version() -> u32 {
+    static VERSION: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let out = Command::new(server_binary()).arg("--version").output();
+        let text = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix("v="))
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 /// A `redis-server` child process with the module loaded, killed on drop.
 pub struct RedisServer {
     pub port: u16,
@@ -127,11 +149,13 @@ impl RedisServer {
             "".into(),
             "--appendonly".into(),
             "no".into(),
-            "--enable-debug-command".into(),
-            "yes".into(),
             "--logfile".into(),
             "redis.log".into(),
         ];
+        // DEBUG (RELOAD, …) is off by default from 7.0 and the option does not exist before.
+        if server_major_version() >= 7 {
+            args.extend(["--enable-debug-command".into(), "yes".into()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         RedisServer {
             port,
@@ -142,7 +166,7 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let child = Command::new(server_binary())
             .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
