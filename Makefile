@@ -113,7 +113,7 @@ $(VALKEY81):
 test-compat: build $(REDIS62) $(VALKEY81)
 	@for server in $(CURDIR)/$(REDIS62) redis-server $(CURDIR)/$(VALKEY81); do \
 	  echo "== $$($$server --version)"; \
-	  REDIS_SERVER=$$server OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests $(MODULE_SUITES) || exit 1; \
+	  REDIS_SERVER=$$server OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --no-fail-fast -p options-tests $(MODULE_SUITES) || exit 1; \
 	done
 
 fmt:

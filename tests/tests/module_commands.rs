@@ -695,28 +695,36 @@ fn stats_per_key_and_global_and_info() {
         "the keyless form names no key: {keyless:?}"
     );
 
-    // COMMAND DOCS describes every command: summary, complexity, arguments.
-    for name in [
-        "options.ingest",
-        "options.query",
-        "options.get",
-        "options.chain",
-        "options.expiries",
-        "options.strikes",
-        "options.changes",
-        "options.stats",
-        "options.del",
-        "options.purge",
-        "options.analytics",
-        "options.history",
-    ] {
+    // COMMAND DOCS describes every command: summary, complexity, arguments (Redis 7 and
+    // later: 6.2 has no COMMAND DOCS).
+    let docs_names: &[&str] = if options_tests::server_major_version() >= 7 {
+        &[
+            "options.ingest",
+            "options.query",
+            "options.get",
+            "options.chain",
+            "options.expiries",
+            "options.strikes",
+            "options.changes",
+            "options.stats",
+            "options.del",
+            "options.purge",
+            "options.analytics",
+            "options.history",
+        ]
+    } else {
+        &[]
+    };
+    for name in docs_names {
         let docs = text_value(&mut con, name);
         assert!(
             docs.contains("summary") && docs.contains("complexity") && docs.contains("arguments"),
             "{name}: {docs}"
         );
     }
-    assert!(text_value(&mut con, "options.query").contains("STRIKE_MIN"));
+    if !docs_names.is_empty() {
+        assert!(text_value(&mut con, "options.query").contains("STRIKE_MIN"));
+    }
 
     // deleting a key gives its contracts back in the totals
     let _: i64 = redis::cmd("DEL").arg("BTC").query(&mut con).unwrap();
@@ -758,8 +766,15 @@ fn memory_is_real_and_below_the_seed_per_contract() {
         .arg("XRP")
         .query(&mut con)
         .unwrap();
-    let after: i64 = info_field(&mut con, "used_memory");
-    let freed = before - after;
+    // Servers that free in the background (Valkey 8's lazy user DEL) give it back a moment later.
+    let mut freed = 0;
+    for _ in 0..50 {
+        freed = before - info_field(&mut con, "used_memory");
+        if (freed - total).abs() < total / 5 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert!(
         (freed - total).abs() < total / 5,
         "MEMORY USAGE says {total}, deleting freed {freed}"
@@ -1199,7 +1214,12 @@ fn commands_carry_their_acl_categories_where_redis_has_them() {
             .unwrap();
         format!("{info:?}")
     };
-    if (version[0], version[1]) >= (7, 4) {
+    // Redis 7.4 added module ACL categories; Valkey 8 reports version 7.2.4 but has them too.
+    let has_categories = (version[0], version[1]) >= (7, 4)
+        || !server
+            .log()
+            .contains("does not support adding new ACL categories");
+    if has_categories {
         // Module categories: every command in @options, reads in @read, writes in @write.
         let analytics = categories(&mut con, "options.analytics");
         assert!(

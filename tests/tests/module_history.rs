@@ -499,6 +499,11 @@ fn memory_usage_counts_the_history() {
 
 #[test]
 fn an_rdb_from_before_history_still_loads() {
+    // The fixture was saved by Redis 7.0 (RDB format 10), which Redis 6.2 cannot read at all.
+    if options_tests::server_major_version() < 7 {
+        println!("skipped: this server cannot read the Redis 7 RDB fixture");
+        return;
+    }
     let dir = TempDir::new("redis");
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/data/chain-v1.rdb"),
