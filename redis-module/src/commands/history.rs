@@ -229,15 +229,7 @@ pub fn history_restore(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let restored = History::from_chunks(parts).map_err(|e| err(format!("ERR {e}")))?;
     let key = ctx.open_key_writable(&args[1]);
-    let chain = match chain_mut(&key)? {
-        Some(chain) => chain,
-        None => {
-            let chain = Chain::new(key_name, 0);
-            crate::stats::chain_added(&chain);
-            key.set_value(&CHAIN_TYPE, chain).map_err(wrong_type)?;
-            chain_mut(&key)?.ok_or(RedisError::Str("ERR could not create the chain"))?
-        }
-    };
+    let chain = chain_or_create(&key, key_name, 0)?;
     let before = Footprint::of(chain);
     chain.history = restored;
     crate::stats::chain_changed(before, chain);

@@ -51,15 +51,7 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
 
     let key = ctx.open_key_writable(&args[1]);
-    let chain = match chain_mut(&key)? {
-        Some(chain) => chain,
-        None => {
-            let chain = Chain::new(key_name, update.updated_ms as u64);
-            crate::stats::chain_added(&chain);
-            key.set_value(&CHAIN_TYPE, chain).map_err(wrong_type)?;
-            chain_mut(&key)?.ok_or(RedisError::Str("ERR could not create the chain"))?
-        }
-    };
+    let chain = chain_or_create(&key, key_name, update.updated_ms as u64)?;
     let before = Footprint::of(chain);
     if authoritative {
         purge_if_due(ctx, &args[1], chain, now);

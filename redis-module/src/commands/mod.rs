@@ -73,6 +73,21 @@ pub(super) fn chain_mut(
     key.get_value::<Chain>(&CHAIN_TYPE).map_err(wrong_type)
 }
 
+/// The chain at `key`, created empty (and counted in the module's totals) when the key has
+/// none: the writes that may start a chain (INGEST, HISTORYRESTORE) share this.
+pub(super) fn chain_or_create<'k>(
+    key: &'k redis_module::key::RedisKeyWritable,
+    name: &str,
+    created_ms: u64,
+) -> RedisResult<&'k mut Chain> {
+    if chain_mut(key)?.is_none() {
+        let chain = Chain::new(name, created_ms);
+        crate::stats::chain_added(&chain);
+        key.set_value(&CHAIN_TYPE, chain).map_err(wrong_type)?;
+    }
+    chain_mut(key)?.ok_or(RedisError::Str("ERR could not create the chain"))
+}
+
 pub(super) fn with_chain<T>(
     ctx: &Context,
     key: &RedisString,
