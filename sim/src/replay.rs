@@ -143,11 +143,16 @@ impl Replay {
             }
             Entry::Frame { text, .. } => {
                 if let Ok(v) = serde_json::from_str::<Value>(text) {
-                    if let Some(s) = v["data"]["symbol"].as_str() {
-                        st.tickers.insert(s.to_string(), v["data"].clone());
-                    }
+                    Self::apply_frame(&mut st, v);
                 }
             }
+        }
+    }
+
+    /// A parsed frame's ticker becomes the symbol's REST answer.
+    fn apply_frame(st: &mut State, mut frame: Value) {
+        if let Some(s) = frame["data"]["symbol"].as_str().map(String::from) {
+            st.tickers.insert(s, frame["data"].take());
         }
     }
 
@@ -189,9 +194,18 @@ impl Replay {
                     let offset = ((ms - t0).max(0) as f64 / self.settings.speed) / 1000.0;
                     tokio::time::sleep_until(start + Duration::from_secs_f64(offset)).await;
                 }
-                self.apply(&e);
+                // Parsed once: its topic picks the subscribers, its data the REST answer.
+                let parsed = serde_json::from_str::<Value>(text).ok();
+                let topic = parsed
+                    .as_ref()
+                    .and_then(|v| v["topic"].as_str().map(String::from));
+                if let Some(v) = parsed {
+                    Self::apply_frame(&mut lock(&self.state), v);
+                }
                 self.position_ms.store(ms, Ordering::Relaxed);
-                self.deliver(text).await;
+                if let Some(topic) = topic {
+                    self.deliver(&topic, text).await;
+                }
                 self.frames_sent.fetch_add(1, Ordering::Relaxed);
             }
             tracing::info!(
@@ -206,15 +220,11 @@ impl Replay {
     }
 
     /// Sends a frame to every subscriber of its topic.
-    async fn deliver(&self, text: &str) {
-        let topic = serde_json::from_str::<Value>(text)
-            .ok()
-            .and_then(|v| v["topic"].as_str().map(String::from));
-        let Some(topic) = topic else { return };
+    async fn deliver(&self, topic: &str, text: &str) {
         let targets: Vec<mpsc::Sender<String>> = {
             let subs = lock(&self.subs);
             subs.topics
-                .get(&topic)
+                .get(topic)
                 .into_iter()
                 .flatten()
                 .filter_map(|id| subs.conns.get(id).cloned())
@@ -291,9 +301,7 @@ async fn websocket(replay: Arc<Replay>, ws: WebSocket) {
         let op = req["op"].as_str().unwrap_or("");
         let req_id = req["req_id"].as_str().unwrap_or("");
         let reply = match op {
-            "ping" => {
-                json!({"req_id": req_id, "op": "pong", "args": [now_ms().to_string()], "conn_id": conn_id})
-            }
+            "ping" => wire::pong(req_id, &conn_id, now_ms()),
             "subscribe" | "unsubscribe" => {
                 let topics: Vec<String> = req["args"]
                     .as_array()
@@ -317,14 +325,11 @@ async fn websocket(replay: Arc<Replay>, ws: WebSocket) {
                 if op == "subscribe" && !replay.any_subscriber.swap(true, Ordering::Relaxed) {
                     replay.subscribed.notify_one();
                 }
-                json!({"success": true, "ret_msg": "", "conn_id": conn_id, "req_id": req_id, "op": op,
-                       "data": {"successTopics": topics, "failTopics": []}, "type": "COMMAND_RESP"})
+                wire::command_reply(op, req_id, &conn_id, &topics, &[])
             }
-            _ => {
-                json!({"success": false, "ret_msg": format!("error:unknown op {op}"), "conn_id": conn_id, "op": op})
-            }
+            _ => json!({"success": false, "ret_msg": format!("error:unknown op {op}"), "conn_id": conn_id, "op": op}).to_string(),
         };
-        if tx.send(reply.to_string()).await.is_err() {
+        if tx.send(reply).await.is_err() {
             break;
         }
     }

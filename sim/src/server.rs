@@ -423,24 +423,13 @@ fn handle_request(sim: &Sim, id: u64, conn_id: &str, text: &str) -> Vec<String> 
     let op = req["op"].as_str().unwrap_or("");
     let req_id = req["req_id"].as_str().unwrap_or("");
     match op {
-        "ping" => vec![json!({"req_id": req_id, "op": "pong", "args": [now_ms().to_string()], "conn_id": conn_id}).to_string()],
+        "ping" => vec![wire::pong(req_id, conn_id, now_ms())],
         "subscribe" | "unsubscribe" => {
             let args: Vec<String> = req["args"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
                 .unwrap_or_default();
-            let reply = |ok: &[String], failed: &[String]| {
-                json!({
-                    "success": failed.is_empty(),
-                    "ret_msg": if failed.is_empty() { "" } else { "error:some topics were rejected" },
-                    "conn_id": conn_id,
-                    "req_id": req_id,
-                    "op": op,
-                    "data": {"successTopics": ok, "failTopics": failed},
-                    "type": "COMMAND_RESP",
-                })
-                .to_string()
-            };
+            let reply = |ok: &[String], failed: &[String]| wire::command_reply(op, req_id, conn_id, ok, failed);
             if op == "subscribe" {
                 subscribe(sim, id, &args, reply);
                 Vec::new()

@@ -17,6 +17,32 @@ pub fn error_envelope(code: i64, msg: &str, now_ms: i64) -> Value {
     json!({"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": now_ms})
 }
 
+/// The WebSocket reply to `{"op":"ping"}`.
+pub fn pong(req_id: &str, conn_id: &str, now_ms: i64) -> String {
+    json!({"req_id": req_id, "op": "pong", "args": [now_ms.to_string()], "conn_id": conn_id})
+        .to_string()
+}
+
+/// The WebSocket reply to a `subscribe` or `unsubscribe` request.
+pub fn command_reply(
+    op: &str,
+    req_id: &str,
+    conn_id: &str,
+    ok: &[String],
+    failed: &[String],
+) -> String {
+    json!({
+        "success": failed.is_empty(),
+        "ret_msg": if failed.is_empty() { "" } else { "error:some topics were rejected" },
+        "conn_id": conn_id,
+        "req_id": req_id,
+        "op": op,
+        "data": {"successTopics": ok, "failTopics": failed},
+        "type": "COMMAND_RESP",
+    })
+    .to_string()
+}
+
 /// One `instruments-info` item.
 pub fn instrument(c: &Contract, base: &str, tick: f64) -> Value {
     let tick = format_number(tick);
