@@ -127,6 +127,7 @@ bench: release
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_query
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_analytics
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_history
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_scale
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench feeder
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench replay
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench web

@@ -106,7 +106,6 @@ pub struct Analytics {
 pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, by_strike: bool) -> Analytics {
     let selected: Vec<&Contract> = chain
         .contracts()
-        .iter()
         .filter(|c| selection.admits(c, now_ms))
         .collect();
     // The chain is sorted by expiry first, so each expiry is one run of `selected`.
@@ -599,7 +598,7 @@ mod tests {
             let c = chain(&refs);
             let a = compute(&c, &Selection::default(), NOW, false);
             // The stored contract per symbol is the last write of it.
-            let all: Vec<&Contract> = c.contracts().iter().collect();
+            let all: Vec<&Contract> = c.contracts().collect();
             let pay = |at: f64| all.iter().map(|c| {
                 let n = c.get(Field::OpenInterest).unwrap_or(0.0);
                 match c.kind { OptionType::Call => n * (at - c.strike).max(0.0), OptionType::Put => n * (c.strike - at).max(0.0) }

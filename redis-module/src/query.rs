@@ -128,11 +128,7 @@ impl Query {
     /// Runs the query: the number of matching live contracts, and the requested page of them.
     pub fn run<'c>(&self, chain: &'c Chain, now_ms: i64) -> (usize, Vec<&'c Contract>) {
         let mut rows: Vec<&Contract> = if self.expiries.is_empty() {
-            chain
-                .contracts()
-                .iter()
-                .filter(|c| self.matches(c))
-                .collect()
+            chain.contracts().filter(|c| self.matches(c)).collect()
         } else {
             self.expiries
                 .iter()

@@ -763,7 +763,7 @@ struct Quiet {
 }
 
 fn quiet_market(port: u16) -> Quiet {
-    let mut redis = RedisServer::start(&[]);
+    let redis = RedisServer::start(&[]);
     let sim = quiet_sim();
     let listed = sim.tickers("BTC").len() as u64;
     let feeder = watching_feeder(&sim, &redis, port);
