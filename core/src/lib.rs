@@ -9,6 +9,8 @@ pub mod clock;
 pub mod error;
 pub mod expiry;
 pub mod fields;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod number;
 #[cfg(feature = "recording")]
 pub mod recording;

@@ -10,11 +10,11 @@ mod market_alerts;
 mod metrics;
 mod recorder;
 mod rest;
-mod ticker;
 mod writer;
 mod ws;
 
 use clap::Parser;
+use options_feeder::ticker;
 
 pub use options_core::clock::now_ms;
 

@@ -10,18 +10,22 @@ pub mod analytics;
 pub mod args;
 pub mod chain;
 pub mod docs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod history;
-// Test builds leave out the command table (`module`: it installs Redis's allocator, which a
-// test process has not got), so the handlers are unreached there; their parsing is tested.
-#[cfg_attr(test, allow(dead_code, unused_imports))]
+// Test and fuzz builds (`--cfg fuzzing`, set by cargo-fuzz) leave out the command table
+// (`module`: it installs Redis's allocator, which such a process has not got), so the handlers
+// are unreached there; their parsing is tested and fuzzed.
+#[cfg_attr(any(test, fuzzing), allow(dead_code, unused_imports))]
 mod commands;
-#[cfg_attr(test, allow(dead_code, unused_imports))]
+#[cfg_attr(any(test, fuzzing), allow(dead_code, unused_imports))]
 mod persist;
 pub mod query;
+pub mod rdb;
 pub mod render;
 pub mod stats;
 
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 mod module {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 

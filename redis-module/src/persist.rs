@@ -1,16 +1,6 @@
 //! The native type: RDB save/load, AOF rewrite, memory reporting, copy and free.
 //!
-//! RDB encoding version 2 (bump on any layout change and keep loading the old ones):
-//!
-//! ```text
-//! string underlying | unsigned seq | unsigned updates | signed last_update_ms | unsigned horizon
-//! unsigned n, then n × (string symbol | unsigned present | signed updated_ms | unsigned seq |
-//!                      double × popcount(present), in field order)
-//! unsigned m, then m × (unsigned seq | string symbol)          -- tombstones, oldest first
-//! unsigned k, then k × (unsigned samples | string bytes)       -- history chunks (version 2)
-//! ```
-//!
-//! Version 1 is version 2 without the history; it still loads (with no history).
+//! The layout itself is `rdb`; this file adapts it to `RedisModuleIO`.
 //!
 //! Values are saved as doubles, so a restart gives back every bit. Every callback catches
 //! panics: unwinding into Redis would take the server down.
@@ -24,9 +14,8 @@ use redis_module::native_types::RedisType;
 use redis_module::{raw, RedisModuleTypeMethods};
 
 use crate::chain::{Chain, Contract};
+use crate::rdb::{self, RdbRead, RdbWrite, ENCODING_VERSION};
 use crate::stats;
-
-pub const ENCODING_VERSION: i32 = 2;
 pub use options_core::reply::CHAIN_TYPE_NAME as TYPE_NAME;
 
 pub static CHAIN_TYPE: RedisType = RedisType::new(
@@ -67,46 +56,53 @@ unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) 
     }
 }
 
-fn save_chain(rdb: *mut raw::RedisModuleIO, chain: &Chain) {
-    raw::save_string(rdb, &chain.underlying);
-    raw::save_unsigned(rdb, chain.seq);
-    raw::save_unsigned(rdb, chain.updates);
-    raw::save_signed(rdb, chain.last_update_ms);
-    raw::save_unsigned(rdb, chain.horizon);
-    raw::save_unsigned(rdb, chain.len() as u64);
-    for c in chain.contracts() {
-        raw::save_string(rdb, &c.symbol);
-        raw::save_unsigned(rdb, u64::from(c.present));
-        raw::save_signed(rdb, c.updated_ms);
-        raw::save_unsigned(rdb, c.seq);
-        for f in FIELDS {
-            if let Some(v) = c.get(f) {
-                raw::save_double(rdb, v);
-            }
-        }
+/// Redis's RDB stream for one value.
+struct Io(*mut raw::RedisModuleIO);
+
+impl RdbWrite for Io {
+    fn unsigned(&mut self, v: u64) {
+        raw::save_unsigned(self.0, v);
     }
-    let tombstones: Vec<(u64, &str)> = chain.tombstones().collect();
-    raw::save_unsigned(rdb, tombstones.len() as u64);
-    for (seq, sym) in tombstones {
-        raw::save_unsigned(rdb, seq);
-        raw::save_string(rdb, sym);
+
+    fn signed(&mut self, v: i64) {
+        raw::save_signed(self.0, v);
     }
-    let chunks = chain.history.chunks();
-    raw::save_unsigned(rdb, chunks.len() as u64);
-    for c in chunks {
-        raw::save_unsigned(rdb, u64::from(c.count));
-        raw::save_slice(rdb, &c.bytes);
+
+    fn double(&mut self, v: f64) {
+        raw::save_double(self.0, v);
+    }
+
+    fn buffer(&mut self, v: &[u8]) {
+        raw::save_slice(self.0, v);
     }
 }
 
-unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
-    if !(1..=ENCODING_VERSION).contains(&encver) {
-        log_warning(&format!(
-            "options: cannot load chain encoding version {encver} (this module reads {ENCODING_VERSION})"
-        ));
-        return ptr::null_mut();
+impl RdbRead for Io {
+    fn unsigned(&mut self) -> Result<u64, String> {
+        raw::load_unsigned(self.0).map_err(|e| e.to_string())
     }
-    match catch_unwind(AssertUnwindSafe(|| load_chain(rdb, encver))) {
+
+    fn signed(&mut self) -> Result<i64, String> {
+        raw::load_signed(self.0).map_err(|e| e.to_string())
+    }
+
+    fn double(&mut self) -> Result<f64, String> {
+        raw::load_double(self.0).map_err(|e| e.to_string())
+    }
+
+    fn buffer(&mut self) -> Result<Vec<u8>, String> {
+        raw::load_string_buffer(self.0)
+            .map(|b| b.as_ref().to_vec())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn save_chain(rdb: *mut raw::RedisModuleIO, chain: &Chain) {
+    rdb::save_chain(&mut Io(rdb), chain);
+}
+
+unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
+    match catch_unwind(AssertUnwindSafe(|| rdb::load_chain(&mut Io(rdb), encver))) {
         Ok(Ok(chain)) => {
             stats::chain_added(&chain);
             Box::into_raw(Box::new(chain)).cast()
@@ -120,77 +116,6 @@ unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *m
             ptr::null_mut()
         }
     }
-}
-
-fn load_str(rdb: *mut raw::RedisModuleIO) -> Result<String, String> {
-    let buf = raw::load_string_buffer(rdb).map_err(|e| e.to_string())?;
-    String::from_utf8(buf.as_ref().to_vec()).map_err(|_| "string is not UTF-8".to_string())
-}
-
-fn load_u64(rdb: *mut raw::RedisModuleIO) -> Result<u64, String> {
-    raw::load_unsigned(rdb).map_err(|e| e.to_string())
-}
-
-fn load_i64(rdb: *mut raw::RedisModuleIO) -> Result<i64, String> {
-    raw::load_signed(rdb).map_err(|e| e.to_string())
-}
-
-fn load_chain(rdb: *mut raw::RedisModuleIO, encver: c_int) -> Result<Chain, String> {
-    let underlying = load_str(rdb)?;
-    let seq = load_u64(rdb)?;
-    let updates = load_u64(rdb)?;
-    let last_update_ms = load_i64(rdb)?;
-    let horizon = load_u64(rdb)?;
-    let n = load_u64(rdb)?;
-    // The count comes from the file: reserve only what a sane chain needs.
-    let mut contracts = Vec::with_capacity(n.min(100_000) as usize);
-    for _ in 0..n {
-        let text = load_str(rdb)?;
-        let symbol = crate::chain::symbol_for_key(&underlying, &text)?;
-        let present = load_u64(rdb)?;
-        if present >> FIELDS.len() != 0 {
-            return Err(format!(
-                "contract {text} has an invalid field mask {present:#x}"
-            ));
-        }
-        let mut c = Contract::new(&symbol);
-        c.present = present as u32;
-        c.updated_ms = load_i64(rdb)?;
-        c.seq = load_u64(rdb)?;
-        for f in FIELDS {
-            if c.present & f.bit() != 0 {
-                c.values[f.index()] = raw::load_double(rdb).map_err(|e| e.to_string())?;
-            }
-        }
-        contracts.push(c);
-    }
-    let m = load_u64(rdb)?;
-    let mut tombstones =
-        Vec::with_capacity(m.min(crate::chain::TOMBSTONE_CAPACITY as u64) as usize);
-    for _ in 0..m {
-        let s = load_u64(rdb)?;
-        tombstones.push((s, load_str(rdb)?.into_boxed_str()));
-    }
-    let mut chain = Chain::from_parts(
-        &underlying,
-        seq,
-        updates,
-        last_update_ms,
-        horizon,
-        contracts,
-        tombstones,
-    );
-    if encver >= 2 {
-        let k = load_u64(rdb)?;
-        let mut parts = Vec::with_capacity(k.min(1024) as usize);
-        for _ in 0..k {
-            let count = u32::try_from(load_u64(rdb)?).map_err(|_| "history chunk too large")?;
-            let bytes = raw::load_string_buffer(rdb).map_err(|e| e.to_string())?;
-            parts.push((count, bytes.as_ref().to_vec()));
-        }
-        chain.history = crate::history::History::from_chunks(parts)?;
-    }
-    Ok(chain)
 }
 
 /// One `OPTIONS.INGEST` per contract, with `updated_ms` so a replay reproduces the row exactly.

@@ -4,16 +4,16 @@
 //! error reply always means nothing changed. Writes replicate explicitly (with the time they
 //! used) so replicas and the AOF replay the same result regardless of their own clocks.
 
-mod analytics;
+pub(crate) mod analytics;
 mod chain;
 mod changes;
 mod del;
 mod get;
-mod history;
+pub(crate) mod history;
 mod ingest;
 mod lists;
 mod query;
-mod stats;
+pub(crate) mod stats;
 
 pub use analytics::analytics;
 pub use chain::chain;

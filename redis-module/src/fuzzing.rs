@@ -1,0 +1,177 @@
+//! Bodies of the module's fuzz targets (`fuzz/fuzz_targets/`). They live here so that
+//! `cargo test` replays every stored corpus input through the same code (`make test`), while
+//! `make fuzz` explores from those inputs. Each asserts what must hold for any input; a panic
+//! is a finding (in Redis it would be an error reply at best, a crashed server at worst).
+
+use options_core::{parse_symbol, Field};
+
+use crate::analytics::{self, Selection};
+use crate::chain::{Chain, Update};
+use crate::commands::analytics::AnalyticsArgs;
+use crate::commands::history::HistoryArgs;
+use crate::commands::stats::stats_key_position;
+use crate::query::Query;
+use crate::rdb::{self, Bytes, ENCODING_VERSION};
+use crate::render;
+
+/// A chain's RDB payload, first byte the encoding version (taken mod 4: 0 and 3 are unknown).
+/// A payload is refused with an error or loads into a chain that every reader can use and that
+/// saves and loads back to the same contracts.
+pub fn rdb_payload(data: &[u8]) {
+    let Some((&version, payload)) = data.split_first() else {
+        return;
+    };
+    let Ok(chain) = rdb::load_chain(&mut Bytes(payload), i32::from(version % 4)) else {
+        return;
+    };
+    read_everything(&chain);
+    let mut saved = Vec::new();
+    rdb::save_chain(&mut saved, &chain);
+    let back = rdb::load_chain(&mut Bytes(&saved), ENCODING_VERSION)
+        .unwrap_or_else(|e| panic!("a saved chain does not load: {e}"));
+    let same = back.len() == chain.len()
+        && back.contracts().zip(chain.contracts()).all(|(a, b)| {
+            a.symbol == b.symbol
+                && a.present == b.present
+                && a.values
+                    .iter()
+                    .zip(&b.values)
+                    .all(|(x, y)| x.to_bits() == y.to_bits())
+        });
+    assert!(same, "a chain changed through save and load");
+}
+
+/// A command line after the key, words separated by spaces, parsed as each command with
+/// arguments; what parses runs against a small chain and is rendered both ways.
+pub fn command_args(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let argv: Vec<&str> = text.split(' ').collect();
+    let chain = small_chain();
+    const NOW: i64 = 1_760_000_000_000;
+    if let Ok(q) = Query::parse(&argv) {
+        let (total, rows) = q.run(&chain, NOW);
+        assert!(rows.len() <= total);
+        let mut out = Vec::new();
+        render::json_rows(&mut out, &chain, &rows, q.output.fields.as_deref());
+        let _ = render::resp_rows(&rows, &chain.underlying, q.output.fields.as_deref());
+    }
+    if let Ok(a) = AnalyticsArgs::parse(&argv) {
+        let selection = Selection {
+            expiries: a.expiries.clone(),
+            settle: a.settle,
+        };
+        let figures = analytics::compute(&chain, &selection, a.now.unwrap_or(NOW), a.by_strike);
+        let _ = crate::commands::analytics::reply("BTC", &figures).render(a.format);
+    }
+    if let Ok(h) = HistoryArgs::parse(&argv) {
+        assert!(!h.metrics.is_empty(), "a history request names a metric");
+    }
+    let _ = crate::history::parse_settings(&argv);
+    let mut with_command = vec!["OPTIONS.STATS"];
+    with_command.extend(&argv);
+    if let Some(i) = stats_key_position(&with_command) {
+        assert!(i < with_command.len(), "key position {i} out of range");
+    }
+}
+
+/// A few contracts of two expiries, both settle coins, calls and puts, with open interest, IVs
+/// and greeks, so analytics and every column have something to compute.
+fn small_chain() -> Chain {
+    let mut chain = Chain::new("BTC", 1);
+    for (i, s) in [
+        "BTC-26DEC25-90000-C",
+        "BTC-26DEC25-90000-P",
+        "BTC-26DEC25-100000-C",
+        "BTC-26DEC25-100000-P",
+        "BTC-26DEC25-100000-C-USDT",
+        "BTC-27MAR26-100000-C",
+        "BTC-27MAR26-100000-P",
+        "BTC-27MAR26-120000-C",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let x = i as f64;
+        let update = Update {
+            values: vec![
+                (Field::MarkPrice, 1_000.0 + 10.0 * x),
+                (Field::MarkIv, 0.5 + 0.01 * x),
+                (Field::Delta, 0.5 - 0.05 * x),
+                (Field::Gamma, 0.00002),
+                (Field::OpenInterest, 10.0 + x),
+                (Field::UnderlyingPrice, 97_000.0 + x),
+                (Field::IndexPrice, 96_900.0),
+            ],
+            updated_ms: 1_750_000_000_000,
+        };
+        if let Ok(symbol) = parse_symbol(s) {
+            chain.upsert(&symbol, &update);
+        }
+    }
+    chain
+}
+
+/// Everything the commands read from a chain, at a time before and after its expiries.
+fn read_everything(chain: &Chain) {
+    for now in [0, 1_760_000_000_000, i64::MAX / 2] {
+        let _ = chain.changes_since(0, now);
+        let _ = chain.expiries(now);
+        let a = analytics::compute(chain, &Selection::default(), now, true);
+        let _ = crate::commands::analytics::reply(&chain.underlying, &a)
+            .render(crate::args::Format::Json);
+        let (_, rows) = Query::default().run(chain, now);
+        let mut out = Vec::new();
+        render::json_rows(&mut out, chain, &rows, None);
+        for c in &rows {
+            render::seed_row(&mut out, c);
+        }
+    }
+    let _ = chain.memory_usage();
+    let _ = chain.duplicate();
+    let settings = crate::history::settings();
+    for expiries in [false, true] {
+        let _ = chain
+            .history
+            .samples(i64::MIN, i64::MAX, settings, expiries);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every file of `fuzz/corpus/<target>` through the target's body.
+    fn replay(target: &str, body: fn(&[u8])) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/corpus")
+            .join(target);
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the corpora are kept in the repository)",
+                dir.display()
+            )
+        });
+        let mut n = 0;
+        for entry in entries {
+            let path = entry.expect("corpus entry").path();
+            let data = std::fs::read(&path).expect("corpus file");
+            if std::panic::catch_unwind(|| body(&data)).is_err() {
+                panic!("fuzz input {} fails", path.display());
+            }
+            n += 1;
+        }
+        assert!(n > 0, "{} is empty", dir.display());
+    }
+
+    #[test]
+    fn rdb_corpus_replays() {
+        replay("rdb_payload", super::rdb_payload);
+    }
+
+    #[test]
+    fn command_args_corpus_replays() {
+        replay("command_args", super::command_args);
+    }
+}
