@@ -9,7 +9,7 @@ use std::sync::Arc;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{finish, handle_rejection, read, with_gzip, with_state, Routes};
+use super::{finish, read, with_errors, with_gzip, with_state, Routes};
 use crate::api::{self, State};
 use crate::data;
 use crate::params::Query;
@@ -151,8 +151,8 @@ fn own_shapes(st: &Arc<State>) -> Routes {
 
 /// Everything the data API's port serves, errors included.
 pub fn routes(st: &Arc<State>) -> warp::filters::BoxedFilter<(Response,)> {
-    with_gzip(websocket(st), any_of!(own_shapes(st), shared(st)))
-        .recover(handle_rejection)
-        .unify()
-        .boxed()
+    with_errors(with_gzip(
+        websocket(st),
+        any_of!(own_shapes(st), shared(st)),
+    ))
 }

@@ -146,6 +146,74 @@ pub async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
     .into_response())
 }
 
+/// Every route's rejections as the API's JSON errors. A 405 carries `Allow` (RFC 9110 requires
+/// it): the methods the OpenAPI document gives the path, which is the one list of routes.
+pub fn with_errors(routes: Routes) -> Routes {
+    warp::path::full()
+        .and(routes.recover(handle_rejection).unify())
+        .map(|path: warp::path::FullPath, mut r: Response| {
+            if r.status() == StatusCode::METHOD_NOT_ALLOWED {
+                if let Ok(v) = warp::http::HeaderValue::from_str(&allowed_methods(path.as_str())) {
+                    r.headers_mut().insert(warp::http::header::ALLOW, v);
+                }
+            }
+            r
+        })
+        .boxed()
+}
+
+/// The methods of `path` in the OpenAPI document, as an `Allow` value. A path written out in the
+/// document wins over templates (`/api/assets/add` is not `/api/assets/{asset}`), where
+/// `{name}` matches one segment. Paths the document leaves out (pages, static files, the
+/// document itself) are GET.
+pub fn allowed_methods(path: &str) -> String {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let doc: serde_json::Value =
+            serde_json::from_slice(include_bytes!("../openapi.json")).unwrap_or_default();
+        doc["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(template, ops)| {
+                        let segments = template.split('/').map(str::to_string).collect();
+                        let methods = ops
+                            .as_object()
+                            .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
+                            .unwrap_or_default();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let asked: Vec<&str> = path.split('/').collect();
+    let matching = |exact: bool| -> Vec<&str> {
+        table
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == asked.len()
+                    && template.iter().zip(&asked).all(|(t, a)| {
+                        t == a
+                            || (!exact && t.starts_with('{') && t.ends_with('}') && !a.is_empty())
+                    })
+            })
+            .flat_map(|(_, m)| m.iter().map(String::as_str))
+            .collect()
+    };
+    let mut methods = matching(true);
+    if methods.is_empty() {
+        methods = matching(false);
+    }
+    if methods.is_empty() {
+        methods.push("GET");
+    }
+    methods.sort_unstable();
+    methods.dedup();
+    methods.join(", ")
+}
+
 /// gzip for clients that accept it (never the streams, which must flush per event), with the
 /// streams tried first and uncompressed.
 pub fn with_gzip(streams: Routes, plain: Routes) -> Routes {

@@ -95,6 +95,32 @@ async fn unknown_routes_and_methods_are_json_errors() {
 }
 
 #[tokio::test]
+async fn a_405_names_the_methods_of_the_path() {
+    let app = web_app();
+    for (method, path, allow) in [
+        ("DELETE", "/api/stats", "GET"),
+        ("TRACE", "/api/alerts", "GET, POST"),
+        ("PUT", "/api/alerts/cheap-calls", "DELETE"),
+        ("GET", "/api/assets/ETH/remove", "DELETE"),
+        ("OPTIONS", "/api/assets/add", "POST"),
+        ("PUT", "/api/assets/ETH", "GET"),
+        ("POST", "/static/app.js", "GET"),
+    ] {
+        let r = warp::test::request()
+            .method(method)
+            .path(path)
+            .reply(&app)
+            .await;
+        assert_eq!(r.status(), 405, "{method} {path}");
+        assert_eq!(
+            r.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_json_is_a_400_not_a_405() {
     let app = web_app();
     let (code, body) = answer(

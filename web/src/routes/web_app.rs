@@ -9,8 +9,8 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::{
-    auth_header, finish, finish_authorized, handle_rejection, json_body, raw_query, read,
-    with_gzip, with_state, Routes,
+    auth_header, finish, finish_authorized, json_body, raw_query, read, with_errors, with_gzip,
+    with_state, Routes,
 };
 use crate::api::{self, State};
 use crate::error::ApiResult;
@@ -271,8 +271,5 @@ pub fn routes(
         super::data_api::shared(st)
     );
     let streams = any_of!(stream(st, hub), super::data_api::websocket(st));
-    with_gzip(streams, plain)
-        .recover(handle_rejection)
-        .unify()
-        .boxed()
+    with_errors(with_gzip(streams, plain))
 }
