@@ -5,6 +5,7 @@
 pub mod alert_rule;
 pub mod assets;
 pub mod black76;
+pub mod bybit;
 pub mod clock;
 pub mod error;
 pub mod expiry;

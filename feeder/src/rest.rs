@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use options_core::bybit::{Envelope, OptionInstrument, Page};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::metrics::Metrics;
@@ -65,8 +68,13 @@ impl RestClient {
     }
 
     /// GET with retries: transport errors, HTTP 403/429/5xx and `retCode != 0` are retried with
-    /// exponential backoff (0.5 s, 1 s, 2 s, …); the last error is returned.
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, RestError> {
+    /// exponential backoff (0.5 s, 1 s, 2 s, …); the last error is returned. Answers the
+    /// envelope's `result`.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, RestError> {
         let url = format!("{}{}", self.base, path);
         let mut delay = Duration::from_millis(500);
         let mut last = None;
@@ -89,7 +97,11 @@ impl RestClient {
         Err(last.unwrap_or_else(|| RestError::Transport(url, "no attempt made".into())))
     }
 
-    async fn get_once(&self, url: &str, query: &[(&str, String)]) -> Result<Value, RestError> {
+    async fn get_once<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, RestError> {
         let resp = self
             .http
             .get(url)
@@ -101,18 +113,18 @@ impl RestClient {
         if !status.is_success() {
             return Err(RestError::Status(status.as_u16(), url.to_string()));
         }
-        let body: Value = resp
+        let body: Envelope<T> = resp
             .json()
             .await
             .map_err(|e| RestError::Shape(url.to_string(), e.to_string()))?;
-        match body["retCode"].as_i64() {
-            Some(0) => Ok(body),
-            Some(code) => Err(RestError::RetCode {
+        match (body.ret_code, body.result) {
+            (0, Some(result)) => Ok(result),
+            (0, None) => Err(RestError::Shape(url.to_string(), "no result".into())),
+            (code, _) => Err(RestError::RetCode {
                 code,
-                msg: body["retMsg"].as_str().unwrap_or("").to_string(),
+                msg: body.ret_msg,
                 url: url.to_string(),
             }),
-            None => Err(RestError::Shape(url.to_string(), "no retCode".into())),
         }
     }
 
@@ -133,41 +145,30 @@ impl RestClient {
                 if !cursor.is_empty() {
                     q.push(("cursor", cursor.clone()));
                 }
-                let body = self.get("/v5/market/instruments-info", &q).await?;
-                let result = &body["result"];
-                let list = result["list"].as_array().ok_or_else(|| {
-                    RestError::Shape(
-                        "instruments-info".into(),
-                        "result.list is not a list".into(),
-                    )
-                })?;
-                for item in list {
-                    let (Some(symbol), Some(status)) =
-                        (item["symbol"].as_str(), item["status"].as_str())
-                    else {
+                // Items stay as written (for `--record`) and are read one by one: a malformed
+                // item is skipped, not the page.
+                let page: Page<Value> = self.get("/v5/market/instruments-info", &q).await?;
+                for item in &page.list {
+                    let Ok(info) = OptionInstrument::deserialize(item) else {
                         continue;
                     };
                     // Only contracts of this base (a wrong baseCoin answer must not leak in).
-                    if status != "Trading" || symbol.split('-').next() != Some(base) {
+                    if !info.is_trading() || info.symbol.split('-').next() != Some(base) {
                         continue;
                     }
-                    let delivery_ms = item["deliveryTime"]
-                        .as_str()
-                        .and_then(|d| d.parse().ok())
-                        .unwrap_or(0);
                     found.insert(
-                        symbol.to_string(),
+                        info.symbol.clone(),
                         Instrument {
-                            symbol: symbol.to_string(),
+                            symbol: info.symbol.clone(),
                             base: base.to_string(),
-                            delivery_ms,
+                            delivery_ms: info.delivery_ms().unwrap_or(0),
                             raw: item.clone(),
                         },
                     );
                 }
-                cursor = result["nextPageCursor"].as_str().unwrap_or("").to_string();
-                if cursor.is_empty() || list.is_empty() {
-                    break;
+                match page.next() {
+                    Some(next) if !page.list.is_empty() => cursor = next.to_string(),
+                    _ => break,
                 }
             }
         }
@@ -189,15 +190,9 @@ impl RestClient {
             if let Some(s) = settle {
                 q.push(("settleCoin", s.to_string()));
             }
-            let body = self.get("/v5/market/tickers", &q).await?;
-            let Some(list) = body["result"]["list"].as_array() else {
-                return Err(RestError::Shape(
-                    "tickers".into(),
-                    "result.list is not a list".into(),
-                ));
-            };
+            let page: Page<Value> = self.get("/v5/market/tickers", &q).await?;
             let now = Instant::now();
-            for item in list {
+            for item in &page.list {
                 match parse_rest_ticker(item, now) {
                     Ok(t) if t.base() == base => {
                         if self.recorder.is_some() {

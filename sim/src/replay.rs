@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use options_core::bybit::{Envelope, Page};
 use options_core::recording::{self, Entry};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
@@ -247,7 +248,7 @@ impl Replay {
     }
 }
 
-fn page(q: &Query, items: Vec<Value>) -> Value {
+fn page(q: &Query, items: Vec<Value>) -> Envelope<Page<Value>> {
     let limit = q
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -264,7 +265,7 @@ fn page(q: &Query, items: Vec<Value>) -> Value {
         String::new()
     };
     let list: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    json!({"category": "option", "nextPageCursor": next, "list": list})
+    wire::envelope(list, Some(next), now_ms())
 }
 
 /// Items of `base` and the asked settle coin (USDC when none is asked, as the sim answers).
@@ -360,7 +361,7 @@ pub fn routes(
                 .get(&base)
                 .map(|l| select(l.iter(), &q))
                 .unwrap_or_default();
-            warp::reply::json(&wire::envelope(page(&q, items), now_ms())).into_response()
+            warp::reply::json(&page(&q, items)).into_response()
         });
     let tickers = warp::path!("v5" / "market" / "tickers")
         .and(warp::get())
@@ -369,11 +370,7 @@ pub fn routes(
         .map(|r: Arc<Replay>, q: Query| {
             let st = lock(&r.state);
             let list = select(st.tickers.iter(), &q);
-            warp::reply::json(&wire::envelope(
-                json!({"category": "option", "list": list}),
-                now_ms(),
-            ))
-            .into_response()
+            warp::reply::json(&wire::envelope(list, None, now_ms())).into_response()
         });
     let ws = warp::path!("v5" / "public" / "option")
         .and(warp::ws())

@@ -15,7 +15,7 @@ use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
 use crate::clock::now_ms;
-use crate::market::Market;
+use crate::market::{Contract, Market};
 use crate::wire;
 
 /// Limits and behaviour that Bybit documents for the option stream.
@@ -292,24 +292,24 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
     let market = lock(&sim.market);
     let base = q.get("baseCoin").cloned().unwrap_or_else(|| "BTC".into());
     let symbol = q.get("symbol");
-    let all: Vec<Value> = market
+    let all: Vec<&Contract> = market
         .contracts()
         .iter()
         .filter(|c| symbol.is_none_or(|s| &c.symbol == s))
         .filter(|c| c.symbol.split('-').next() == Some(base.as_str()) && c.settle == settle)
-        .map(|c| wire::instrument(c, &base, market.price_tick(c)))
         .collect();
-    let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .filter_map(|c| serde_json::to_value(wire::instrument(c, &base, market.price_tick(c))).ok())
+        .collect();
     let next = if offset + limit < all.len() {
         format!("page:{}", offset + limit)
     } else {
         String::new()
     };
-    warp::reply::json(&wire::envelope(
-        json!({"category": "option", "nextPageCursor": next, "list": page}),
-        now_ms(),
-    ))
-    .into_response()
+    warp::reply::json(&wire::envelope(page, Some(next), now_ms())).into_response()
 }
 
 fn tickers(sim: &Sim, q: &Query) -> warp::reply::Response {
@@ -330,11 +330,7 @@ fn tickers(sim: &Sim, q: &Query) -> warp::reply::Response {
                 .collect()
         }
     };
-    warp::reply::json(&wire::envelope(
-        json!({"category": "option", "list": list}),
-        now_ms(),
-    ))
-    .into_response()
+    warp::reply::json(&wire::envelope(list, None, now_ms())).into_response()
 }
 
 async fn websocket(sim: Arc<Sim>, ws: WebSocket) {

@@ -3,14 +3,27 @@
 
 use std::fmt::Write;
 
+use options_core::bybit::{Envelope, LotSizeFilter, OptionInstrument, Page, PriceFilter};
 use options_core::{format_number, OptionType, Settle, FIELDS};
 use serde_json::{json, Value};
 
 use crate::market::Contract;
 
-/// The REST envelope: `{"retCode":0,"retMsg":"OK","result":…,"retExtInfo":{},"time":…}`.
-pub fn envelope(result: Value, now_ms: i64) -> Value {
-    json!({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now_ms})
+/// The REST envelope of one page: `{"retCode":0,"retMsg":"OK","result":{"category":"option",
+/// ["nextPageCursor":…,] "list":[…]},"retExtInfo":{},"time":…}`.
+pub fn envelope(
+    list: Vec<Value>,
+    next_page_cursor: Option<String>,
+    now_ms: i64,
+) -> Envelope<Page<Value>> {
+    Envelope::ok(
+        Page {
+            category: "option".into(),
+            next_page_cursor,
+            list,
+        },
+        now_ms,
+    )
 }
 
 pub fn error_envelope(code: i64, msg: &str, now_ms: i64) -> Value {
@@ -44,22 +57,38 @@ pub fn command_reply(
 }
 
 /// One `instruments-info` item.
-pub fn instrument(c: &Contract, base: &str, tick: f64) -> Value {
+pub fn instrument(c: &Contract, base: &str, tick: f64) -> OptionInstrument {
     let tick = format_number(tick);
-    let settle = c.settle.as_str();
-    json!({
-        "symbol": c.symbol,
-        "status": "Trading",
-        "baseCoin": base,
-        "quoteCoin": if c.settle == Settle::Usdt { "USDT" } else { "USD" },
-        "settleCoin": settle,
-        "optionsType": match c.kind { OptionType::Call => "Call", OptionType::Put => "Put" },
-        "launchTime": c.launch_ms.to_string(),
-        "deliveryTime": c.expiry.timestamp_ms().to_string(),
-        "deliveryFeeRate": "0.00015",
-        "priceFilter": {"minPrice": tick, "maxPrice": "10000000", "tickSize": tick},
-        "lotSizeFilter": {"maxOrderQty": "500", "minOrderQty": "0.01", "qtyStep": "0.01"},
-    })
+    OptionInstrument {
+        symbol: c.symbol.clone(),
+        status: "Trading".into(),
+        base_coin: base.into(),
+        quote_coin: if c.settle == Settle::Usdt {
+            "USDT"
+        } else {
+            "USD"
+        }
+        .into(),
+        settle_coin: c.settle.as_str().into(),
+        options_type: match c.kind {
+            OptionType::Call => "Call",
+            OptionType::Put => "Put",
+        }
+        .into(),
+        launch_time: c.launch_ms.to_string(),
+        delivery_time: c.expiry.timestamp_ms().to_string(),
+        delivery_fee_rate: "0.00015".into(),
+        price_filter: PriceFilter {
+            min_price: tick.clone(),
+            max_price: "10000000".into(),
+            tick_size: tick,
+        },
+        lot_size_filter: LotSizeFilter {
+            max_order_qty: "500".into(),
+            min_order_qty: "0.01".into(),
+            qty_step: "0.01".into(),
+        },
+    }
 }
 
 /// One REST `tickers` item (REST field names: `bid1Price`, `markIv`, …).

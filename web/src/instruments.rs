@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use options_core::bybit::{Envelope, OptionInstrument, Page};
 use serde_json::{json, Value};
 use warp::reply::Response;
 
@@ -21,48 +21,15 @@ const KEEP: Duration = Duration::from_secs(600);
 #[derive(Default)]
 pub struct Cache(Mutex<HashMap<String, (Instant, Value)>>);
 
-/// The part of Bybit's `instruments-info` reply read here.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "retCode")]
-    ret_code: i64,
-    #[serde(rename = "retMsg", default)]
-    ret_msg: String,
-    result: Option<Page>,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    list: Vec<Instrument>,
-    #[serde(rename = "nextPageCursor", default)]
-    next_page_cursor: String,
-}
-
-#[derive(Deserialize)]
-struct Instrument {
-    #[serde(rename = "settleCoin", default)]
-    settle_coin: String,
-    #[serde(rename = "priceFilter")]
-    price_filter: Option<PriceFilter>,
-}
-
-#[derive(Deserialize)]
-struct PriceFilter {
-    #[serde(rename = "tickSize")]
-    tick_size: String,
-}
-
 /// The most common tick per settle coin (an asset's options share one).
-fn ticks(instruments: &[Instrument]) -> BTreeMap<String, f64> {
+fn ticks(instruments: &[OptionInstrument]) -> BTreeMap<String, f64> {
     let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for i in instruments {
-        let Some(pf) = &i.price_filter else { continue };
-        if options_core::parse_number(&pf.tick_size).is_ok_and(|t| t > 0.0) {
+        if i.tick().is_some() {
             *counts
                 .entry(i.settle_coin.to_uppercase())
                 .or_default()
-                .entry(pf.tick_size.clone())
+                .entry(i.price_filter.tick_size.clone())
                 .or_default() += 1;
         }
     }
@@ -76,7 +43,7 @@ fn ticks(instruments: &[Instrument]) -> BTreeMap<String, f64> {
 }
 
 /// Every listed instrument of `asset` (the default settle coin and USDT, every page).
-async fn fetch(st: &State, asset: &str) -> ApiResult<Vec<Instrument>> {
+async fn fetch(st: &State, asset: &str) -> ApiResult<Vec<OptionInstrument>> {
     let url = format!(
         "{}/v5/market/instruments-info",
         st.bybit_rest.trim_end_matches('/')
@@ -104,7 +71,8 @@ async fn fetch(st: &State, asset: &str) -> ApiResult<Vec<Instrument>> {
                 .send()
                 .await
                 .map_err(|e| unavailable(e.to_string()))?;
-            let env: Envelope = resp.json().await.map_err(|e| unavailable(e.to_string()))?;
+            let env: Envelope<Page<OptionInstrument>> =
+                resp.json().await.map_err(|e| unavailable(e.to_string()))?;
             if env.ret_code != 0 {
                 return Err(unavailable(format!(
                     "retCode {}: {}",
@@ -112,11 +80,12 @@ async fn fetch(st: &State, asset: &str) -> ApiResult<Vec<Instrument>> {
                 )));
             }
             let Some(page) = env.result else { break };
+            let next = page.next().map(str::to_string);
             all.extend(page.list);
-            if page.next_page_cursor.is_empty() {
-                break;
+            match next {
+                Some(n) => cursor = n,
+                None => break,
             }
-            cursor = page.next_page_cursor;
         }
     }
     Ok(all)
@@ -155,7 +124,7 @@ mod tests {
 
     #[test]
     fn the_common_tick_per_settle_coin() {
-        let page: Page = serde_json::from_str(
+        let page: Page<OptionInstrument> = serde_json::from_str(
             r#"{"list":[
                 {"symbol":"BTC-26DEC25-100000-C","settleCoin":"USDC","priceFilter":{"minPrice":"5","maxPrice":"10000000","tickSize":"5"}},
                 {"symbol":"BTC-26DEC25-110000-C","settleCoin":"USDC","priceFilter":{"tickSize":"5"}},
