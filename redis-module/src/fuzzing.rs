@@ -9,6 +9,7 @@ use crate::analytics::{self, Selection};
 use crate::chain::{Chain, Update};
 use crate::commands::analytics::AnalyticsArgs;
 use crate::commands::history::HistoryArgs;
+use crate::commands::ingest::IngestArgs;
 use crate::commands::stats::stats_key_position;
 use crate::query::Query;
 use crate::rdb::{self, Bytes, ENCODING_VERSION};
@@ -42,7 +43,8 @@ pub fn rdb_payload(data: &[u8]) {
 }
 
 /// A command line after the key, words separated by spaces, parsed as each command with
-/// arguments; what parses runs against a small chain and is rendered both ways.
+/// arguments (INGEST reads the first word as its key); what parses runs against a small chain
+/// and is rendered both ways.
 pub fn command_args(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -69,6 +71,11 @@ pub fn command_args(data: &[u8]) {
         assert!(!h.metrics.is_empty(), "a history request names a metric");
     }
     let _ = crate::history::parse_settings(&argv);
+    if let Ok(w) = IngestArgs::parse(&argv) {
+        let mut chain = small_chain();
+        chain.upsert(&w.symbol, &w.update);
+        assert!(chain.get(&w.symbol).is_some(), "a parsed write lands");
+    }
     let mut with_command = vec!["OPTIONS.STATS"];
     with_command.extend(&argv);
     if let Some(i) = stats_key_position(&with_command) {

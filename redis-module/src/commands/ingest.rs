@@ -2,6 +2,53 @@
 
 use super::*;
 
+use crate::args::ArgResult;
+
+/// `OPTIONS.INGEST key symbol field value [field value …]`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestArgs {
+    pub symbol: options_core::Symbol,
+    /// The values, in the order given; `updated_ms` is `-1` when the command named no time
+    /// (the server's clock is then used, and replicated).
+    pub update: Update,
+}
+
+impl IngestArgs {
+    /// Parses everything after the command name: the key, the symbol (which must belong to the
+    /// key's underlying) and the field/value pairs. Any error means nothing is written.
+    pub fn parse(argv: &[&str]) -> ArgResult<Self> {
+        let [key, symbol, pairs @ ..] = argv else {
+            return Err("ERR wrong number of arguments for 'OPTIONS.INGEST' command".into());
+        };
+        if !pairs.len().is_multiple_of(2) {
+            return Err("ERR wrong number of arguments for 'OPTIONS.INGEST' command".into());
+        }
+        let symbol = symbol_for_key(key, symbol).map_err(|e| format!("ERR {e}"))?;
+        let mut update = Update {
+            values: Vec::with_capacity(pairs.len() / 2),
+            updated_ms: -1,
+        };
+        for pair in pairs.chunks_exact(2) {
+            let (name, value) = (pair[0], pair[1]);
+            if name.eq_ignore_ascii_case("updated_ms") {
+                let ms = args::parse_i64("updated_ms", value)?;
+                if ms < 0 {
+                    return Err(format!(
+                        "ERR updated_ms must not be negative, got '{value}'"
+                    ));
+                }
+                update.updated_ms = ms;
+                continue;
+            }
+            let field = Field::parse(name).ok_or_else(|| format!("ERR unknown field '{name}'"))?;
+            let v = options_core::parse_number(value)
+                .map_err(|_| format!("ERR invalid number '{value}' for field {}", field.name()))?;
+            update.values.push((field, v));
+        }
+        Ok(IngestArgs { symbol, update })
+    }
+}
+
 /// `OPTIONS.INGEST key symbol field value [field value …]`
 pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if args.len() < 3 || !(args.len() - 3).is_multiple_of(2) {
@@ -9,32 +56,7 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let argv = text_args(args)?;
     let key_name = argv[1];
-    let symbol = symbol_for_key(key_name, argv[2]).map_err(|e| err(format!("ERR {e}")))?;
-    let mut update = Update {
-        values: Vec::with_capacity((argv.len() - 3) / 2),
-        updated_ms: -1,
-    };
-    for pair in argv[3..].chunks_exact(2) {
-        let (name, value) = (pair[0], pair[1]);
-        if name.eq_ignore_ascii_case("updated_ms") {
-            let ms = args::parse_i64("updated_ms", value).map_err(err)?;
-            if ms < 0 {
-                return Err(err(format!(
-                    "ERR updated_ms must not be negative, got '{value}'"
-                )));
-            }
-            update.updated_ms = ms;
-            continue;
-        }
-        let field = Field::parse(name).ok_or_else(|| err(format!("ERR unknown field '{name}'")))?;
-        let v = options_core::parse_number(value).map_err(|_| {
-            err(format!(
-                "ERR invalid number '{value}' for field {}",
-                field.name()
-            ))
-        })?;
-        update.values.push((field, v));
-    }
+    let IngestArgs { symbol, mut update } = IngestArgs::parse(&argv[1..]).map_err(err)?;
     let now = now_ms();
     let stamped = update.updated_ms >= 0;
     if !stamped {
@@ -89,4 +111,50 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     Ok(RedisValue::Integer(i64::from(
         outcome == UpsertOutcome::Created,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_write() {
+        let a = IngestArgs::parse(&[
+            "BTC",
+            "btc-26dec25-100000-c",
+            "mark_price",
+            "1234.5",
+            "DELTA",
+            "0.5",
+            "updated_ms",
+            "1760000000000",
+        ])
+        .unwrap();
+        assert_eq!(a.symbol.canonical(), "BTC-26DEC25-100000-C");
+        assert_eq!(
+            a.update.values,
+            [(Field::MarkPrice, 1234.5), (Field::Delta, 0.5)]
+        );
+        assert_eq!(a.update.updated_ms, 1_760_000_000_000);
+        let plain = IngestArgs::parse(&["BTC", "BTC-26DEC25-100000-C"]).unwrap();
+        assert_eq!(
+            (plain.update.values.len(), plain.update.updated_ms),
+            (0, -1)
+        );
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        let e = |argv: &[&str]| IngestArgs::parse(argv).unwrap_err();
+        assert!(e(&["BTC"]).contains("wrong number of arguments"));
+        assert!(e(&["BTC", "BTC-26DEC25-100000-C", "mark_price"]).contains("wrong number"));
+        assert!(e(&["ETH", "BTC-26DEC25-100000-C"]).contains("belongs to underlying BTC"));
+        assert!(
+            e(&["BTC", "BTC-26DEC25-100000-C", "colour", "1"]).contains("unknown field 'colour'")
+        );
+        assert!(e(&["BTC", "BTC-26DEC25-100000-C", "delta", "nan"])
+            .contains("invalid number 'nan' for field delta"));
+        assert!(e(&["BTC", "BTC-26DEC25-100000-C", "updated_ms", "-5"])
+            .contains("must not be negative"));
+    }
 }

@@ -10,7 +10,7 @@ mod changes;
 mod del;
 mod get;
 pub(crate) mod history;
-mod ingest;
+pub(crate) mod ingest;
 mod lists;
 mod query;
 pub(crate) mod stats;
