@@ -8,8 +8,13 @@ use options_core::{parse_symbol, Field};
 use crate::analytics::{self, Selection};
 use crate::chain::{Chain, Update};
 use crate::commands::analytics::AnalyticsArgs;
+use crate::commands::chain::ChainArgs;
+use crate::commands::changes::ChangesArgs;
+use crate::commands::del::{parse_del, parse_purge};
+use crate::commands::get::GetArgs;
 use crate::commands::history::HistoryArgs;
 use crate::commands::ingest::IngestArgs;
+use crate::commands::lists::StrikesArgs;
 use crate::commands::stats::stats_key_position;
 use crate::query::Query;
 use crate::rdb::{self, Bytes, ENCODING_VERSION};
@@ -42,9 +47,9 @@ pub fn rdb_payload(data: &[u8]) {
     assert!(same, "a chain changed through save and load");
 }
 
-/// A command line after the key, words separated by spaces, parsed as each command with
-/// arguments (INGEST reads the first word as its key); what parses runs against a small chain
-/// and is rendered both ways.
+/// A command line, words separated by spaces, parsed as each command's arguments (those that
+/// take the key read the first word as it); what parses runs against a small chain and, for
+/// reads, is rendered both ways.
 pub fn command_args(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -71,6 +76,27 @@ pub fn command_args(data: &[u8]) {
         assert!(!h.metrics.is_empty(), "a history request names a metric");
     }
     let _ = crate::history::parse_settings(&argv);
+    if let Ok(g) = GetArgs::parse(&argv) {
+        let _ = chain.get(&g.symbol);
+    }
+    if let Ok(c) = ChainArgs::parse(&argv) {
+        let _ = chain.expiry_slice(c.expiry);
+    }
+    if let Ok(s) = StrikesArgs::parse(&argv) {
+        let _ = s.expiry.map(|e| chain.expiry_slice(e).len());
+    }
+    if let Ok(c) = ChangesArgs::parse(&argv) {
+        let _ = chain.changes_since(c.since, NOW);
+    }
+    if let Ok(symbols) = parse_del(&argv) {
+        let mut copy = chain.duplicate();
+        for s in &symbols {
+            copy.remove(s);
+        }
+    }
+    if let Ok(Some(at)) = parse_purge(&argv) {
+        let _ = chain.duplicate().purge_expired(at);
+    }
     if let Ok(w) = IngestArgs::parse(&argv) {
         let mut chain = small_chain();
         chain.upsert(&w.symbol, &w.update);

@@ -43,24 +43,52 @@ fn chain_lines<'a>(contracts: impl Iterator<Item = &'a Contract>) -> Vec<ChainLi
     lines
 }
 
+/// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT] [FIELDS n f…] [FORMAT RESP|JSON]`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainArgs {
+    pub expiry: Expiry,
+    pub settle: Option<Settle>,
+    pub output: OutputOptions,
+}
+
+impl ChainArgs {
+    /// Parses everything after the command name, key first.
+    pub fn parse(argv: &[&str]) -> args::ArgResult<Self> {
+        let [_key, expiry, rest @ ..] = argv else {
+            return Err("ERR wrong number of arguments for 'OPTIONS.CHAIN' command".into());
+        };
+        let expiry = args::parse_expiry(expiry)?;
+        let mut cur = ArgCursor::new(rest);
+        let mut settle = None;
+        let mut output = OutputOptions::default();
+        while let Some(kw) = cur.next() {
+            if kw.eq_ignore_ascii_case("SETTLE") {
+                settle = Some(args::parse_settle(
+                    cur.value_for("SETTLE", "USDC or USDT")?,
+                )?);
+            } else if !output.try_parse(kw, &mut cur)? {
+                return Err(args::unknown_keyword(kw, "OPTIONS.CHAIN"));
+            }
+        }
+        Ok(ChainArgs {
+            expiry,
+            settle,
+            output,
+        })
+    }
+}
+
 /// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT] [FIELDS n f…] [FORMAT RESP|JSON]`
 pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
     }
     let argv = text_args(args)?;
-    let expiry = args::parse_expiry(argv[2]).map_err(err)?;
-    let mut cur = ArgCursor::new(&argv[3..]);
-    let mut settle = None;
-    let mut opts = OutputOptions::default();
-    while let Some(kw) = cur.next() {
-        if kw.eq_ignore_ascii_case("SETTLE") {
-            let s = cur.value_for("SETTLE", "USDC or USDT").map_err(err)?;
-            settle = Some(args::parse_settle(s).map_err(err)?);
-        } else if !opts.try_parse(kw, &mut cur).map_err(err)? {
-            return Err(err(args::unknown_keyword(kw, "OPTIONS.CHAIN")));
-        }
-    }
+    let ChainArgs {
+        expiry,
+        settle,
+        output: opts,
+    } = ChainArgs::parse(&argv[1..]).map_err(err)?;
     let now = now_ms();
     with_chain(ctx, &args[1], |chain| {
         let underlying = argv[1];
@@ -167,4 +195,23 @@ fn chain_json(
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_refuses() {
+        let a = ChainArgs::parse(&["BTC", "3sep25", "settle", "usdt", "FORMAT", "JSON"]).unwrap();
+        assert_eq!(a.expiry, Expiry::parse("3SEP25").unwrap());
+        assert_eq!(a.settle, Some(Settle::Usdt));
+        assert_eq!(a.output.format, Format::Json);
+        let e = |argv: &[&str]| ChainArgs::parse(argv).unwrap_err();
+        assert!(e(&["BTC"]).contains("wrong number"));
+        assert!(e(&["BTC", "soon"]).contains("soon"));
+        assert!(e(&["BTC", "3SEP25", "SETTLE"]).contains("SETTLE"));
+        assert!(e(&["BTC", "3SEP25", "SETTLE", "EUR"]).contains("USDC or USDT"));
+        assert!(e(&["BTC", "3SEP25", "COLOUR"]).contains("COLOUR"));
+    }
 }

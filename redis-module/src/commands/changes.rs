@@ -2,15 +2,36 @@
 
 use super::*;
 
+/// `OPTIONS.CHANGES key since-seq [FIELDS n f…] [FORMAT RESP|JSON]`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesArgs {
+    pub since: u64,
+    pub output: OutputOptions,
+}
+
+impl ChangesArgs {
+    /// Parses the arguments after the key.
+    pub fn parse(argv: &[&str]) -> args::ArgResult<Self> {
+        let [since, rest @ ..] = argv else {
+            return Err("ERR wrong number of arguments for 'OPTIONS.CHANGES' command".into());
+        };
+        Ok(ChangesArgs {
+            since: args::parse_u64("since-seq", since)?,
+            output: OutputOptions::parse_all(&mut ArgCursor::new(rest), "OPTIONS.CHANGES")?,
+        })
+    }
+}
+
 /// `OPTIONS.CHANGES key since-seq [FIELDS n f…] [FORMAT RESP|JSON]`
 pub fn changes(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
     }
     let argv = text_args(args)?;
-    let since = args::parse_u64("since-seq", argv[2]).map_err(err)?;
-    let opts = OutputOptions::parse_all(&mut ArgCursor::new(&argv[3..]), "OPTIONS.CHANGES")
-        .map_err(err)?;
+    let ChangesArgs {
+        since,
+        output: opts,
+    } = ChangesArgs::parse(&argv[2..]).map_err(err)?;
     let now = now_ms();
     with_chain(ctx, &args[1], |chain| {
         let empty = Chain::new(argv[1], 0);
@@ -51,4 +72,21 @@ pub fn changes(ctx: &Context, args: &[RedisString]) -> RedisResult {
             ])),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_arguments() {
+        let a = ChangesArgs::parse(&["42", "FORMAT", "JSON"]).unwrap();
+        assert_eq!((a.since, a.output.format), (42, Format::Json));
+        assert!(ChangesArgs::parse(&["-1"])
+            .unwrap_err()
+            .contains("since-seq"));
+        assert!(ChangesArgs::parse(&[])
+            .unwrap_err()
+            .contains("wrong number"));
+    }
 }

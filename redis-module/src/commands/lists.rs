@@ -16,25 +16,40 @@ pub fn expiries(ctx: &Context, args: &[RedisString]) -> RedisResult {
     string_list_reply(list.iter().map(Expiry::code).collect(), format)
 }
 
+/// `OPTIONS.STRIKES key [EXPIRY e] [FORMAT RESP|JSON]`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrikesArgs {
+    pub expiry: Option<Expiry>,
+    pub format: Format,
+}
+
+impl StrikesArgs {
+    /// Parses the arguments after the key.
+    pub fn parse(argv: &[&str]) -> args::ArgResult<Self> {
+        let mut cur = ArgCursor::new(argv);
+        let mut expiry = None;
+        let mut opts = OutputOptions::default();
+        while let Some(kw) = cur.next() {
+            if kw.eq_ignore_ascii_case("EXPIRY") {
+                expiry = Some(args::parse_expiry(cur.value_for("EXPIRY", "an expiry")?)?);
+            } else if !(kw.eq_ignore_ascii_case("FORMAT") && opts.try_parse(kw, &mut cur)?) {
+                return Err(args::unknown_keyword(kw, "OPTIONS.STRIKES"));
+            }
+        }
+        Ok(StrikesArgs {
+            expiry,
+            format: opts.format,
+        })
+    }
+}
+
 /// `OPTIONS.STRIKES key [EXPIRY e] [FORMAT RESP|JSON]` — distinct strikes, numeric ascending.
 pub fn strikes(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if args.len() < 2 {
         return Err(RedisError::WrongArity);
     }
     let argv = text_args(args)?;
-    let mut cur = ArgCursor::new(&argv[2..]);
-    let mut expiry = None;
-    let mut opts = OutputOptions::default();
-    while let Some(kw) = cur.next() {
-        if kw.eq_ignore_ascii_case("EXPIRY") {
-            let e = cur.value_for("EXPIRY", "an expiry").map_err(err)?;
-            expiry = Some(args::parse_expiry(e).map_err(err)?);
-        } else if !(kw.eq_ignore_ascii_case("FORMAT")
-            && opts.try_parse(kw, &mut cur).map_err(err)?)
-        {
-            return Err(err(args::unknown_keyword(kw, "OPTIONS.STRIKES")));
-        }
-    }
+    let StrikesArgs { expiry, format } = StrikesArgs::parse(&argv[2..]).map_err(err)?;
     let now = now_ms();
     let list = with_chain(ctx, &args[1], |chain| {
         let Some(chain) = chain else {
@@ -52,5 +67,25 @@ pub fn strikes(ctx: &Context, args: &[RedisString]) -> RedisResult {
         found.dedup_by(|a, b| a.strike == b.strike);
         Ok(found.iter().map(|c| c.strike_text().to_string()).collect())
     })?;
-    string_list_reply(list, opts.format)
+    string_list_reply(list, format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strikes_arguments() {
+        let a = StrikesArgs::parse(&["expiry", "26DEC25", "FORMAT", "json"]).unwrap();
+        assert_eq!(a.expiry, Some(Expiry::parse("26DEC25").unwrap()));
+        assert_eq!(a.format, Format::Json);
+        assert_eq!(StrikesArgs::parse(&[]).unwrap().expiry, None);
+        assert!(StrikesArgs::parse(&["EXPIRY"])
+            .unwrap_err()
+            .contains("EXPIRY"));
+        // FIELDS is a row option; STRIKES answers strikes.
+        assert!(StrikesArgs::parse(&["FIELDS", "1", "delta"])
+            .unwrap_err()
+            .contains("FIELDS"));
+    }
 }

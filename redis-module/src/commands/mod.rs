@@ -5,13 +5,13 @@
 //! used) so replicas and the AOF replay the same result regardless of their own clocks.
 
 pub(crate) mod analytics;
-mod chain;
-mod changes;
-mod del;
-mod get;
+pub(crate) mod chain;
+pub(crate) mod changes;
+pub(crate) mod del;
+pub(crate) mod get;
 pub(crate) mod history;
 pub(crate) mod ingest;
-mod lists;
+pub(crate) mod lists;
 mod query;
 pub(crate) mod stats;
 
