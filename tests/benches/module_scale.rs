@@ -40,18 +40,7 @@ struct Figures {
 fn listing_pipelines(contracts: &[&FixtureContract]) -> Vec<redis::Pipeline> {
     contracts
         .chunks(BATCH)
-        .map(|chunk| {
-            let mut pipe = redis::pipe();
-            for c in chunk {
-                let args = c.ingest_args();
-                let mut cmd = redis::cmd(&args[0]);
-                for a in &args[1..] {
-                    cmd.arg(a);
-                }
-                pipe.add_command(cmd).ignore();
-            }
-            pipe
-        })
+        .map(|chunk| fixture::ingest_pipeline(chunk.iter().copied()))
         .collect()
 }
 

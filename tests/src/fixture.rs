@@ -268,19 +268,28 @@ fn values(rng: &mut StdRng, spot: f64, strike: f64, call: bool) -> [f64; FIELD_C
     v
 }
 
+/// A pipeline of one full `OPTIONS.INGEST` per contract, replies ignored.
+pub fn ingest_pipeline<'a>(
+    contracts: impl IntoIterator<Item = &'a FixtureContract>,
+) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for c in contracts {
+        let args = c.ingest_args();
+        let mut cmd = redis::cmd(&args[0]);
+        for a in &args[1..] {
+            cmd.arg(a);
+        }
+        pipe.add_command(cmd).ignore();
+    }
+    pipe
+}
+
 /// Ingests contracts with one pipeline per 500 commands.
 pub fn ingest(con: &mut redis::Connection, contracts: &[FixtureContract]) {
     for chunk in contracts.chunks(500) {
-        let mut pipe = redis::pipe();
-        for c in chunk {
-            let args = c.ingest_args();
-            let mut cmd = redis::cmd(&args[0]);
-            for a in &args[1..] {
-                cmd.arg(a);
-            }
-            pipe.add_command(cmd).ignore();
-        }
-        pipe.query::<()>(con).expect("ingest pipeline");
+        ingest_pipeline(chunk)
+            .query::<()>(con)
+            .expect("ingest pipeline");
     }
 }
 
