@@ -46,21 +46,34 @@ pub fn symbol_text(data: &[u8]) {
     let _ = parse_alert_rules_json(text);
 }
 
+/// Runs `body` over every file of `fuzz/corpus/<target>` (each crate's corpus test), naming
+/// the input that fails.
+pub fn replay_corpus(target: &str, body: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the corpora are kept in the repository)",
+            dir.display()
+        )
+    });
+    let mut n = 0;
+    for entry in entries {
+        let path = entry.expect("corpus entry").path();
+        let data = std::fs::read(&path).expect("corpus file");
+        if std::panic::catch_unwind(|| body(&data)).is_err() {
+            panic!("fuzz input {} fails", path.display());
+        }
+        n += 1;
+    }
+    assert!(n > 0, "{} is empty", dir.display());
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn symbol_corpus_replays() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/symbol_text");
-        let mut n = 0;
-        for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/symbol_text") {
-            let path = entry.expect("corpus entry").path();
-            let data = std::fs::read(&path).expect("corpus file");
-            if std::panic::catch_unwind(|| super::symbol_text(&data)).is_err() {
-                panic!("fuzz input {} fails", path.display());
-            }
-            n += 1;
-        }
-        assert!(n > 0);
+        super::replay_corpus("symbol_text", super::symbol_text);
     }
 }

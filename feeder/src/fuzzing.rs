@@ -27,17 +27,6 @@ pub fn ticker_frame(data: &[u8]) {
 mod tests {
     #[test]
     fn ticker_corpus_replays() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/ticker_frame");
-        let mut n = 0;
-        for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/ticker_frame") {
-            let path = entry.expect("corpus entry").path();
-            let data = std::fs::read(&path).expect("corpus file");
-            if std::panic::catch_unwind(|| super::ticker_frame(&data)).is_err() {
-                panic!("fuzz input {} fails", path.display());
-            }
-            n += 1;
-        }
-        assert!(n > 0);
+        options_core::fuzzing::replay_corpus("ticker_frame", super::ticker_frame);
     }
 }

@@ -173,38 +173,15 @@ fn read_everything(chain: &Chain) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    /// Every file of `fuzz/corpus/<target>` through the target's body.
-    fn replay(target: &str, body: fn(&[u8])) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/corpus")
-            .join(target);
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the corpora are kept in the repository)",
-                dir.display()
-            )
-        });
-        let mut n = 0;
-        for entry in entries {
-            let path = entry.expect("corpus entry").path();
-            let data = std::fs::read(&path).expect("corpus file");
-            if std::panic::catch_unwind(|| body(&data)).is_err() {
-                panic!("fuzz input {} fails", path.display());
-            }
-            n += 1;
-        }
-        assert!(n > 0, "{} is empty", dir.display());
-    }
+    use options_core::fuzzing::replay_corpus;
 
     #[test]
     fn rdb_corpus_replays() {
-        replay("rdb_payload", super::rdb_payload);
+        replay_corpus("rdb_payload", super::rdb_payload);
     }
 
     #[test]
     fn command_args_corpus_replays() {
-        replay("command_args", super::command_args);
+        replay_corpus("command_args", super::command_args);
     }
 }
