@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use options_core::bybit::OptionInstrument;
 use options_core::{Field, Settle};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
@@ -298,11 +299,11 @@ fn instruments_info(sim: &Sim, q: &Query) -> warp::reply::Response {
         .filter(|c| symbol.is_none_or(|s| &c.symbol == s))
         .filter(|c| c.symbol.split('-').next() == Some(base.as_str()) && c.settle == settle)
         .collect();
-    let page: Vec<Value> = all
+    let page: Vec<OptionInstrument> = all
         .iter()
         .skip(offset)
         .take(limit)
-        .filter_map(|c| serde_json::to_value(wire::instrument(c, &base, market.price_tick(c))).ok())
+        .map(|c| wire::instrument(c, &base, market.price_tick(c)))
         .collect();
     let next = if offset + limit < all.len() {
         format!("page:{}", offset + limit)

@@ -11,11 +11,11 @@ use crate::market::Contract;
 
 /// The REST envelope of one page: `{"retCode":0,"retMsg":"OK","result":{"category":"option",
 /// ["nextPageCursor":…,] "list":[…]},"retExtInfo":{},"time":…}`.
-pub fn envelope(
-    list: Vec<Value>,
+pub fn envelope<I>(
+    list: Vec<I>,
     next_page_cursor: Option<String>,
     now_ms: i64,
-) -> Envelope<Page<Value>> {
+) -> Envelope<Page<I>> {
     Envelope::ok(
         Page {
             category: "option".into(),
