@@ -11,6 +11,10 @@
 # as absent, as the replaced system allowed). Ports: API_FUZZ_BASE (default 6520) and up.
 set -euo pipefail
 
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+    echo "usage: $0 <path to the schemathesis executable> [schemathesis arguments] (make test-api installs it)" >&2
+    exit 2
+fi
 st=$1
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
