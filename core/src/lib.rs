@@ -15,7 +15,6 @@ pub mod fuzzing;
 pub mod number;
 #[cfg(feature = "recording")]
 pub mod recording;
-pub mod reply;
 pub mod symbol;
 
 pub use alert_rule::{parse_alert_rules_json, AlertRule, Watched};
@@ -25,3 +24,7 @@ pub use expiry::Expiry;
 pub use fields::{Column, Derived, Field, FIELDS, FIELD_COUNT};
 pub use number::{format_number, parse_number, python_float, write_number};
 pub use symbol::{parse_strike, parse_symbol, OptionType, Settle, Symbol};
+
+/// The module's data type name as `TYPE key` reports it and RDB files record it (Redis requires
+/// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.
+pub const CHAIN_TYPE_NAME: &str = "optchain1";

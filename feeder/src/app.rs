@@ -6,13 +6,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Args;
 use crate::metrics::Metrics;
 use crate::rest::{Instrument, RestClient};
-use crate::writer::{RedisSink, Writer, WriterMsg};
+use options_client::Redis;
+
+use crate::writer::{Writer, WriterMsg};
 use crate::ws::{StreamPool, StreamSettings};
 use options_core::assets;
 
@@ -22,7 +23,7 @@ type Listings = BTreeMap<String, BTreeMap<String, Instrument>>;
 struct App {
     args: Args,
     rest: RestClient,
-    control: RedisSink,
+    control: Redis,
     pool: StreamPool,
     writer: mpsc::UnboundedSender<WriterMsg>,
     metrics: Arc<Metrics>,
@@ -54,7 +55,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let sink = RedisSink::from_args(&args)?;
+    let sink = Redis::open(&args.redis)?;
     let writer = Writer::new(
         rx,
         sink,
@@ -104,7 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             metrics.clone(),
             recorder.clone(),
         )?,
-        control: RedisSink::from_args(&args)?,
+        control: Redis::open(&args.redis)?,
         pool: StreamPool::new(settings, tx.clone(), metrics.clone()),
         writer: tx,
         metrics: metrics.clone(),
@@ -112,11 +113,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         failed: BTreeSet::new(),
         args,
     };
-    tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis_urls()), "options-feeder starting");
+    tracing::info!(rest = %app.args.rest_url, ws = %app.args.ws_url, redis = ?redacted(&app.args.redis.urls()), "options-feeder starting");
 
     let notifier = start_alerts(&app.args, &metrics)?;
     tokio::spawn(crate::heartbeat::run(
-        RedisSink::from_args(&app.args)?,
+        Redis::open(&app.args.redis)?,
         metrics.clone(),
         notifier.is_some(),
     ));
@@ -222,7 +223,7 @@ fn start_alerts(
     tokio::spawn(notifier.clone().run());
     tokio::spawn(crate::alerts::SystemWatch::new(notifier.clone(), metrics.clone()).run());
     if args.telegram_commands {
-        let sink = RedisSink::from_args(args)?;
+        let sink = Redis::open(&args.redis)?;
         tokio::spawn(crate::bot_commands::run(
             notifier.clone(),
             metrics.clone(),
@@ -232,7 +233,7 @@ fn start_alerts(
     // Rules may also arrive later through config:alerts, so the checker always runs.
     {
         tracing::info!(file_rules = rules.len(), "market alerts on");
-        let sink = RedisSink::from_args(args)?;
+        let sink = Redis::open(&args.redis)?;
         let every = Args::secs(args.alerts_check_interval).max(Duration::from_millis(100));
         tokio::spawn(crate::market_alerts::run(
             rules,
@@ -254,10 +255,7 @@ fn start_alerts(
 
 fn redacted(urls: &[String]) -> Vec<String> {
     urls.iter()
-        .map(|u| match (u.find("://"), u.rfind('@')) {
-            (Some(s), Some(at)) if at > s => format!("{}***{}", &u[..s + 3], &u[at..]),
-            _ => u.clone(),
-        })
+        .map(|u| options_client::tls::redact(u))
         .collect()
 }
 
@@ -290,22 +288,20 @@ impl App {
         let defaults = self.args.default_assets();
         let mut get = redis::cmd("GET");
         get.arg(assets::KEY);
-        match self.control.query(get).await {
-            Ok(Value::BulkString(b)) => {
-                match assets::enabled_assets(&String::from_utf8_lossy(&b)) {
-                    Ok(list) => list,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "ignoring config:assets");
-                        self.current_or(defaults)
-                    }
+        match self.control.query::<Option<String>>(&get).await {
+            Ok(Some(doc)) => match assets::enabled_assets(&doc) {
+                Ok(list) => list,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ignoring config:assets");
+                    self.current_or(defaults)
                 }
-            }
-            Ok(_) => {
+            },
+            Ok(None) => {
                 let mut set = redis::cmd("SET");
                 set.arg(assets::KEY)
                     .arg(assets::default_document(&defaults))
                     .arg("NX");
-                if let Err(e) = self.control.query(set).await {
+                if let Err(e) = self.control.query::<redis::Value>(&set).await {
                     tracing::warn!(error = %e, "could not seed config:assets");
                 }
                 defaults

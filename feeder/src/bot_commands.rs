@@ -12,7 +12,7 @@ use teloxide::types::{Recipient, UpdateKind};
 
 use crate::alerts::{html, Notifier};
 use crate::metrics::Metrics;
-use crate::writer::RedisSink;
+use options_client::{cmd, Redis};
 
 /// `30m`, `1h`, `2d`, `90s`, `0`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -53,13 +53,16 @@ async fn status(metrics: &Metrics) -> String {
 }
 
 /// The ATM strike of the nearest expiry with the call and put marks and IVs.
-async fn atm(sink: &mut RedisSink, asset: &str) -> String {
+async fn atm(redis: &Redis, asset: &str) -> String {
     let asset = asset.trim().to_uppercase();
     if !options_core::assets::valid_symbol(&asset) {
         return "Usage: /atm BTC".into();
     }
-    let chain = match sink.nearest_chain(&asset, &["mark_price", "mark_iv"]).await {
-        Err(()) => return "Redis is unavailable".into(),
+    let chain = match redis
+        .chain_of(&asset, None, &["mark_price", "mark_iv"])
+        .await
+    {
+        Err(e) => return unanswered(e),
         Ok(None) => return format!("No options for {}", html(&asset)),
         Ok(Some(chain)) => chain,
     };
@@ -84,7 +87,7 @@ async fn atm(sink: &mut RedisSink, asset: &str) -> String {
         for r in [&line.call, &line.put].into_iter().flatten() {
             out.push_str(&format!(
                 "\n{}: mark {} IV {}",
-                html(r.get("symbol").and_then(|s| s.as_str()).unwrap_or("")),
+                html(r.symbol()),
                 show(r.get("mark_price")),
                 show(r.get("mark_iv"))
             ));
@@ -95,13 +98,15 @@ async fn atm(sink: &mut RedisSink, asset: &str) -> String {
 
 /// Index, 30-day ATM IV, RR25 and BF25, total put/call ratio and GEX, and the nearest expiry's
 /// max pain, from `OPTIONS.ANALYTICS`.
-async fn analytics(sink: &mut RedisSink, asset: &str) -> String {
+async fn analytics(redis: &Redis, asset: &str) -> String {
     let asset = asset.trim().to_uppercase();
     if !options_core::assets::valid_symbol(&asset) {
         return "Usage: /analytics BTC".into();
     }
-    let Some(a) = sink.analytics(&asset).await else {
-        return "Redis is unavailable".into();
+    let a = match redis.run(&cmd::Analytics::new(&asset)).await {
+        Err(e) => return unanswered(e),
+        Ok(None) => return format!("No options for {}", html(&asset)),
+        Ok(Some(a)) => a,
     };
     let Some(nearest) = a.expiries.first() else {
         return format!("No options for {}", html(&asset));
@@ -109,10 +114,20 @@ async fn analytics(sink: &mut RedisSink, asset: &str) -> String {
     analytics_text(&a, nearest)
 }
 
+/// The reply when Redis cannot answer: unavailable, or a module this build does not understand.
+fn unanswered(e: options_client::ClientError) -> String {
+    if e.is_unavailable() {
+        "Redis is unavailable".into()
+    } else {
+        tracing::warn!(error = %e, "a bot command's module reply failed");
+        "The options module could not answer".into()
+    }
+}
+
 /// The `/analytics` message for a reply and its nearest expiry.
 fn analytics_text(
-    a: &options_core::reply::Analytics,
-    nearest: &options_core::reply::ExpiryAnalytics,
+    a: &options_client::reply::Analytics,
+    nearest: &options_client::reply::ExpiryAnalytics,
 ) -> String {
     let num = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("n/a".to_string(), f);
     let pct = |v: f64| format!("{:.1}%", v * 100.0);
@@ -151,7 +166,7 @@ fn dollars(v: f64) -> String {
 }
 
 /// Long-polls the Bot API for commands and answers them through the notifier's queue.
-pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, mut sink: RedisSink) {
+pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, redis: Redis) {
     let Some(bot) = notifier.bot() else { return };
     let allowed = notifier.recipient();
     let mut offset: i32 = 0;
@@ -188,8 +203,8 @@ pub async fn run(notifier: Arc<Notifier>, metrics: Arc<Metrics>, mut sink: Redis
             let cmd = cmd.split('@').next().unwrap_or("");
             let reply = match cmd {
                 "/status" => status(&metrics).await,
-                "/atm" => atm(&mut sink, arg).await,
-                "/analytics" => analytics(&mut sink, arg).await,
+                "/atm" => atm(&redis, arg).await,
+                "/analytics" => analytics(&redis, arg).await,
                 "/mute" => match parse_duration(arg) {
                     Some(d) if d.is_zero() => {
                         notifier.mute(d);
@@ -224,7 +239,7 @@ mod tests {
 
     #[test]
     fn analytics_message() {
-        let a: options_core::reply::Analytics = serde_json::from_str(
+        let a: options_client::reply::Analytics = serde_json::from_str(
             r#"{"underlying":"BTC","now":0,"index":97000.456,
             "totals":{"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"gex":-4500000,"notional_oi":1e6,"pcr_oi":0.5,"pcr_volume":null},
             "tenors":[{"days":30,"atm_iv":0.523,"rr25":-0.0123,"bf25":null}],

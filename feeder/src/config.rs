@@ -13,28 +13,8 @@ use clap::Parser;
 #[derive(Parser, Debug, Clone)]
 #[command(version, about, long_about)]
 pub struct Args {
-    /// Redis URL (`redis://[:password@]host:port/db`, `rediss://` for TLS). Several
-    /// comma-separated URLs, or --redis-cluster, connect to a Redis Cluster. Defaults to one
-    /// built from REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD.
-    #[arg(long, env = "REDIS_URL")]
-    pub redis_url: Option<String>,
-    /// Redis host when --redis-url is not given.
-    #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
-    pub redis_host: String,
-    /// Redis port when --redis-url is not given.
-    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
-    pub redis_port: u16,
-    /// Redis database number when --redis-url is not given.
-    #[arg(long, env = "REDIS_DB", default_value_t = 0)]
-    pub redis_db: i64,
-    /// Redis password when --redis-url is not given.
-    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
-    pub redis_password: Option<String>,
-    /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
-    #[arg(long, env = "REDIS_CLUSTER")]
-    pub redis_cluster: bool,
     #[command(flatten)]
-    pub redis_tls: options_redis_tls::RedisTlsArgs,
+    pub redis: options_client::RedisArgs,
 
     /// Bybit REST base URL.
     #[arg(long, env = "BYBIT_REST_URL", default_value = "https://api.bybit.com")]
@@ -161,21 +141,6 @@ pub struct Args {
 }
 
 impl Args {
-    /// The Redis URLs to connect to.
-    pub fn redis_urls(&self) -> Vec<String> {
-        options_redis_tls::redis_urls(
-            self.redis_url.as_deref(),
-            &self.redis_host,
-            self.redis_port,
-            self.redis_db,
-            self.redis_password.as_deref(),
-        )
-    }
-
-    pub fn cluster(&self) -> bool {
-        self.redis_cluster || self.redis_urls().len() > 1
-    }
-
     pub fn default_assets(&self) -> Vec<String> {
         let mut v: Vec<String> = self
             .assets
@@ -209,10 +174,10 @@ mod tests {
             "--redis-password",
             "p@ss",
         ]);
-        assert_eq!(a.redis_urls(), ["redis://:p%40ss@db:6380/2"]);
-        assert!(!a.cluster());
+        assert_eq!(a.redis.urls(), ["redis://:p%40ss@db:6380/2"]);
+        assert!(!a.redis.cluster());
         let a = Args::parse_from(["f", "--redis-url", "redis://a:1, redis://b:2"]);
-        assert!(a.cluster());
+        assert!(a.redis.cluster());
         let a = Args::parse_from(["f", "--assets", "btc, eth,,SOL"]);
         assert_eq!(a.default_assets(), ["BTC", "ETH", "SOL"]);
     }

@@ -7,17 +7,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use options_core::reply::FeederStatus;
+use options_client::reply::FeederStatus;
+use options_client::Redis;
 
 use crate::metrics::Metrics;
-use crate::writer::RedisSink;
 
-/// The key, shared with the web server (`options_core::reply::FeederStatus` reads it).
-pub const KEY: &str = options_core::reply::FEEDER_STATUS_KEY;
+/// The key, shared with the web server (`options_client::reply::FeederStatus` reads it).
+pub const KEY: &str = options_client::reply::FEEDER_STATUS_KEY;
 
 /// Writes the heartbeat every second until the process ends; a failed write is retried on
 /// the next beat (the writer, not this, reports Redis outages).
-pub async fn run(mut sink: RedisSink, metrics: Arc<Metrics>, telegram: bool) {
+pub async fn run(redis: Redis, metrics: Arc<Metrics>, telegram: bool) {
     let started_ms = crate::now_ms();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -37,6 +37,7 @@ pub async fn run(mut sink: RedisSink, metrics: Arc<Metrics>, telegram: bool) {
         };
         let mut cmd = redis::cmd("SET");
         cmd.arg(KEY).arg(json).arg("PX").arg(5000);
-        let _ = tokio::time::timeout(Duration::from_secs(2), sink.query(cmd)).await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(2), redis.query::<redis::Value>(&cmd)).await;
     }
 }

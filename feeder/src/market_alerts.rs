@@ -30,11 +30,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use options_core::Watched;
-use redis::Value;
 use serde::Deserialize;
 
 use crate::alerts::Notifier;
-use crate::writer::RedisSink;
+use options_client::{cmd, Redis};
 
 pub use options_core::AlertRule as Rule;
 
@@ -67,50 +66,42 @@ struct State {
 }
 
 /// The watched value: (what it is, value).
-async fn current(sink: &mut RedisSink, rule: &Rule) -> Option<(String, f64)> {
+async fn current(redis: &Redis, rule: &Rule) -> Option<(String, f64)> {
     let field = match rule.watched()? {
         Watched::Contract(f) => f.name(),
         Watched::Tenor(metric, days) => {
             let asset = rule.asset.as_ref()?.to_uppercase();
-            let v = sink.analytics(&asset).await?.metric(metric, Some(days))?;
+            let v = analytics(redis, &asset).await?.metric(metric, Some(days))?;
             return Some((format!("{asset} {days}-day {metric}"), v));
         }
         Watched::Total(metric) => {
             let asset = rule.asset.as_ref()?.to_uppercase();
-            let v = sink.analytics(&asset).await?.metric(metric, None)?;
+            let v = analytics(redis, &asset).await?.metric(metric, None)?;
             return Some((format!("{asset} {metric}"), v));
         }
     };
     if let Some(sym) = &rule.symbol {
         let base = sym.split('-').next()?.to_uppercase();
-        let row = sink
-            .module_json(&[
-                "OPTIONS.GET",
-                &base,
-                sym,
-                "FIELDS",
-                "1",
-                field,
-                "FORMAT",
-                "JSON",
-            ])
-            .await?;
-        return Some((sym.clone(), row[field].as_f64()?));
+        let get = cmd::Get {
+            fields: Some(vec![field.to_string()]),
+            ..cmd::Get::new(&base, sym)
+        };
+        let row = redis.run(&get).await.ok()??;
+        return Some((sym.clone(), row.number(field)?));
     }
     let asset = rule.asset.as_ref()?.to_uppercase();
-    let chain = sink
-        .chain_of(&asset, rule.expiry.as_deref(), &[field])
-        .await
-        .ok()??;
+    // An expiry that does not parse watches the nearest one, as an absent one does.
+    let expiry = rule
+        .expiry
+        .as_deref()
+        .and_then(|e| options_core::Expiry::parse(e).ok());
+    let chain = redis.chain_of(&asset, expiry, &[field]).await.ok()??;
     let call = chain.atm_lines().find_map(|l| l.call.as_ref())?;
-    Some((
-        call.get("symbol")?.as_str()?.to_string(),
-        call.get(field)?.as_f64()?,
-    ))
+    Some((call.text("symbol")?.to_string(), call.number(field)?))
 }
 
 /// The lowest value the module's history recorded within an analytics rule's window.
-async fn recorded_low(sink: &mut RedisSink, rule: &Rule) -> Option<f64> {
+async fn recorded_low(redis: &Redis, rule: &Rule) -> Option<f64> {
     let (metric, tenor) = match rule.watched()? {
         Watched::Tenor(m, d) => (m, Some(d)),
         Watched::Total(m) => (m, None),
@@ -118,7 +109,12 @@ async fn recorded_low(sink: &mut RedisSink, rule: &Rule) -> Option<f64> {
     };
     let asset = rule.asset.as_ref()?.to_uppercase();
     let from = crate::now_ms() - (rule.window * 1000.0) as i64;
-    let h = sink.history(&asset, metric, tenor, from).await?;
+    let history = cmd::History {
+        tenor_days: tenor,
+        from_ms: Some(from.max(0)),
+        ..cmd::History::new(&asset, &[metric])
+    };
+    let h = redis.run(&history).await.ok()??;
     h.values(0).reduce(f64::min)
 }
 
@@ -136,13 +132,23 @@ impl State {
 
 /// The rules in `config:alerts`: `Some(text)` when the key holds a string, `None` when it is
 /// missing; `Err` when Redis cannot be read (the current rules are kept).
-async fn stored_rules(sink: &mut RedisSink) -> Result<Option<String>, ()> {
+async fn stored_rules(redis: &Redis) -> Result<Option<String>, ()> {
     let mut get = redis::cmd("GET");
     get.arg(KEY);
-    match sink.query(get).await {
-        Ok(Value::BulkString(b)) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-        Ok(_) => Ok(None),
-        Err(_) => Err(()),
+    redis.query::<Option<String>>(&get).await.map_err(|_| ())
+}
+
+/// `OPTIONS.ANALYTICS asset`, typed; `None` when Redis cannot answer (logged when the reply
+/// is not understood: a module of another version).
+async fn analytics(redis: &Redis, asset: &str) -> Option<options_client::reply::Analytics> {
+    match redis.run(&cmd::Analytics::new(asset)).await {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_unavailable() {
+                tracing::warn!(error = %e, "OPTIONS.ANALYTICS failed");
+            }
+            None
+        }
     }
 }
 
@@ -162,12 +168,7 @@ fn reconcile(states: &mut Vec<State>, rules: Vec<Rule>) {
 
 /// Checks every rule every `every` and sends an alert on each new crossing. `file_rules` come
 /// from `alerts.toml`; the rules in `config:alerts` are re-read on every check.
-pub async fn run(
-    file_rules: Vec<Rule>,
-    mut sink: RedisSink,
-    notifier: Arc<Notifier>,
-    every: Duration,
-) {
+pub async fn run(file_rules: Vec<Rule>, redis: Redis, notifier: Arc<Notifier>, every: Duration) {
     let mut states: Vec<State> = file_rules
         .into_iter()
         .map(|r| State::new(r, false))
@@ -176,7 +177,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Ok(text) = stored_rules(&mut sink).await {
+        if let Ok(text) = stored_rules(&redis).await {
             if text != stored_text {
                 match text.as_deref().map(options_core::parse_alert_rules_json) {
                     None => reconcile(&mut states, Vec::new()),
@@ -194,7 +195,7 @@ pub async fn run(
             }
         }
         for st in &mut states {
-            let Some((what, v)) = current(&mut sink, &st.rule).await else {
+            let Some((what, v)) = current(&redis, &st.rule).await else {
                 continue;
             };
             let now = Instant::now();
@@ -211,7 +212,7 @@ pub async fn run(
             // An analytics rule's rise also counts the module's own samples of the window, so
             // it holds across feeder restarts and covers time the feeder was not watching.
             if st.rule.rise.is_some() {
-                if let Some(h) = recorded_low(&mut sink, &st.rule).await {
+                if let Some(h) = recorded_low(&redis, &st.rule).await {
                     low = low.min(h);
                 }
             }

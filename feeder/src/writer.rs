@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use options_client::{ClientError, ClientResult, Redis};
 use options_core::Field;
-use redis::aio::ConnectionLike;
-use redis::{Pipeline, RedisResult, Value};
+use redis::Value;
 use tokio::sync::{mpsc, oneshot};
+
+use options_client::cmd;
 
 use crate::metrics::Metrics;
 use crate::ticker::TickerUpdate;
@@ -28,244 +30,6 @@ pub enum WriterMsg {
     Flush(oneshot::Sender<()>),
 }
 
-enum Conn {
-    Single(redis::aio::MultiplexedConnection),
-    Cluster(redis::cluster_async::ClusterConnection),
-}
-
-impl Conn {
-    async fn run(&mut self, pipe: &Pipeline, n: usize) -> RedisResult<Vec<Value>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(pipe, 0, n).await,
-            Conn::Cluster(c) => c.req_packed_commands(pipe, 0, n).await,
-        }
-    }
-}
-
-/// Connects to Redis standalone or Cluster, and reconnects after errors.
-pub struct RedisSink {
-    urls: Vec<String>,
-    cluster: bool,
-    /// For rediss:// URLs with a private CA or a client certificate.
-    certs: Option<redis::TlsCertificates>,
-    conn: Option<Conn>,
-}
-
-impl RedisSink {
-    /// The sink the command line asks for; TLS files are read (and checked) here.
-    pub fn from_args(args: &crate::config::Args) -> Result<RedisSink, options_redis_tls::TlsError> {
-        let urls = args.redis_urls();
-        let certs = args.redis_tls.certificates(&urls)?;
-        Ok(RedisSink {
-            certs,
-            ..RedisSink::new(urls, args.cluster())
-        })
-    }
-
-    pub fn new(urls: Vec<String>, cluster: bool) -> RedisSink {
-        RedisSink {
-            urls,
-            cluster,
-            certs: None,
-            conn: None,
-        }
-    }
-
-    pub fn is_cluster(&self) -> bool {
-        self.cluster
-    }
-
-    async fn connect(&mut self) -> RedisResult<&mut Conn> {
-        if self.conn.is_none() {
-            let conn = if self.cluster {
-                let client = options_redis_tls::cluster_client(&self.urls, self.certs.as_ref())?;
-                Conn::Cluster(client.get_async_connection().await?)
-            } else {
-                let url = self.urls.first().cloned().unwrap_or_default();
-                let client = options_redis_tls::client(&url, self.certs.as_ref())?;
-                let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Duration::from_secs(5))
-                    .set_response_timeout(Duration::from_secs(10));
-                Conn::Single(
-                    client
-                        .get_multiplexed_async_connection_with_config(&config)
-                        .await?,
-                )
-            };
-            self.conn = Some(conn);
-        }
-        match self.conn.as_mut() {
-            Some(c) => Ok(c),
-            None => Err(redis::RedisError::from((
-                redis::ErrorKind::IoError,
-                "not connected",
-            ))),
-        }
-    }
-
-    /// Runs a pipeline; per-command errors come back as `Value::ServerError`, a transport
-    /// failure as `Err` (and the connection is dropped so the next call reconnects).
-    pub async fn run(&mut self, pipe: &Pipeline, n: usize) -> RedisResult<Vec<Value>> {
-        let result = match self.connect().await {
-            Ok(conn) => conn.run(pipe, n).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = &result {
-            if !matches!(
-                e.kind(),
-                redis::ErrorKind::ResponseError | redis::ErrorKind::ExtensionError
-            ) {
-                self.conn = None;
-            }
-        }
-        result
-    }
-
-    /// Which Redis process answers: `run_id` from `INFO server` (of every master, in a
-    /// Cluster). It changes whenever a server restarts, whether it comes back empty or from an
-    /// old snapshot, and however quickly: the writer then rewrites every contract. Also the
-    /// writer's liveness probe.
-    pub async fn identity(&mut self) -> RedisResult<String> {
-        let mut info = redis::cmd("INFO");
-        info.arg("server");
-        let reply = match self.connect().await {
-            Ok(Conn::Single(c)) => info.query_async::<String>(c).await,
-            Ok(Conn::Cluster(c)) => {
-                use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
-                c.route_command(
-                    &info,
-                    RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
-                )
-                .await
-                .and_then(|v| {
-                    let mut nodes: Vec<(String, String)> = redis::from_redis_value(&v)?;
-                    nodes.sort();
-                    Ok(nodes
-                        .iter()
-                        .map(|(addr, text)| format!("{addr}={}", run_id(text)))
-                        .collect::<Vec<_>>()
-                        .join(","))
-                })
-            }
-            Err(e) => Err(e),
-        };
-        match reply {
-            Ok(text) if self.cluster => Ok(text),
-            Ok(text) => Ok(run_id(&text).to_string()),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
-        }
-    }
-
-    /// A module command answered with `FORMAT JSON`, decoded; `None` on any error.
-    pub async fn module_json(&mut self, args: &[&str]) -> Option<serde_json::Value> {
-        let mut c = redis::cmd(args.first()?);
-        for a in &args[1..] {
-            c.arg(*a);
-        }
-        match self.query(c).await {
-            Ok(Value::BulkString(b)) => serde_json::from_slice(&b).ok(),
-            _ => None,
-        }
-    }
-
-    /// `OPTIONS.ANALYTICS asset FORMAT JSON`, typed; `None` when Redis cannot answer.
-    pub async fn analytics(&mut self, asset: &str) -> Option<options_core::reply::Analytics> {
-        let v = self
-            .module_json(&["OPTIONS.ANALYTICS", asset, "FORMAT", "JSON"])
-            .await?;
-        match serde_json::from_value(v) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                tracing::warn!(error = %e, "OPTIONS.ANALYTICS reply not understood");
-                None
-            }
-        }
-    }
-
-    /// The chain of `asset`'s nearest expiry with the `fields` asked for, typed: what `/atm`
-    /// and an asset's ATM alert rules read. `Ok(None)` when nothing is listed, `Err` when Redis
-    /// cannot answer (or answers what this build does not understand).
-    pub async fn nearest_chain(
-        &mut self,
-        asset: &str,
-        fields: &[&str],
-    ) -> Result<Option<options_core::reply::Chain>, ()> {
-        self.chain_of(asset, None, fields).await
-    }
-
-    /// `OPTIONS.CHAIN` of `expiry`, or of the nearest expiry; `Ok(None)` when the asset has
-    /// no such (or no) expiry.
-    pub async fn chain_of(
-        &mut self,
-        asset: &str,
-        expiry: Option<&str>,
-        fields: &[&str],
-    ) -> Result<Option<options_core::reply::Chain>, ()> {
-        let expiries: Vec<String> = self
-            .module_json(&["OPTIONS.EXPIRIES", asset, "FORMAT", "JSON"])
-            .await
-            .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or(())?;
-        let wanted = expiry.and_then(|e| options_core::Expiry::parse(e).ok());
-        let pick = match wanted {
-            None => expiries.into_iter().next(),
-            Some(w) => expiries
-                .into_iter()
-                .find(|e| options_core::Expiry::parse(e).ok() == Some(w)),
-        };
-        let Some(nearest) = pick else {
-            return Ok(None);
-        };
-        let count = fields.len().to_string();
-        let mut args = vec!["OPTIONS.CHAIN", asset, &nearest];
-        if !fields.is_empty() {
-            args.extend(["FIELDS", count.as_str()]);
-            args.extend_from_slice(fields);
-        }
-        args.extend(["FORMAT", "JSON"]);
-        match serde_json::from_value(self.module_json(&args).await.ok_or(())?) {
-            Ok(chain) => Ok(Some(chain)),
-            Err(e) => {
-                tracing::warn!(error = %e, "OPTIONS.CHAIN reply not understood");
-                Err(())
-            }
-        }
-    }
-
-    /// `OPTIONS.HISTORY asset [TENOR d] METRIC m FROM from FORMAT JSON`, typed.
-    pub async fn history(
-        &mut self,
-        asset: &str,
-        metric: &str,
-        tenor: Option<u32>,
-        from_ms: i64,
-    ) -> Option<options_core::reply::History> {
-        let from = from_ms.max(0).to_string();
-        let days = tenor.map(|d| d.to_string());
-        let mut args = vec!["OPTIONS.HISTORY", asset];
-        if let Some(d) = &days {
-            args.extend(["TENOR", d.as_str()]);
-        }
-        args.extend(["METRIC", metric, "FROM", &from, "FORMAT", "JSON"]);
-        serde_json::from_value(self.module_json(&args).await?).ok()
-    }
-
-    /// One command.
-    pub async fn query(&mut self, cmd: redis::Cmd) -> RedisResult<Value> {
-        let mut pipe = redis::pipe();
-        pipe.add_command(cmd);
-        let mut v = self.run(&pipe, 1).await?;
-        match v.pop() {
-            Some(Value::ServerError(e)) => Err(e.into()),
-            Some(v) => Ok(v),
-            None => Ok(Value::Nil),
-        }
-    }
-}
-
 /// Error codes a Redis answers while it cannot serve yet (loading a snapshot, a Cluster shard
 /// without its slots, a replica without its master): retried like an outage, never counted as
 /// a refused update.
@@ -274,14 +38,6 @@ fn transient(code: &str) -> bool {
         code,
         "LOADING" | "CLUSTERDOWN" | "TRYAGAIN" | "MASTERDOWN" | "BUSY"
     )
-}
-
-/// `run_id` of an `INFO server` reply (empty when absent).
-fn run_id(info: &str) -> &str {
-    info.lines()
-        .find_map(|l| l.strip_prefix("run_id:"))
-        .map(str::trim)
-        .unwrap_or("")
 }
 
 /// The seed's hash fields, in its order (`mark_iv` is the seed's `iv`).
@@ -307,14 +63,14 @@ const PROBE_EVERY: Duration = Duration::from_millis(500);
 
 pub struct Writer {
     rx: mpsc::UnboundedReceiver<WriterMsg>,
-    sink: RedisSink,
+    redis: Redis,
     pending: HashMap<String, TickerUpdate>,
     /// Every contract's latest written values. After an outage all of it is written again: a
     /// Redis that restarted empty (or from an old snapshot) is whole again at once.
     known: HashMap<String, TickerUpdate>,
     /// Redis failed since the last successful flush.
     outage: bool,
-    /// The Redis process last seen (`RedisSink::identity`), and when it was last asked.
+    /// The Redis process last seen (`Redis::identity`), and when it was last asked.
     identity: Option<String>,
     probed: Instant,
     deletes: Vec<(String, Vec<String>)>,
@@ -329,7 +85,7 @@ pub struct Writer {
 impl Writer {
     pub fn new(
         rx: mpsc::UnboundedReceiver<WriterMsg>,
-        sink: RedisSink,
+        redis: Redis,
         batch_size: usize,
         batch_timeout: Duration,
         mirror_hashes: bool,
@@ -337,7 +93,7 @@ impl Writer {
     ) -> Writer {
         Writer {
             rx,
-            sink,
+            redis,
             pending: HashMap::new(),
             known: HashMap::new(),
             outage: false,
@@ -474,7 +230,7 @@ impl Writer {
     /// latest state for rewriting. Returns whether Redis answered.
     async fn probe(&mut self) -> bool {
         self.probed = Instant::now();
-        match self.sink.identity().await {
+        match self.redis.identity().await {
             Err(e) => self.redis_failed(e),
             Ok(id) => {
                 let restarted = self.identity.as_ref().is_some_and(|old| *old != id);
@@ -527,13 +283,10 @@ impl Writer {
             return false;
         }
         while let Some((base, symbols)) = self.deletes.first().cloned() {
-            let mut cmd = redis::cmd("OPTIONS.DEL");
-            cmd.arg(&base).arg(&symbols);
-            let mut purge = redis::cmd("OPTIONS.PURGE");
-            purge.arg(&base);
             let mut pipe = redis::pipe();
-            pipe.add_command(cmd).add_command(purge);
-            match self.sink.run(&pipe, 2).await {
+            pipe.add_command(cmd::del(&base, &symbols))
+                .add_command(cmd::purge(&base));
+            match self.redis.pipeline(&pipe, 2).await {
                 Ok(_) => {
                     self.deletes.remove(0);
                 }
@@ -570,7 +323,7 @@ impl Writer {
         true
     }
 
-    fn redis_failed(&mut self, e: redis::RedisError) -> bool {
+    fn redis_failed(&mut self, e: ClientError) -> bool {
         if self.metrics.redis_up.get() != 0 {
             tracing::error!(error = %e, pending = self.pending.len(), "Redis write failed; keeping the latest values until it is back");
         }
@@ -580,9 +333,9 @@ impl Writer {
         false
     }
 
-    async fn write_batch(&mut self, batch: &[TickerUpdate]) -> RedisResult<()> {
+    async fn write_batch(&mut self, batch: &[TickerUpdate]) -> ClientResult<()> {
         // Cluster: one pipeline per underlying, as every command in it must map to one slot.
-        let groups: Vec<Vec<&TickerUpdate>> = if self.sink.is_cluster() {
+        let groups: Vec<Vec<&TickerUpdate>> = if self.redis.is_cluster() {
             let mut by_base: HashMap<&str, Vec<&TickerUpdate>> = HashMap::new();
             for u in batch {
                 by_base.entry(u.base()).or_default().push(u);
@@ -594,30 +347,27 @@ impl Writer {
         for group in groups {
             let mut pipe = redis::pipe();
             for u in &group {
-                let mut cmd = redis::cmd("OPTIONS.INGEST");
-                cmd.arg(u.base()).arg(&u.symbol);
-                for (f, v) in &u.fields {
-                    cmd.arg(f.name()).arg(v);
-                }
+                let values = u.fields.iter().map(|(f, v)| (*f, v.as_str()));
+                let mut ingest = cmd::ingest(u.base(), &u.symbol, values);
                 // Market time: the chain, and the history it samples, follow the exchange's
                 // clock (live or replayed), not this machine's.
                 if let Some(ts) = u.exchange_ts.filter(|ts| *ts > 0) {
-                    cmd.arg("updated_ms").arg(ts);
+                    ingest.arg("updated_ms").arg(ts);
                 }
-                pipe.add_command(cmd);
+                pipe.add_command(ingest);
             }
-            let replies = self.sink.run(&pipe, group.len()).await?;
+            let replies = self.redis.pipeline(&pipe, group.len()).await?;
             // A server that is loading, or a shard not serving its slots yet, refuses for now,
             // not for good: the whole batch stays pending (INGEST is idempotent per values).
             if let Some(Value::ServerError(e)) = replies
                 .iter()
                 .find(|r| matches!(r, Value::ServerError(e) if transient(e.code())))
             {
-                return Err(redis::RedisError::from((
+                return Err(ClientError::Unavailable(redis::RedisError::from((
                     redis::ErrorKind::IoError,
                     "Redis is not serving yet",
                     format!("{} {}", e.code(), e.details().unwrap_or("")),
-                )));
+                ))));
             }
             let now = Instant::now();
             let now_ms = crate::now_ms();
@@ -650,7 +400,7 @@ impl Writer {
 
     /// The seed's model: `option:{symbol}` hashes with Python float text, 24 h TTL, and
     /// `stats:global` counters.
-    async fn write_seed_hashes(&mut self, batch: &[TickerUpdate]) -> RedisResult<()> {
+    async fn write_seed_hashes(&mut self, batch: &[TickerUpdate]) -> ClientResult<()> {
         let mut cmds = Vec::with_capacity(batch.len() * 2 + 2);
         for u in batch {
             let key = format!("option:{}", u.symbol);
@@ -678,9 +428,9 @@ impl Writer {
             .arg(format!("{secs:.6}"));
         cmds.push(incr);
         cmds.push(last);
-        if self.sink.is_cluster() {
+        if self.redis.is_cluster() {
             for c in cmds {
-                self.sink.query(c).await?;
+                self.redis.query::<Value>(&c).await?;
             }
         } else {
             let mut pipe = redis::pipe();
@@ -688,7 +438,7 @@ impl Writer {
             for c in cmds {
                 pipe.add_command(c);
             }
-            self.sink.run(&pipe, n).await?;
+            self.redis.pipeline(&pipe, n).await?;
         }
         Ok(())
     }
@@ -696,14 +446,7 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use super::{run_id, transient};
-
-    #[test]
-    fn run_id_is_read_from_info_server() {
-        let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:4f1c0e2b9a\r\ntcp_port:6379\r\n";
-        assert_eq!(run_id(info), "4f1c0e2b9a");
-        assert_eq!(run_id("# Server\r\n"), "");
-    }
+    use super::transient;
 
     #[test]
     fn only_not_yet_serving_errors_are_retried() {

@@ -16,7 +16,7 @@ use redis_module::{raw, RedisModuleTypeMethods};
 use crate::chain::{Chain, Contract};
 use crate::rdb::{self, RdbRead, RdbWrite, ENCODING_VERSION};
 use crate::stats;
-pub use options_core::reply::CHAIN_TYPE_NAME as TYPE_NAME;
+pub use options_core::CHAIN_TYPE_NAME as TYPE_NAME;
 
 pub static CHAIN_TYPE: RedisType = RedisType::new(
     TYPE_NAME,

@@ -271,6 +271,19 @@ pub fn text(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<St
     cmd.query(con)
 }
 
+/// Runs a module command built by the typed client and decodes its reply into the client's
+/// type (`None` for nil): what the feeder and web server read, read the same way here.
+pub fn run<C: options_client::Command>(
+    con: &mut redis::Connection,
+    command: &C,
+) -> Option<C::Reply> {
+    let bytes: Option<Vec<u8>> = command
+        .to_cmd()
+        .query(con)
+        .unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
+    bytes.map(|b| C::decode(&b).unwrap_or_else(|e| panic!("{e}")))
+}
+
 /// Runs a command returning a JSON bulk string and parses it.
 pub fn json(con: &mut redis::Connection, args: &[&str]) -> serde_json::Value {
     let t = text(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"));

@@ -519,10 +519,9 @@ fn analytics_alerts_and_the_analytics_command() {
         &["--alerts-file", &path, "--telegram-commands"],
     );
     let mut con = redis.connection();
-    let analytics = |con: &mut redis::Connection| -> options_core::reply::Analytics {
-        let text =
-            options_tests::text(con, &["OPTIONS.ANALYTICS", "BTC", "FORMAT", "JSON"]).unwrap();
-        serde_json::from_str(&text).expect("the reply decodes into the typed client's struct")
+    let analytics = |con: &mut redis::Connection| {
+        options_tests::run(con, &options_client::cmd::Analytics::new("BTC"))
+            .expect("an analytics reply")
     };
     let before = analytics(&mut con);
     assert!(

@@ -14,7 +14,7 @@ pub const KEY: &str = "config:alerts";
 const MAX_RULES: usize = 200;
 
 async fn load(st: &State) -> ApiResult<Vec<AlertRule>> {
-    let text: Option<String> = st.store.query(&cmd("GET", &[KEY])).await?;
+    let text: Option<String> = st.redis.query(&cmd("GET", &[KEY])).await?;
     match text {
         None => Ok(Vec::new()),
         Some(t) => options_core::parse_alert_rules_json(&t).map_err(ApiError::Internal),
@@ -23,7 +23,7 @@ async fn load(st: &State) -> ApiResult<Vec<AlertRule>> {
 
 async fn save(st: &State, rules: &[AlertRule]) -> ApiResult<()> {
     let text = serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let _: redis::Value = st.store.query(&cmd("SET", &[KEY, &text])).await?;
+    let _: redis::Value = st.redis.query(&cmd("SET", &[KEY, &text])).await?;
     Ok(())
 }
 
@@ -89,19 +89,11 @@ async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
                 format!("{sym} has expired: an alert on it could never fire"),
             ));
         }
-        let c = cmd(
-            "OPTIONS.GET",
-            &[
-                &parsed.base,
-                &parsed.canonical(),
-                "FIELDS",
-                "1",
-                "symbol",
-                "FORMAT",
-                "JSON",
-            ],
-        );
-        match st.store.json(&c).await {
+        let get = options_client::cmd::Get {
+            fields: Some(vec!["symbol".into()]),
+            ..options_client::cmd::Get::new(&parsed.base, &parsed.canonical())
+        };
+        match crate::api::typed(st, &get).await {
             Ok(_) => {}
             Err(ApiError::NotFound(_)) => {
                 return Err(ApiError::bad(
@@ -118,14 +110,7 @@ async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
         if wanted.timestamp_ms() <= now {
             return Err(ApiError::bad("rule", format!("{e} has expired")));
         }
-        let list: Vec<String> = st
-            .store
-            .typed(&cmd("OPTIONS.EXPIRIES", &[asset, "FORMAT", "JSON"]))
-            .await?;
-        if !list
-            .iter()
-            .any(|x| options_core::Expiry::parse(x).ok() == Some(wanted))
-        {
+        if !crate::api::expiry_list(st, asset).await?.contains(&wanted) {
             return Err(ApiError::bad(
                 "rule",
                 format!("{asset} lists no expiry {e}"),

@@ -1,10 +1,11 @@
 //! `GET /api/analytics/{asset}`: `OPTIONS.ANALYTICS` over HTTP (ANALYTICS.md). The module's
 //! JSON is forwarded as it is; this file only turns query parameters into command arguments.
 
+use options_client::cmd as module;
 use options_core::{Expiry, Settle};
 use warp::reply::Response;
 
-use crate::api::{json_body, known_asset, State};
+use crate::api::{forward, json_body, known_asset, State};
 use crate::error::{ApiError, ApiResult};
 
 /// The query of an analytics request: `expiry` (repeatable, or comma-separated; `all` or
@@ -69,23 +70,13 @@ impl AnalyticsQuery {
     }
 
     /// `OPTIONS.ANALYTICS asset … FORMAT JSON`.
-    pub fn command(&self, asset: &str) -> redis::Cmd {
-        let mut c = redis::cmd("OPTIONS.ANALYTICS");
-        c.arg(asset);
-        if !self.expiries.is_empty() {
-            c.arg("EXPIRY");
-            for e in &self.expiries {
-                c.arg(e.code());
-            }
+    pub fn command(&self, asset: &str) -> module::Analytics {
+        module::Analytics {
+            expiries: self.expiries.clone(),
+            settle: self.settle,
+            by_strike: self.by_strike,
+            ..module::Analytics::new(asset)
         }
-        if let Some(s) = self.settle {
-            c.arg("SETTLE").arg(s.as_str());
-        }
-        if self.by_strike {
-            c.arg("BYSTRIKE");
-        }
-        c.arg("FORMAT").arg("JSON");
-        c
     }
 }
 
@@ -93,15 +84,17 @@ impl AnalyticsQuery {
 pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
     let q = AnalyticsQuery::parse(raw_query)?;
     let asset = known_asset(st, asset).await?;
-    Ok(json_body(st.store.json_bytes(&q.command(&asset)).await?))
+    Ok(json_body(forward(st, &q.command(&asset)).await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use options_client::Command;
 
-    fn args(c: &redis::Cmd) -> Vec<String> {
-        c.args_iter()
+    fn args(c: &module::Analytics) -> Vec<String> {
+        c.to_cmd()
+            .args_iter()
             .map(|a| match a {
                 redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
                 redis::Arg::Cursor => "<cursor>".into(),

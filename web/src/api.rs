@@ -3,17 +3,19 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use options_core::{assets, format_number, Expiry};
+use options_client::reply::Row;
+use options_client::{cmd as module, Command, Redis};
+use options_core::bybit::{Envelope, Page};
+use options_core::{assets, Expiry, OptionType};
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 use warp::Reply;
 
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Query};
-use crate::store::Store;
 
 pub struct State {
-    pub store: Store,
+    pub redis: Redis,
     pub http: reqwest::Client,
     pub bybit_rest: String,
     pub default_assets: Vec<String>,
@@ -55,6 +57,22 @@ pub fn json_value(v: &Value) -> Response {
     warp::reply::json(v).into_response()
 }
 
+/// A module reply to forward as it is; nil (no such contract) is a 404.
+pub async fn forward<C: Command>(st: &State, command: &C) -> ApiResult<Vec<u8>> {
+    st.redis
+        .json(command)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("not found".into()))
+}
+
+/// A module reply, typed; nil (no such contract) is a 404.
+pub async fn typed<C: Command>(st: &State, command: &C) -> ApiResult<C::Reply> {
+    st.redis
+        .run(command)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("not found".into()))
+}
+
 pub fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
     let mut c = redis::cmd(name);
     for a in args {
@@ -68,16 +86,16 @@ pub fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
 
 /// The asset document; written from OPTION_ASSETS when missing (as the seed's web app did).
 pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
-    let doc: Option<String> = st.store.query(&cmd("GET", &[assets::KEY])).await?;
+    let doc: Option<String> = st.redis.query(&cmd("GET", &[assets::KEY])).await?;
     let doc = match doc {
         Some(d) => d,
         None => {
             let d = assets::default_document(&st.default_assets);
             let _: redis::Value = st
-                .store
+                .redis
                 .query(&cmd("SET", &[assets::KEY, &d, "NX"]))
                 .await?;
-            st.store
+            st.redis
                 .query::<Option<String>>(&cmd("GET", &[assets::KEY]))
                 .await?
                 .unwrap_or(d)
@@ -94,17 +112,16 @@ pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
 
 async fn save_config(st: &State, m: &Map<String, Value>) -> ApiResult<()> {
     let text = Value::Object(m.clone()).to_string();
-    let _: redis::Value = st.store.query(&cmd("SET", &[assets::KEY, &text])).await?;
+    let _: redis::Value = st.redis.query(&cmd("SET", &[assets::KEY, &text])).await?;
     Ok(())
 }
 
 /// Contracts in the module for `asset` (0 when there is no key).
 async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
-    let s: options_core::reply::ChainStats = st
-        .store
-        .typed(&cmd("OPTIONS.STATS", &[asset, "FORMAT", "JSON"]))
-        .await?;
-    Ok(s.contracts)
+    let stats = module::Stats {
+        key: asset.to_string(),
+    };
+    Ok(typed(st, &stats).await?.contracts)
 }
 
 /// 404 for an asset that is neither configured nor holds data.
@@ -127,27 +144,23 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
         return option_object(st, x).await;
     }
     let asset = params::asset(x)?;
-    let mut c = redis::cmd("OPTIONS.QUERY");
-    c.arg(&asset);
-    if let Some(e) = params::expiry(q, "expiry")? {
-        c.arg("EXPIRY").arg(e.code());
-    }
-    if let Some(t) = params::option_type(q, "type")? {
-        c.arg("TYPE").arg(t);
-    }
-    if let Some(s) = params::strike(q, "strike")? {
-        c.arg("STRIKE").arg(format_number(s));
-    }
-    c.arg("SORTBY").arg("volume_24h").arg("DESC");
+    let mut query = module::Query {
+        expiries: params::expiry(q, "expiry")?.into_iter().collect(),
+        kind: params::option_type(q, "type")?,
+        strike: params::strike(q, "strike")?,
+        sort_by: Some(("volume_24h".into(), true)),
+        ..module::Query::new(&asset)
+    };
     // The seed pages only when `limit` is truthy: without it (or with `limit=0`) the answer is
     // the bare array of every row and `offset` is ignored (still checked, so a typo is a 400).
     let limit = params::count(q, "limit", 100_000)?.filter(|l| *l > 0);
     let offset = params::count(q, "offset", 10_000_000)?.unwrap_or(0);
-    if let Some(l) = limit {
-        c.arg("LIMIT").arg(offset).arg(l);
-    }
-    c.arg("FORMAT").arg("SEED");
-    let bytes = st.store.json_bytes(&c).await?;
+    query.limit = limit.map(|l| (offset, l));
+    let bytes = st
+        .redis
+        .bytes(module::Query::NAME, &query.to_seed_cmd())
+        .await?
+        .unwrap_or_default();
     // Only an empty answer needs to know whether the asset exists (404 or an empty list):
     // the common case stays one round trip.
     if bytes == b"[]" || bytes.starts_with(b"{\"total\":0,") {
@@ -160,11 +173,7 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
 pub async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
     let not_found = || ApiError::NotFound(format!("Option {symbol} not found"));
     let parsed = options_core::parse_symbol(symbol).map_err(|_| not_found())?;
-    let c = cmd(
-        "OPTIONS.GET",
-        &[&parsed.base, &parsed.canonical(), "FORMAT", "JSON"],
-    );
-    match st.store.json(&c).await {
+    match typed(st, &module::Get::new(&parsed.base, &parsed.canonical())).await {
         Ok(row) => Ok(json_value(&Value::Object(object_from_row(&row)))),
         Err(ApiError::NotFound(_)) => Err(not_found()),
         Err(e) => Err(e),
@@ -175,11 +184,11 @@ pub async fn option_object(st: &State, symbol: &str) -> ApiResult<Response> {
 /// tracker wrote all fifteen hash fields on every tick (`""` for a value Bybit left out) and its
 /// API read `""` as `0.0`, so a field the module never received is `0.0` here too: a client
 /// reading `row["last_price"]` finds the key, as it always did.
-pub fn object_from_row(row: &Value) -> Map<String, Value> {
+pub fn object_from_row(row: &Row) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("symbol".into(), row["symbol"].clone());
+    m.insert("symbol".into(), json!(row.symbol()));
     for f in OBJECT_FIELDS {
-        m.insert(f.into(), json!(row[f].as_f64().unwrap_or(0.0)));
+        m.insert(f.into(), json!(row.number(f).unwrap_or(0.0)));
     }
     m
 }
@@ -187,27 +196,20 @@ pub fn object_from_row(row: &Value) -> Map<String, Value> {
 /// `GET /api/strikes/{asset}?expiry`: strike strings in numeric order.
 pub async fn strikes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     let asset = known_asset(st, asset).await?;
-    let mut c = redis::cmd("OPTIONS.STRIKES");
-    c.arg(&asset);
-    if let Some(e) = params::expiry(q, "expiry")? {
-        c.arg("EXPIRY").arg(e.code());
-    }
-    c.arg("FORMAT").arg("JSON");
-    Ok(json_body(st.store.json_bytes(&c).await?))
+    let strikes = module::Strikes {
+        key: asset,
+        expiry: params::expiry(q, "expiry")?,
+    };
+    Ok(json_body(forward(st, &strikes).await?))
 }
 
-async fn expiry_list(st: &State, asset: &str) -> ApiResult<Vec<Expiry>> {
-    let v = st
-        .store
-        .json(&cmd("OPTIONS.EXPIRIES", &[asset, "FORMAT", "JSON"]))
-        .await?;
-    Ok(v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e.as_str().and_then(|s| Expiry::parse(s).ok()))
-                .collect()
-        })
-        .unwrap_or_default())
+/// The chain's expiries, chronological (codes that do not parse are left out).
+pub async fn expiry_list(st: &State, asset: &str) -> ApiResult<Vec<Expiry>> {
+    Ok(typed(st, &module::Expiries::new(asset))
+        .await?
+        .iter()
+        .filter_map(|e| Expiry::parse(e).ok())
+        .collect())
 }
 
 /// `GET /api/expiries/{asset}`: zero-padded codes, chronological.
@@ -224,18 +226,12 @@ pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
 /// `GET /api/summary/{asset}`.
 pub async fn asset_summary(st: &State, asset: &str) -> ApiResult<Response> {
     let asset = known_asset(st, asset).await?;
-    let total = |t: &str| {
-        cmd(
-            "OPTIONS.QUERY",
-            &[&asset, "TYPE", t, "LIMIT", "0", "0", "FORMAT", "JSON"],
-        )
+    let total = |kind| module::Query {
+        kind: Some(kind),
+        ..module::Query::new(&asset).count_only()
     };
-    let calls = st.store.json(&total("CALL")).await?["total"]
-        .as_u64()
-        .unwrap_or(0);
-    let puts = st.store.json(&total("PUT")).await?["total"]
-        .as_u64()
-        .unwrap_or(0);
+    let calls = typed(st, &total(OptionType::Call)).await?.total;
+    let puts = typed(st, &total(OptionType::Put)).await?.total;
     let exp: Vec<String> = expiry_list(st, &asset)
         .await?
         .iter()
@@ -257,15 +253,14 @@ pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResul
     let asset = known_asset(st, asset).await?;
     let e = Expiry::parse(expiry)
         .map_err(|_| ApiError::bad("expiry", format!("'{expiry}' is not an expiry")))?;
-    let mut c = redis::cmd("OPTIONS.CHAIN");
-    c.arg(&asset).arg(e.code());
+    let mut chain = module::Chain::new(&asset, e);
     if let Some(s) = params::filter(q, "settle") {
-        let s = options_core::Settle::parse(s)
-            .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?;
-        c.arg("SETTLE").arg(s.as_str());
+        chain.settle = Some(
+            options_core::Settle::parse(s)
+                .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?,
+        );
     }
-    c.arg("FORMAT").arg("JSON");
-    Ok(json_body(st.store.json_bytes(&c).await?))
+    Ok(json_body(forward(st, &chain).await?))
 }
 
 /// `GET /api/changes/{asset}?since=N`: `OPTIONS.CHANGES` as JSON (the whole chain with
@@ -274,9 +269,8 @@ pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResul
 pub async fn changes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     let asset = known_asset(st, asset).await?;
     let since = params::count(q, "since", usize::MAX)?.unwrap_or(0);
-    let mut c = redis::cmd("OPTIONS.CHANGES");
-    c.arg(&asset).arg(since).arg("FORMAT").arg("JSON");
-    Ok(json_body(st.store.json_bytes(&c).await?))
+    let changes = module::Changes::new(&asset, since as u64);
+    Ok(json_body(forward(st, &changes).await?))
 }
 
 /// Totals for `/api/stats`, `/health` and the SSE stats event.
@@ -313,10 +307,10 @@ impl Stats {
 
 pub async fn stats(st: &State) -> ApiResult<Stats> {
     // One command at a time rather than a pipeline: in a Cluster each may live on another shard.
-    let g = st.store.module_stats().await?;
+    let g = st.redis.module_stats().await?;
     // A Cluster client asks every master and answers a map of node → text.
-    let info: redis::Value = st.store.query(&cmd("INFO", &["memory"])).await?;
-    let dbsize: u64 = st.store.query(&redis::cmd("DBSIZE")).await?;
+    let info: redis::Value = st.redis.query(&cmd("INFO", &["memory"])).await?;
+    let dbsize: u64 = st.redis.query(&redis::cmd("DBSIZE")).await?;
     let mut per_asset = Vec::new();
     for a in ["BTC", "ETH", "SOL"] {
         per_asset.push((a.to_lowercase(), contracts(st, a).await?));
@@ -428,14 +422,10 @@ async fn listed_on_exchange(st: &State, asset: &str) -> bool {
         let Ok(resp) = st.http.get(&url).query(&query).send().await else {
             return false;
         };
-        let Ok(body) = resp.json::<Value>().await else {
+        let Ok(body) = resp.json::<Envelope<Page<serde::de::IgnoredAny>>>().await else {
             continue;
         };
-        if body["retCode"] == 0
-            && body["result"]["list"]
-                .as_array()
-                .is_some_and(|l| l.len() >= 5)
-        {
+        if body.ret_code == 0 && body.result.is_some_and(|page| page.list.len() >= 5) {
             return true;
         }
     }

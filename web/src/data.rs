@@ -1,31 +1,35 @@
 //! The data API's endpoints (the seed's port 8000): option objects, filters, ATM, greeks
 //! summaries, recent updates, exports. Each is one module query per asset plus arithmetic.
 
+use options_client::cmd as module;
+use options_client::reply::Row;
 use options_core::python_float;
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
 use crate::api::{
-    asset_config, data_api_stats, json_value, known_asset, object_from_row, State, OBJECT_FIELDS,
+    asset_config, data_api_stats, json_value, known_asset, object_from_row, typed, State,
+    OBJECT_FIELDS,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Query};
 
-/// Rows of one asset with the option-object fields plus what the endpoints derive from.
-async fn rows(st: &State, asset: &str, extra: &[String]) -> ApiResult<Vec<Value>> {
-    let mut c = redis::cmd("OPTIONS.QUERY");
-    c.arg(asset);
-    for a in extra {
-        c.arg(a);
-    }
-    c.arg("FIELDS").arg(OBJECT_FIELDS.len() + 4);
-    for f in OBJECT_FIELDS {
-        c.arg(f);
-    }
-    c.arg("strike").arg("expiry").arg("type").arg("updated_ms");
-    c.arg("FORMAT").arg("JSON");
-    let v = st.store.json(&c).await?;
-    Ok(v["data"].as_array().cloned().unwrap_or_default())
+/// The rows `query` matches, with the option-object fields plus what the endpoints derive
+/// from.
+async fn rows(st: &State, query: module::Query) -> ApiResult<Vec<Row>> {
+    let columns = OBJECT_FIELDS
+        .iter()
+        .chain(&["strike", "expiry", "type", "updated_ms"]);
+    let query = module::Query {
+        fields: Some(columns.map(|c| c.to_string()).collect()),
+        ..query
+    };
+    Ok(typed(st, &query).await?.data)
+}
+
+/// Every row of `asset`.
+async fn all_rows(st: &State, asset: &str) -> ApiResult<Vec<Row>> {
+    rows(st, module::Query::new(asset)).await
 }
 
 /// The assets "all" means, as in the seed (`KEYS option:*`): every underlying with data,
@@ -33,7 +37,7 @@ async fn rows(st: &State, asset: &str, extra: &[String]) -> ApiResult<Vec<Value>
 /// empty one adds nothing to a list), then the other chains by name.
 pub async fn all_assets(st: &State) -> ApiResult<Vec<String>> {
     let mut out: Vec<String> = asset_config(st).await?.keys().cloned().collect();
-    for key in st.store.chain_keys().await? {
+    for key in st.redis.chain_keys().await? {
         if !out.contains(&key) {
             out.push(key);
         }
@@ -52,10 +56,6 @@ async fn scope(st: &State, q: &Query) -> ApiResult<(Value, Vec<String>)> {
     }
 }
 
-fn num(row: &Value, f: &str) -> Option<f64> {
-    row[f].as_f64()
-}
-
 /// A float parameter echoed like FastAPI: the default as written (int or float), a given
 /// value as a float.
 fn echo(q: &Query, name: &'static str, default: Value) -> ApiResult<(f64, Value)> {
@@ -71,15 +71,15 @@ pub async fn asset_options(st: &State, asset: &str, q: &Query) -> ApiResult<Resp
     let expiry = params::expiry(q, "expiry")?;
     let (min_volume, mv) = echo(q, "min_volume", json!(0))?;
     let (min_iv, mi) = echo(q, "min_iv", json!(0))?;
-    let mut extra = Vec::new();
-    if let Some(e) = expiry {
-        extra.extend(["EXPIRY".to_string(), e.code()]);
-    }
-    let data: Vec<Value> = rows(st, &asset, &extra)
+    let query = module::Query {
+        expiries: expiry.into_iter().collect(),
+        ..module::Query::new(&asset)
+    };
+    let data: Vec<Value> = rows(st, query)
         .await?
         .iter()
-        .filter(|r| min_volume <= 0.0 || num(r, "volume_24h").unwrap_or(0.0) >= min_volume)
-        .filter(|r| min_iv <= 0.0 || num(r, "mark_iv").unwrap_or(0.0) >= min_iv)
+        .filter(|r| min_volume <= 0.0 || r.number("volume_24h").unwrap_or(0.0) >= min_volume)
+        .filter(|r| min_iv <= 0.0 || r.number("mark_iv").unwrap_or(0.0) >= min_iv)
         .map(|r| Value::Object(object_from_row(r)))
         .collect();
     Ok(json_value(&json!({
@@ -95,21 +95,8 @@ pub async fn symbols(st: &State, q: &Query) -> ApiResult<Response> {
     let (label, assets) = scope(st, q).await?;
     let mut out = Vec::new();
     for a in assets {
-        let mut c = redis::cmd("OPTIONS.QUERY");
-        c.arg(&a)
-            .arg("FIELDS")
-            .arg(1)
-            .arg("symbol")
-            .arg("FORMAT")
-            .arg("JSON");
-        let v = st.store.json(&c).await?;
-        out.extend(
-            v["data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r["symbol"].as_str().map(String::from)),
-        );
+        let page = typed(st, &module::Query::new(&a).fields(&["symbol"])).await?;
+        out.extend(page.data.iter().map(|r| r.symbol().to_string()));
     }
     Ok(json_value(
         &json!({"count": out.len(), "asset": label, "symbols": out}),
@@ -120,14 +107,14 @@ pub async fn symbols(st: &State, q: &Query) -> ApiResult<Response> {
 pub async fn atm(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     let asset = params::asset(asset)?;
     let n = params::count(q, "num_strikes", 1000)?.unwrap_or(5);
-    let all = rows(st, &asset, &[]).await?;
+    let all = all_rows(st, &asset).await?;
     let spot = nearest_forward(&all);
     let mut data: Vec<(f64, Value)> = match spot {
         None => Vec::new(),
         Some(spot) => all
             .iter()
             .filter_map(|r| {
-                let d = (num(r, "strike")? - spot).abs();
+                let d = (r.number("strike")? - spot).abs();
                 let mut o = object_from_row(r);
                 o.insert("distance_from_spot".into(), json!(d));
                 Some((d, Value::Object(o)))
@@ -146,12 +133,12 @@ pub async fn atm(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
 /// median rule of ANALYTICS.md (the median of that expiry's positive underlying prices), so one
 /// stale contract cannot move it. The seed took the first contract's price in `KEYS` order.
 /// Rows come from `OPTIONS.QUERY` in expiry order.
-fn nearest_forward(rows: &[Value]) -> Option<f64> {
-    let first = rows.first()?["expiry"].as_str()?;
+fn nearest_forward(rows: &[Row]) -> Option<f64> {
+    let first = rows.first()?.text("expiry")?;
     let mut prices: Vec<f64> = rows
         .iter()
-        .take_while(|r| r["expiry"].as_str() == Some(first))
-        .filter_map(|r| num(r, "underlying_price"))
+        .take_while(|r| r.text("expiry") == Some(first))
+        .filter_map(|r| r.number("underlying_price"))
         .filter(|p| *p > 0.0)
         .collect();
     if prices.is_empty() {
@@ -181,8 +168,8 @@ pub async fn threshold(st: &State, q: &Query, kind: Threshold) -> ApiResult<Resp
     let (label, assets) = scope(st, q).await?;
     let mut data = Vec::new();
     for a in assets {
-        for r in rows(st, &a, &[]).await? {
-            if num(&r, field).unwrap_or(0.0) >= min {
+        for r in all_rows(st, &a).await? {
+            if r.number(field).unwrap_or(0.0) >= min {
                 data.push(Value::Object(object_from_row(&r)));
             }
         }
@@ -203,8 +190,8 @@ fn mean(v: &[f64]) -> f64 {
 /// `null` here (the seed answered 500).
 pub async fn greeks(st: &State, asset: &str) -> ApiResult<Response> {
     let asset = params::asset(asset)?;
-    let all = rows(st, &asset, &[]).await?;
-    let col = |f: &str| -> Vec<f64> { all.iter().filter_map(|r| num(r, f)).collect() };
+    let all = all_rows(st, &asset).await?;
+    let col = |f: &str| -> Vec<f64> { all.iter().filter_map(|r| r.number(f)).collect() };
     let (delta, gamma, theta, vega) = (col("delta"), col("gamma"), col("theta"), col("vega"));
     if delta.is_empty() {
         return Ok(json_value(&json!({"asset": asset, "summary": {}})));
@@ -247,14 +234,12 @@ pub async fn recent(st: &State, q: &Query) -> ApiResult<Response> {
 pub async fn updated_since(st: &State, since: i64) -> ApiResult<Vec<Value>> {
     let mut data: Vec<(i64, Value)> = Vec::new();
     for a in all_assets(st).await? {
-        for r in rows(
-            st,
-            &a,
-            &["SORTBY".into(), "updated_ms".into(), "DESC".into()],
-        )
-        .await?
-        {
-            let ms = r["updated_ms"].as_i64().unwrap_or(0);
+        let newest_first = module::Query {
+            sort_by: Some(("updated_ms".into(), true)),
+            ..module::Query::new(&a)
+        };
+        for r in rows(st, newest_first).await? {
+            let ms = r.number("updated_ms").unwrap_or(0.0) as i64;
             if ms < since {
                 break;
             }
@@ -312,7 +297,7 @@ pub async fn export(st: &State, kind: &str, q: &Query) -> ApiResult<Response> {
     let (label, assets) = scope(st, q).await?;
     let mut all = Vec::new();
     for a in &assets {
-        for r in rows(st, a, &[]).await? {
+        for r in all_rows(st, a).await? {
             all.push((a.clone(), r));
         }
     }
@@ -345,18 +330,22 @@ pub async fn export(st: &State, kind: &str, q: &Query) -> ApiResult<Response> {
         }
         out.push_str(",asset,expiry,strike,type\n");
         for (a, r) in &all {
-            out.push_str(r["symbol"].as_str().unwrap_or(""));
+            out.push_str(r.symbol());
             for f in OBJECT_FIELDS {
                 out.push(',');
-                if let Some(v) = num(r, f) {
+                if let Some(v) = r.number(f) {
                     out.push_str(&python_float(v));
                 }
             }
-            let kind = if r["type"] == "call" { "Call" } else { "Put" };
-            let strike = num(r, "strike").map(python_float).unwrap_or_default();
+            let kind = if r.text("type") == Some("call") {
+                "Call"
+            } else {
+                "Put"
+            };
+            let strike = r.number("strike").map(python_float).unwrap_or_default();
             out.push_str(&format!(
                 ",{a},{},{strike},{kind}\n",
-                r["expiry"].as_str().unwrap_or("")
+                r.text("expiry").unwrap_or("")
             ));
         }
         (out, "text/csv; charset=utf-8")
@@ -373,27 +362,25 @@ pub async fn export(st: &State, kind: &str, q: &Query) -> ApiResult<Response> {
 /// `POST /api/query?asset&expiry&min_strike&max_strike&option_type&min_volume&min_iv&limit=100`.
 pub async fn query(st: &State, q: &Query) -> ApiResult<Response> {
     let (_, assets) = scope(st, q).await?;
-    let mut extra = Vec::new();
-    if let Some(e) = params::expiry(q, "expiry")? {
-        extra.extend(["EXPIRY".to_string(), e.code()]);
-    }
-    if let Some(x) = params::number(q, "min_strike")? {
-        extra.extend(["STRIKE_MIN".to_string(), options_core::format_number(x)]);
-    }
-    if let Some(x) = params::number(q, "max_strike")? {
-        extra.extend(["STRIKE_MAX".to_string(), options_core::format_number(x)]);
-    }
-    if let Some(t) = params::option_type(q, "option_type")? {
-        extra.extend(["TYPE".to_string(), t.to_string()]);
-    }
+    let filters = module::Query {
+        expiries: params::expiry(q, "expiry")?.into_iter().collect(),
+        strike_min: params::number(q, "min_strike")?,
+        strike_max: params::number(q, "max_strike")?,
+        kind: params::option_type(q, "option_type")?,
+        ..module::Query::default()
+    };
     let min_volume = params::number(q, "min_volume")?.unwrap_or(0.0);
     let min_iv = params::number(q, "min_iv")?.unwrap_or(0.0);
     let limit = params::count(q, "limit", 1_000_000)?.unwrap_or(100);
     let mut data = Vec::new();
     'assets: for a in &assets {
-        for r in rows(st, a, &extra).await? {
-            if (min_volume > 0.0 && num(&r, "volume_24h").unwrap_or(0.0) < min_volume)
-                || (min_iv > 0.0 && num(&r, "mark_iv").unwrap_or(0.0) < min_iv)
+        let query = module::Query {
+            key: a.clone(),
+            ..filters.clone()
+        };
+        for r in rows(st, query).await? {
+            if (min_volume > 0.0 && r.number("volume_24h").unwrap_or(0.0) < min_volume)
+                || (min_iv > 0.0 && r.number("mark_iv").unwrap_or(0.0) < min_iv)
             {
                 continue;
             }
@@ -432,11 +419,11 @@ pub async fn summary(st: &State) -> ApiResult<Response> {
     }
     let (mut volume, mut oi, mut iv) = (Vec::new(), Vec::new(), Vec::new());
     for a in all_assets(st).await? {
-        let r = rows(st, &a, &[]).await?;
+        let r = all_rows(st, &a).await?;
         per_asset.insert(a.clone(), json!(r.len()));
-        volume.extend(r.iter().filter_map(|x| num(x, "volume_24h")));
-        oi.extend(r.iter().filter_map(|x| num(x, "open_interest")));
-        iv.extend(r.iter().filter_map(|x| num(x, "mark_iv")));
+        volume.extend(r.iter().filter_map(|x| x.number("volume_24h")));
+        oi.extend(r.iter().filter_map(|x| x.number("open_interest")));
+        iv.extend(r.iter().filter_map(|x| x.number("mark_iv")));
     }
     let total: u64 = per_asset.values().filter_map(Value::as_u64).sum();
     if total == 0 {
@@ -484,19 +471,9 @@ pub async fn stats(st: &State) -> ApiResult<Response> {
 /// padded), in string order as the seed sorted them.
 pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
     let asset = known_asset(st, asset).await?;
-    let v = st
-        .store
-        .json(&crate::api::cmd(
-            "OPTIONS.EXPIRIES",
-            &[&asset, "FORMAT", "JSON"],
-        ))
-        .await?;
-    let mut list: Vec<String> = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.as_str())
-        .filter_map(|e| options_core::Expiry::parse(e).ok())
+    let mut list: Vec<String> = crate::api::expiry_list(st, &asset)
+        .await?
+        .iter()
         .map(|e| e.code())
         .collect();
     list.sort();
@@ -510,21 +487,14 @@ pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
 /// settle coins merged.
 pub async fn strikes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
     let asset = known_asset(st, asset).await?;
-    let mut c = redis::cmd("OPTIONS.STRIKES");
-    c.arg(&asset);
-    if let Some(e) = params::expiry(q, "expiry")? {
-        c.arg("EXPIRY").arg(e.code());
-    }
-    c.arg("FORMAT").arg("JSON");
-    let v = st.store.json(&c).await?;
-    let mut list: Vec<f64> = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| match s {
-            Value::String(t) => options_core::parse_number(t).ok(),
-            other => other.as_f64(),
-        })
+    let strikes = module::Strikes {
+        key: asset.clone(),
+        expiry: params::expiry(q, "expiry")?,
+    };
+    let mut list: Vec<f64> = typed(st, &strikes)
+        .await?
+        .iter()
+        .filter_map(|t| options_core::parse_number(t).ok())
         .collect();
     list.sort_by(f64::total_cmp);
     list.dedup();

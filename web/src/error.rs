@@ -1,6 +1,7 @@
 //! Errors as JSON replies: `{"detail": "…"}` like the FastAPI system this replaces, plus the
 //! offending `parameter` for 400s.
 
+use options_client::ClientError;
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -52,16 +53,11 @@ impl ApiError {
     }
 }
 
-impl From<redis::RedisError> for ApiError {
-    fn from(e: redis::RedisError) -> ApiError {
-        if e.is_io_error()
-            || e.is_connection_dropped()
-            || e.is_connection_refusal()
-            || e.is_timeout()
-        {
-            ApiError::Unavailable(e.to_string())
-        } else {
-            ApiError::Internal(format!("Redis: {e}"))
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> ApiError {
+        match e {
+            ClientError::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

@@ -2,11 +2,14 @@
 //! (`format=csv`). This file only turns query parameters into command arguments and, for CSV,
 //! the module's points into lines.
 
-use options_core::Expiry;
+use options_client::cmd as module;
+use options_client::reply::History;
+use options_client::Command;
+use options_core::{format_number, Expiry};
 use warp::http::header;
 use warp::reply::Response;
 
-use crate::api::{json_body, known_asset, State};
+use crate::api::{forward, json_body, known_asset, State};
 use crate::error::{ApiError, ApiResult};
 
 /// The query: `metric` (repeatable or comma-separated), `tenor` or `expiry`, `from`, `to` (Unix
@@ -97,50 +100,31 @@ impl HistoryQuery {
     }
 
     /// `OPTIONS.HISTORY asset METRIC … FORMAT JSON`.
-    pub fn command(&self, asset: &str) -> redis::Cmd {
-        let mut c = redis::cmd("OPTIONS.HISTORY");
-        c.arg(asset).arg("METRIC");
-        for m in &self.metrics {
-            c.arg(m);
+    pub fn command(&self, asset: &str) -> module::History {
+        module::History {
+            key: asset.to_string(),
+            metrics: self.metrics.clone(),
+            tenor_days: self.tenor,
+            expiry: self.expiry,
+            from_ms: self.from,
+            to_ms: self.to,
         }
-        if let Some(d) = self.tenor {
-            c.arg("TENOR").arg(d);
-        }
-        if let Some(e) = self.expiry {
-            c.arg("EXPIRY").arg(e.code());
-        }
-        if let Some(f) = self.from {
-            c.arg("FROM").arg(f);
-        }
-        if let Some(t) = self.to {
-            c.arg("TO").arg(t);
-        }
-        c.arg("FORMAT").arg("JSON");
-        c
     }
 }
 
 /// The module's `{"metrics","points"}` as CSV: `ts,<metric>…`, one line per sample, an empty
 /// cell where a sample lacks the value.
-pub fn to_csv(reply: &serde_json::Value) -> String {
+pub fn to_csv(reply: &History) -> String {
     let mut out = String::from("ts");
-    for m in reply["metrics"].as_array().into_iter().flatten() {
+    for m in &reply.metrics {
         out.push(',');
-        out.push_str(m.as_str().unwrap_or(""));
+        out.push_str(m);
     }
     out.push('\n');
-    for p in reply["points"].as_array().into_iter().flatten() {
+    for p in &reply.points {
         let cells: Vec<String> = p
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|v| {
-                if v.is_null() {
-                    String::new()
-                } else {
-                    v.to_string()
-                }
-            })
+            .iter()
+            .map(|v| v.map(format_number).unwrap_or_default())
             .collect();
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -152,7 +136,7 @@ pub fn to_csv(reply: &serde_json::Value) -> String {
 pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
     let q = HistoryQuery::parse(raw_query)?;
     let asset = known_asset(st, asset).await?;
-    let bytes = match st.store.json_bytes(&q.command(&asset)).await {
+    let bytes = match forward(st, &q.command(&asset)).await {
         Ok(b) => b,
         // The module knows which metrics a selection has; its refusal names them.
         Err(ApiError::Internal(msg)) if msg.contains("unknown metric") => {
@@ -164,8 +148,7 @@ pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response
     if !q.csv {
         return Ok(json_body(bytes));
     }
-    let reply: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::Internal(format!("OPTIONS.HISTORY reply: {e}")))?;
+    let reply = module::History::decode(&bytes)?;
     let mut r = Response::new(to_csv(&reply).into());
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -193,6 +176,7 @@ mod tests {
         assert!(q.csv);
         let args: Vec<String> = q
             .command("BTC")
+            .to_cmd()
             .args_iter()
             .map(|a| match a {
                 redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
@@ -218,9 +202,11 @@ mod tests {
                 "JSON"
             ]
         );
-        let csv = to_csv(
-            &serde_json::json!({"metrics": ["a", "b"], "points": [[1, 0.5, null], [2, 1e-9, 3]]}),
-        );
+        let reply = module::History::decode(
+            br#"{"underlying":"BTC","metrics":["a","b"],"points":[[1,0.5,null],[2,1e-9,3]]}"#,
+        )
+        .unwrap();
+        let csv = to_csv(&reply);
         assert_eq!(csv, "ts,a,b\n1,0.5,\n2,1e-9,3\n");
     }
 

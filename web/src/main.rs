@@ -12,7 +12,6 @@ mod params;
 mod routes;
 mod sse;
 mod status;
-mod store;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -29,27 +28,8 @@ use crate::api::State;
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
 struct Args {
-    /// Redis URL. Defaults to one built from REDIS_HOST, REDIS_PORT, REDIS_DB, REDIS_PASSWORD.
-    /// Several comma-separated URLs, or --redis-cluster, connect to a Redis Cluster.
-    #[arg(long, env = "REDIS_URL")]
-    redis_url: Option<String>,
-    /// Treat the Redis URL(s) as the seed nodes of a Redis Cluster.
-    #[arg(long, env = "REDIS_CLUSTER")]
-    redis_cluster: bool,
     #[command(flatten)]
-    redis_tls: options_redis_tls::RedisTlsArgs,
-    /// Redis host when --redis-url is not given.
-    #[arg(long, env = "REDIS_HOST", default_value = "localhost")]
-    redis_host: String,
-    /// Redis port when --redis-url is not given.
-    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
-    redis_port: u16,
-    /// Redis database when --redis-url is not given.
-    #[arg(long, env = "REDIS_DB", default_value_t = 0)]
-    redis_db: i64,
-    /// Redis password when --redis-url is not given.
-    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
-    redis_password: Option<String>,
+    redis: options_client::RedisArgs,
     /// Address to listen on.
     #[arg(long, env = "WEB_BIND", default_value = "127.0.0.1")]
     bind: String,
@@ -83,18 +63,6 @@ struct Args {
     /// clients drop mid-request are logged from debug up.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
-}
-
-impl Args {
-    fn redis_urls(&self) -> Vec<String> {
-        options_redis_tls::redis_urls(
-            self.redis_url.as_deref(),
-            &self.redis_host,
-            self.redis_port,
-            self.redis_db,
-            self.redis_password.as_deref(),
-        )
-    }
 }
 
 pub use options_core::clock::now_ms;
@@ -133,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new("info"))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let st = Arc::new(State {
-        store: store::Store::new(args.redis_urls(), args.redis_cluster, &args.redis_tls)?,
+        redis: options_client::Redis::open(&args.redis)?,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?,

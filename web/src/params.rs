@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use options_core::Expiry;
+use options_core::{Expiry, OptionType};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -29,11 +29,11 @@ pub fn expiry(q: &Query, name: &'static str) -> ApiResult<Option<Expiry>> {
 }
 
 /// `call`, `put` (any case) or absent/`all`.
-pub fn option_type(q: &Query, name: &'static str) -> ApiResult<Option<&'static str>> {
+pub fn option_type(q: &Query, name: &'static str) -> ApiResult<Option<OptionType>> {
     match filter(q, name) {
         None => Ok(None),
-        Some(t) if t.eq_ignore_ascii_case("call") => Ok(Some("CALL")),
-        Some(t) if t.eq_ignore_ascii_case("put") => Ok(Some("PUT")),
+        Some(t) if t.eq_ignore_ascii_case("call") => Ok(Some(OptionType::Call)),
+        Some(t) if t.eq_ignore_ascii_case("put") => Ok(Some(OptionType::Put)),
         Some(t) => Err(ApiError::bad(
             name,
             format!("'{t}' is not call, put or all"),
@@ -135,7 +135,7 @@ mod tests {
     fn parses_and_names_bad_parameters() {
         assert_eq!(
             option_type(&q(&[("type", "Call")]), "type").unwrap(),
-            Some("CALL")
+            Some(OptionType::Call)
         );
         assert_eq!(option_type(&q(&[("type", "all")]), "type").unwrap(), None);
         let e = option_type(&q(&[("type", "straddle")]), "type").unwrap_err();

@@ -12,10 +12,12 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use options_client::cmd as module;
+use options_client::reply::ChangesHead;
 use tokio::sync::{broadcast, mpsc};
 use warp::sse::Event;
 
-use crate::api::{self, State};
+use crate::api::{self, forward, State};
 
 const POLL: Duration = Duration::from_millis(100);
 const STATS_EVERY: Duration = Duration::from_secs(2);
@@ -65,12 +67,7 @@ impl Hub {
                 if tx.receiver_count() == 0 {
                     break;
                 }
-                let cmd = {
-                    let mut c = redis::cmd("OPTIONS.CHANGES");
-                    c.arg(&asset).arg(seq).arg("FORMAT").arg("JSON");
-                    c
-                };
-                let Ok(bytes) = st.store.json_bytes(&cmd).await else {
+                let Ok(bytes) = forward(&st, &module::Changes::new(&asset, seq)).await else {
                     continue;
                 };
                 let Some((to, interesting)) = summarize(&bytes) else {
@@ -96,14 +93,10 @@ impl Hub {
     }
 }
 
-/// The new sequence and whether anything changed.
+/// The new sequence and whether anything changed, read without building the rows.
 fn summarize(bytes: &[u8]) -> Option<(u64, bool)> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let seq = v["seq"].as_u64()?;
-    let any = v["reset"].as_bool() == Some(true)
-        || v["data"].as_array().is_some_and(|a| !a.is_empty())
-        || v["removed"].as_array().is_some_and(|a| !a.is_empty());
-    Some((seq, any))
+    let head: ChangesHead = serde_json::from_slice(bytes).ok()?;
+    Some((head.seq, head.any()))
 }
 
 /// `BTC:12,ETH:40` ↔ per-asset cursors.
@@ -152,9 +145,7 @@ pub fn stream(
         for a in &assets {
             let since = cursors[a];
             let rx = hub.subscribe(&st, a, since);
-            let mut c = redis::cmd("OPTIONS.CHANGES");
-            c.arg(a).arg(since).arg("FORMAT").arg("JSON");
-            if let Ok(bytes) = st.store.json_bytes(&c).await {
+            if let Ok(bytes) = forward(&st, &module::Changes::new(a, since)).await {
                 if let Some((to, interesting)) = summarize(&bytes) {
                     cursors.insert(a.clone(), to);
                     if interesting {
@@ -223,7 +214,7 @@ pub fn stream(
                             continue;
                         }
                         let cmd = crate::analytics::AnalyticsQuery::default().command(a);
-                        let Ok(bytes) = st.store.json_bytes(&cmd).await else { continue };
+                        let Ok(bytes) = forward(&st, &cmd).await else { continue };
                         analytics_at.insert(a.clone(), seq);
                         let ev = Event::default().event("analytics").data(format!(
                             "{{\"asset\":\"{a}\",\"analytics\":{}}}",
@@ -242,9 +233,8 @@ pub fn stream(
                     }
                     if change.from != cur {
                         // The shared poller started from another cursor: ask for exactly ours.
-                        let mut c = redis::cmd("OPTIONS.CHANGES");
-                        c.arg(&change.asset).arg(cur).arg("FORMAT").arg("JSON");
-                        let Ok(bytes) = st.store.json_bytes(&c).await else { continue };
+                        let changes = module::Changes::new(&change.asset, cur);
+                        let Ok(bytes) = forward(&st, &changes).await else { continue };
                         let Some((to, _)) = summarize(&bytes) else { continue };
                         cursors.insert(change.asset.clone(), to);
                         let ev = change_event(&change.asset, &String::from_utf8_lossy(&bytes), &cursors);

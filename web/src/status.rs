@@ -3,17 +3,18 @@
 //! writing, Telegram on), each asset's last write, and the server's clock (a client that stops
 //! receiving these knows the server itself is gone or frozen).
 
-use options_core::reply::{ChainStats, FeederStatus, FEEDER_STATUS_KEY};
+use options_client::cmd as module;
+use options_client::reply::{FeederStatus, FEEDER_STATUS_KEY};
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
-use crate::api::{cmd, json_value, State};
+use crate::api::{cmd, json_value, typed, State};
 use crate::error::ApiResult;
 use crate::params::{self, Query};
 
 /// The status of `assets` (their chains' contracts and last write).
 pub async fn of(st: &State, assets: &[String]) -> ApiResult<Value> {
-    let heartbeat: Option<String> = st.store.query(&cmd("GET", &[FEEDER_STATUS_KEY])).await?;
+    let heartbeat: Option<String> = st.redis.query(&cmd("GET", &[FEEDER_STATUS_KEY])).await?;
     // A heartbeat that does not parse is a feeder of another version: shown as unknown, not
     // as absent.
     let feeder = match heartbeat {
@@ -25,10 +26,7 @@ pub async fn of(st: &State, assets: &[String]) -> ApiResult<Value> {
     };
     let mut per_asset = Map::new();
     for a in assets {
-        let s: ChainStats = st
-            .store
-            .typed(&cmd("OPTIONS.STATS", &[a, "FORMAT", "JSON"]))
-            .await?;
+        let s = typed(st, &module::Stats { key: a.clone() }).await?;
         per_asset.insert(
             a.clone(),
             json!({"contracts": s.contracts, "last_update_ms": s.last_update_ms}),

@@ -12,14 +12,10 @@ use crate::{dashboard, sse};
 
 fn state() -> Arc<State> {
     // Port 1 refuses connections at once.
-    let store = crate::store::Store::new(
-        vec!["redis://127.0.0.1:1/".into()],
-        false,
-        &options_redis_tls::RedisTlsArgs::default(),
-    )
-    .expect("a store for a valid URL");
+    let redis = options_client::Redis::standalone("redis://127.0.0.1:1/")
+        .expect("a client for a valid URL");
     Arc::new(State {
-        store,
+        redis,
         http: reqwest::Client::new(),
         bybit_rest: "http://127.0.0.1:1".into(),
         default_assets: vec!["BTC".into()],

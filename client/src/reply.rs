@@ -2,9 +2,8 @@
 //! missing field is a decode error here, never a silent 0. Field names are the module's JSON
 //! (`FORMAT JSON`); `null` is `None`.
 
-/// The module's data type name as `TYPE key` reports it and RDB files record it (Redis requires
-/// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.
-pub const CHAIN_TYPE_NAME: &str = "optchain1";
+/// The module's data type name (`TYPE key`): clients find every chain with `SCAN … TYPE` it.
+pub use options_core::CHAIN_TYPE_NAME;
 
 /// The feeder's heartbeat key: a [`FeederStatus`] as JSON, rewritten every second with a
 /// 5-second expiry, so its absence means no feeder is running.
@@ -268,8 +267,108 @@ mod stats_tests {
     }
 }
 
-/// A row as the module writes it (`symbol` plus the asked-for columns; `null` when never sent).
-pub type Row = serde_json::Map<String, serde_json::Value>;
+/// A row as the module writes it: `symbol` plus the columns asked for (`FIELDS`), in that
+/// order; a field never received is `null`. The columns are the caller's choice, so a row is a
+/// map, read through the accessors below.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Row(pub serde_json::Map<String, serde_json::Value>);
+
+impl Row {
+    /// A numeric column; `None` when absent or `null`.
+    pub fn number(&self, column: &str) -> Option<f64> {
+        self.0.get(column)?.as_f64()
+    }
+
+    /// A text column (`symbol`, `expiry`, `type`, `settle`).
+    pub fn text(&self, column: &str) -> Option<&str> {
+        self.0.get(column)?.as_str()
+    }
+
+    pub fn symbol(&self) -> &str {
+        self.text("symbol").unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Row {
+    type Target = serde_json::Map<String, serde_json::Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// `OPTIONS.QUERY … FORMAT JSON`: the matches before paging (`total`), and the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryPage {
+    pub total: u64,
+    pub offset: u64,
+    /// `null` without `LIMIT`.
+    pub limit: Option<u64>,
+    pub data: Vec<Row>,
+}
+
+/// `OPTIONS.CHANGES key since FORMAT JSON`: the new sequence, whether the client must start
+/// over (`reset`: `data` is then the whole chain), the changed rows and the removed symbols.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Changes {
+    pub seq: u64,
+    pub reset: bool,
+    pub data: Vec<Row>,
+    pub removed: Vec<String>,
+}
+
+/// The head of a [`Changes`] reply, read without building its rows: what a poller needs to
+/// decide whether to forward the reply's bytes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ChangesHead {
+    pub seq: u64,
+    pub reset: bool,
+    #[serde(deserialize_with = "count")]
+    pub data: usize,
+    #[serde(deserialize_with = "count")]
+    pub removed: usize,
+}
+
+impl ChangesHead {
+    /// Whether anything changed.
+    pub fn any(&self) -> bool {
+        self.reset || self.data > 0 || self.removed > 0
+    }
+}
+
+/// The length of a JSON array whose items are skipped.
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    Ok(Vec::<serde::de::IgnoredAny>::deserialize(d)?.len())
+}
+
+#[cfg(test)]
+mod row_tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_changes_decode_and_rows_read_by_column() {
+        let p: QueryPage = serde_json::from_str(
+            r#"{"total":2,"offset":0,"limit":null,"data":[{"symbol":"BTC-3DEC26-90000-C","mark_iv":0.5,"bid_price":null}]}"#,
+        )
+        .unwrap();
+        let r = &p.data[0];
+        assert_eq!(
+            (r.symbol(), r.number("mark_iv"), r.number("bid_price")),
+            ("BTC-3DEC26-90000-C", Some(0.5), None)
+        );
+        let text = r#"{"seq":9,"reset":false,"data":[{"symbol":"X"}],"removed":["Y","Z"]}"#;
+        let c: Changes = serde_json::from_str(text).unwrap();
+        assert_eq!((c.seq, c.removed.len()), (9, 2));
+        let h: ChangesHead = serde_json::from_str(text).unwrap();
+        assert_eq!((h.seq, h.data, h.removed, h.any()), (9, 1, 2, true));
+        let quiet: ChangesHead =
+            serde_json::from_str(r#"{"seq":9,"reset":false,"data":[],"removed":[]}"#).unwrap();
+        assert!(!quiet.any());
+        assert!(serde_json::from_str::<QueryPage>(r#"{"count":2,"data":[]}"#).is_err());
+    }
+}
 
 /// `OPTIONS.CHAIN key expiry … FORMAT JSON`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

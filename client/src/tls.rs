@@ -1,14 +1,13 @@
-//! How `options-feeder` and `options-web` open Redis: the URLs (given, or built from the
-//! replaced system's REDIS_HOST/PORT/DB/PASSWORD), one URL for a standalone server, several
-//! (or `--redis-cluster`) for a Cluster, and for `rediss://` URLs the certificates to trust and
-//! to present. Without `--redis-ca-file` a TLS server must have a certificate from a public CA
-//! (webpki roots); with it, only that CA is trusted, as self-hosted Redis with its own CA needs.
+//! `rediss://` certificates: without `--redis-ca-file` a TLS server must have a certificate
+//! from a public CA (webpki roots); with it, only that CA is trusted, as self-hosted Redis with
+//! its own CA needs. Files are read and checked at start-up, so a wrong path fails then rather
+//! than at every reconnect.
 
 use std::path::{Path, PathBuf};
 
 use redis::{ClientTlsConfig, TlsCertificates};
 
-/// The TLS flags both binaries take (`#[command(flatten)]`).
+/// The TLS flags (part of [`crate::RedisArgs`]).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RedisTlsArgs {
     /// PEM file of the CA that signed the Redis server's certificate (rediss:// URLs only;
@@ -83,42 +82,10 @@ impl RedisTlsArgs {
 }
 
 /// A URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
         _ => url.to_string(),
-    }
-}
-
-/// The Redis URLs to use: `url` as given (comma-separated seed nodes for a Cluster), or one
-/// built from the replaced system's REDIS_HOST/PORT/DB/PASSWORD, the password percent-encoded
-/// so that `@`, `:` or `/` in it cannot change the address.
-pub fn redis_urls(
-    url: Option<&str>,
-    host: &str,
-    port: u16,
-    db: i64,
-    password: Option<&str>,
-) -> Vec<String> {
-    match url {
-        Some(u) => u
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => {
-            let auth = password
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    let encoded = percent_encoding::utf8_percent_encode(
-                        p,
-                        percent_encoding::NON_ALPHANUMERIC,
-                    );
-                    format!(":{encoded}@")
-                })
-                .unwrap_or_default();
-            vec![format!("redis://{auth}{host}:{port}/{db}")]
-        }
     }
 }
 
@@ -159,22 +126,6 @@ mod tests {
             Ok(_) => panic!("expected an error"),
             Err(e) => e.to_string(),
         }
-    }
-
-    #[test]
-    fn urls_from_a_list_or_from_parts() {
-        assert_eq!(
-            redis_urls(Some(" redis://a:1/ ,redis://b:2/,"), "x", 1, 0, None),
-            ["redis://a:1/", "redis://b:2/"]
-        );
-        assert_eq!(
-            redis_urls(None, "db", 6380, 2, Some("p@ss:/w")),
-            ["redis://:p%40ss%3A%2Fw@db:6380/2"]
-        );
-        assert_eq!(
-            redis_urls(None, "db", 6379, 0, Some("")),
-            ["redis://db:6379/0"]
-        );
     }
 
     #[test]
