@@ -1,0 +1,120 @@
+// The dashboard's state, one object per concern, shared by every module: what the page was
+// opened with (`boot`), display preferences, the UI's choices, the row store, the connection,
+// and main-thread metrics. Derived chains are cached here per change of the store.
+import { expiryCode, isNum } from './format.js';
+import { storage } from './dom.js';
+import { loadVisibility } from './columns.js';
+import { newStore, expiriesOf, settlesOf as settlesIn, buildChain } from './store.js';
+
+export const boot = JSON.parse(document.getElementById('boot').textContent);
+
+// Display preferences, remembered: flashing, premium unit, clock, the chain's outer columns.
+const CHAIN_EXTRA_DEFAULT = ['open_interest', 'delta'];
+export const prefs = {
+  flash: storage.get('flash') !== 'off',
+  premium: storage.get('premium') === 'coin' ? 'coin' : 'usd',
+  utc: storage.get('clock') !== 'local',
+  chainExtras: (() => {
+    try {
+      const v = JSON.parse(storage.get('chainColumns') || 'null');
+      if (Array.isArray(v)) return v.filter((k) => typeof k === 'string');
+    } catch (e) { /* corrupt: defaults */ }
+    return CHAIN_EXTRA_DEFAULT;
+  })(),
+  side: storage.get('chainSide') === 'put' ? 'put' : 'call',
+  // A side not updated for this long is dimmed: its quotes may be gone from the book.
+  oldSecs: (() => {
+    const v = parseInt(storage.get('oldQuoteSeconds') || '', 10);
+    return v >= 1 && v <= 3600 ? v : 60;
+  })(),
+};
+
+export const ui = {
+  view: boot.view || 'table',
+  asset: boot.asset || '',
+  expiry: expiryCode(boot.expiry),
+  type: ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all',
+  settle: (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC',
+  search: boot.search || '',
+  sort: { key: 'volume', dir: 'desc' },
+  page: 0,
+  pageSize: 50,
+  visible: loadVisibility(),
+  live: true,
+};
+const savedSize = parseInt(storage.get('pageSize') || '', 10);
+if ([0, 10, 25, 50, 100, 250, 500].includes(savedSize)) ui.pageSize = savedSize;
+
+export const store = newStore(boot.assets);
+export const conn = {
+  source: null,
+  state: 'connecting',
+  stats: null,
+  lastUpdateMs: 0,
+  statsSeen: false,
+  error: boot.error || null,
+  generation: 0, // bumped per connect(): a late snapshot of a previous asset is dropped
+  redisError: null, // the server's last stats event said Redis is unreadable
+  notice: null, // a passing remark, e.g. a deep link's unknown expiry
+  pending: null, // held changes while auto-refresh is off
+  pendingCount: 0,
+  status: null, // the stream's last `status` event: feeder heartbeat, per-asset freshness
+  statusAt: 0, // when it arrived (the server sends one every 2 s)
+};
+
+// Main-thread costs, for `make bench` and for anyone asking why a browser tab is busy:
+// `dashboardMetrics()` in the console.
+export const metrics = {
+  connectAt: 0, snapshotAt: 0, snapshotBytes: 0, snapshotWireBytes: 0, snapshotParseMs: 0, firstRenderAt: 0,
+  changeEvents: 0, rowsChanged: 0, patchFrames: 0, patchMs: 0, cellsWritten: 0,
+  fullRenders: 0, fullRenderMs: 0,
+};
+window.dashboardMetrics = () => ({
+  ...metrics,
+  rows: store.rows.size,
+  timeToFirstRenderMs: metrics.firstRenderAt ? metrics.firstRenderAt - metrics.connectAt : null,
+});
+
+// ---------------------------------------------------------------------------------------------
+// derived data
+
+export function recomputeExpiries() {
+  store.expiries = expiriesOf(store.rows);
+}
+
+/** The expiry the chain and charts show: the chosen one, or the nearest. */
+export function focusExpiry() {
+  if (ui.expiry && ui.expiry !== 'ALL' && store.expiries.some((e) => e.code === ui.expiry)) return ui.expiry;
+  return store.expiries.length ? store.expiries[0].code : null;
+}
+
+// The spot card, the chain and the charts all ask for the same chains in one frame: each is
+// built once per change of the store.
+const derived = { chains: new Map(), settles: new Map() };
+export function storeChanged() {
+  derived.chains.clear();
+  derived.settles.clear();
+}
+
+export function settlesOf(expiry) {
+  let s = derived.settles.get(expiry);
+  if (!s) {
+    s = settlesIn(store.rows, expiry);
+    derived.settles.set(expiry, s);
+  }
+  return s;
+}
+
+/** Contracts of one expiry and settle coin, in strike order, paired call/put. */
+export function chainOf(expiry, settle) {
+  const key = `${expiry}|${settle}`;
+  let chain = derived.chains.get(key);
+  if (!chain) {
+    chain = buildChain(store.rows, expiry, settle);
+    derived.chains.set(key, chain);
+  }
+  return chain;
+}
+
+/** The server's clock (from its last status event): update times are the server's. */
+export const serverNow = () => (conn.statusAt && conn.status && isNum(conn.status.server_ms) ? conn.status.server_ms + (Date.now() - conn.statusAt) : Date.now());

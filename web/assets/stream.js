@@ -1,0 +1,203 @@
+// The live feed of the shown asset: the snapshot from /api/changes, then /api/stream's events
+// (changes, analytics, status and the seed's stats), and the live indicator that says whether
+// what is shown is current.
+import { NF, clock, isNum, ago } from './format.js';
+import { $, togglePopover } from './dom.js';
+import { prefs, ui, store, conn, metrics, storeChanged } from './state.js';
+import { applyChanges, holdChanges, heldAsChanges } from './store.js';
+import { diagnose, secs } from './diagnose.js';
+import { loadInstruments } from './prices.js';
+import { cards, loadCardAnalytics, renderCards } from './view-cards.js';
+import { analyticsView, historyView } from './view-charts.js';
+import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
+import { queueRender, renderView, refreshFormats } from './render.js';
+
+/** Applies one OPTIONS.CHANGES reply and schedules the views' update. */
+function apply(ch) {
+  storeChanged();
+  const { changed, membership } = applyChanges(store, ch);
+  queueRender(changed, membership);
+}
+
+/** Keeps changes aside while auto-refresh is off; the indicator counts them. */
+function hold(ch) {
+  conn.pending = holdChanges(conn.pending, ch);
+  conn.pendingCount = conn.pending.count;
+  renderLive();
+}
+
+/** Applies what was held, as one change. */
+export function releaseHeld() {
+  const p = conn.pending;
+  conn.pending = null;
+  conn.pendingCount = 0;
+  if (p) apply(heldAsChanges(p));
+}
+
+function onStats(s) {
+  conn.statsSeen = true;
+  // The server could not read Redis: say so, and keep the last good figures on the cards.
+  conn.redisError = s.error || null;
+  if (s.error) {
+    if (!store.loaded) renderView();
+    renderLive();
+    return;
+  }
+  conn.stats = s;
+  const t = parseFloat(s.last_update);
+  conn.lastUpdateMs = Number.isFinite(t) ? t * 1000 : 0;
+  $('stat-contracts').textContent = NF[0].format(s.total_symbols || 0);
+  $('stat-messages').textContent = NF[0].format(s.messages_processed || 0);
+  $('stat-memory').textContent = s.redis_memory || '–';
+  $('stat-last').textContent = conn.lastUpdateMs ? clock(conn.lastUpdateMs, prefs.utc) : 'N/A';
+  if (!store.loaded) renderView();
+  renderLive();
+}
+
+/**
+ * Loads the asset's chain, then follows it. The snapshot comes from /api/changes (gzipped:
+ * ~1.6 MB of JSON for 2,500 contracts travels as a fraction of that); the stream then starts
+ * from the snapshot's sequence, so nothing falls between the two. If the snapshot fails the
+ * stream starts from 0 and its first event is the whole chain instead.
+ */
+export async function connect() {
+  if (conn.source) conn.source.close();
+  conn.source = null;
+  const generation = ++conn.generation;
+  store.rows.clear();
+  storeChanged();
+  store.loaded = false;
+  store.expiries = [];
+  store.index = null;
+  store.indexAt = 0;
+  cards.analytics = null;
+  conn.statsSeen = false;
+  conn.status = null;
+  conn.statusAt = 0;
+  conn.pending = null;
+  conn.pendingCount = 0;
+  if (!ui.asset) {
+    renderView();
+    return;
+  }
+  const asset = ui.asset;
+  conn.state = 'connecting';
+  Object.assign(metrics, { connectAt: performance.now(), snapshotAt: 0, firstRenderAt: 0 });
+  renderView();
+  renderLive();
+  let since = 0;
+  let streamable = true; // false for a name that is not an asset symbol at all
+  try {
+    const resp = await fetch(`/api/changes/${encodeURIComponent(asset)}?since=0`, { headers: { Accept: 'application/json' } });
+    const text = await resp.text();
+    if (generation !== conn.generation) return;
+    if (resp.ok) {
+      const t0 = performance.now();
+      const snapshot = JSON.parse(text);
+      Object.assign(metrics, { snapshotAt: t0, snapshotBytes: text.length, snapshotParseMs: performance.now() - t0 });
+      const timing = performance.getEntriesByName(resp.url).pop();
+      metrics.snapshotWireBytes = timing ? timing.encodedBodySize : null;
+      apply(snapshot);
+      since = snapshot.seq || 0;
+      // A known asset: its analytics for the cards, its tick sizes for the prices.
+      loadCardAnalytics();
+      loadInstruments(asset, refreshFormats);
+    } else if (resp.status === 404 || resp.status === 400) {
+      store.loaded = true; // unknown or malformed asset: the empty state says so
+      streamable = resp.status === 404;
+      renderView();
+    }
+  } catch (e) {
+    if (generation !== conn.generation) return;
+  }
+  // A malformed name gets the stats alone: the server would refuse it as an asset.
+  const url = !streamable ? '/api/stream'
+    : `/api/stream?assets=${encodeURIComponent(asset)}` + (since ? `&since=${encodeURIComponent(`${asset}:${since}`)}` : '');
+  const es = new EventSource(url);
+  conn.source = es;
+  es.onopen = () => {
+    conn.state = 'open';
+    renderLive();
+  };
+  es.onerror = () => {
+    // EventSource retries by itself, resuming from Last-Event-ID (or the URL's `since`).
+    conn.state = es.readyState === EventSource.CLOSED ? 'closed' : 'disconnected';
+    renderLive();
+  };
+  es.addEventListener('changes', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    metrics.changeEvents++;
+    if (es !== conn.source || msg.asset !== ui.asset) return;
+    if (ui.live || !store.loaded) apply(msg.changes);
+    else hold(msg.changes);
+  });
+  es.addEventListener('analytics', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    if (es !== conn.source || !ui.live) return;
+    if (msg.asset === ui.asset && msg.analytics) {
+      cards.analytics = msg.analytics;
+      cards.asset = msg.asset;
+      renderCards();
+    }
+    if (ui.view === 'analytics') analyticsView.changed(msg.asset);
+    if (ui.view === 'history') historyView.changed(msg.asset);
+  });
+  es.addEventListener('status', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    if (es !== conn.source) return;
+    conn.status = msg;
+    conn.statusAt = Date.now();
+    renderStatusPanel();
+    if (alertsDialog.open) renderTelegramState();
+    renderLive();
+  });
+  es.onmessage = (ev) => {
+    let s;
+    try { s = JSON.parse(ev.data); } catch (e) { return; }
+    if (es === conn.source) onStats(s);
+  };
+}
+
+export function renderLive() {
+  const el = $('live');
+  const banner = $('banner');
+  const d = diagnose(conn, ui.asset, ui.live);
+  let message = d.message || null;
+  let error = !!d.error;
+  if (!message && conn.error) {
+    message = conn.error;
+    error = true;
+  }
+  if (!message && conn.notice) message = conn.notice;
+  el.dataset.state = d.state;
+  $('live-text').textContent = d.label;
+  // Quotes that may be old are dimmed, not hidden: the last book is still worth seeing.
+  document.querySelector('main').classList.toggle('quotes-old', d.state === 'stale' || d.state === 'disconnected');
+  banner.hidden = message === null;
+  banner.classList.toggle('error', error);
+  if (message !== null && banner.textContent !== message) banner.textContent = message;
+  $('stat-last-ago').textContent = conn.lastUpdateMs ? ago(conn.lastUpdateMs) : '';
+}
+
+/** The operations figures, in the status popover of the live indicator. */
+export function renderStatusPanel() {
+  const st = conn.status;
+  const f = st && st.feeder;
+  let feeder = 'unknown';
+  if (st && !st.error) {
+    feeder = !f ? 'not running (no heartbeat in Redis)'
+      : `up since ${clock(f.started_ms, prefs.utc)} · ${f.ws_open}/${f.ws_wanted} connections to Bybit · last ticker ${isNum(f.last_message_ms) && f.last_message_ms ? secs(st.server_ms - f.last_message_ms) + ' ago' : 'none yet'} · Telegram ${f.telegram ? 'on' : 'off'}`;
+  }
+  $('stat-feeder').textContent = feeder;
+  $('stat-server').textContent = st && isNum(st.server_ms) ? clock(st.server_ms, prefs.utc) : '–';
+}
+$('live').addEventListener('click', (e) => {
+  e.stopPropagation();
+  togglePopover('status-panel', $('live'));
+  renderStatusPanel();
+});
+$('status-panel').addEventListener('click', (e) => e.stopPropagation());
+setInterval(renderLive, 1000);

@@ -1,0 +1,61 @@
+// The trader's cards above every view: index, the forward of the expiry in view, and the
+// chain analytics a desk watches (30-day ATM IV and 25Δ risk reversal, put/call ratio), from
+// OPTIONS.ANALYTICS.
+import { pct, strikeText, expiryLabel, clock, isNum } from './format.js';
+import { $ } from './dom.js';
+import { prefs, ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
+import { atmIv } from './store.js';
+import { spotText } from './prices.js';
+
+export const cards = { analytics: null, asset: null, fetching: false, again: false };
+export async function loadCardAnalytics() {
+  if (!ui.asset) return;
+  if (cards.fetching) {
+    cards.again = true;
+    return;
+  }
+  cards.fetching = true;
+  const asset = ui.asset;
+  try {
+    const r = await fetch(`/api/analytics/${encodeURIComponent(asset)}`, { headers: { Accept: 'application/json' } });
+    if (r.ok && asset === ui.asset) {
+      cards.analytics = await r.json();
+      cards.asset = asset;
+      renderCards();
+    }
+  } catch (e) { /* the cards keep their last figures; the banner says why */ }
+  cards.fetching = false;
+  if (cards.again) {
+    cards.again = false;
+    loadCardAnalytics();
+  }
+}
+
+export function renderCards() {
+  const expiry = focusExpiry();
+  $('stat-index').textContent = spotText(store.index);
+  $('stat-index-sub').textContent = ui.asset ? `${ui.asset} index` + (store.indexAt ? ` · ${clock(store.indexAt, prefs.utc)}` : '') : '';
+  if (expiry) {
+    const s = settlesOf(expiry);
+    const ch = chainOf(expiry, s.has(ui.settle) ? ui.settle : s.has('USDC') ? 'USDC' : [...s][0]);
+    $('stat-forward').textContent = spotText(ch.spot);
+    $('stat-forward-sub').textContent = `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(atmIv(ch))}`;
+  } else {
+    $('stat-forward').textContent = '–';
+    $('stat-forward-sub').textContent = '';
+  }
+  const a = cards.asset === ui.asset ? cards.analytics : null;
+  const tenor = (d) => (a && Array.isArray(a.tenors) ? a.tenors.find((t) => t.days === d) : null) || {};
+  const t30 = tenor(30);
+  $('stat-iv30').textContent = pct(t30.atm_iv);
+  const t7 = tenor(7);
+  const t90 = tenor(90);
+  $('stat-iv30-sub').textContent = a ? `7d ${pct(t7.atm_iv)} · 90d ${pct(t90.atm_iv)}` : '';
+  const pts = (v) => (isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(2) : '–');
+  $('stat-rr25').textContent = pts(t30.rr25);
+  $('stat-rr25').className = 'value ' + (isNum(t30.rr25) ? (t30.rr25 < 0 ? 'neg' : 'pos') : '');
+  $('stat-rr25-sub').textContent = a ? `vol pts · BF25 ${pts(t30.bf25)}` : '';
+  const tot = a ? a.totals : null;
+  $('stat-pcr').textContent = tot && isNum(tot.pcr_oi) ? tot.pcr_oi.toFixed(2) : '–';
+  $('stat-pcr-sub').textContent = tot ? `OI · volume ${isNum(tot.pcr_volume) ? tot.pcr_volume.toFixed(2) : '–'}` : '';
+}

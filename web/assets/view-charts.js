@@ -1,0 +1,161 @@
+// The charts view (smile, open interest by strike, ATM term structure) and the chart helpers
+// the Analytics and History views draw with (uPlot, served by our own server).
+import { strikeText, expiryLabel, dec, valuesDecimals, isNum } from './format.js';
+import { $, storage } from './dom.js';
+import { ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
+import { atmIv } from './store.js';
+import { maxPain } from './rules.js';
+import { verticalMarker } from './plot.js';
+import { AnalyticsView } from './analytics.js';
+import { HistoryView } from './history.js';
+import { syncSettleSelect } from './render.js';
+
+// `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
+// that created it (later renders only swap its data).
+export const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
+const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+function chartWidth(el) {
+  return Math.max(260, el.clientWidth || el.parentElement.clientWidth - 20);
+}
+
+function axes(xLabel, yLabel, xValues) {
+  const stroke = cssVar('--muted');
+  const grid = { stroke: cssVar('--grid'), width: 1 };
+  return [
+    { stroke, grid, ticks: grid, label: xLabel, values: xValues },
+    { stroke, grid, ticks: grid, label: yLabel, size: 60 },
+  ];
+}
+
+function drawChart(slot, el, opts, data) {
+  const hasData = data[0].length > 0;
+  if (!hasData) {
+    if (charts[slot]) { charts[slot].destroy(); charts[slot] = null; }
+    el.innerHTML = '<div class="empty-chart">No data yet</div>';
+    return;
+  }
+  if (charts[slot] && charts[slot].series.length === opts.series.length && charts[slot]._key === opts.key) {
+    charts[slot].setData(data);
+    return;
+  }
+  if (charts[slot]) charts[slot].destroy();
+  el.innerHTML = '';
+  opts.width = chartWidth(el);
+  opts.height = 260;
+  charts[slot] = new uPlot(opts, data, el);
+  charts[slot]._key = opts.key;
+}
+
+export function renderCharts() {
+  if (typeof uPlot === 'undefined') {
+    for (const id of ['chart-smile', 'chart-term', 'chart-oi']) $(id).innerHTML = '<div class="empty-chart">Charts unavailable (uPlot did not load)</div>';
+    return;
+  }
+  const expiry = focusExpiry();
+  const settles = expiry ? settlesOf(expiry) : new Set();
+  if (expiry && !settles.has(ui.settle) && settles.size) ui.settle = settles.has('USDC') ? 'USDC' : [...settles][0];
+  syncSettleSelect(settles);
+  const ch = expiry ? chainOf(expiry, ui.settle) : { lines: [], spot: null, atm: null };
+  const call = cssVar('--call');
+  const put = cssVar('--put');
+  const accent = cssVar('--accent');
+  const strikes = ch.lines.map((l) => l.strike);
+  charts.spot = ch.spot;
+  const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
+  $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
+  const pain = maxPain(ch.lines);
+  $('oi-caption').textContent = expiry
+    ? `· ${expiryLabel(expiry)} · ${ui.settle}${pain === null ? '' : ` · max pain ${strikeText(pain)}`}` : '';
+  const spotPlugin = verticalMarker(() => charts.spot, accent);
+  // Max pain (rules.js, as OPTIONS.ANALYTICS computes it) on the open-interest chart.
+  charts.maxPain = pain;
+  const painPlugin = verticalMarker(() => charts.maxPain, cssVar('--muted'), [2, 3]);
+  // 102.5k rather than 102,500: bar charts have many strikes and little room per label.
+  // Labels with the decimals the ticks need (XRP's strikes are 0.05 apart: 2.05, not "2").
+  const strikeAxis = (u, vals) => {
+    const dp = Math.min(4, valuesDecimals(vals.filter((v) => v !== null && Math.abs(v) < 10000)));
+    return vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : dec(dp)(v)));
+  };
+  drawChart('smile', $('chart-smile'), {
+    key: 'smile',
+    plugins: [spotPlugin],
+    scales: { x: { time: false } },
+    series: [
+      { label: 'Strike', value: (u, v) => (v === null ? '–' : strikeText(v)) },
+      { label: 'Call IV %', stroke: call, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+      // Dashed: where call and put IVs agree the call line still shows through.
+      { label: 'Put IV %', stroke: put, width: 2, dash: [6, 4], points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+    ],
+    axes: axes('Strike', 'IV %', strikeAxis),
+  }, [strikes, ch.lines.map((l) => ivOf(l.call)), ch.lines.map((l) => ivOf(l.put))]);
+
+  const barsL = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: -1 }) : null;
+  const barsR = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: 1 }) : null;
+  // Half a strike step of room at each end, so the outer bars are whole.
+  charts.halfStep = strikes.length > 1 ? (strikes[strikes.length - 1] - strikes[0]) / (strikes.length - 1) / 2 : 1;
+  drawChart('oi', $('chart-oi'), {
+    key: 'oi',
+    plugins: [spotPlugin, painPlugin],
+    scales: { x: { time: false, range: (u, min, max) => [min - charts.halfStep, max + charts.halfStep] } },
+    series: [
+      { label: 'Strike', value: (u, v) => (v === null ? '–' : strikeText(v)) },
+      { label: 'Calls OI', stroke: call, fill: call + '99', paths: barsL, points: { show: false } },
+      { label: 'Puts OI', stroke: put, fill: put + '99', paths: barsR, points: { show: false } },
+    ],
+    axes: axes('Strike', 'Open interest', strikeAxis),
+  }, [strikes, ch.lines.map((l) => (l.call ? l.call.open_interest : null)), ch.lines.map((l) => (l.put ? l.put.open_interest : null))]);
+
+  const term = store.expiries
+    .map((e) => {
+      const s = settlesOf(e.code);
+      const c = chainOf(e.code, s.has(ui.settle) ? ui.settle : [...s][0]);
+      const iv = atmIv(c);
+      return { ts: e.ts / 1000, iv: iv === null ? null : iv * 100 };
+    })
+    .filter((p) => p.iv !== null);
+  $('term-caption').textContent = term.length ? `· ${term.length} expiries` : '';
+  drawChart('term', $('chart-term'), {
+    key: 'term',
+    series: [
+      { label: 'Expiry', value: (u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 10)) },
+      { label: 'ATM IV %', stroke: accent, width: 2, points: { size: 6 }, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+    ],
+    axes: axes('Expiry', 'ATM IV %'),
+  }, [term.map((p) => p.ts), term.map((p) => p.iv)]);
+}
+
+// The Analytics view keeps its own figures (from /api/analytics) and draws with the helpers
+// above.
+export const analyticsView = new AnalyticsView({ el: $, drawChart, axes, cssVar });
+export const historyView = new HistoryView({ el: $, drawChart, axes, cssVar });
+const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex'];
+
+export function scheduleCharts() {
+  if (charts.timer) return;
+  charts.timer = setTimeout(() => {
+    charts.timer = null;
+    if (ui.view === 'charts') renderCharts();
+  }, 1000);
+}
+
+$('history-ranges').addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-range]');
+  if (b) historyView.setRange(b.dataset.range);
+});
+$('theme-toggle').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
+  document.documentElement.dataset.theme = next;
+  storage.set('theme', next);
+  for (const k of CHART_SLOTS) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
+  if (ui.view === 'charts') renderCharts();
+  if (ui.view === 'analytics') analyticsView.render();
+  if (ui.view === 'history') historyView.render();
+});
+
+window.addEventListener('resize', () => {
+  for (const k of CHART_SLOTS) {
+    const c = charts[k];
+    if (c) c.setSize({ width: chartWidth(c.root.parentElement), height: 260 });
+  }
+});
