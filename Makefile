@@ -8,7 +8,7 @@ MODULE_DEBUG := target/debug/libredis_options.so
 MODULE_RELEASE := target/release/libredis_options.so
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-missing deps-list doctor assets build release test test-compat test-api fuzz unit e2e fmt lint bench demo run clean help docker install-module
+.PHONY: all deps deps-missing deps-list doctor assets build release test test-compat test-api fuzz unit e2e fmt lint lint-js bench demo run clean help docker install-module
 
 all: build
 
@@ -25,7 +25,7 @@ help:
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
 	@echo "make deps    install the system packages of DEPS that dpkg reports missing"
 	@echo "make doctor  check the tools the build and tests use (make test runs it first)"
-	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make lint    cargo fmt --check, clippy -D warnings, and eslint on the dashboard's modules"
 	@echo "make docker  build the options-tracker image (docker compose up -d runs it)"
 
 # The system packages the build, the tests, the demo and the benchmarks need: the one list.
@@ -80,6 +80,11 @@ build: deps assets
 release: deps assets
 	$(CARGO) build --workspace --release
 
+# The dashboard's modules: eslint's recommended rules (web/eslint.config.js), so a name used
+# without its import, or an import never used, fails here rather than in a browser.
+lint-js: assets
+	cd web && npx --no-install eslint assets
+
 unit: build
 	node --test tests/js/
 	$(CARGO) test --workspace --lib --bins
@@ -89,6 +94,7 @@ e2e: build
 
 test: build doctor
 	$(CARGO) fmt --all -- --check
+	$(MAKE) --no-print-directory lint-js
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
 
@@ -144,7 +150,7 @@ test-compat: build $(REDIS62) $(VALKEY81)
 fmt:
 	$(CARGO) fmt --all
 
-lint:
+lint: lint-js
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
