@@ -109,18 +109,17 @@ fn run_case(case: &str) {
     feeder.wait_ready(Duration::from_secs(30));
     let mut con = server.connection();
     wait_for(Duration::from_secs(20), "every contract in Redis", || {
-        let stats = json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
-        (stats["contracts"].as_u64() == Some(total as u64)).then_some(())
+        let stats = options_client::cmd::Stats { key: "BTC".into() };
+        let stats = options_tests::run(&mut con, &stats).expect("stats");
+        (stats.contracts == total as u64).then_some(())
     });
 
     let want_iso: Vec<String> = listing.keys().map(Expiry::iso).collect();
-    let listed = json(&mut con, &["OPTIONS.EXPIRIES", "BTC", "FORMAT", "JSON"]);
+    let listed =
+        options_tests::run(&mut con, &options_client::cmd::Expiries::new("BTC")).expect("expiries");
     let module_iso: Vec<String> = listed
-        .as_array()
-        .or_else(|| listed["expiries"].as_array())
-        .unwrap_or_else(|| panic!("{case}: OPTIONS.EXPIRIES gave {listed}"))
         .iter()
-        .map(|e| Expiry::parse(e.as_str().unwrap()).unwrap().iso())
+        .map(|e| Expiry::parse(e).unwrap().iso())
         .collect();
     assert_eq!(
         module_iso, want_iso,

@@ -98,8 +98,11 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
             Duration::from_secs(20),
             "the full chain on its shard",
             || {
-                let s = options_tests::json(&mut con, &["OPTIONS.STATS", asset, "FORMAT", "JSON"]);
-                (s["contracts"].as_u64() == Some(listed)).then_some(())
+                let stats = options_client::cmd::Stats {
+                    key: asset.to_string(),
+                };
+                let s = options_tests::run(&mut con, &stats).expect("stats");
+                (s.contracts == listed).then_some(())
             },
         );
         // the other shards do not hold it
@@ -130,8 +133,9 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
     let mut per_node = 0u64;
     for n in &nodes {
         let mut con = n.connection();
-        let s = options_tests::json(&mut con, &["OPTIONS.STATS", "FORMAT", "JSON"]);
-        per_node += s["contracts"].as_u64().expect("a node's own totals");
+        let s = options_tests::run(&mut con, &options_client::cmd::ModuleStats)
+            .expect("a node's own totals");
+        per_node += s.contracts as u64;
     }
     let listed_all: u64 = ["BTC", "ETH", "SOL"]
         .iter()

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use options_client::cmd;
 use options_core::{Field, FIELDS};
 use options_tests::procs::{wait_for, Feeder, Sim};
-use options_tests::{json, RedisServer};
+use options_tests::{run, RedisServer};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -35,15 +36,15 @@ fn module_state(
 ) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
     let mut out = BTreeMap::new();
     for a in assets {
-        let r = json(con, &["OPTIONS.QUERY", a, "FORMAT", "JSON"]);
-        for row in r["data"].as_array().unwrap() {
+        let page = run(con, &cmd::Query::new(a)).expect("a query page");
+        for row in &page.data {
             let mut m = BTreeMap::new();
             for f in FIELDS {
-                if let Some(v) = row[f.name()].as_f64() {
+                if let Some(v) = row.number(f.name()) {
                     m.insert(f.name(), v);
                 }
             }
-            out.insert(row["symbol"].as_str().unwrap().to_string(), m);
+            out.insert(row.symbol().to_string(), m);
         }
     }
     out
@@ -83,22 +84,13 @@ fn assert_converges(sim: &Sim, con: &mut redis::Connection, assets: &[&str]) {
                     .filter(|(f, v)| got[*k].get(*f) != Some(*v))
                     .map(|(f, v)| format!("{f}: redis {:?} sim {v}", got[*k].get(*f)))
                     .collect();
-                let row = json(
-                    con,
-                    &[
-                        "OPTIONS.GET",
-                        k.split('-').next().unwrap(),
-                        k,
-                        "FIELDS",
-                        "1",
-                        "updated_ms",
-                        "FORMAT",
-                        "JSON",
-                    ],
-                );
+                let get = cmd::Get {
+                    fields: Some(vec!["updated_ms".into()]),
+                    ..cmd::Get::new(k.split('-').next().unwrap(), k)
+                };
+                let updated = run(con, &get).and_then(|row| row.number("updated_ms"));
                 format!(
-                    "{k}: {diff:?}, updated_ms {} (now {})",
-                    row["updated_ms"],
+                    "{k}: {diff:?}, updated_ms {updated:?} (now {})",
                     options_tests::fixture::now_ms()
                 )
             });
@@ -121,22 +113,14 @@ fn price_change_latency(
     base: &str,
     value: f64,
 ) -> Duration {
-    let r = json(
-        con,
-        &[
-            "OPTIONS.QUERY",
-            base,
-            "LIMIT",
-            "0",
-            "1",
-            "FIELDS",
-            "1",
-            "mark_price",
-            "FORMAT",
-            "JSON",
-        ],
-    );
-    let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
+    let first = cmd::Query {
+        limit: Some((0, 1)),
+        ..cmd::Query::new(base)
+    }
+    .fields(&["mark_price"]);
+    let symbol = run(con, &first).expect("a page").data[0]
+        .symbol()
+        .to_string();
     let text = value.to_string();
     sim.control("pause", &[]);
     let start = Instant::now();
@@ -149,20 +133,12 @@ fn price_change_latency(
         ],
     );
     wait_for(WAIT, "the new price in Redis", || {
-        let row = json(
-            con,
-            &[
-                "OPTIONS.GET",
-                base,
-                &symbol,
-                "FIELDS",
-                "1",
-                "mark_price",
-                "FORMAT",
-                "JSON",
-            ],
-        );
-        (row["mark_price"].as_f64() == Some(value)).then_some(())
+        let get = cmd::Get {
+            fields: Some(vec!["mark_price".into()]),
+            ..cmd::Get::new(base, &symbol)
+        };
+        let row = run(con, &get).expect("the contract");
+        (row.number("mark_price") == Some(value)).then_some(())
     });
     let took = start.elapsed();
     sim.control("resume", &[]);
@@ -430,8 +406,8 @@ fn follows_config_assets_live() {
         .query(&mut con)
         .unwrap();
     wait_for(WAIT, "DOGE streamed", || {
-        let s = json(&mut con, &["OPTIONS.STATS", "DOGE", "FORMAT", "JSON"]);
-        (s["contracts"].as_u64() > Some(0)).then_some(())
+        let s = run(&mut con, &cmd::Stats { key: "DOGE".into() }).expect("stats");
+        (s.contracts > 0).then_some(())
     });
     let doge = sim_state(&sim, &["DOGE"]).len() as f64;
     wait_for(WAIT, "BTC unsubscribed", || {
@@ -489,11 +465,13 @@ fn shutdown_flushes_the_last_batch_and_exits_cleanly() {
     feeder.wait_ready(WAIT);
     sim.control("pause", &[]);
     std::thread::sleep(Duration::from_millis(800));
-    let r = json(
-        &mut con,
-        &["OPTIONS.QUERY", "BTC", "LIMIT", "0", "1", "FORMAT", "JSON"],
-    );
-    let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
+    let first = cmd::Query {
+        limit: Some((0, 1)),
+        ..cmd::Query::new("BTC")
+    };
+    let symbol = run(&mut con, &first).expect("a page").data[0]
+        .symbol()
+        .to_string();
     sim.control(
         "set",
         &[("symbol", &symbol), ("field", "delta"), ("value", "0.123")],
@@ -508,8 +486,8 @@ fn shutdown_flushes_the_last_batch_and_exits_cleanly() {
         "exit {status:?}; log:\n{}",
         feeder.proc.log_text()
     );
-    let row = json(&mut con, &["OPTIONS.GET", "BTC", &symbol, "FORMAT", "JSON"]);
-    assert_eq!(row["delta"].as_f64(), Some(0.123));
+    let row = run(&mut con, &cmd::Get::new("BTC", &symbol)).expect("the contract");
+    assert_eq!(row.number("delta"), Some(0.123));
 }
 
 #[test]

@@ -14,26 +14,22 @@ use serde_json::Value;
 /// Every contract of a chain: symbol → (field values, updated_ms).
 fn chain(redis: &RedisServer, asset: &str) -> BTreeMap<String, (Vec<(String, Value)>, i64)> {
     let mut con = redis.connection();
-    let v = options_tests::json(&mut con, &["OPTIONS.QUERY", asset, "FORMAT", "JSON"]);
-    v["data"]
-        .as_array()
-        .unwrap()
+    let page = options_tests::run(&mut con, &options_client::cmd::Query::new(asset))
+        .expect("a query page");
+    page.data
         .iter()
         .map(|r| {
-            let m = r.as_object().unwrap();
             let fields: Vec<(String, Value)> = options_core::FIELDS
                 .iter()
                 .map(|f| {
                     (
                         f.name().to_string(),
-                        m.get(f.name()).cloned().unwrap_or(Value::Null),
+                        r.get(f.name()).cloned().unwrap_or(Value::Null),
                     )
                 })
                 .collect();
-            (
-                m["symbol"].as_str().unwrap().to_string(),
-                (fields, m["updated_ms"].as_i64().unwrap_or(0)),
-            )
+            let updated_ms = r.number("updated_ms").unwrap_or(0.0) as i64;
+            (r.symbol().to_string(), (fields, updated_ms))
         })
         .collect()
 }

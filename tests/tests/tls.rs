@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use options_tests::procs::{wait_for, Feeder, Sim, Web};
-use options_tests::{free_port, json, RedisServer, TempDir};
+use options_tests::{free_port, RedisServer, TempDir};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -122,8 +122,9 @@ fn feeder_and_web_over_tls_with_a_private_ca_and_a_client_certificate() {
         Duration::from_secs(20),
         "every BTC contract written over TLS",
         || {
-            let s = json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
-            (s["contracts"].as_u64() == Some(listed)).then_some(())
+            let stats = options_client::cmd::Stats { key: "BTC".into() };
+            let s = options_tests::run(&mut con, &stats).expect("stats");
+            (s.contracts == listed).then_some(())
         },
     );
 
