@@ -39,6 +39,16 @@ fn fields(c: &mut Cmd, fields: &Option<Vec<String>>) {
     }
 }
 
+/// `EXPIRY e …` when any expiry is given.
+fn expiries(c: &mut Cmd, expiries: &[Expiry]) {
+    if !expiries.is_empty() {
+        c.arg("EXPIRY");
+        for e in expiries {
+            c.arg(e.code());
+        }
+    }
+}
+
 fn json(mut c: Cmd) -> Cmd {
     c.arg("FORMAT").arg("JSON");
     c
@@ -84,12 +94,7 @@ impl Query {
 
     fn args(&self) -> Cmd {
         let mut c = start(Self::NAME, &self.key);
-        if !self.expiries.is_empty() {
-            c.arg("EXPIRY");
-            for e in &self.expiries {
-                c.arg(e.code());
-            }
-        }
+        expiries(&mut c, &self.expiries);
         if let Some(t) = self.kind {
             c.arg("TYPE").arg(t.as_str());
         }
@@ -323,12 +328,7 @@ impl Command for Analytics {
     type Reply = reply::Analytics;
     fn to_cmd(&self) -> Cmd {
         let mut c = start(Self::NAME, &self.key);
-        if !self.expiries.is_empty() {
-            c.arg("EXPIRY");
-            for e in &self.expiries {
-                c.arg(e.code());
-            }
-        }
+        expiries(&mut c, &self.expiries);
         if let Some(s) = self.settle {
             c.arg("SETTLE").arg(s.as_str());
         }
