@@ -6,12 +6,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use options_client::Redis;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Args;
 use crate::metrics::Metrics;
 use crate::rest::{Instrument, RestClient};
-use options_client::Redis;
 
 use crate::writer::{Writer, WriterMsg};
 use crate::ws::{StreamPool, StreamSettings};

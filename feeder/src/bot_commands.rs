@@ -6,13 +6,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use options_client::{cmd, Redis};
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{Recipient, UpdateKind};
 
 use crate::alerts::{html, Notifier};
 use crate::metrics::Metrics;
-use options_client::{cmd, Redis};
 
 /// `30m`, `1h`, `2d`, `90s`, `0`.
 pub fn parse_duration(text: &str) -> Option<Duration> {

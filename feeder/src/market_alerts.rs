@@ -29,11 +29,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use options_client::{cmd, Redis};
 use options_core::Watched;
 use serde::Deserialize;
 
 use crate::alerts::Notifier;
-use options_client::{cmd, Redis};
 
 pub use options_core::AlertRule as Rule;
 

@@ -9,12 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use options_client::{ClientError, ClientResult, Redis};
+use options_client::{cmd, ClientError, ClientResult, Redis};
 use options_core::Field;
 use redis::Value;
 use tokio::sync::{mpsc, oneshot};
-
-use options_client::cmd;
 
 use crate::metrics::Metrics;
 use crate::ticker::TickerUpdate;
