@@ -556,7 +556,10 @@ try {
 
   if (WEB_PID) {
     process.kill(WEB_PID, 'SIGKILL');
-    await page.waitForSelector('#live[data-state="disconnected"]', { timeout: 10000 });
+    // The Redis outage above already shows the "disconnected" state, so wait for the label
+    // that names the server: the stream's error event arrives a moment after the kill.
+    await page.waitForFunction(() => document.getElementById('live-text').textContent === 'Server unreachable', null, { timeout: 10000 })
+      .catch(async () => { throw new Error(`live indicator: ${await page.textContent('#live-text')}`); });
     const down = await page.textContent('#banner');
     assert(/^The dashboard server cannot be reached — reconnecting — last update \d+ s ago/.test(down), `disconnected banner: ${down}`);
     await page.screenshot({ path: join(SHOTS, 'disconnected-desktop.png') });
