@@ -414,18 +414,19 @@ pub fn purge(key: &str) -> Cmd {
     start("OPTIONS.PURGE", key)
 }
 
+/// The words of a command as text (binary arguments lossily), for messages and tests.
+pub fn words(c: &Cmd) -> Vec<String> {
+    c.args_iter()
+        .map(|a| match a {
+            redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+            redis::Arg::Cursor => "<cursor>".into(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(c: &Cmd) -> Vec<String> {
-        c.args_iter()
-            .map(|a| match a {
-                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                redis::Arg::Cursor => "<cursor>".into(),
-            })
-            .collect()
-    }
 
     #[test]
     fn query_writes_every_filter_in_the_module_grammar() {

@@ -93,13 +93,7 @@ mod tests {
     use options_client::Command;
 
     fn args(c: &module::Analytics) -> Vec<String> {
-        c.to_cmd()
-            .args_iter()
-            .map(|a| match a {
-                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                redis::Arg::Cursor => "<cursor>".into(),
-            })
-            .collect()
+        module::words(&c.to_cmd())
     }
 
     #[test]

@@ -174,15 +174,7 @@ mod tests {
                 .unwrap();
         assert_eq!(q.metrics, ["atm_iv", "rr25", "bf25"]);
         assert!(q.csv);
-        let args: Vec<String> = q
-            .command("BTC")
-            .to_cmd()
-            .args_iter()
-            .map(|a| match a {
-                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                redis::Arg::Cursor => String::new(),
-            })
-            .collect();
+        let args = module::words(&q.command("BTC").to_cmd());
         assert_eq!(
             args,
             [
