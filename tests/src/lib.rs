@@ -101,7 +101,9 @@ impl RedisServer {
     }
 
     pub fn start_in(dir: TempDir, extra: &[&str]) -> RedisServer {
-        Self::start_with(free_port(), dir, extra)
+        let mut server = Self::configure(free_port(), dir, extra);
+        server.spawn_on_a_free_port();
+        server
     }
 
     /// Starts a server on a given port (e.g. one a client is already trying to reach).
@@ -125,7 +127,7 @@ impl RedisServer {
         for (i, a) in module_args.iter().enumerate() {
             server.args.insert(at + i, a.to_string());
         }
-        server.spawn();
+        server.spawn_on_a_free_port();
         server
     }
 
@@ -166,6 +168,30 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
+        if let Err(e) = self.try_spawn() {
+            panic!("{e}");
+        }
+    }
+
+    /// A first start: a port that `free_port` found free can be taken by a parallel test
+    /// before this server binds it, so a bind failure moves to another free port.
+    fn spawn_on_a_free_port(&mut self) {
+        for _ in 0..4 {
+            match self.try_spawn() {
+                Err(e) if e.contains("Address already in use") => {
+                    self.port = free_port();
+                    if let Some(i) = self.args.iter().position(|a| a == "--port") {
+                        self.args[i + 1] = self.port.to_string();
+                    }
+                }
+                Err(e) => panic!("{e}"),
+                Ok(()) => return,
+            }
+        }
+        self.spawn();
+    }
+
+    fn try_spawn(&mut self) -> Result<(), String> {
         let child = Command::new(server_binary())
             .args(&self.args)
             .stdout(Stdio::null())
@@ -173,16 +199,16 @@ impl RedisServer {
             .spawn()
             .expect("redis-server on PATH (make test installs it)");
         self.child = Some(child);
-        self.wait_ready();
+        self.wait_ready()
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(mut c) = self.try_connection() {
                 let pong: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
                 if pong.is_ok() {
-                    return;
+                    return Ok(());
                 }
             }
             if let Some(status) = self
@@ -190,13 +216,14 @@ impl RedisServer {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!("redis-server exited with {status}; log:\n{}", self.log());
+                return Err(format!(
+                    "redis-server exited with {status}; log:\n{}",
+                    self.log()
+                ));
             }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start; log:\n{}",
-                self.log()
-            );
+            if Instant::now() >= deadline {
+                return Err(format!("redis-server did not start; log:\n{}", self.log()));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
