@@ -385,14 +385,28 @@ impl Command for History {
     }
 }
 
-/// `OPTIONS.INGEST key symbol field value …`: upserts one contract (replies 1 when new).
-/// `values` are number texts as received, so nothing is rounded on the way.
+/// Whether a write is the market moving now or a rewrite of values already seen (ANALYTICS.md,
+/// "Writes that take no sample").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A live exchange frame: may take a history sample.
+    Live,
+    /// A start snapshot or a refill after an outage: `NOHISTORY`, never samples.
+    Rewrite,
+}
+
+/// `OPTIONS.INGEST key [NOHISTORY] symbol field value …`: upserts one contract (replies 1 when
+/// new). `values` are number texts as received, so nothing is rounded on the way.
 pub fn ingest<'a>(
     key: &str,
+    kind: WriteKind,
     symbol: &str,
     values: impl IntoIterator<Item = (Field, &'a str)>,
 ) -> Cmd {
     let mut c = start("OPTIONS.INGEST", key);
+    if kind == WriteKind::Rewrite {
+        c.arg("NOHISTORY");
+    }
     c.arg(symbol);
     for (f, v) in values {
         c.arg(f.name()).arg(v);
@@ -489,8 +503,22 @@ mod tests {
                 "OPTIONS.HISTORY BTC METRIC atm_iv rr25 TENOR 30 FROM 5 FORMAT JSON",
             ),
             (
-                ingest("BTC", "BTC-26JUN26-100000-C", [(Field::MarkIv, "0.5")]),
+                ingest(
+                    "BTC",
+                    WriteKind::Live,
+                    "BTC-26JUN26-100000-C",
+                    [(Field::MarkIv, "0.5")],
+                ),
                 "OPTIONS.INGEST BTC BTC-26JUN26-100000-C mark_iv 0.5",
+            ),
+            (
+                ingest(
+                    "BTC",
+                    WriteKind::Rewrite,
+                    "BTC-26JUN26-100000-C",
+                    [(Field::MarkIv, "0.5")],
+                ),
+                "OPTIONS.INGEST BTC NOHISTORY BTC-26JUN26-100000-C mark_iv 0.5",
             ),
             (del("BTC", &["A", "B"]), "OPTIONS.DEL BTC A B"),
         ];

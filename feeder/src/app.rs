@@ -380,7 +380,7 @@ impl App {
                 for t in tickers {
                     if only.is_none_or(|o| o.contains(&t.symbol)) {
                         n += 1;
-                        let _ = self.writer.send(WriterMsg::Update(t));
+                        let _ = self.writer.send(WriterMsg::Snapshot(t));
                     }
                 }
                 tracing::info!(asset, tickers = n, "REST snapshot queued");

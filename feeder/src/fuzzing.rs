@@ -17,7 +17,7 @@ pub fn ticker_frame(data: &[u8]) {
         let _ = t.base();
     }
     if let Ok(item) = serde_json::from_str::<serde_json::Value>(text) {
-        if let Ok(t) = parse_rest_ticker(&item, now) {
+        if let Ok(t) = parse_rest_ticker(&item, 1, now) {
             assert!(!t.symbol.is_empty());
         }
     }

@@ -69,12 +69,12 @@ impl RestClient {
 
     /// GET with retries: transport errors, HTTP 403/429/5xx and `retCode != 0` are retried with
     /// exponential backoff (0.5 s, 1 s, 2 s, …); the last error is returned. Answers the
-    /// envelope's `result`.
+    /// envelope's `result` and its `time` (the exchange's clock, ms).
     async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<T, RestError> {
+    ) -> Result<(T, i64), RestError> {
         let url = format!("{}{}", self.base, path);
         let mut delay = Duration::from_millis(500);
         let mut last = None;
@@ -101,7 +101,7 @@ impl RestClient {
         &self,
         url: &str,
         query: &[(&str, String)],
-    ) -> Result<T, RestError> {
+    ) -> Result<(T, i64), RestError> {
         let resp = self
             .http
             .get(url)
@@ -118,7 +118,7 @@ impl RestClient {
             .await
             .map_err(|e| RestError::Shape(url.to_string(), e.to_string()))?;
         match (body.ret_code, body.result) {
-            (0, Some(result)) => Ok(result),
+            (0, Some(result)) => Ok((result, body.time)),
             (0, None) => Err(RestError::Shape(url.to_string(), "no result".into())),
             (code, _) => Err(RestError::RetCode {
                 code,
@@ -147,7 +147,8 @@ impl RestClient {
                 }
                 // Items stay as written (for `--record`) and are read one by one: a malformed
                 // item is skipped, not the page.
-                let page: Page<Value> = self.get("/v5/market/instruments-info", &q).await?;
+                let (page, _): (Page<Value>, _) =
+                    self.get("/v5/market/instruments-info", &q).await?;
                 for item in &page.list {
                     let Ok(info) = OptionInstrument::deserialize(item) else {
                         continue;
@@ -178,7 +179,8 @@ impl RestClient {
         Ok(found.into_values().collect())
     }
 
-    /// Current tickers of `base`, every settle coin.
+    /// Current tickers of `base`, every settle coin, each stamped with the exchange's time of
+    /// the reply it came in (the envelope's `time`), so a chain follows one clock.
     pub async fn tickers(&self, base: &str) -> Result<Vec<TickerUpdate>, RestError> {
         let mut by_symbol: BTreeMap<String, TickerUpdate> = BTreeMap::new();
         let mut raw: BTreeMap<String, Value> = BTreeMap::new();
@@ -190,10 +192,10 @@ impl RestClient {
             if let Some(s) = settle {
                 q.push(("settleCoin", s.to_string()));
             }
-            let page: Page<Value> = self.get("/v5/market/tickers", &q).await?;
+            let (page, time_ms): (Page<Value>, _) = self.get("/v5/market/tickers", &q).await?;
             let now = Instant::now();
             for item in &page.list {
-                match parse_rest_ticker(item, now) {
+                match parse_rest_ticker(item, time_ms, now) {
                     Ok(t) if t.base() == base => {
                         if self.recorder.is_some() {
                             raw.insert(t.symbol.clone(), item.clone());

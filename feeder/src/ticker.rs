@@ -230,8 +230,11 @@ pub fn parse_frame(text: &str, received: Instant) -> Result<Frame, Garbled> {
 }
 
 /// Parses one REST `/v5/market/tickers` item (REST field names).
+/// One item of a REST `tickers` reply; `time_ms` is the reply envelope's `time` (a REST item
+/// has no time of its own), kept only when it is a real instant (> 0).
 pub fn parse_rest_ticker(
     item: &serde_json::Value,
+    time_ms: i64,
     received: Instant,
 ) -> Result<TickerUpdate, Garbled> {
     let t: TickerData =
@@ -243,7 +246,7 @@ pub fn parse_rest_ticker(
     Ok(TickerUpdate {
         symbol,
         fields: t.fields,
-        exchange_ts: None,
+        exchange_ts: Some(time_ms).filter(|ms| *ms > 0),
         received,
     })
 }
@@ -282,9 +285,19 @@ mod tests {
     #[test]
     fn parses_rest_names() {
         let item = serde_json::json!({"symbol": "ETH-3SEP25-4000-P", "bid1Price": "10", "markIv": "0.7", "ask1Iv": "0.8"});
-        let t = parse_rest_ticker(&item, Instant::now()).unwrap();
+        let t = parse_rest_ticker(&item, 1_766_000_000_123, Instant::now()).unwrap();
         assert_eq!(t.fields.len(), 3);
         assert!(t.fields.contains(&(Field::MarkIv, "0.7".to_string())));
+        assert_eq!(
+            t.exchange_ts,
+            Some(1_766_000_000_123),
+            "the envelope's time"
+        );
+        let untimed = parse_rest_ticker(&item, 0, Instant::now()).unwrap();
+        assert_eq!(
+            untimed.exchange_ts, None,
+            "an envelope without a time stamps nothing"
+        );
     }
 
     #[test]

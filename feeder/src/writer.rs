@@ -4,12 +4,19 @@
 //! length, costs one write per contract with its newest values: nothing older is replayed and
 //! nothing newer is lost. The writer flushes as soon as nothing else is queued, so under light
 //! load an update is written at once and under heavy load batches grow by themselves.
+//!
+//! Two queues, because only live frames may make history (ANALYTICS.md, "Writes that take no
+//! sample"): `rewrite` holds old values being written again (the REST snapshot, every contract
+//! after an outage or a restarted Redis, with what arrived during the outage folded in) and is
+//! written `NOHISTORY`; `pending` holds live frames, and waits while a rewrite is queued, so no
+//! live write can sample a half-rebuilt chain.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use options_client::{cmd, ClientError, ClientResult, Redis};
+use options_client::cmd::{self, WriteKind};
+use options_client::{ClientError, ClientResult, Redis};
 use options_core::Field;
 use redis::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -18,12 +25,12 @@ use crate::metrics::Metrics;
 use crate::ticker::TickerUpdate;
 
 pub enum WriterMsg {
+    /// A live exchange frame.
     Update(TickerUpdate),
+    /// A REST snapshot row: old news by the time it is written, so it takes no history sample.
+    Snapshot(TickerUpdate),
     /// Remove contracts that are no longer listed.
-    Delete {
-        base: String,
-        symbols: Vec<String>,
-    },
+    Delete { base: String, symbols: Vec<String> },
     /// Answered once everything received before it has been written.
     Flush(oneshot::Sender<()>),
 }
@@ -62,7 +69,10 @@ const PROBE_EVERY: Duration = Duration::from_millis(500);
 pub struct Writer {
     rx: mpsc::UnboundedReceiver<WriterMsg>,
     redis: Redis,
+    /// Live frames not yet written, merged per contract.
     pending: HashMap<String, TickerUpdate>,
+    /// Old values to write again (`NOHISTORY`) before any of `pending`.
+    rewrite: HashMap<String, TickerUpdate>,
     /// Every contract's latest written values. After an outage all of it is written again: a
     /// Redis that restarted empty (or from an old snapshot) is whole again at once.
     known: HashMap<String, TickerUpdate>,
@@ -93,6 +103,7 @@ impl Writer {
             rx,
             redis,
             pending: HashMap::new(),
+            rewrite: HashMap::new(),
             known: HashMap::new(),
             outage: false,
             identity: None,
@@ -109,29 +120,37 @@ impl Writer {
 
     fn absorb(&mut self, msg: WriterMsg) {
         match msg {
-            WriterMsg::Update(u) => match self.pending.get_mut(&u.symbol) {
-                Some(existing) => {
-                    existing.merge(u);
+            WriterMsg::Update(u) => {
+                if merge_into(&mut self.pending, u) {
                     self.metrics.updates_conflated.inc();
                 }
-                None => {
-                    self.pending.insert(u.symbol.clone(), u);
-                }
-            },
+            }
+            WriterMsg::Snapshot(u) => {
+                merge_into(&mut self.rewrite, u);
+            }
             WriterMsg::Delete { base, symbols } => {
                 for s in &symbols {
                     self.pending.remove(s);
+                    self.rewrite.remove(s);
                     self.known.remove(s);
                 }
                 self.deletes.push((base, symbols));
             }
             WriterMsg::Flush(tx) => self.waiters.push(tx),
         }
-        self.metrics.pending.set(self.pending.len() as i64);
+        self.count_queued();
+    }
+
+    fn queued(&self) -> usize {
+        self.pending.len() + self.rewrite.len()
+    }
+
+    fn count_queued(&self) {
+        self.metrics.pending.set(self.queued() as i64);
     }
 
     fn has_work(&self) -> bool {
-        !self.pending.is_empty() || !self.deletes.is_empty() || !self.waiters.is_empty()
+        self.queued() > 0 || !self.deletes.is_empty() || !self.waiters.is_empty()
     }
 
     /// Takes everything already queued without waiting. Returns false once all senders are gone.
@@ -170,9 +189,9 @@ impl Writer {
                 }
             }
             open = self.drain_ready();
-            if open && !self.batch_timeout.is_zero() && self.pending.len() < self.batch_size {
+            if open && !self.batch_timeout.is_zero() && self.queued() < self.batch_size {
                 let deadline = tokio::time::Instant::now() + self.batch_timeout;
-                while self.pending.len() < self.batch_size {
+                while self.queued() < self.batch_size {
                     match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                         Ok(Some(m)) => self.absorb(m),
                         Ok(None) => {
@@ -209,9 +228,9 @@ impl Writer {
                         break;
                     }
                 }
-                if !self.pending.is_empty() {
+                if self.queued() > 0 {
                     tracing::error!(
-                        pending = self.pending.len(),
+                        pending = self.queued(),
                         "exiting with updates Redis never accepted"
                     );
                 }
@@ -249,16 +268,20 @@ impl Writer {
         }
     }
 
-    /// Queues every contract's latest written state, under anything newer still pending.
+    /// Queues every contract's latest written state for a rewrite, with everything received
+    /// since folded in: what arrived while Redis was away (or restarting) is part of the
+    /// refill, not live news, so no sample is stamped inside the outage.
     fn requeue_known(&mut self) {
         for (symbol, k) in &self.known {
-            let mut full = k.clone();
+            merge_into(&mut self.rewrite, k.clone());
             if let Some(newer) = self.pending.remove(symbol) {
-                full.merge(newer);
+                merge_into(&mut self.rewrite, newer);
             }
-            self.pending.insert(symbol.clone(), full);
         }
-        self.metrics.pending.set(self.pending.len() as i64);
+        for (_, newer) in self.pending.drain() {
+            merge_into(&mut self.rewrite, newer);
+        }
+        self.count_queued();
     }
 
     /// Writes deletions and then pending updates in batches. Returns false if Redis failed
@@ -291,28 +314,24 @@ impl Writer {
                 Err(e) => return self.redis_failed(e),
             }
         }
-        while !self.pending.is_empty() {
-            let take: Vec<String> = self.pending.keys().take(self.batch_size).cloned().collect();
-            let batch: Vec<TickerUpdate> =
-                take.iter().filter_map(|s| self.pending.remove(s)).collect();
-            if let Err(e) = self.write_batch(&batch).await {
-                // Put them back under anything newer (nothing newer can have arrived: the
-                // channel is not read during a flush).
-                for u in batch {
-                    self.pending.insert(u.symbol.clone(), u);
-                }
-                self.metrics.pending.set(self.pending.len() as i64);
-                return self.redis_failed(e);
-            }
-            for u in batch {
-                match self.known.get_mut(&u.symbol) {
-                    Some(k) => k.merge(u),
-                    None => {
-                        self.known.insert(u.symbol.clone(), u);
+        // The whole rewrite first: live frames wait until every contract is back.
+        for kind in [WriteKind::Rewrite, WriteKind::Live] {
+            while let Some(batch) = self.take_batch(kind) {
+                if let Err(e) = self.write_batch(&batch, kind).await {
+                    // Put them back (nothing newer can have arrived: the channel is not read
+                    // during a flush).
+                    let queue = self.queue(kind);
+                    for u in batch {
+                        queue.insert(u.symbol.clone(), u);
                     }
+                    self.count_queued();
+                    return self.redis_failed(e);
                 }
+                for u in batch {
+                    merge_into(&mut self.known, u);
+                }
+                self.count_queued();
             }
-            self.metrics.pending.set(self.pending.len() as i64);
         }
         self.metrics.redis_up.set(1);
         for w in self.waiters.drain(..) {
@@ -323,7 +342,7 @@ impl Writer {
 
     fn redis_failed(&mut self, e: ClientError) -> bool {
         if self.metrics.redis_up.get() != 0 {
-            tracing::error!(error = %e, pending = self.pending.len(), "Redis write failed; keeping the latest values until it is back");
+            tracing::error!(error = %e, pending = self.queued(), "Redis write failed; keeping the latest values until it is back");
         }
         self.metrics.redis_up.set(0);
         self.metrics.redis_errors.inc();
@@ -331,7 +350,25 @@ impl Writer {
         false
     }
 
-    async fn write_batch(&mut self, batch: &[TickerUpdate]) -> ClientResult<()> {
+    fn queue(&mut self, kind: WriteKind) -> &mut HashMap<String, TickerUpdate> {
+        match kind {
+            WriteKind::Rewrite => &mut self.rewrite,
+            WriteKind::Live => &mut self.pending,
+        }
+    }
+
+    /// Up to `batch_size` queued updates of `kind`, or None when that queue is empty.
+    fn take_batch(&mut self, kind: WriteKind) -> Option<Vec<TickerUpdate>> {
+        let size = self.batch_size;
+        let queue = self.queue(kind);
+        if queue.is_empty() {
+            return None;
+        }
+        let take: Vec<String> = queue.keys().take(size).cloned().collect();
+        Some(take.iter().filter_map(|s| queue.remove(s)).collect())
+    }
+
+    async fn write_batch(&mut self, batch: &[TickerUpdate], kind: WriteKind) -> ClientResult<()> {
         // Cluster: one pipeline per underlying, as every command in it must map to one slot.
         let groups: Vec<Vec<&TickerUpdate>> = if self.redis.is_cluster() {
             let mut by_base: HashMap<&str, Vec<&TickerUpdate>> = HashMap::new();
@@ -346,7 +383,7 @@ impl Writer {
             let mut pipe = redis::pipe();
             for u in &group {
                 let values = u.fields.iter().map(|(f, v)| (*f, v.as_str()));
-                let mut ingest = cmd::ingest(u.base(), &u.symbol, values);
+                let mut ingest = cmd::ingest(u.base(), kind, &u.symbol, values);
                 // Market time: the chain, and the history it samples, follow the exchange's
                 // clock (live or replayed), not this machine's.
                 if let Some(ts) = u.exchange_ts.filter(|ts| *ts > 0) {
@@ -439,6 +476,21 @@ impl Writer {
             self.redis.pipeline(&pipe, n).await?;
         }
         Ok(())
+    }
+}
+
+/// Merges `u` into its contract's entry of `queue` (newer values win). Returns whether the
+/// contract was already there (an update conflated).
+fn merge_into(queue: &mut HashMap<String, TickerUpdate>, u: TickerUpdate) -> bool {
+    match queue.get_mut(&u.symbol) {
+        Some(existing) => {
+            existing.merge(u);
+            true
+        }
+        None => {
+            queue.insert(u.symbol.clone(), u);
+            false
+        }
     }
 }
 

@@ -78,9 +78,14 @@ pub const SINCE: &str = "1.0.0";
 pub const DOCS: &[CommandDoc] = &[
     CommandDoc {
         name: "options.ingest",
-        summary: "Upserts one option contract's fields (partial updates merge); replies 1 when the contract is new",
+        summary: "Upserts one option contract's fields (partial updates merge); replies 1 when the contract is new. NOHISTORY: a rewrite of old values that takes no history sample",
         complexity: "O(log N) to find the contract, O(N) to list a new one, N the contracts of the chain",
-        args: &[key(), req("symbol", Kind::Text), Arg { name: "field-value", kind: Kind::Text, token: None, optional: false, multiple: true }],
+        args: &[
+            key(),
+            Arg { name: "nohistory", kind: Kind::Token, token: Some("NOHISTORY"), optional: true, multiple: false },
+            req("symbol", Kind::Text),
+            Arg { name: "field-value", kind: Kind::Text, token: None, optional: false, multiple: true },
+        ],
     },
     CommandDoc {
         name: "options.del",

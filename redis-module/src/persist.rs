@@ -127,8 +127,9 @@ unsafe extern "C" fn aof_rewrite(
 ) {
     let chain = &*(value as *const Chain);
     let r = catch_unwind(AssertUnwindSafe(|| {
-        // History first: the INGESTs that follow are then no later than its newest sample and
-        // take none of their own.
+        // History first, then the contracts flagged NOHISTORY: a replay of old values must
+        // not sample a chain it is still rebuilding (with history off when it was written and on
+        // when it is replayed, the first INGEST would otherwise sample a one-contract chain).
         if !chain.history.is_empty() {
             let mut words: Vec<Vec<u8>> = Vec::new();
             for c in chain.history.chunks() {
@@ -151,7 +152,8 @@ unsafe fn emit_ingest(
     key: *mut raw::RedisModuleString,
     c: &Contract,
 ) {
-    let mut words: Vec<String> = Vec::with_capacity(2 + 2 * FIELDS.len() + 2);
+    let mut words: Vec<String> = Vec::with_capacity(3 + 2 * FIELDS.len() + 2);
+    words.push("NOHISTORY".to_string());
     words.push(c.symbol.to_string());
     for f in FIELDS {
         if let Some(v) = c.get(f) {

@@ -214,6 +214,18 @@ try {
   assert(itm.every((r) => r.callItm === (r.k < spot) && r.putItm === (r.k > spot)), `ITM shading around spot ${spot}`);
   assertEq(itm.length, chain.strikes.length, 'chain rows = strikes');
   ok('chain view: ATM row and ITM shading match OPTIONS.CHAIN', `${chainExpiry} ATM ${chain.atm_strike}, spot ${spot}`);
+  // ATM IV in the header is the module's (interpolated at the forward), not the ATM strike's.
+  const pctText = (v) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+  let atmIvApi;
+  let atmIvShown;
+  for (let i = 0; ; i++) {
+    atmIvApi = (await getJson(`${BASE}/api/analytics/BTC?expiry=${chainExpiry}&settle=USDC`)).expiries[0].atm_iv;
+    atmIvShown = await page.textContent('#chain-atm-iv');
+    if (atmIvShown === pctText(atmIvApi) || i === 12) break;
+    await page.waitForTimeout(500);
+  }
+  assertEq(atmIvShown, pctText(atmIvApi), `chain header ATM IV of ${chainExpiry} vs OPTIONS.ANALYTICS`);
+  ok('chain header shows the module\'s ATM IV', `${chainExpiry}: ${atmIvShown}`);
 
   // a change to a contract in the chain patches its cell
   const callSym = chain.strikes.find((s) => s.strike === chain.atm_strike).call.symbol;
@@ -267,8 +279,16 @@ try {
   await page.click('.views button[data-view="table"]');
   await page.click('.views button[data-view="charts"]');
   const [chartExpiry, chartSettle] = [await page.inputValue('#f-expiry'), await page.inputValue('#f-settle')];
-  const painApi = (await getJson(`${BASE}/api/analytics/BTC?expiry=${chartExpiry}&settle=${chartSettle}`)).expiries[0].max_pain;
-  const caption = await page.textContent('#oi-caption');
+  // The page reloads the module's figures when the stream says they moved (at most every 2 s):
+  // compare once both sides have settled on the paused chain.
+  let painApi;
+  let caption;
+  for (let i = 0; ; i++) {
+    painApi = (await getJson(`${BASE}/api/analytics/BTC?expiry=${chartExpiry}&settle=${chartSettle}`)).expiries[0].max_pain;
+    caption = await page.textContent('#oi-caption');
+    if ((painApi !== null && caption.endsWith(`max pain ${painApi.toLocaleString('en-US')}`)) || i === 12) break;
+    await page.waitForTimeout(500);
+  }
   assert(painApi !== null && caption.endsWith(`max pain ${painApi.toLocaleString('en-US')}`), `OI caption "${caption}" vs max pain ${painApi}`);
   await sim('resume');
   ok('max pain marked on the open-interest chart, as the module computes it', `${chartExpiry} ${chartSettle}: ${painApi}`);

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  newStore, applyChanges, holdChanges, heldAsChanges, expiriesOf, settlesOf, buildChain, atmIv,
+  newStore, applyChanges, holdChanges, heldAsChanges, expiriesOf, settlesOf, buildChain,
   filterAndSort, windowRange, stepExpiry,
 } from '../../web/assets/store.js';
 
@@ -68,8 +68,6 @@ test('expiries in time order, settle coins, and a chain paired by strike with it
   // The forward is the median of 100,400, 100,500 and 100,600; the nearest strike is 100,000.
   assert.equal(ch.spot, 100500);
   assert.equal(ch.atm, 100000);
-  assert.equal(atmIv(ch), 0.6, 'the mean of the ATM call and put');
-  assert.equal(atmIv({ lines: [], atm: null }), null);
 });
 
 test('the table filters by expiry, type and search, sorts missing values last', () => {

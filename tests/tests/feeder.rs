@@ -299,6 +299,92 @@ fn redis_restart_mid_stream_loses_nothing() {
     price_change_latency(&sim, &mut con, "ETH", 99.5);
 }
 
+/// The sum of the open interest of `base`'s calls as the sim has it now.
+fn sim_call_oi(sim: &Sim, base: &str) -> f64 {
+    sim.tickers(base)
+        .iter()
+        .filter(|t| t["symbol"].as_str().unwrap().split('-').nth(3) == Some("C"))
+        .map(|t| t["openInterest"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum()
+}
+
+/// `(time, oi_calls)` of every history sample of `base`.
+fn call_oi_samples(con: &mut redis::Connection, base: &str) -> Vec<(i64, f64)> {
+    run(con, &cmd::History::new(base, &["oi_calls"]))
+        .expect("history")
+        .points
+        .iter()
+        .map(|p| (p[0].unwrap() as i64, p[1].unwrap()))
+        .collect()
+}
+
+#[test]
+fn history_after_an_empty_redis_restart_has_no_partial_chain_and_nothing_from_the_outage() {
+    // One sample a second, so a refill in arbitrary order would be caught half-way.
+    let mut redis = RedisServer::start_with_module_args(
+        options_tests::TempDir::new("redis"),
+        &["history-interval", "1"],
+        &[],
+    );
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC",
+        "--strikes",
+        "12",
+        "--updates-per-sec",
+        "2000",
+        "--seed",
+        "5",
+    ]);
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC", &FAST_RECOVERY);
+    feeder.wait_ready(WAIT);
+    std::thread::sleep(Duration::from_millis(2500));
+    // Snapshot and live frames on a fresh Redis: the snapshot took no sample.
+    let mut con = redis.connection();
+    let first = call_oi_samples(&mut con, "BTC");
+    assert!(
+        first.len() >= 2,
+        "live frames sample every second: {first:?}"
+    );
+    let live_oi = sim_call_oi(&sim, "BTC");
+    for (t, oi) in &first {
+        assert!(
+            *oi >= 0.99 * live_oi,
+            "a sample at {t} of a partial chain: call OI {oi} of {live_oi}"
+        );
+    }
+
+    let down_from = options_tests::fixture::now_ms();
+    redis.stop(); // no persistence: it comes back empty
+    std::thread::sleep(Duration::from_millis(1500));
+    let down_to = options_tests::fixture::now_ms();
+    redis.restart();
+    let mut con = redis.connection();
+    feeder.wait_ready(WAIT);
+    std::thread::sleep(Duration::from_millis(3500));
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let live_oi = sim_call_oi(&sim, "BTC");
+    let after = call_oi_samples(&mut con, "BTC");
+    sim.control("resume", &[]);
+
+    assert!(
+        after.len() >= 2,
+        "live frames sample again after the refill: {after:?}"
+    );
+    for (t, oi) in &after {
+        assert!(
+            !(down_from..=down_to).contains(t),
+            "a sample stamped inside the outage ({down_from}..{down_to}): {t}"
+        );
+        assert!(
+            *oi >= 0.99 * live_oi && *oi <= 1.01 * live_oi,
+            "a sample at {t} of a partial chain: call OI {oi} against {live_oi} in the sim; all: {after:?}"
+        );
+    }
+    assert_converges(&sim, &mut con, &["BTC"]);
+}
+
 #[test]
 fn starts_before_redis_and_fills_it_when_it_appears() {
     let port = options_tests::free_port();

@@ -545,3 +545,135 @@ fn an_rdb_from_before_history_still_loads() {
         [4_000_000_100_000]
     );
 }
+
+/// `args` with `NOHISTORY` after the key (`OPTIONS.INGEST key NOHISTORY symbol …`).
+fn ingest_rewrite_at(con: &mut redis::Connection, c: &FixtureContract, at: i64) {
+    let mut args = c.ingest_args();
+    let n = args.len();
+    args[n - 1] = at.to_string();
+    args.insert(2, "NOHISTORY".into());
+    let mut cmd = redis::cmd(&args[0]);
+    for a in &args[1..] {
+        cmd.arg(a);
+    }
+    let _: i64 = cmd.query(con).unwrap();
+}
+
+#[test]
+fn nohistory_writes_take_no_sample_on_the_master_or_its_replica() {
+    let master = RedisServer::start(&[]);
+    let mut m = master.connection();
+    let port = master.port.to_string();
+    let replica = RedisServer::start_in(
+        TempDir::new("replica"),
+        &["--replicaof", "127.0.0.1", &port],
+    );
+    let mut r = replica.connection();
+    let contracts = fixture::chain(31);
+    let btc: Vec<&FixtureContract> = fixture::of(&contracts, "BTC");
+    let b = base() + 2_000;
+
+    // A rebuilt chain (a feeder's snapshot, or its refill after an outage): no sample at all,
+    // although the first write into an empty chain would otherwise take one.
+    for c in &btc {
+        ingest_rewrite_at(&mut m, c, b);
+    }
+    assert_eq!(
+        times(&history(&mut m, &["BTC", "METRIC", "index"])),
+        [0i64; 0]
+    );
+
+    // The first live write samples the whole chain, at its own time.
+    let w = b + 1_500;
+    ingest_at(&mut m, btc[0], w);
+    let rows: Vec<Row> = btc.iter().map(|c| row(c)).collect();
+    let refs: Vec<&Row> = rows.iter().collect();
+    let want = expected(&refs, w, false);
+    let h = history(&mut m, &["BTC", "METRIC", "oi_calls", "oi_puts"]);
+    assert_eq!(times(&h), [w]);
+    close(
+        &h["points"][0][1],
+        &want["totals"]["oi_calls"],
+        "oi_calls of the whole chain",
+    );
+    close(
+        &h["points"][0][2],
+        &want["totals"]["oi_puts"],
+        "oi_puts of the whole chain",
+    );
+
+    // A rewrite in a later interval adds none; the next live write does.
+    ingest_rewrite_at(&mut m, btc[1], b + 2 * MINUTE);
+    assert_eq!(times(&history(&mut m, &["BTC", "METRIC", "index"])), [w]);
+    ingest_at(&mut m, btc[2], b + 2 * MINUTE + 10);
+    let want_times = [w, b + 2 * MINUTE + 10];
+    assert_eq!(
+        times(&history(&mut m, &["BTC", "METRIC", "index"])),
+        want_times
+    );
+
+    // The replica got the flag with the write: the same samples, and the rewritten row.
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10_000).query(&mut m).unwrap();
+    assert_eq!(acked, 1);
+    assert_eq!(
+        times(&history(&mut r, &["BTC", "METRIC", "index"])),
+        want_times,
+        "replica"
+    );
+    let get = |con: &mut redis::Connection| {
+        json(
+            con,
+            &["OPTIONS.GET", "BTC", &btc[1].symbol, "FORMAT", "JSON"],
+        )["updated_ms"]
+            .clone()
+    };
+    assert_eq!(get(&mut r), serde_json::json!(b + 2 * MINUTE));
+    assert_eq!(get(&mut r), get(&mut m));
+
+    // The flag is a word of its own: anywhere else it is an unknown field or a bad symbol.
+    let e = error(&mut m, &["OPTIONS.INGEST", "BTC", "NOHISTORY"]);
+    assert!(e.contains("wrong number of arguments"), "{e}");
+    let e = error(
+        &mut m,
+        &["OPTIONS.INGEST", "BTC", &btc[0].symbol, "NOHISTORY", "1"],
+    );
+    assert!(e.contains("unknown field 'NOHISTORY'"), "{e}");
+}
+
+#[test]
+fn an_aof_rewrite_replayed_with_history_on_takes_no_sample() {
+    // Written with history off: the chain has no samples, so its AOF rewrite is INGESTs alone.
+    let aof = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+    let mut off = RedisServer::start_with_module_args(
+        TempDir::new("redis"),
+        &["history-retention", "0"],
+        &aof,
+    );
+    let mut c = off.connection();
+    let contracts = fixture::chain(37);
+    let b = base();
+    for x in fixture::of(&contracts, "ETH") {
+        ingest_at(&mut c, x, b);
+    }
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    wait_until(Duration::from_secs(30), "the AOF rewrite", || {
+        let info = text(&mut c, &["INFO", "persistence"]).unwrap();
+        info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0")
+    });
+    off.stop();
+    let dir = std::mem::replace(&mut off.dir, TempDir::new("unused"));
+
+    // Replayed with history on: every contract back, and no sample of a half-loaded chain.
+    let on = RedisServer::start_in(dir, &aof);
+    let mut c = on.connection();
+    let listed = json(&mut c, &["OPTIONS.STATS", "ETH", "FORMAT", "JSON"]);
+    assert_eq!(
+        listed["contracts"].as_u64().unwrap() as usize,
+        fixture::of(&contracts, "ETH").len(),
+        "{listed}"
+    );
+    assert_eq!(
+        times(&history(&mut c, &["ETH", "METRIC", "index"])),
+        [0i64; 0]
+    );
+}

@@ -5,11 +5,19 @@ import { NF, expiryLabel, timeLeft } from './format.js';
 import { $, storage } from './dom.js';
 import { prefs, ui, store, conn, metrics, recomputeExpiries, focusExpiry } from './state.js';
 import { table, renderTable, patchTable } from './view-table.js';
-import { renderChain, patchChain } from './view-chain.js';
+import { renderChain, patchChain, patchChainFigures } from './view-chain.js';
 import { renderCharts, scheduleCharts, analyticsView, historyView } from './view-charts.js';
 import { renderCards } from './view-cards.js';
 import { renderLive } from './stream.js';
 import { alertsDialog, renderAlertExpiries } from './dialog-alerts.js';
+import { onFigures } from './figures.js';
+
+// The module's figures arrived or moved: every place that shows one follows.
+onFigures(() => {
+  renderCards();
+  if (ui.view === 'chain') patchChainFigures();
+  else if (ui.view === 'charts') renderCharts();
+});
 
 // Views that list "All expiries" in the expiry menu (the chain and charts show one expiry).
 export const allExpiryViews = ['table', 'analytics'];

@@ -1,6 +1,8 @@
 // Market rules the dashboard shares with the module (ANALYTICS.md): the forward of an expiry is
 // the median of its contracts' underlying prices, its ATM strike the listed strike nearest the
-// forward (the lower on a tie). Pure functions, unit-tested with `node --test` (tests/js/).
+// forward (the lower on a tie). The chain view needs both on every tick to place its ATM row.
+// Figures the module computes from them (ATM IV, max pain) are never recomputed here: the page
+// shows the module's (figures.js). Pure functions, unit-tested with `node --test` (tests/js/).
 
 /** The median of finite numbers; an even count takes the mean of the two middle values. */
 export function median(values) {
@@ -26,24 +28,4 @@ export function forwardAndAtm(lines) {
   }
   const forward = median(prices);
   return { forward, atm: nearestStrike(lines.map((l) => l.strike), forward) };
-}
-
-/**
- * Max pain of chain lines `[{strike, call, put}]` (ANALYTICS.md): the listed strike at which
- * option holders are paid least at expiry, the lower on a tie; null without open interest.
- */
-export function maxPain(lines) {
-  const oi = (r) => (r && typeof r.open_interest === 'number' && Number.isFinite(r.open_interest) ? r.open_interest : 0);
-  if (!lines.some((l) => oi(l.call) || oi(l.put))) return null;
-  let best = null;
-  let least = Infinity;
-  for (const { strike: at } of lines) {
-    let paid = 0;
-    for (const l of lines) paid += oi(l.call) * Math.max(0, at - l.strike) + oi(l.put) * Math.max(0, l.strike - at);
-    if (paid < least) {
-      least = paid;
-      best = at;
-    }
-  }
-  return best;
 }

@@ -111,14 +111,6 @@ export function buildChain(rows, expiry, settle) {
   return { lines, spot, atm };
 }
 
-/** The mean mark IV of the ATM strike's call and put (those with one), or null. */
-export function atmIv(chain) {
-  const line = chain.lines.find((l) => l.strike === chain.atm);
-  if (!line) return null;
-  const ivs = [line.call, line.put].filter((r) => r && isNum(r.mark_iv) && r.mark_iv > 0).map((r) => r.mark_iv);
-  return ivs.length ? ivs.reduce((a, b) => a + b, 0) / ivs.length : null;
-}
-
 /**
  * The rows the table shows: those of `filter.expiry` (empty or ALL: every expiry), of
  * `filter.type` (call, put or all) and whose symbol contains `filter.search` (any case),

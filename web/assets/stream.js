@@ -8,6 +8,7 @@ import { applyChanges, holdChanges, heldAsChanges } from './store.js';
 import { diagnose, secs } from './diagnose.js';
 import { loadInstruments } from './prices.js';
 import { cards, loadCardAnalytics, renderCards } from './view-cards.js';
+import { refreshFigures } from './figures.js';
 import { analyticsView, historyView } from './view-charts.js';
 import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
 import { queueRender, renderView, refreshFormats } from './render.js';
@@ -140,6 +141,7 @@ export async function connect() {
       cards.analytics = msg.analytics;
       cards.asset = msg.asset;
       renderCards();
+      refreshFigures(msg.asset);
     }
     if (ui.view === 'analytics') analyticsView.changed(msg.asset);
     if (ui.view === 'history') historyView.changed(msg.asset);

@@ -4,7 +4,7 @@
 import { pct, strikeText, expiryLabel, clock, isNum } from './format.js';
 import { $ } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
-import { atmIv } from './store.js';
+import { expiryFigures, wantFigures } from './figures.js';
 import { spotText } from './prices.js';
 
 export const cards = { analytics: null, asset: null, fetching: false, again: false };
@@ -37,9 +37,13 @@ export function renderCards() {
   $('stat-index-sub').textContent = ui.asset ? `${ui.asset} index` + (store.indexAt ? ` · ${clock(store.indexAt, prefs.utc)}` : '') : '';
   if (expiry) {
     const s = settlesOf(expiry);
-    const ch = chainOf(expiry, s.has(ui.settle) ? ui.settle : s.has('USDC') ? 'USDC' : [...s][0]);
+    const settle = s.has(ui.settle) ? ui.settle : s.has('USDC') ? 'USDC' : [...s][0];
+    const ch = chainOf(expiry, settle);
+    // ATM IV as the module has it (interpolated at the forward), not the ATM strike's IV.
+    wantFigures(ui.asset, settle);
+    const fig = expiryFigures(ui.asset, settle, expiry);
     $('stat-forward').textContent = spotText(ch.spot);
-    $('stat-forward-sub').textContent = `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(atmIv(ch))}`;
+    $('stat-forward-sub').textContent = `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(fig ? fig.atm_iv : null)}`;
   } else {
     $('stat-forward').textContent = '–';
     $('stat-forward-sub').textContent = '';

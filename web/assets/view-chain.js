@@ -3,7 +3,7 @@
 import { pct, fixed, volume, greek, strikeText, expiryLabel, timeLeft, dec, valuesDecimals, esc, isNum } from './format.js';
 import { $, storage, togglePopover } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, serverNow } from './state.js';
-import { atmIv } from './store.js';
+import { expiryFigures, wantFigures } from './figures.js';
 import { prem, quote, spreadOf, spotText, signedPct, sizeText, premiumUnit } from './prices.js';
 import { setCell, ageTitle } from './cells.js';
 import { table } from './view-table.js';
@@ -77,14 +77,14 @@ export function renderChain() {
   chainView.key = `${expiry}|${ui.settle}`;
   chainView.atm = ch.atm;
   const e = store.expiries.find((x) => x.code === expiry);
-  const iv = atmIv(ch);
+  const iv = chainAtmIv(expiry);
   const layout = chainLayout();
   head.innerHTML = [
     `<span>Expiry <b>${esc(expiryLabel(expiry))}</b> <span class="muted">in</span> <b id="chain-left">${e ? esc(timeLeft(e.ts)) : '?'}</b></span>`,
     `<span title="The underlying's index (spot)">Index <b id="chain-index">${esc(spotText(store.index))}</b></span>`,
     `<span title="The forward of this expiry: the median of its contracts' underlying prices, as OPTIONS.CHAIN computes it">Forward <b id="chain-spot">${esc(spotText(ch.spot))}</b></span>`,
     `<span>ATM strike <b id="chain-atm">${ch.atm === null ? '–' : esc(strikeText(ch.atm))}</b></span>`,
-    `<span>ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
+    `<span title="OPTIONS.ANALYTICS: the IV interpolated at the forward, this settle coin">ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
     `<span>${ch.lines.length} strikes · ${esc(ui.settle)} · premium in ${esc(premiumUnit())}</span>`,
     layout.phone
       ? `<span class="side-toggle" role="group" aria-label="Side"><button type="button" data-side="call" class="${prefs.side === 'call' ? 'active' : ''}">Calls</button><button type="button" data-side="put" class="${prefs.side === 'put' ? 'active' : ''}">Puts</button></span>`
@@ -159,7 +159,7 @@ export function patchChain(changed) {
   const ch = chainOf(expiry, ui.settle);
   $('chain-spot').textContent = spotText(ch.spot);
   $('chain-index').textContent = spotText(store.index);
-  $('chain-atm-iv').textContent = pct(atmIv(ch));
+  $('chain-atm-iv').textContent = pct(chainAtmIv(expiry));
   if (ch.atm !== chainView.atm) {
     chainView.atm = ch.atm;
     $('chain-atm').textContent = ch.atm === null ? '–' : strikeText(ch.atm);
@@ -229,3 +229,17 @@ $('chain-col-checks').addEventListener('change', (e) => {
   storage.set('chainColumns', JSON.stringify(prefs.chainExtras));
   renderChain();
 });
+
+/** The module's ATM IV of `expiry` in the settle coin on screen (loaded on first use). */
+function chainAtmIv(expiry) {
+  wantFigures(ui.asset, ui.settle);
+  const fig = expiryFigures(ui.asset, ui.settle, expiry);
+  return fig ? fig.atm_iv : null;
+}
+
+/** New module figures arrived: the header's ATM IV follows them. */
+export function patchChainFigures() {
+  const el = document.getElementById('chain-atm-iv');
+  const expiry = focusExpiry();
+  if (el && expiry) el.textContent = pct(chainAtmIv(expiry));
+}

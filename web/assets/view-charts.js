@@ -2,9 +2,8 @@
 // the Analytics and History views draw with (uPlot, served by our own server).
 import { strikeText, expiryLabel, dec, valuesDecimals, isNum } from './format.js';
 import { $, storage } from './dom.js';
-import { ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
-import { atmIv } from './store.js';
-import { maxPain } from './rules.js';
+import { ui, focusExpiry, settlesOf, chainOf } from './state.js';
+import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
 import { verticalMarker } from './plot.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
@@ -64,11 +63,13 @@ export function renderCharts() {
   charts.spot = ch.spot;
   const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
   $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
-  const pain = maxPain(ch.lines);
+  // Max pain and the term structure as the module computes them for this settle coin.
+  wantFigures(ui.asset, ui.settle);
+  const fig = expiry ? expiryFigures(ui.asset, ui.settle, expiry) : null;
+  const pain = fig ? fig.max_pain : null;
   $('oi-caption').textContent = expiry
     ? `· ${expiryLabel(expiry)} · ${ui.settle}${pain === null ? '' : ` · max pain ${strikeText(pain)}`}` : '';
   const spotPlugin = verticalMarker(() => charts.spot, accent);
-  // Max pain (rules.js, as OPTIONS.ANALYTICS computes it) on the open-interest chart.
   charts.maxPain = pain;
   const painPlugin = verticalMarker(() => charts.maxPain, cssVar('--muted'), [2, 3]);
   // 102.5k rather than 102,500: bar charts have many strikes and little room per label.
@@ -106,14 +107,9 @@ export function renderCharts() {
     axes: axes('Strike', 'Open interest', strikeAxis),
   }, [strikes, ch.lines.map((l) => (l.call ? l.call.open_interest : null)), ch.lines.map((l) => (l.put ? l.put.open_interest : null))]);
 
-  const term = store.expiries
-    .map((e) => {
-      const s = settlesOf(e.code);
-      const c = chainOf(e.code, s.has(ui.settle) ? ui.settle : [...s][0]);
-      const iv = atmIv(c);
-      return { ts: e.ts / 1000, iv: iv === null ? null : iv * 100 };
-    })
-    .filter((p) => p.iv !== null);
+  const term = allExpiryFigures(ui.asset, ui.settle)
+    .filter((e) => isNum(e.atm_iv))
+    .map((e) => ({ ts: e.expiry_ts / 1000, iv: e.atm_iv * 100 }));
   $('term-caption').textContent = term.length ? `· ${term.length} expiries` : '';
   drawChart('term', $('chart-term'), {
     key: 'term',

@@ -4,9 +4,12 @@ use super::*;
 
 use crate::args::ArgResult;
 
-/// `OPTIONS.INGEST key symbol field value [field value …]`, parsed.
+/// `OPTIONS.INGEST key [NOHISTORY] symbol field value [field value …]`, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestArgs {
+    /// `NOHISTORY`: a rewrite of old values (a feeder's start snapshot, or its refill after an
+    /// outage), which must never take a history sample: the chain may be half rebuilt.
+    pub no_history: bool,
     pub symbol: options_core::Symbol,
     /// The values, in the order given; `updated_ms` is `-1` when the command named no time
     /// (the server's clock is then used, and replicated).
@@ -17,11 +20,18 @@ impl IngestArgs {
     /// Parses everything after the command name: the key, the symbol (which must belong to the
     /// key's underlying) and the field/value pairs. Any error means nothing is written.
     pub fn parse(argv: &[&str]) -> ArgResult<Self> {
-        let [key, symbol, pairs @ ..] = argv else {
-            return Err("ERR wrong number of arguments for 'OPTIONS.INGEST' command".into());
+        let (no_history, argv) = match argv {
+            [key, flag, rest @ ..] if flag.eq_ignore_ascii_case("NOHISTORY") => {
+                (true, (*key, rest))
+            }
+            [key, rest @ ..] => (false, (*key, rest)),
+            [] => return Err(Self::ARITY.into()),
+        };
+        let (key, [symbol, pairs @ ..]) = argv else {
+            return Err(Self::ARITY.into());
         };
         if !pairs.len().is_multiple_of(2) {
-            return Err("ERR wrong number of arguments for 'OPTIONS.INGEST' command".into());
+            return Err(Self::ARITY.into());
         }
         let symbol = symbol_for_key(key, symbol).map_err(|e| format!("ERR {e}"))?;
         let mut update = Update {
@@ -45,18 +55,36 @@ impl IngestArgs {
                 .map_err(|_| format!("ERR invalid number '{value}' for field {}", field.name()))?;
             update.values.push((field, v));
         }
-        Ok(IngestArgs { symbol, update })
+        Ok(IngestArgs {
+            no_history,
+            symbol,
+            update,
+        })
+    }
+
+    const ARITY: &'static str = "ERR wrong number of arguments for 'OPTIONS.INGEST' command";
+
+    /// Where the field/value pairs start in the arguments after the command name.
+    fn pairs_at(&self) -> usize {
+        if self.no_history {
+            3
+        } else {
+            2
+        }
     }
 }
 
-/// `OPTIONS.INGEST key symbol field value [field value …]`
+/// `OPTIONS.INGEST key [NOHISTORY] symbol field value [field value …]`
 pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
-    if args.len() < 3 || !(args.len() - 3).is_multiple_of(2) {
-        return Err(RedisError::WrongArity);
-    }
     let argv = text_args(args)?;
+    let parsed = IngestArgs::parse(argv.get(1..).unwrap_or_default()).map_err(err)?;
     let key_name = argv[1];
-    let IngestArgs { symbol, mut update } = IngestArgs::parse(&argv[1..]).map_err(err)?;
+    let pairs_at = 1 + parsed.pairs_at();
+    let IngestArgs {
+        no_history,
+        symbol,
+        mut update,
+    } = parsed;
     let now = now_ms();
     let stamped = update.updated_ms >= 0;
     if !stamped {
@@ -80,9 +108,10 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let outcome = chain.upsert(&symbol, &update);
     // History: the write that crosses an interval boundary samples the chain at its own time,
-    // which is replicated, so replicas and AOF replays take the same samples.
+    // which is replicated, so replicas and AOF replays take the same samples. A NOHISTORY
+    // write (replicated with its flag) never does.
     let settings = crate::history::settings();
-    if chain.history.wants_sample(update.updated_ms, settings) {
+    if !no_history && chain.history.wants_sample(update.updated_ms, settings) {
         let figures = crate::analytics::compute(
             chain,
             &crate::analytics::Selection::default(),
@@ -100,8 +129,11 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let ts = update.updated_ms.to_string();
     let mut rep: Vec<&[u8]> = Vec::with_capacity(argv.len() + 2);
     rep.push(args[1].as_slice());
+    if no_history {
+        rep.push(b"NOHISTORY");
+    }
     rep.push(canonical.as_bytes());
-    rep.extend(argv[3..].iter().map(|a| a.as_bytes()));
+    rep.extend(argv[pairs_at + 1..].iter().map(|a| a.as_bytes()));
     if !stamped {
         rep.push(b"updated_ms");
         rep.push(ts.as_bytes());
@@ -136,11 +168,29 @@ mod tests {
             [(Field::MarkPrice, 1234.5), (Field::Delta, 0.5)]
         );
         assert_eq!(a.update.updated_ms, 1_760_000_000_000);
+        assert!(!a.no_history);
         let plain = IngestArgs::parse(&["BTC", "BTC-26DEC25-100000-C"]).unwrap();
         assert_eq!(
             (plain.update.values.len(), plain.update.updated_ms),
             (0, -1)
         );
+    }
+
+    #[test]
+    fn nohistory_comes_after_the_key_in_any_case() {
+        let a = IngestArgs::parse(&["BTC", "nohistory", "BTC-26DEC25-100000-C", "delta", "0.5"])
+            .unwrap();
+        assert!(a.no_history);
+        assert_eq!(a.symbol.canonical(), "BTC-26DEC25-100000-C");
+        assert_eq!(a.update.values, [(Field::Delta, 0.5)]);
+        assert_eq!(a.pairs_at(), 3);
+        // The flag alone is not a symbol, nor is a flag in the pairs' place a flag.
+        let e = |argv: &[&str]| IngestArgs::parse(argv).unwrap_err();
+        assert!(e(&["BTC", "NOHISTORY"]).contains("wrong number of arguments"));
+        assert!(e(&["BTC", "NOHISTORY", "BTC-26DEC25-100000-C", "delta"])
+            .contains("wrong number of arguments"));
+        assert!(e(&["BTC", "BTC-26DEC25-100000-C", "NOHISTORY", "1"])
+            .contains("unknown field 'NOHISTORY'"));
     }
 
     #[test]
