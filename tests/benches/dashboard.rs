@@ -19,15 +19,18 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("root");
-    if !Path::new(&chromium).exists() || !root.join("web/node_modules/playwright-core").exists() {
-        eprintln!(
-            "chromium or web/node_modules missing (make deps assets); dashboard benchmark skipped"
+    if !Path::new(&chromium).exists() {
+        options_tests::bench::cannot_run(
+            "dashboard",
+            &format!("no Chromium at {chromium} (Debian package chromium; `make deps` installs it, or set CHROMIUM)"),
         );
-        return;
     }
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    if !root.join("web/node_modules/playwright-core").exists() {
+        options_tests::bench::cannot_run(
+            "dashboard",
+            "web/node_modules/playwright-core is missing (`make assets` installs it)",
+        );
+    }
     let server = RedisServer::start(&[]);
     let sim = Sim::start(&[
         "--assets",
@@ -64,11 +67,10 @@ fn main() {
     let section = format!(
         "<!-- dashboard:begin -->\n\
 ## Dashboard (issue #6)\n\n\
-Machine: {cores} cores, shared by headless Chromium, redis-server, bybit-sim (5,000 updates/s, all BTC, so every contract \
+Shared by headless Chromium, redis-server, bybit-sim (5,000 updates/s, all BTC, so every contract \
 changes about twice a second), options-feeder and options-web (release builds). Page: `/?asset=BTC`, all {rows:.0} contracts \
 on one table page with all 15 columns (the worst case), {secs:.0} s of live updates per side. Baseline: the same page with \
-every row in the DOM (`localStorage.tableWindowing = 'off'`), measured in the same run. Produced by `make bench` \
-(cargo bench -p options-tests --bench dashboard).\n\n\
+every row in the DOM (`localStorage.tableWindowing = 'off'`), measured in the same run.\n\n\
 | measurement | dashboard (windowed rows, patched cells) | every row in the DOM | ratio | target |\n\
 |---|---|---|---|---|\n\
 | rows in the DOM | {wr:.0} | {er:.0} | | |\n\
@@ -114,5 +116,5 @@ every row in the DOM (`localStorage.tableWindowing = 'off'`), measured in the sa
         ok5 = met(f(w, "timeToFirstRenderMs") <= 1000.0),
     );
     println!("{r}\n{section}");
-    options_tests::write_benchmark_section("dashboard", &section);
+    options_tests::write_benchmark_section("dashboard", "dashboard", &section);
 }

@@ -123,9 +123,6 @@ fn measure(expiries: usize) -> Figures {
 fn main() {
     let figures: Vec<Figures> = SIZES.iter().map(|&e| measure(e)).collect();
     let base = &figures[0];
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let mut rows = String::new();
     for f in &figures {
         rows.push_str(&format!(
@@ -154,18 +151,17 @@ fn main() {
     let section = format!(
         "<!-- scale:begin -->\n\
 ## Chain size (issue 19)\n\n\
-Machine: {cores} cores. Chains of BTC contracts, {STRIKES} strikes × call/put per expiry, each in its own redis-server; \
+Chains of BTC contracts, {STRIKES} strikes × call/put per expiry, each in its own redis-server; \
 contracts listed in random order with every field, in pipelines of {BATCH}; then {UPDATES} one-field updates of random contracts; \
-then one client querying one expiry ({rows} rows, JSON) for 3 s. Produced by `make bench` ({bench}).\n\n\
+then one client querying one expiry ({rows} rows, JSON) for 3 s.\n\n\
 | contracts | load (new contracts) | vs 2,500 | updates | vs 2,500 | one-expiry `QUERY` | vs 2,500 | bytes per contract |\n\
 |---|---|---|---|---|---|---|---|\n\
 {rows_md}\n\
 Target: listing a contract costs O(log n + size of its expiry), so the load rate of the largest chain stays within 2× of the smallest: {met} (worst {worst:.2}×).\n\n\
 <!-- scale:end -->",
-        bench = "cargo bench -p options-tests --bench module_scale",
         rows = base.query_rows,
         rows_md = rows,
     );
     println!("{section}");
-    options_tests::write_benchmark_section("scale", &section);
+    options_tests::write_benchmark_section("scale", "module_scale", &section);
 }

@@ -13,7 +13,6 @@ use options_tests::procs::{wait_for, Feeder, Sim};
 use options_tests::{RedisServer, TempDir};
 
 fn main() {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = TempDir::new("bench-recording");
     let rec = dir.path().join("rec");
     let live_redis = RedisServer::start(&[]);
@@ -66,9 +65,9 @@ fn main() {
     let section = format!(
         "<!-- replay:begin -->\n\
 ## Record and replay (issue 16)\n\n\
-Machine: {cores} cores, shared by two redis-servers, two sims, two feeders and the benchmark. \
+Shared by two redis-servers, two sims, two feeders and the benchmark. \
 Recorded: every contract of BTC, ETH, SOL and XRP with the sim pushing 20,000 updates/s for 10 s. \
-Produced by `make bench` (cargo bench -p options-tests --bench replay).\n\n\
+\n\n\
 | measurement | result |\n\
 |---|---|\n\
 | frames recorded (of {received:.0} received; dropped by the bounded queue: {dropped:.0}) over {span_s:.1} s | {n} |\n\
@@ -81,5 +80,5 @@ Produced by `make bench` (cargo bench -p options-tests --bench replay).\n\n\
         rate = sent / secs,
     );
     println!("{section}");
-    options_tests::write_benchmark_section("replay", &section);
+    options_tests::write_benchmark_section("replay", "replay", &section);
 }

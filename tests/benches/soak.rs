@@ -313,16 +313,13 @@ fn main() {
     let flat = worst_growth <= 0.05;
     let clean = errors == 0.0 && non2xx == 0 && socket == 0 && cut_off == 0;
     let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let section = format!(
         "<!-- soak:begin -->\n\
 ## Soak (issue 19)\n\n\
-Machine: {cores} cores, shared by everything below. {elapsed:.0} s at full rate, release builds: bybit-sim with {contracts} contracts of {ASSETS} \
+Shared by everything below. {elapsed:.0} s at full rate, release builds: bybit-sim with {contracts} contracts of {ASSETS} \
 pushing 25,000 updates/s (every contract every 100 ms); the feeder wrote {written_rate:.0} updates/s after conflation; \
 {CLIENTS} SSE clients following all four (one reading 1 KiB every 200 ms), {mib:.0} MiB of events read; wrk on `/api/options/BTC?limit=50` \
-(4 connections) at {rps:.0} requests/s throughout. Produced by `make bench` ({bench}).\n\n\
+(4 connections) at {rps:.0} requests/s throughout.\n\n\
 | process | resident, {warm_from}–{warm_to} s | resident, last 30 s | peak | growth | MiB at each minute |\n\
 |---|---|---|---|---|---|\n\
 {mem_rows}\n\
@@ -334,7 +331,6 @@ pushing 25,000 updates/s (every contract every 100 ms); the feeder wrote {writte
 | push → SSE p50 / p99, last minute | {p50b:.0} ms / {p99b:.0} ms | p99 ≤ 1.5× the first minute's {m3} |\n\
 | push → SSE p99 by minute (ms) | {pm} | — |\n\
 \n<!-- soak:end -->",
-        bench = "cargo bench -p options-tests --bench soak",
         written_rate = written / elapsed,
         mib = events.load(Relaxed) as f64 / (1024.0 * 1024.0),
         wg = worst_growth * 100.0,
@@ -348,5 +344,5 @@ pushing 25,000 updates/s (every contract every 100 ms); the feeder wrote {writte
         pm = per_minute.join(", "),
     );
     println!("{section}");
-    options_tests::write_benchmark_section("soak", &section);
+    options_tests::write_benchmark_section("soak", "soak", &section);
 }

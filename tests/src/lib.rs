@@ -3,7 +3,9 @@
 
 pub mod analytics_model;
 pub mod bench;
+pub mod client_analytics;
 pub mod fixture;
+pub mod market;
 pub mod procs;
 
 use std::net::TcpListener;
@@ -335,7 +337,33 @@ pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
 
 /// Replaces the `<!-- name:begin -->…<!-- name:end -->` section of BENCHMARKS.md (appending
 /// it when absent), keeping everything else. `section` includes its own markers.
-pub fn write_benchmark_section(name: &str, section: &str) {
+/// Replaces the `name` section of BENCHMARKS.md with `section`, its first line (the `##`
+/// heading) followed by where the figures come from (`bench::provenance` of `bench`). A section
+/// with a NaN or an infinite figure is refused: a benchmark that could not measure something
+/// must fail, not publish it.
+pub fn write_benchmark_section(name: &str, bench: &str, section: &str) {
+    for bad in ["NaN", " inf ", "inf ms", "-inf"] {
+        assert!(
+            !section.contains(bad),
+            "the {name} section holds a figure that is not a number ({bad:?}); nothing written:\n{section}"
+        );
+    }
+    let provenance = bench::provenance(bench);
+    let section = match section.find("\n## ") {
+        Some(at) => {
+            let heading_end = section[at + 1..]
+                .find('\n')
+                .map(|i| at + 1 + i)
+                .unwrap_or(section.len());
+            format!(
+                "{}\n\n{provenance}{}",
+                &section[..heading_end],
+                &section[heading_end..]
+            )
+        }
+        None => panic!("the {name} section has no `## ` heading"),
+    };
+    let section = section.as_str();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
     let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".to_string());
     let (begin, end) = (
