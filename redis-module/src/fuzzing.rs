@@ -16,6 +16,7 @@ use crate::commands::history::HistoryArgs;
 use crate::commands::ingest::IngestArgs;
 use crate::commands::lists::StrikesArgs;
 use crate::commands::stats::stats_key_position;
+use crate::history::Want;
 use crate::query::Query;
 use crate::rdb::{self, Bytes, ENCODING_VERSION};
 use crate::render;
@@ -164,10 +165,12 @@ fn read_everything(chain: &Chain) {
     let _ = chain.memory_usage();
     let _ = chain.duplicate();
     let settings = crate::history::settings();
-    for expiries in [false, true] {
-        let _ = chain
-            .history
-            .samples(i64::MIN, i64::MAX, settings, expiries);
+    let some_expiry = chain.contracts().next().map(|c| c.expiry);
+    let wants = [Want::Totals, Want::Tenors, Want::All]
+        .into_iter()
+        .chain(some_expiry.map(Want::Expiry));
+    for want in wants {
+        let _ = chain.history.samples(i64::MIN, i64::MAX, settings, want);
     }
 }
 

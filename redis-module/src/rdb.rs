@@ -2,7 +2,7 @@
 //! serves Redis (`persist`, over `RedisModuleIO`) and a plain byte stream (`Bytes`, for the
 //! fuzzer and tests: a truncated or corrupted payload must be refused with an error).
 //!
-//! Encoding version 2 (bump on any layout change and keep loading the old ones):
+//! Encoding version 3 (bump on any layout change and keep loading the old ones):
 //!
 //! ```text
 //! string underlying | unsigned seq | unsigned updates | signed last_update_ms | unsigned horizon
@@ -12,13 +12,16 @@
 //! unsigned k, then k × (unsigned samples | string bytes)       -- history chunks (version 2)
 //! ```
 //!
-//! Version 1 is version 2 without the history; it still loads (with no history).
+//! Version 3 is version 2 whose history chunks may also be column chunks (`history::columns`,
+//! first byte 0x02): a module that reads only version 2 would fail on them, so it is told by the
+//! version instead. Version 2 loads as it is (row chunks only); version 1 is version 2 without
+//! the history and loads with none.
 
 use options_core::FIELDS;
 
 use crate::chain::{Chain, Contract, TOMBSTONE_CAPACITY};
 
-pub const ENCODING_VERSION: i32 = 2;
+pub const ENCODING_VERSION: i32 = 3;
 
 /// Reads RDB items in order; each fails when the stream has no such item.
 pub trait RdbRead {
@@ -255,9 +258,9 @@ mod tests {
 
     #[test]
     fn unknown_versions_and_foreign_symbols_are_refused() {
-        assert!(load_chain(&mut Bytes(&[]), 3)
+        assert!(load_chain(&mut Bytes(&[]), ENCODING_VERSION + 1)
             .unwrap_err()
-            .contains("version 3"));
+            .contains(&format!("version {}", ENCODING_VERSION + 1)));
         let mut other = Chain::new("BTC", 0);
         other.upsert(
             &parse_symbol("BTC-26DEC25-100000-C").unwrap(),

@@ -569,6 +569,11 @@ fn nohistory_writes_take_no_sample_on_the_master_or_its_replica() {
         &["--replicaof", "127.0.0.1", &port],
     );
     let mut r = replica.connection();
+    // Synced before the writes, so they reach the replica as commands, not in its first RDB.
+    wait_until(Duration::from_secs(30), "the replica's link", || {
+        let info = text(&mut r, &["INFO", "replication"]).unwrap();
+        info.contains("master_link_status:up") && info.contains("master_sync_in_progress:0")
+    });
     let contracts = fixture::chain(31);
     let btc: Vec<&FixtureContract> = fixture::of(&contracts, "BTC");
     let b = base() + 2_000;

@@ -5,7 +5,7 @@
 use super::*;
 
 use crate::args::ArgResult;
-use crate::history::{History, Sample, EXPIRY_METRICS, TENOR_METRICS, TOTAL_METRICS};
+use crate::history::{History, Sample, Want, EXPIRY_METRICS, TENOR_METRICS, TOTAL_METRICS};
 use crate::render::Reply;
 
 const COMMAND: &str = "OPTIONS.HISTORY";
@@ -148,7 +148,11 @@ pub fn history(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 req.from,
                 req.to,
                 crate::history::settings(),
-                matches!(req.series, Series::Expiry(_)),
+                match req.series {
+                    Series::Totals => Want::Totals,
+                    Series::Tenor(_) => Want::Tenors,
+                    Series::Expiry(e) => Want::Expiry(e),
+                },
             )
             .map_err(|e| err(format!("ERR history unreadable: {e}"))),
     })?;

@@ -133,7 +133,7 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
         rep.push(b"NOHISTORY");
     }
     rep.push(canonical.as_bytes());
-    rep.extend(argv[pairs_at + 1..].iter().map(|a| a.as_bytes()));
+    rep.extend(argv[pairs_at..].iter().map(|a| a.as_bytes()));
     if !stamped {
         rep.push(b"updated_ms");
         rep.push(ts.as_bytes());
