@@ -383,27 +383,79 @@ fn totals(expiries: &[ExpiryFigures]) -> Totals {
 /// Constant-maturity ATM IV (total variance interpolated in t), RR25 and BF25 (interpolated in
 /// t); no extrapolation.
 pub fn tenors(expiries: &[ExpiryFigures]) -> Vec<Tenor> {
-    let series = |f: fn(&ExpiryFigures) -> Option<f64>| -> Vec<(f64, f64)> {
-        expiries.iter().filter_map(|e| Some((e.t, f(e)?))).collect()
-    };
-    let variance: Vec<(f64, f64)> = series(|e| e.atm_iv)
-        .into_iter()
-        .map(|(t, iv)| (t, iv * iv * t))
-        .collect();
-    let rr = series(|e| e.rr25);
-    let bf = series(|e| e.bf25);
+    let points = expiries.iter().map(|e| (e.t, e.atm_iv, e.rr25, e.bf25));
+    let values = tenor_values(points, &mut TenorScratch::default());
     TENOR_DAYS
         .iter()
-        .map(|&days| {
-            let t = f64::from(days) / 365.0;
-            Tenor {
-                days,
-                atm_iv: interpolate(&variance, t).map(|w| (w / t).max(0.0).sqrt()),
-                rr25: interpolate(&rr, t),
-                bf25: interpolate(&bf, t),
-            }
+        .zip(values)
+        .map(|(&days, [atm_iv, rr25, bf25])| Tenor {
+            days,
+            atm_iv,
+            rr25,
+            bf25,
         })
         .collect()
+}
+
+/// The series `tenor_values` interpolates, kept between calls so that a read of history (a
+/// tenor per sample, tens of thousands of samples) allocates once.
+#[derive(Debug, Default)]
+pub struct TenorScratch {
+    variance: Vec<(f64, f64)>,
+    rr: Vec<(f64, f64)>,
+    bf: Vec<(f64, f64)>,
+}
+
+/// `[atm_iv, rr25, bf25]` at each of `TENOR_DAYS` from the expiries' `(t, atm_iv, rr25, bf25)`
+/// in chronological order: the one computation `OPTIONS.ANALYTICS` and the history share.
+pub fn tenor_values(
+    expiries: impl Iterator<Item = (f64, Option<f64>, Option<f64>, Option<f64>)>,
+    scratch: &mut TenorScratch,
+) -> [[Option<f64>; 3]; 5] {
+    scratch.fill(expiries, [true; 3]);
+    let mut out = [[None; 3]; 5];
+    for (slot, &days) in out.iter_mut().zip(&TENOR_DAYS) {
+        *slot = scratch.at(days, [true; 3]);
+    }
+    out
+}
+
+impl TenorScratch {
+    /// Takes the expiries' `(t, atm_iv, rr25, bf25)`, chronological; only the series `wanted`
+    /// (ATM IV, RR25, BF25) are kept.
+    pub fn fill(
+        &mut self,
+        expiries: impl Iterator<Item = (f64, Option<f64>, Option<f64>, Option<f64>)>,
+        wanted: [bool; 3],
+    ) {
+        self.variance.clear();
+        self.rr.clear();
+        self.bf.clear();
+        for (t, atm_iv, rr25, bf25) in expiries {
+            if let (true, Some(iv)) = (wanted[0], atm_iv) {
+                self.variance.push((t, iv * iv * t));
+            }
+            if let (true, Some(v)) = (wanted[1], rr25) {
+                self.rr.push((t, v));
+            }
+            if let (true, Some(v)) = (wanted[2], bf25) {
+                self.bf.push((t, v));
+            }
+        }
+    }
+
+    /// `[atm_iv, rr25, bf25]` at `days` from what `fill` took; only those `wanted` are
+    /// computed (the rest are `None`).
+    pub fn at(&self, days: u32, wanted: [bool; 3]) -> [Option<f64>; 3] {
+        let t = f64::from(days) / 365.0;
+        [
+            wanted[0]
+                .then(|| interpolate(&self.variance, t).map(|w| (w / t).max(0.0).sqrt()))
+                .flatten(),
+            wanted[1].then(|| interpolate(&self.rr, t)).flatten(),
+            wanted[2].then(|| interpolate(&self.bf, t)).flatten(),
+        ]
+    }
 }
 
 /// OI by side and GEX at each listed strike of the selected contracts.

@@ -166,7 +166,11 @@ fn read_everything(chain: &Chain) {
     let _ = chain.duplicate();
     let settings = crate::history::settings();
     let some_expiry = chain.contracts().next().map(|c| c.expiry);
-    let wants = [Want::Totals, Want::Tenors, Want::All]
+    let tenor = Want::Tenor {
+        days: 30,
+        metrics: [true; 3],
+    };
+    let wants = [Want::Totals, tenor, Want::All]
         .into_iter()
         .chain(some_expiry.map(Want::Expiry));
     for want in wants {

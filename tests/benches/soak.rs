@@ -186,6 +186,7 @@ fn feeder_errors(feeder: &Feeder) -> f64 {
 }
 
 fn main() {
+    options_tests::bench::require_tool("soak", "wrk", "wrk");
     let seconds: u64 = std::env::var("SOAK_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())

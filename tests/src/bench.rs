@@ -67,7 +67,26 @@ pub fn median_run(runs: &[BenchResult]) -> (f64, f64, f64) {
 /// older figure is left standing as if it were new.
 pub fn cannot_run(bench: &str, what: &str) -> ! {
     eprintln!("make bench: the {bench} benchmark cannot run: {what}");
+    if let Some(section) = section_of(bench) {
+        crate::mark_not_measured(section, bench, what);
+    }
     std::process::exit(2)
+}
+
+/// The BENCHMARKS.md section each benchmark owns.
+fn section_of(bench: &str) -> Option<&'static str> {
+    Some(match bench {
+        "module_query" => "module",
+        "module_analytics" => "analytics",
+        "module_history" => "history",
+        "module_scale" => "scale",
+        "feeder" => "feeder",
+        "replay" => "replay",
+        "web" => "web",
+        "dashboard" => "dashboard",
+        "soak" => "soak",
+        _ => return None,
+    })
 }
 
 /// Fails the benchmark unless `program` runs (`program --version` or `-v` exits at all).

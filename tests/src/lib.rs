@@ -337,6 +337,23 @@ pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
 
 /// Replaces the `<!-- name:begin -->…<!-- name:end -->` section of BENCHMARKS.md (appending
 /// it when absent), keeping everything else. `section` includes its own markers.
+/// Replaces the figures of the `name` section of BENCHMARKS.md with why they could not be
+/// measured on this commit (its heading stays): an older figure must not pass for a new one.
+pub fn mark_not_measured(name: &str, bench: &str, why: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let begin = format!("<!-- {name}:begin -->");
+    let heading = current
+        .find(&begin)
+        .and_then(|at| current[at..].lines().find(|l| l.starts_with("## ")))
+        .map(|h| h.trim_end_matches(" — not measured").to_string())
+        .unwrap_or_else(|| format!("## {name}"));
+    let section = format!(
+        "{begin}\n{heading} — not measured\n\nThe benchmark could not run: {why}\n\n<!-- {name}:end -->"
+    );
+    write_benchmark_section(name, bench, &section);
+}
+
 /// Replaces the `name` section of BENCHMARKS.md with `section`, its first line (the `##`
 /// heading) followed by where the figures come from (`bench::provenance` of `bench`). A section
 /// with a NaN or an infinite figure is refused: a benchmark that could not measure something

@@ -150,7 +150,10 @@ pub fn history(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 crate::history::settings(),
                 match req.series {
                     Series::Totals => Want::Totals,
-                    Series::Tenor(_) => Want::Tenors,
+                    Series::Tenor(days) => Want::Tenor {
+                        days,
+                        metrics: TENOR_METRICS.map(|m| req.metrics.iter().any(|x| x == m)),
+                    },
                     Series::Expiry(e) => Want::Expiry(e),
                 },
             )

@@ -26,7 +26,7 @@ use options_core::Expiry;
 
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
-use crate::analytics::{tenors, ExpiryFigures, YEAR_MS};
+use crate::analytics::{self, TenorScratch, TENOR_DAYS, YEAR_MS};
 
 /// A column chunk's first byte. A row chunk starts with a timestamp's varint, whose first byte
 /// is always 0x80 or more, so the two never collide.
@@ -43,8 +43,9 @@ const MAX_SAMPLES: u64 = 1 << 20;
 pub enum Want {
     /// Index and totals.
     Totals,
-    /// Index, totals and the tenors (from every expiry's ATM IV, RR25 and BF25).
-    Tenors,
+    /// One tenor's figures (`TENOR_METRICS` order: which of ATM IV, RR25 and BF25), from every
+    /// expiry's: only the columns they need are read, only that tenor computed.
+    Tenor { days: u32, metrics: [bool; 3] },
     /// Index, totals and one expiry's figures.
     Expiry(Expiry),
     /// Everything.
@@ -244,8 +245,9 @@ fn read_presence(r: &mut Reader<'_>, n: usize) -> Result<Vec<bool>, String> {
         0 => Ok(vec![false; n]),
         1 => Ok(vec![true; n]),
         2 => {
+            // The first run (present) may be empty: n samples make at most n + 1 runs.
             let runs = r.varint()?;
-            if runs > n as u64 {
+            if runs > n as u64 + 1 {
                 return Err("history: more runs than samples".into());
             }
             let mut out = Vec::with_capacity(n);
@@ -326,6 +328,19 @@ type ExpiryColumns = (Expiry, Vec<bool>, [Column; 7]);
 
 /// The samples of a column chunk with `from <= ts <= to`, with what `want` asks for.
 pub fn decode(bytes: &[u8], want: Want, from: i64, to: i64) -> Result<Vec<Sample>, String> {
+    let mut out = Vec::new();
+    decode_into(&mut out, bytes, want, from, to)?;
+    Ok(out)
+}
+
+/// `decode`, appending to `out` (a read of many chunks builds one list).
+pub fn decode_into(
+    out: &mut Vec<Sample>,
+    bytes: &[u8],
+    want: Want,
+    from: i64,
+    to: i64,
+) -> Result<(), String> {
     let mut r = Reader::new(bytes);
     if r.byte()? != MAGIC {
         return Err("history: not a column chunk".into());
@@ -348,9 +363,16 @@ pub fn decode(bytes: &[u8], want: Want, from: i64, to: i64) -> Result<Vec<Sample
         times.push(ts);
         prev = ts;
     }
+    // Index and totals: read for the reads that return them, skipped by the others.
+    let with_totals = matches!(want, Want::Totals | Want::All);
     let mut fixed = Vec::with_capacity(1 + STORED_TOTALS);
     for _ in 0..=STORED_TOTALS {
-        fixed.push(read_column(r.section()?, n)?);
+        let section = r.section()?;
+        fixed.push(if with_totals {
+            read_column(section, n)?
+        } else {
+            Vec::new()
+        });
     }
     let k = r.varint()?;
     if k > 10_000 {
@@ -372,7 +394,7 @@ pub fn decode(bytes: &[u8], want: Want, from: i64, to: i64) -> Result<Vec<Sample
             let needed = match want {
                 Want::All => true,
                 Want::Totals => false,
-                Want::Tenors => (1..=3).contains(&i),
+                Want::Tenor { metrics, .. } => (1..=3).contains(&i) && metrics[i - 1],
                 Want::Expiry(x) => x == e,
             };
             if needed {
@@ -389,71 +411,79 @@ pub fn decode(bytes: &[u8], want: Want, from: i64, to: i64) -> Result<Vec<Sample
     }
 
     // Each expiry's next value, walking the samples in order.
+    let expiry_ts: Vec<i64> = expiries.iter().map(|(e, _, _)| e.timestamp_ms()).collect();
     let mut cursor = vec![0usize; expiries.len()];
-    let mut out = Vec::new();
+    let mut scratch = TenorScratch::default();
+    let fixed_at = |j: usize, i: usize| fixed[j].get(i).copied().flatten();
     for (i, &ts) in times.iter().enumerate() {
+        let in_range = ts >= from && ts <= to;
         let mut here: Vec<ExpiryValues> = Vec::new();
-        for ((e, present, columns), at) in expiries.iter().zip(cursor.iter_mut()) {
-            if !present[i] {
-                continue;
-            }
-            let mut v = [None; 7];
-            for (slot, column) in v.iter_mut().zip(columns) {
-                if let Some(c) = column {
-                    *slot = c[*at];
+        let mut tenor_values = [[None; 3]; 5];
+        if in_range {
+            let value = |e: usize, m: usize| {
+                expiries[e].2[m]
+                    .as_ref()
+                    .and_then(|c| c.get(cursor[e]).copied().flatten())
+            };
+            let present = (0..expiries.len()).filter(|&e| expiries[e].1[i]);
+            match want {
+                Want::Totals => {}
+                Want::Tenor { days, metrics } => {
+                    let points = present.map(|e| {
+                        let t = (expiry_ts[e] - ts) as f64 / YEAR_MS;
+                        (t, value(e, 1), value(e, 2), value(e, 3))
+                    });
+                    scratch.fill(points, metrics);
+                    if let Some(slot) = TENOR_DAYS.iter().position(|d| *d == days) {
+                        tenor_values[slot] = scratch.at(days, metrics);
+                    }
+                }
+                Want::All | Want::Expiry(_) => {
+                    for e in present {
+                        if want == Want::All || want == Want::Expiry(expiries[e].0) {
+                            let mut v = [None; 7];
+                            for (m, slot) in v.iter_mut().enumerate() {
+                                *slot = value(e, m);
+                            }
+                            here.push((expiries[e].0, v));
+                        }
+                    }
+                    if want == Want::All {
+                        tenor_values = tenors_of(ts, &here);
+                    }
                 }
             }
-            *at += 1;
-            if matches!(want, Want::All | Want::Tenors)
-                || matches!(want, Want::Expiry(x) if x == *e)
-            {
-                here.push((*e, v));
+        }
+        for ((_, present, _), at) in expiries.iter().zip(cursor.iter_mut()) {
+            if present[i] {
+                *at += 1;
             }
         }
-        if ts < from || ts > to {
+        if !in_range {
             continue;
         }
         let mut totals = [None; STORED_TOTALS];
-        for (slot, column) in totals.iter_mut().zip(&fixed[1..]) {
-            *slot = column[i];
-        }
-        let mut tenor_values = [[None; 3]; 5];
-        if matches!(want, Want::All | Want::Tenors) {
-            tenor_values = tenors_of(ts, &here);
-        }
-        if want == Want::Tenors {
-            here.clear();
+        for (j, slot) in totals.iter_mut().enumerate() {
+            *slot = fixed_at(1 + j, i);
         }
         out.push(Sample {
             ts,
-            index: fixed[0][i],
+            index: fixed_at(0, i),
             totals,
             tenors: tenor_values,
             expiries: here,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The tenor figures at `ts` from the expiries' ATM IV, RR25 and BF25, as `OPTIONS.ANALYTICS`
 /// computes them.
 pub(super) fn tenors_of(ts: i64, expiries: &[ExpiryValues]) -> [[Option<f64>; 3]; 5] {
-    let figures: Vec<ExpiryFigures> = expiries
+    let points = expiries
         .iter()
-        .map(|(e, v)| ExpiryFigures {
-            expiry: Some(*e),
-            t: (e.timestamp_ms() - ts) as f64 / YEAR_MS,
-            atm_iv: v[1],
-            rr25: v[2],
-            bf25: v[3],
-            ..ExpiryFigures::default()
-        })
-        .collect();
-    let mut out = [[None; 3]; 5];
-    for (slot, t) in out.iter_mut().zip(tenors(&figures)) {
-        *slot = [t.atm_iv, t.rr25, t.bf25];
-    }
-    out
+        .map(|(e, v)| ((e.timestamp_ms() - ts) as f64 / YEAR_MS, v[1], v[2], v[3]));
+    analytics::tenor_values(points, &mut TenorScratch::default())
 }
 
 #[cfg(test)]

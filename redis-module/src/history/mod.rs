@@ -48,7 +48,9 @@ impl Chunk {
         if self.is_sealed() {
             columns::decode(&self.bytes, want, from, to)
         } else {
-            rows::decode(&self.bytes, self.count, from, to, want != Want::Totals).map(|(s, _)| s)
+            // Row chunks store the tenors: only an expiry's figures need the expiry section.
+            let expiries = matches!(want, Want::All | Want::Expiry(_));
+            rows::decode(&self.bytes, self.count, from, to, expiries).map(|(s, _)| s)
         }
     }
 
@@ -179,13 +181,18 @@ impl History {
     ) -> Result<Vec<Sample>, String> {
         let cutoff = self.newest_ts().map_or(i64::MIN, |n| n - s.retention_ms);
         let from = from.max(cutoff);
-        let mut out = Vec::new();
-        for c in self
-            .chunks
-            .iter()
-            .filter(|c| c.last_ts >= from && c.first_ts <= to)
-        {
-            out.extend(c.read(want, from, to)?);
+        let chunks = || {
+            self.chunks
+                .iter()
+                .filter(move |c| c.last_ts >= from && c.first_ts <= to)
+        };
+        let mut out = Vec::with_capacity(chunks().map(|c| c.count as usize).sum());
+        for c in chunks() {
+            if c.is_sealed() {
+                columns::decode_into(&mut out, &c.bytes, want, from, to)?;
+            } else {
+                out.extend(c.read(want, from, to)?);
+            }
         }
         Ok(out)
     }
@@ -503,10 +510,20 @@ mod tests {
             "samples 100 to 129 (each a few ms past its minute)"
         );
         assert!(one.iter().all(|s| s.expiries.iter().any(|(x, _)| *x == e)));
-        let tenors = h.samples(0, 300 * 60_000, wide, Want::Tenors).unwrap();
-        assert_eq!(tenors.len(), got.len());
-        for (t, g) in tenors.iter().zip(&got) {
-            assert_eq!(t.tenors, g.tenors);
+        for (slot, days) in crate::analytics::TENOR_DAYS.iter().enumerate() {
+            let want = Want::Tenor {
+                days: *days,
+                metrics: [true, false, true],
+            };
+            let tenors = h.samples(0, 300 * 60_000, wide, want).unwrap();
+            assert_eq!(tenors.len(), got.len());
+            for (t, g) in tenors.iter().zip(&got) {
+                let [atm, _, bf] = g.tenors[slot];
+                let sealed = g.ts < 2 * CHUNK_SAMPLES as i64 * 60_000;
+                // A row chunk stores every tenor; a sealed one computes only those asked for.
+                let rr = if sealed { None } else { g.tenors[slot][1] };
+                assert_eq!(t.tenors[slot], [atm, rr, bf], "{days} days at {}", g.ts);
+            }
         }
         // Stored and reloaded, sealed chunks and the open one continue as before.
         let parts: Vec<(u32, Vec<u8>)> = h
@@ -580,5 +597,78 @@ mod tests {
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), count in 1u32..50) {
             let _ = Chunk::from_parts(count, bytes);
         }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use options_core::Expiry;
+
+    /// `cargo test --release -p redis-options history::timing -- --ignored --nocapture`: how long a
+    /// day of one tenor metric takes to read from 30 days of random walks (a profile aid; the
+    /// benchmark is `module_history`).
+    #[test]
+    #[ignore]
+    fn a_day_of_a_tenor() {
+        let wide = Settings {
+            interval_ms: 60_000,
+            retention_ms: i64::MAX / 2,
+        };
+        let mut h = History::default();
+        let mut seed = 7u64;
+        let mut noise = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64 - 0.5
+        };
+        let start = 1_800_000_000_000i64;
+        let mut iv = [0.5f64; 12];
+        for m in 0..43_200i64 {
+            let ts = start + m * 60_000;
+            let today = ts.div_euclid(86_400_000);
+            let mut expiries = Vec::new();
+            for (e, v) in iv.iter_mut().enumerate() {
+                *v += noise() * 0.001;
+                let day = today + 1 + 7 * e as i64 - (today % 7);
+                expiries.push((
+                    Expiry::from_unix_days(day).unwrap(),
+                    [
+                        Some(97_000.0 + noise()),
+                        Some(*v),
+                        Some(-0.02 + noise() * 0.001),
+                        Some(0.01 + noise() * 0.001),
+                        Some(0.8 + noise() * 0.01),
+                        Some(95_000.0),
+                        Some(1e6 * noise()),
+                    ],
+                ));
+            }
+            let s = Sample {
+                ts,
+                index: Some(97_000.0 + noise()),
+                totals: [Some(1e5 + noise()); 6],
+                tenors: [[None; 3]; 5],
+                expiries,
+            };
+            h.push(&s, wide);
+        }
+        let from = start + 29 * 86_400_000;
+        let t = std::time::Instant::now();
+        let n = 3000;
+        for _ in 0..n {
+            let want = Want::Tenor {
+                days: 30,
+                metrics: [true, false, false],
+            };
+            let got = h.samples(from, i64::MAX, wide, want).unwrap();
+            assert_eq!(got.len(), 1440);
+        }
+        eprintln!(
+            "a day of tenors: {:.3} ms a read; {} bytes of history",
+            t.elapsed().as_secs_f64() * 1000.0 / n as f64,
+            h.memory()
+        );
     }
 }
