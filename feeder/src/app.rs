@@ -64,6 +64,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.mirror_hashes,
         metrics.clone(),
     );
+    // On a connection of its own, beside the writer: a write stuck on a hung Redis must not
+    // keep the outage off the record.
+    let watchdog = crate::watchdog::run(Redis::open(&args.redis)?, metrics.clone());
     // The writer gets its own thread: under a flood of pushes the stream readers must not
     // starve the one task that turns them into Redis writes.
     let writer_task = {
@@ -75,7 +78,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(writer.run()),
+                    Ok(rt) => rt.block_on(async {
+                        let watchdog = tokio::spawn(watchdog);
+                        writer.run().await;
+                        watchdog.abort();
+                    }),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer runtime"),
                 }
                 let _ = done_tx.send(());

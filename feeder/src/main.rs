@@ -10,6 +10,7 @@ mod market_alerts;
 mod metrics;
 mod recorder;
 mod rest;
+mod watchdog;
 mod writer;
 mod ws;
 

@@ -247,7 +247,18 @@ impl Writer {
     /// latest state for rewriting. Returns whether Redis answered.
     async fn probe(&mut self) -> bool {
         self.probed = Instant::now();
-        match self.redis.identity().await {
+        // The probe's own deadline, far below the write timeout: a hung Redis is an outage
+        // within a second, not after a reply timeout.
+        let answer =
+            match tokio::time::timeout(crate::watchdog::DEADLINE, self.redis.identity()).await {
+                Ok(answer) => answer,
+                Err(_) => Err(ClientError::Unavailable(redis::RedisError::from((
+                    redis::ErrorKind::IoError,
+                    "Redis did not answer the probe in time",
+                    format!("{} ms", crate::watchdog::DEADLINE.as_millis()),
+                )))),
+            };
+        match answer {
             Err(e) => self.redis_failed(e),
             Ok(id) => {
                 let restarted = self.identity.as_ref().is_some_and(|old| *old != id);

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use options_tests::procs::{wait_for, Feeder, Sim, Web};
+use options_tests::proxy::Proxy;
 use options_tests::RedisServer;
 use serde_json::Value;
 
@@ -920,4 +921,109 @@ fn websocket_down_and_stale_data_alerts_end_to_end() {
     );
     announced(&seen, "WebSocket resolved", 1, gone);
     assert_eq!(count(&seen, "WebSocket problem"), 1);
+}
+
+/// Waits up to `limit` for `ok`; whether it came (unlike `wait_for`, a timeout is an answer).
+fn within(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ok()
+}
+
+/// How long Redis hangs or the network stalls: shorter than the reply timeout (5 s), so only
+/// a probe with its own deadline can announce it while it lasts.
+const HANG: Duration = Duration::from_secs(4);
+
+#[test]
+fn a_hung_or_blackholed_redis_is_an_outage_while_it_lasts() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let proxy = Proxy::start(redis.port);
+    let sim = quiet_sim();
+    let api = format!("http://127.0.0.1:{port}/");
+    let mut feeder = Feeder::start(
+        &sim,
+        &proxy.url(),
+        "BTC",
+        &[
+            // Two outages a few seconds apart: both announced.
+            "--alert-throttle",
+            "1",
+            "--enable-notifications",
+            "--telegram-bot-token",
+            "123:abc",
+            "--telegram-chat-id",
+            "4242",
+            "--telegram-api-url",
+            &api,
+        ],
+    );
+    feeder.wait_ready(Duration::from_secs(20));
+    wait_for(Duration::from_secs(10), "the start message", || {
+        (count(&seen, "Feeder started") >= 1).then_some(())
+    });
+
+    // Redis stopped (SIGSTOP): nothing fails, every reply just never comes. The alert must come
+    // while it is stopped, not when it wakes, nor after a reply timeout (5 s): README promises
+    // about 2 s, and 4 s of hang leave room for a slow machine.
+    let pid = redis.pid().expect("a running server").to_string();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    let alerted = within(HANG, || count(&seen, "Redis problem") == 1);
+    signal("-CONT");
+    assert!(
+        alerted,
+        "no alert during a {HANG:?} hang: {:?}",
+        texts(&seen)
+    );
+    wait_for(Duration::from_secs(20), "the end of the hang", || {
+        (count(&seen, "Redis resolved") == 1).then_some(())
+    });
+
+    // The network stalls: connections stay open and no byte moves either way.
+    proxy.stall(true);
+    let alerted = within(HANG, || count(&seen, "Redis problem") == 2);
+    proxy.stall(false);
+    assert!(
+        alerted,
+        "no alert during a {HANG:?} stall: {:?}",
+        texts(&seen)
+    );
+    wait_for(Duration::from_secs(20), "the end of the stall", || {
+        (count(&seen, "Redis resolved") == 2).then_some(())
+    });
+
+    // Every connection cut: the feeder reconnects and writes again.
+    proxy.cut();
+    let (symbol, _) = watched_contract(&sim, 0);
+    push_mark_price(&sim, &symbol, 4321.5);
+    let mut con = redis.connection();
+    wait_for(
+        Duration::from_secs(20),
+        "a price written after the cut",
+        || {
+            let get = options_client::cmd::Get {
+                fields: Some(vec!["mark_price".into()]),
+                ..options_client::cmd::Get::new("BTC", &symbol)
+            };
+            let row = options_tests::run(&mut con, &get)?;
+            (row.number("mark_price") == Some(4321.5)).then_some(())
+        },
+    );
+    assert_eq!(
+        count(&seen, "Redis problem"),
+        count(&seen, "Redis resolved")
+    );
 }
