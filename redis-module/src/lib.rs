@@ -39,7 +39,11 @@ mod module {
     use crate::stats;
 
     /// Runs a handler, turning a panic into an error reply: unwinding into Redis would abort
-    /// the whole server. Handlers validate before they write, so a panic leaves data intact.
+    /// the whole server. What a panic leaves behind: a read command changed nothing; a write
+    /// command validated everything before its first change (an error reply means nothing
+    /// changed), but a panic after that point (a bug) may leave its change made and not
+    /// replicated. INGEST guards its one step after the change (sampling) itself, so its write
+    /// and replication stand. The panic is logged with the command's name.
     fn guarded(
         ctx: &Context,
         args: Vec<RedisString>,
@@ -48,9 +52,17 @@ mod module {
         match catch_unwind(AssertUnwindSafe(|| handler(ctx, &args))) {
             Ok(Err(RedisError::String(msg))) => Err(RedisError::String(printable(&msg))),
             Ok(reply) => reply,
-            Err(_) => Err(RedisError::Str(
-                "ERR internal error in the options module; the command was not applied",
-            )),
+            Err(_) => {
+                let name = args
+                    .first()
+                    .map(|a| printable(&String::from_utf8_lossy(a.as_slice())))
+                    .unwrap_or_default();
+                ctx.log_warning(&format!("options: internal error (a panic) in {name}"));
+                Err(RedisError::Str(
+                    "ERR internal error in the options module (see the server log); a read \
+                     changed nothing, a write may be applied but not replicated",
+                ))
+            }
         }
     }
 

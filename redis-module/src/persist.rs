@@ -4,6 +4,14 @@
 //!
 //! Values are saved as doubles, so a restart gives back every bit. Every callback catches
 //! panics: unwinding into Redis would take the server down.
+//!
+//! Every unsafe operation sits in its own `unsafe` block with the reason it is sound (the lint
+//! below makes that so even inside the `unsafe extern "C"` callbacks). The one fact most of them
+//! rest on: Redis hands a type callback the value pointer this module returned from `rdb_load`
+//! or `copy`, or stored with `set_value` (always a `Box<Chain>`), and no other thread touches a
+//! key's value during a callback.
+
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::{c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -49,7 +57,9 @@ fn log_warning(msg: &str) {
 }
 
 unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) {
-    let chain = &*(value as *const Chain);
+    // SAFETY: `value` is a live `Box<Chain>` of this type (module doc); Redis does not change
+    // it during the save, so a shared borrow for this call is sound.
+    let chain = unsafe { &*(value as *const Chain) };
     let r = catch_unwind(AssertUnwindSafe(|| save_chain(rdb, chain)));
     if r.is_err() {
         log_warning("options: panic while saving a chain");
@@ -125,7 +135,8 @@ unsafe extern "C" fn aof_rewrite(
     key: *mut raw::RedisModuleString,
     value: *mut c_void,
 ) {
-    let chain = &*(value as *const Chain);
+    // SAFETY: as in `rdb_save`: a live `Box<Chain>`, unchanged while the rewrite reads it.
+    let chain = unsafe { &*(value as *const Chain) };
     let r = catch_unwind(AssertUnwindSafe(|| {
         // History first, then the contracts flagged NOHISTORY: a replay of old values must
         // not sample a chain it is still rebuilding (with history off when it was written and on
@@ -136,10 +147,12 @@ unsafe extern "C" fn aof_rewrite(
                 words.push(c.count.to_string().into_bytes());
                 words.push(c.bytes.clone());
             }
-            emit(aof, key, "OPTIONS.HISTORYRESTORE", &words);
+            // SAFETY: `aof` and `key` are the ones Redis passed to this callback.
+            unsafe { emit(aof, key, "OPTIONS.HISTORYRESTORE", &words) };
         }
         for c in chain.contracts() {
-            emit_ingest(aof, key, c);
+            // SAFETY: as above.
+            unsafe { emit_ingest(aof, key, c) };
         }
     }));
     if r.is_err() {
@@ -147,6 +160,8 @@ unsafe extern "C" fn aof_rewrite(
     }
 }
 
+/// # Safety
+/// `aof` and `key` must be the ones Redis passed to the running `aof_rewrite` callback.
 unsafe fn emit_ingest(
     aof: *mut raw::RedisModuleIO,
     key: *mut raw::RedisModuleString,
@@ -164,49 +179,66 @@ unsafe fn emit_ingest(
     words.push("updated_ms".to_string());
     words.push(c.updated_ms.to_string());
     let words: Vec<Vec<u8>> = words.into_iter().map(String::into_bytes).collect();
-    emit(aof, key, "OPTIONS.INGEST", &words);
+    // SAFETY: this function's own contract.
+    unsafe { emit(aof, key, "OPTIONS.INGEST", &words) };
 }
 
 /// Writes `command key words…` to the AOF; words may be binary.
+///
+/// # Safety
+/// `aof` and `key` must be the ones Redis passed to the running `aof_rewrite` callback.
 unsafe fn emit(
     aof: *mut raw::RedisModuleIO,
     key: *mut raw::RedisModuleString,
     command: &str,
     words: &[Vec<u8>],
 ) {
-    let (Some(create), Some(free_string), Some(emit)) = (
-        raw::RedisModule_CreateString,
-        raw::RedisModule_FreeString,
-        raw::RedisModule_EmitAOF,
-    ) else {
+    // SAFETY: Redis fills the API table once, when it loads the module, before any callback
+    // runs; it is only read afterwards.
+    let api = unsafe {
+        (
+            raw::RedisModule_CreateString,
+            raw::RedisModule_FreeString,
+            raw::RedisModule_EmitAOF,
+        )
+    };
+    let (Some(create), Some(free_string), Some(emit)) = api else {
         return;
     };
     let strings: Vec<*mut raw::RedisModuleString> = words
         .iter()
-        .map(|w| create(ptr::null_mut(), w.as_ptr().cast(), w.len()))
+        // SAFETY: a null context makes an unowned string, freed below; the pointer and length
+        // are those of a live slice.
+        .map(|w| unsafe { create(ptr::null_mut(), w.as_ptr().cast(), w.len()) })
         .collect();
     let cmd = CString::new(command).unwrap_or_default();
-    // "s": the key, "v": an array of strings and its length.
-    emit(
-        aof,
-        cmd.as_ptr(),
-        c"sv".as_ptr(),
-        key,
-        strings.as_ptr(),
-        strings.len(),
-    );
+    // SAFETY: "s" is the key Redis gave this rewrite, "v" an array of `strings.len()` live
+    // strings; Redis copies what it writes before returning.
+    unsafe {
+        emit(
+            aof,
+            cmd.as_ptr(),
+            c"sv".as_ptr(),
+            key,
+            strings.as_ptr(),
+            strings.len(),
+        )
+    };
     for s in strings {
-        free_string(ptr::null_mut(), s);
+        // SAFETY: each was made above with a null context and is freed once, here.
+        unsafe { free_string(ptr::null_mut(), s) };
     }
 }
 
 unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
-    let chain = &*(value as *const Chain);
-    chain.memory_usage()
+    // SAFETY: a live `Box<Chain>` of this type (module doc), only read here.
+    let chain = unsafe { &*(value as *const Chain) };
+    catch_unwind(AssertUnwindSafe(|| chain.memory_usage())).unwrap_or(0)
 }
 
 unsafe extern "C" fn free_effort(_key: *mut raw::RedisModuleString, value: *const c_void) -> usize {
-    let chain = &*(value as *const Chain);
+    // SAFETY: as in `mem_usage`.
+    let chain = unsafe { &*(value as *const Chain) };
     // Each contract owns one allocation (its symbol); a large chain is freed in the background.
     chain.len() + 1
 }
@@ -215,9 +247,17 @@ unsafe extern "C" fn free(value: *mut c_void) {
     if value.is_null() {
         return;
     }
-    let chain = Box::from_raw(value as *mut Chain);
-    stats::chain_removed(&chain);
-    drop(chain);
+    // SAFETY: Redis frees a value once, when nothing else holds it; it is the `Box<Chain>`
+    // this module made, so taking it back and dropping it is the matching free.
+    let chain = unsafe { Box::from_raw(value as *mut Chain) };
+    if catch_unwind(AssertUnwindSafe(|| {
+        stats::chain_removed(&chain);
+        drop(chain);
+    }))
+    .is_err()
+    {
+        log_warning("options: panic while freeing a chain");
+    }
 }
 
 unsafe extern "C" fn copy(
@@ -225,7 +265,8 @@ unsafe extern "C" fn copy(
     _to: *mut raw::RedisModuleString,
     value: *const c_void,
 ) -> *mut c_void {
-    let chain = &*(value as *const Chain);
+    // SAFETY: as in `mem_usage`; the copy is a new value, the original is only read.
+    let chain = unsafe { &*(value as *const Chain) };
     match catch_unwind(AssertUnwindSafe(|| chain.duplicate())) {
         Ok(copy) => {
             stats::chain_added(&copy);

@@ -110,16 +110,27 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
     // History: the write that crosses an interval boundary samples the chain at its own time,
     // which is replicated, so replicas and AOF replays take the same samples. A NOHISTORY
     // write (replicated with its flag) never does.
+    // Everything that can refuse the command ran before the key was opened, so from here the
+    // write is made and replicated whatever happens: a panic while sampling (a bug) costs the
+    // sample, never the write or its replication (replicas would panic and skip it too).
     let settings = crate::history::settings();
     if !no_history && chain.history.wants_sample(update.updated_ms, settings) {
-        let figures = crate::analytics::compute(
-            chain,
-            &crate::analytics::Selection::default(),
-            update.updated_ms,
-            false,
-        );
-        let sample = crate::history::Sample::of(&figures, update.updated_ms);
-        chain.history.push(&sample, settings);
+        let at = update.updated_ms;
+        let sampled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let figures = crate::analytics::compute(
+                chain,
+                &crate::analytics::Selection::default(),
+                at,
+                false,
+            );
+            crate::history::Sample::of(&figures, at)
+        }));
+        match sampled {
+            Ok(sample) => chain.history.push(&sample, settings),
+            Err(_) => ctx.log_warning(&format!(
+                "options: panic while sampling {key_name} at {at}; the write stands, without its sample"
+            )),
+        }
     }
     crate::stats::chain_changed(before, chain);
     crate::stats::count_ingest();
