@@ -65,11 +65,26 @@ const fn many(token: &'static str, name: &'static str, kind: Kind) -> Arg {
 const FORMAT: Arg = opt("FORMAT", "format", Kind::Text);
 const FIELDS: Arg = opt("FIELDS", "count-and-fields", Kind::Text);
 
+/// What a command does to its key (its key spec's flags in `COMMAND INFO`): reads declared
+/// `RO` may be routed to replicas by cluster clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAccess {
+    /// No key spec (`OPTIONS.STATS`: its key is optional, found by `getkeys-api`).
+    None,
+    /// `RO ACCESS`: reads the value.
+    Read,
+    /// `RW UPDATE`: changes the value in place (creating it when missing).
+    Update,
+    /// `RW DELETE`: removes from the value (and the key when it empties).
+    Delete,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct CommandDoc {
     pub name: &'static str,
     pub summary: &'static str,
     pub complexity: &'static str,
+    pub key: KeyAccess,
     pub args: &'static [Arg],
 }
 
@@ -80,6 +95,7 @@ pub const DOCS: &[CommandDoc] = &[
         name: "options.ingest",
         summary: "Upserts one option contract's fields (partial updates merge); replies 1 when the contract is new. NOHISTORY: a rewrite of old values that takes no history sample",
         complexity: "O(log N) to find the contract, O(N) to list a new one, N the contracts of the chain",
+        key: KeyAccess::Update,
         args: &[
             key(),
             Arg { name: "nohistory", kind: Kind::Token, token: Some("NOHISTORY"), optional: true, multiple: false },
@@ -91,18 +107,21 @@ pub const DOCS: &[CommandDoc] = &[
         name: "options.del",
         summary: "Removes contracts; the key goes when its chain is empty",
         complexity: "O(M·N), M the symbols given",
+        key: KeyAccess::Delete,
         args: &[key(), Arg { name: "symbol", kind: Kind::Text, token: None, optional: false, multiple: true }],
     },
     CommandDoc {
         name: "options.purge",
         summary: "Drops the contracts that have expired",
         complexity: "O(N)",
+        key: KeyAccess::Delete,
         args: &[key(), opt("NOW", "now-ms", Kind::UnixTimeMs)],
     },
     CommandDoc {
         name: "options.query",
         summary: "Filters, sorts and pages a chain's contracts inside Redis",
         complexity: "O(N) to filter, O(M log M) to sort the M matches",
+        key: KeyAccess::Read,
         args: &[
             key(),
             many("EXPIRY", "expiry", Kind::Text),
@@ -121,42 +140,49 @@ pub const DOCS: &[CommandDoc] = &[
         name: "options.expiries",
         summary: "The chain's expiries, chronological",
         complexity: "O(N)",
+        key: KeyAccess::Read,
         args: &[key(), FORMAT],
     },
     CommandDoc {
         name: "options.strikes",
         summary: "The chain's strikes, in numeric order",
         complexity: "O(N)",
+        key: KeyAccess::Read,
         args: &[key(), opt("EXPIRY", "expiry", Kind::Text), FORMAT],
     },
     CommandDoc {
         name: "options.get",
         summary: "One contract's row, or nil",
         complexity: "O(log N)",
+        key: KeyAccess::Read,
         args: &[key(), req("symbol", Kind::Text), FIELDS, FORMAT],
     },
     CommandDoc {
         name: "options.chain",
         summary: "Calls and puts of one expiry side by side per strike, with the forward and the ATM strike",
         complexity: "O(N)",
+        key: KeyAccess::Read,
         args: &[key(), req("expiry", Kind::Text), opt("SETTLE", "usdc-or-usdt", Kind::Text), FIELDS, FORMAT],
     },
     CommandDoc {
         name: "options.changes",
         summary: "Rows changed after a sequence number, removed symbols, and the new sequence",
         complexity: "O(N)",
+        key: KeyAccess::Read,
         args: &[key(), req("since-seq", Kind::Integer), FIELDS, FORMAT],
     },
     CommandDoc {
         name: "options.stats",
         summary: "Contracts, updates, last update and memory of a chain, or of the whole module without a key",
         complexity: "O(1) without a key, O(N) with one",
+        key: KeyAccess::None,
         args: &[Arg { name: "key", kind: Kind::Text, token: None, optional: true, multiple: false }, FORMAT],
     },
     CommandDoc {
         name: "options.analytics",
         summary: "Chain analytics: ATM IV, skew, put/call ratios, max pain, GEX per expiry, totals and constant-maturity tenors",
         complexity: "O(N log N)",
+        key: KeyAccess::Read,
         args: &[
             key(),
             many("EXPIRY", "expiry", Kind::Text),
@@ -170,6 +196,7 @@ pub const DOCS: &[CommandDoc] = &[
         name: "options.history",
         summary: "The chain's recorded analytics over time",
         complexity: "O(S), S the samples in the range",
+        key: KeyAccess::Read,
         args: &[
             key(),
             Arg { name: "metric", kind: Kind::Text, token: Some("METRIC"), optional: false, multiple: true },
@@ -184,6 +211,7 @@ pub const DOCS: &[CommandDoc] = &[
         name: "options.historyrestore",
         summary: "Internal: rebuilds a chain's history (written by AOF rewrites)",
         complexity: "O(S)",
+        key: KeyAccess::Update,
         args: &[key(), req("encoded-history", Kind::Text)],
     },
 ];

@@ -179,6 +179,37 @@ mod module {
                 .collect();
             // SAFETY: as above; the zeroed entry ends the array.
             args.push(unsafe { std::mem::zeroed() });
+            // The key spec: the key is the first argument; what the command does to it decides
+            // its flags (the legacy range Redis derives says `RW` for every command).
+            let key_flags = match doc.key {
+                crate::docs::KeyAccess::None => None,
+                crate::docs::KeyAccess::Read => {
+                    Some(raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS)
+                }
+                crate::docs::KeyAccess::Update => {
+                    Some(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE)
+                }
+                crate::docs::KeyAccess::Delete => {
+                    Some(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_DELETE)
+                }
+            };
+            let mut key_specs: Vec<raw::RedisModuleCommandKeySpec> = Vec::new();
+            if let Some(flags) = key_flags {
+                // SAFETY: a zeroed C struct of pointers, integers and unions of them is valid.
+                let mut spec: raw::RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
+                spec.flags = u64::from(flags);
+                spec.begin_search_type =
+                    raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
+                spec.bs.index.pos = 1;
+                spec.find_keys_type =
+                    raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
+                spec.fk.range.lastkey = 0;
+                spec.fk.range.keystep = 1;
+                spec.fk.range.limit = 0;
+                key_specs.push(spec);
+                // SAFETY: as above; the zeroed entry ends the array.
+                key_specs.push(unsafe { std::mem::zeroed() });
+            }
             // SAFETY: as above.
             let mut info: raw::RedisModuleCommandInfo = unsafe { std::mem::zeroed() };
             info.version = &version;
@@ -186,6 +217,9 @@ mod module {
             info.complexity = text(doc.complexity);
             info.since = text(crate::docs::SINCE);
             info.args = args.as_mut_ptr();
+            if !key_specs.is_empty() {
+                info.key_specs = key_specs.as_mut_ptr();
+            }
             let name = CString::new(doc.name).unwrap_or_default();
             // SAFETY: the context and the command's name are valid for the call; `info` and
             // everything it points to outlive it.

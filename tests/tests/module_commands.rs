@@ -1029,6 +1029,135 @@ fn commands_declare_flags_and_keys() {
     assert!(e.contains("NOPERM") || e.contains("permission"), "{e}");
 }
 
+/// Every string of a reply, depth first: `COMMAND INFO` as words.
+fn words(v: &redis::Value) -> Vec<String> {
+    match v {
+        redis::Value::BulkString(b) => vec![String::from_utf8_lossy(b).to_string()],
+        redis::Value::SimpleString(s) => vec![s.clone()],
+        redis::Value::Array(items) | redis::Value::Set(items) => {
+            items.iter().flat_map(words).collect()
+        }
+        redis::Value::Map(pairs) => pairs
+            .iter()
+            .flat_map(|(k, v)| words(k).into_iter().chain(words(v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn every_command_says_what_it_does_to_its_key() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    // (command, its flags, the flags it must not have, its key spec's flags; none: no spec)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a [&'a str]>);
+    let read = Some(&["RO", "access"][..]);
+    let cases: &[Case] = &[
+        (
+            "options.ingest",
+            &["write", "denyoom", "fast"],
+            &["readonly"],
+            Some(&["RW", "update"]),
+        ),
+        (
+            "options.del",
+            &["write"],
+            &["readonly", "denyoom"],
+            Some(&["RW", "delete"]),
+        ),
+        (
+            "options.purge",
+            &["write"],
+            &["readonly", "denyoom"],
+            Some(&["RW", "delete"]),
+        ),
+        (
+            "options.historyrestore",
+            &["write", "denyoom"],
+            &["readonly"],
+            Some(&["RW", "update"]),
+        ),
+        ("options.query", &["readonly"], &["write", "denyoom"], read),
+        (
+            "options.expiries",
+            &["readonly"],
+            &["write", "denyoom"],
+            read,
+        ),
+        (
+            "options.strikes",
+            &["readonly"],
+            &["write", "denyoom"],
+            read,
+        ),
+        (
+            "options.get",
+            &["readonly", "fast"],
+            &["write", "denyoom"],
+            read,
+        ),
+        ("options.chain", &["readonly"], &["write", "denyoom"], read),
+        (
+            "options.changes",
+            &["readonly"],
+            &["write", "denyoom"],
+            read,
+        ),
+        (
+            "options.analytics",
+            &["readonly"],
+            &["write", "denyoom"],
+            read,
+        ),
+        (
+            "options.history",
+            &["readonly"],
+            &["write", "denyoom"],
+            read,
+        ),
+        (
+            "options.stats",
+            &["readonly", "movablekeys"],
+            &["write"],
+            None,
+        ),
+    ];
+    let with_specs = options_tests::server_major_version() >= 7;
+    for (name, flags, not, key) in cases {
+        let info = value(&mut con, &["COMMAND", "INFO", name]).unwrap();
+        let w = words(&info);
+        assert_eq!(w.first().map(String::as_str), Some(*name), "{w:?}");
+        // The flags come before the key specs' own words.
+        let specs_at = w.iter().position(|x| x == "flags").unwrap_or(w.len());
+        let (head, spec) = w.split_at(specs_at);
+        for f in *flags {
+            assert!(head.iter().any(|x| x == f), "{name} lacks {f}: {w:?}");
+        }
+        for f in *not {
+            assert!(!head.iter().any(|x| x == f), "{name} has {f}: {w:?}");
+        }
+        if !with_specs {
+            continue;
+        }
+        match key {
+            Some(want) => {
+                for f in *want {
+                    assert!(
+                        spec.iter().any(|x| x == f),
+                        "{name}'s key spec lacks {f}: {w:?}"
+                    );
+                }
+                let other = if want.contains(&"RO") { "RW" } else { "RO" };
+                assert!(
+                    !spec.iter().any(|x| x == other),
+                    "{name}'s key spec says {other}: {w:?}"
+                );
+            }
+            None => assert!(spec.is_empty(), "{name} has a key spec: {w:?}"),
+        }
+    }
+}
+
 #[test]
 fn cached_rows_follow_every_change() {
     let (_server, mut con, contracts) = loaded();
