@@ -278,21 +278,26 @@ impl Redis {
         })
     }
 
-    /// Which Redis processes answer: `run_id` from `INFO server` (`address=run_id,…` over the
-    /// masters of a Cluster). It changes whenever a server restarts, whether it comes back
-    /// empty or from an old snapshot, and however quickly.
+    /// Which Redis processes answer: the module's instance id from `OPTIONS.STATS`
+    /// (`address=instance,…` over the masters of a Cluster). It changes whenever a server
+    /// restarts, whether it comes back empty or from an old snapshot, and however quickly; and
+    /// unlike `INFO`'s `run_id` it needs no `@dangerous` command, so a least-privilege user can
+    /// ask.
     pub async fn identity(&self) -> ClientResult<String> {
-        let mut info = redis::cmd("INFO");
-        info.arg("server");
-        let mut nodes: Vec<(String, String)> = self.on_every_master(&info).await?;
+        let cmd = crate::cmd::ModuleStats.to_cmd();
+        let mut nodes: Vec<(String, String)> = Vec::new();
+        for (address, bytes) in self.on_every_master::<Vec<u8>>(&cmd).await? {
+            let instance = crate::cmd::ModuleStats::decode(&bytes)?.instance;
+            nodes.push((address, instance));
+        }
         nodes.sort();
         Ok(nodes
             .iter()
-            .map(|(address, text)| {
+            .map(|(address, id)| {
                 if address.is_empty() {
-                    run_id(text).to_string()
+                    id.clone()
                 } else {
-                    format!("{address}={}", run_id(text))
+                    format!("{address}={id}")
                 }
             })
             .collect::<Vec<_>>()
@@ -357,24 +362,9 @@ impl Redis {
     }
 }
 
-/// `run_id` of an `INFO server` reply (empty when absent).
-fn run_id(info: &str) -> &str {
-    info.lines()
-        .find_map(|l| l.strip_prefix("run_id:"))
-        .map(str::trim)
-        .unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn run_id_is_read_from_info_server() {
-        let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:4f1c0e2b9a\r\ntcp_port:6379\r\n";
-        assert_eq!(run_id(info), "4f1c0e2b9a");
-        assert_eq!(run_id("# Server\r\n"), "");
-    }
 
     #[tokio::test]
     async fn nothing_listening_is_unavailable_and_a_bad_url_is_refused_at_once() {

@@ -229,10 +229,13 @@ pub struct ModuleStats {
     pub ingests_since_load: i64,
     pub queries_since_load: i64,
     pub rejected_since_load: i64,
+    /// This load of the module (new after every restart of its server); of a Cluster's
+    /// totals, every node's, comma-separated.
+    pub instance: String,
 }
 
 impl ModuleStats {
-    /// The totals of two nodes of a Cluster: sums, and the later update time.
+    /// The totals of two nodes of a Cluster: sums, the later update time, both instances.
     pub fn plus(&self, other: &ModuleStats) -> ModuleStats {
         ModuleStats {
             keys: self.keys + other.keys,
@@ -243,6 +246,7 @@ impl ModuleStats {
             ingests_since_load: self.ingests_since_load + other.ingests_since_load,
             queries_since_load: self.queries_since_load + other.queries_since_load,
             rejected_since_load: self.rejected_since_load + other.rejected_since_load,
+            instance: format!("{},{}", self.instance, other.instance),
         }
     }
 }
@@ -259,10 +263,10 @@ mod stats_tests {
         .unwrap();
         assert_eq!((c.contracts, c.updates), (3, 9));
         let m: ModuleStats = serde_json::from_str(
-            r#"{"keys":1,"contracts":3,"updates":9,"last_update_ms":5,"memory_bytes":800,"ingests_since_load":9,"queries_since_load":0,"rejected_since_load":0}"#,
+            r#"{"keys":1,"contracts":3,"updates":9,"last_update_ms":5,"memory_bytes":800,"ingests_since_load":9,"queries_since_load":0,"rejected_since_load":0,"instance":"00ff"}"#,
         )
         .unwrap();
-        assert_eq!(m.keys, 1);
+        assert_eq!((m.keys, m.instance.as_str()), (1, "00ff"));
         assert!(serde_json::from_str::<ChainStats>(r#"{"key":"BTC"}"#).is_err());
     }
 }

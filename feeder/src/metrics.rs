@@ -16,7 +16,7 @@ pub struct Metrics {
     pub updates_rejected: IntCounter,
     pub redis_errors: IntCounter,
     pub redis_up: IntGauge,
-    /// Redis restarts seen by the writer's probe (a new run_id), each followed by a rewrite.
+    /// Redis restarts seen by the writer's probe (a new module instance), each followed by a rewrite.
     pub redis_restarts: IntCounter,
     /// `--record`: entries written, dropped (queue full), write errors; 1 while writing works.
     pub record_frames: IntCounter,
@@ -103,7 +103,7 @@ impl Metrics {
             redis_restarts: counter(
                 &r,
                 "feeder_redis_restarts_total",
-                "Redis restarts seen (a new run_id), each followed by a rewrite of every contract",
+                "Redis restarts seen (a new module instance), each followed by a rewrite of every contract",
             ),
             record_frames: counter(
                 &r,

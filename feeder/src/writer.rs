@@ -266,7 +266,7 @@ impl Writer {
                 if restarted && !self.outage {
                     tracing::warn!(
                         contracts = self.known.len(),
-                        "Redis restarted (new run_id); rewriting the latest state of every contract"
+                        "Redis restarted (a new module instance); rewriting the latest state of every contract"
                     );
                     self.metrics.redis_restarts.inc();
                     self.requeue_known();
@@ -311,7 +311,7 @@ impl Writer {
             self.outage = false;
         } else if self.probed.elapsed() >= PROBE_EVERY && !self.probe().await {
             // A busy market is probed too: a Cluster connection reconnects to a restarted node
-            // by itself, so only the run_id tells that its contracts are gone.
+            // by itself, so only the instance id tells that its contracts are gone.
             return false;
         }
         while let Some((base, symbols)) = self.deletes.first().cloned() {

@@ -236,6 +236,8 @@ mod module {
     /// Module arguments: `history-interval N history-retention N` (seconds).
     fn init(ctx: &Context, args: &[RedisString]) -> redis_module::Status {
         set_command_docs(ctx);
+        let instance = stats::instance();
+        ctx.log_notice(&format!("options: instance {instance}"));
         let words: Vec<String> = args.iter().map(|a| a.to_string_lossy()).collect();
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         match crate::history::parse_settings(&words) {

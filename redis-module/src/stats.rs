@@ -17,6 +17,29 @@ static INGESTS: AtomicU64 = AtomicU64::new(0);
 static QUERIES: AtomicU64 = AtomicU64::new(0);
 static REJECTED: AtomicU64 = AtomicU64::new(0);
 
+/// This load of the module: a different value after every server start (or module reload),
+/// so a client that cannot run `INFO` (a least-privilege ACL user) still tells a restarted
+/// Redis, which may have come back empty, from the one it wrote to.
+static INSTANCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The instance id: 16 hex digits from the clock and the process, fixed at first use (the
+/// module's load).
+pub fn instance() -> &'static str {
+    INSTANCE.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState is seeded from the OS's randomness; the clock and the pid make two
+        // loads in one process differ too.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        h.write_u128(now);
+        h.write_u32(std::process::id());
+        format!("{:016x}", h.finish())
+    })
+}
+
 /// What one chain contributes to the totals.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Footprint {

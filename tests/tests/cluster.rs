@@ -174,7 +174,7 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
     }
 
     // A quiet exchange and the BTC shard restarted empty: the cluster client reconnects to it
-    // by itself, so no write fails; the feeder sees the node's new run_id and rewrites.
+    // by itself, so no write fails; the feeder sees the node's new module instance and rewrites.
     sim.control("pause", &[]);
     std::thread::sleep(Duration::from_secs(1));
     let listed = sim.tickers("BTC").len() as u64;

@@ -385,6 +385,90 @@ fn history_after_an_empty_redis_restart_has_no_partial_chain_and_nothing_from_th
     assert_converges(&sim, &mut con, &["BTC"]);
 }
 
+/// README's `ACL SETUSER` line for `user`, with `password` in place of `PASSWORD`.
+fn readme_acl_rule(user: &str, password: &str) -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with(&format!("ACL SETUSER {user} ")))
+        .unwrap_or_else(|| panic!("README gives no ACL rule for {user}"));
+    line.split_whitespace()
+        .map(|w| w.replace(">PASSWORD", &format!(">{password}")))
+        .collect()
+}
+
+#[test]
+fn least_privilege_feeder_and_web_server_see_an_empty_restart_and_refill() {
+    // The users in an ACL file, as README says, so they come back with the server.
+    let dir = options_tests::TempDir::new("redis");
+    let acl = dir.path().join("users.acl");
+    std::fs::write(&acl, "").unwrap();
+    let mut redis = RedisServer::start_in(dir, &["--aclfile", acl.to_str().unwrap()]);
+    let mut con = redis.connection();
+    for user in ["options-feeder", "options-web"] {
+        let rule = readme_acl_rule(user, "s3cret");
+        let mut cmd = redis::cmd(&rule[0]);
+        for w in &rule[1..] {
+            cmd.arg(w);
+        }
+        let _: () = cmd.query(&mut con).unwrap();
+        // The user really is denied what an operator keeps to himself.
+        let url = format!("redis://{user}:s3cret@127.0.0.1:{}/", redis.port);
+        let mut as_user = redis::Client::open(url).unwrap().get_connection().unwrap();
+        for denied in [
+            &["INFO"][..],
+            &["KEYS", "*"],
+            &["CONFIG", "GET", "maxmemory"],
+        ] {
+            let mut cmd = redis::cmd(denied[0]);
+            for a in &denied[1..] {
+                cmd.arg(*a);
+            }
+            let e = cmd.query::<redis::Value>(&mut as_user).unwrap_err();
+            assert!(e.to_string().contains("NOPERM"), "{user} {denied:?}: {e}");
+        }
+    }
+    let _: () = redis::cmd("ACL").arg("SAVE").query(&mut con).unwrap();
+    let url = |user: &str| format!("redis://{user}:s3cret@127.0.0.1:{}/", redis.port);
+    let sim = small_sim();
+    let mut feeder = Feeder::start(&sim, &url("options-feeder"), "BTC,ETH", &FAST_RECOVERY);
+    feeder.wait_ready(WAIT);
+    let web = options_tests::procs::Web::start(&url("options-web"), &["--assets", "BTC,ETH"]);
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+
+    // An empty restart: the feeder tells it by the instance id and refills every chain.
+    redis.restart();
+    let mut con = redis.connection();
+    assert_converges(&sim, &mut con, &["BTC", "ETH"]);
+    assert!(
+        feeder.metric("feeder_redis_errors_total") + feeder.metric("feeder_redis_restarts_total")
+            >= 1.0
+    );
+
+    // The web server answers as its user, the seed's stats included (Redis's memory figure
+    // falls back to the chains' when INFO is refused). Its connection from before the restart
+    // is gone: a 503 until it has made a new one.
+    let stats = wait_for(WAIT, "the web server's stats", || {
+        let (code, stats) = web.get("/api/stats", &[]);
+        (code == 200).then_some(stats)
+    });
+    assert!(stats["total_symbols"].as_u64().unwrap() > 0, "{stats}");
+    assert!(
+        !stats["redis_memory"].as_str().unwrap().is_empty(),
+        "{stats}"
+    );
+    for path in [
+        "/api/options/BTC",
+        "/api/expiries/BTC",
+        "/api/analytics/BTC",
+        "/api/status",
+        "/api/changes/BTC",
+    ] {
+        let (code, body) = web.get(path, &[]);
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+}
+
 #[test]
 fn starts_before_redis_and_fills_it_when_it_appears() {
     let port = options_tests::free_port();

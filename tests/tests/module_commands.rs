@@ -1434,3 +1434,32 @@ fn text_value(con: &mut redis::Connection, name: &str) -> String {
     flat(&v, &mut out);
     out
 }
+
+#[test]
+fn the_module_instance_is_new_at_every_start() {
+    let mut server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let instance = |con: &mut redis::Connection| {
+        json(con, &["OPTIONS.STATS", "FORMAT", "JSON"])["instance"]
+            .as_str()
+            .expect("the keyless form names its instance")
+            .to_string()
+    };
+    let first = instance(&mut con);
+    assert_eq!(first.len(), 16, "{first}");
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+    assert_eq!(instance(&mut con), first, "the same load answers the same");
+    // Of one chain: its own figures, no instance.
+    let keyed = json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
+    assert!(keyed.get("instance").is_none(), "{keyed}");
+    // RESP carries it too.
+    let resp = format!("{:?}", value(&mut con, &["OPTIONS.STATS"]).unwrap());
+    assert!(resp.contains(&first), "{resp}");
+    server.restart();
+    let mut con = server.connection();
+    assert_ne!(
+        instance(&mut con),
+        first,
+        "a restarted server is another instance"
+    );
+}

@@ -308,8 +308,18 @@ impl Stats {
 pub async fn stats(st: &State) -> ApiResult<Stats> {
     // One command at a time rather than a pipeline: in a Cluster each may live on another shard.
     let g = st.redis.module_stats().await?;
-    // A Cluster client asks every master and answers a map of node → text.
-    let info: redis::Value = st.redis.query(&cmd("INFO", &["memory"])).await?;
+    // A Cluster client asks every master and answers a map of node → text. A least-privilege
+    // user may not run INFO (`@dangerous`): Redis refuses it, and the figure falls back to the
+    // memory the option chains hold, which the module reports to anyone.
+    let memory_human = match st
+        .redis
+        .query::<redis::Value>(&cmd("INFO", &["memory"]))
+        .await
+    {
+        Ok(info) => memory_human(&info),
+        Err(options_client::ClientError::Refused(_)) => human_bytes(g.memory_bytes as f64),
+        Err(e) => return Err(e.into()),
+    };
     let dbsize: u64 = st.redis.query(&redis::cmd("DBSIZE")).await?;
     let mut per_asset = Vec::new();
     for a in ["BTC", "ETH", "SOL"] {
@@ -319,7 +329,7 @@ pub async fn stats(st: &State) -> ApiResult<Stats> {
         contracts: u64::try_from(g.contracts).unwrap_or(0),
         messages: u64::try_from(g.updates).unwrap_or(0),
         last_update_ms: g.last_update_ms,
-        memory_human: memory_human(&info),
+        memory_human,
         dbsize,
         per_asset,
     })

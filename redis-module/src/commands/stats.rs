@@ -53,6 +53,8 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if let Some(i) = key {
         key_pair = Some(argv[i]);
     }
+    // The module-wide form ends with this load's instance id (a new one after a restart).
+    let instance = key.is_none().then(crate::stats::instance);
     match format {
         Format::Resp => {
             let mut out = Vec::with_capacity(pairs.len() * 2 + 2);
@@ -63,6 +65,10 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
             for (name, v) in pairs {
                 out.push(bulk(name));
                 out.push(RedisValue::Integer(v));
+            }
+            if let Some(id) = instance {
+                out.push(bulk("instance"));
+                out.push(bulk(id));
             }
             Ok(RedisValue::Array(out))
         }
@@ -80,6 +86,11 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 }
                 json_key(&mut out, name);
                 out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
+            }
+            if let Some(id) = instance {
+                out.push(b',');
+                json_key(&mut out, "instance");
+                json_str(&mut out, id);
             }
             out.push(b'}');
             json_reply(out)
