@@ -38,8 +38,19 @@ pub fn default_document(assets: &[String]) -> String {
     Value::Object(m).to_string()
 }
 
-/// Enabled assets ordered by `order` (then name). Entries that are not objects, or with a
-/// non-boolean `enabled`, are skipped; an unparsable document is an error.
+/// Whether an entry of the document is tracked: its `enabled`, and on when it has none (the
+/// seed's tracker tracked every entry, whatever the flag). A flag that is not a boolean, or an
+/// entry that is not an object, is off. The feeder, the web server and the page all ask this.
+pub fn entry_enabled(entry: &Value) -> bool {
+    match entry.get("enabled") {
+        _ if !entry.is_object() => false,
+        None | Some(Value::Null) => true,
+        Some(v) => v.as_bool().unwrap_or(false),
+    }
+}
+
+/// Enabled assets (`entry_enabled`) ordered by `order` (then name); an unparsable document is
+/// an error.
 pub fn enabled_assets(doc: &str) -> Result<Vec<String>, String> {
     let v: Value = serde_json::from_str(doc).map_err(|e| format!("{KEY} is not JSON: {e}"))?;
     let obj = v
@@ -47,7 +58,7 @@ pub fn enabled_assets(doc: &str) -> Result<Vec<String>, String> {
         .ok_or_else(|| format!("{KEY} is not a JSON object"))?;
     let mut list: Vec<(i64, String)> = obj
         .iter()
-        .filter(|(_, e)| e["enabled"].as_bool().unwrap_or(false))
+        .filter(|(_, e)| entry_enabled(e))
         .filter(|(k, _)| {
             !k.is_empty() && k.len() <= 16 && k.bytes().all(|b| b.is_ascii_alphanumeric())
         })
@@ -71,5 +82,17 @@ mod tests {
         assert_eq!(enabled_assets(doc).unwrap(), ["BTC", "ETH"]);
         assert!(enabled_assets("[1]").is_err());
         assert!(enabled_assets("{").is_err());
+    }
+
+    #[test]
+    fn an_entry_without_enabled_is_tracked_as_the_seed_tracked_it() {
+        // The seed's own document, one entry written by hand without the flag.
+        let doc = r#"{"BTC":{"name":"Bitcoin","enabled":true,"order":1,"added_date":"2025-09-01T00:00:00"},"ETH":{"name":"Ethereum","order":2},"SOL":{"name":"Solana","enabled":false,"order":3},"DOGE":{"enabled":"yes","order":4},"XRP":7}"#;
+        assert_eq!(enabled_assets(doc).unwrap(), ["BTC", "ETH"]);
+        assert!(entry_enabled(&json!({"name": "Ethereum"})));
+        assert!(entry_enabled(&json!({"enabled": null})));
+        assert!(!entry_enabled(&json!({"enabled": false})));
+        assert!(!entry_enabled(&json!({"enabled": 1})));
+        assert!(!entry_enabled(&json!(true)), "not an object");
     }
 }

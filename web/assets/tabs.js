@@ -10,7 +10,13 @@ export async function refreshAssets() {
     const cfg = await api('GET', '/api/assets');
     store.assets = Object.entries(cfg)
       .sort((a, b) => (a[1].order || 1e9) - (b[1].order || 1e9))
-      .map(([symbol, v]) => ({ symbol, name: v.name || symbol, enabled: v.enabled !== false }));
+      // The server's rule (options_core::assets::entry_enabled): a missing flag is on, as the
+      // seed's tracker had it; a flag that is not a boolean, or an entry that is not an object, off.
+      .map(([symbol, v]) => ({
+        symbol,
+        name: (v && v.name) || symbol,
+        enabled: !!v && typeof v === 'object' && (v.enabled === true || v.enabled == null),
+      }));
     conn.error = null;
   } catch (e) {
     conn.error = `Cannot load the asset list: ${e.message}`;

@@ -490,7 +490,7 @@ pub async fn assets_toggle(st: &State, symbol: &str) -> ApiResult<Response> {
     let Some(entry) = m.get_mut(symbol) else {
         return Ok(json_value(&json!({"success": false})));
     };
-    let enabled = entry["enabled"].as_bool().unwrap_or(false);
+    let enabled = assets::entry_enabled(entry);
     entry["enabled"] = json!(!enabled);
     save_config(st, &m).await?;
     Ok(json_value(&json!({"success": true, "enabled": !enabled})))

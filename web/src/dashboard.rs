@@ -134,7 +134,7 @@ impl Dashboard {
         assets.sort_by_key(|(_, v)| v["order"].as_u64().unwrap_or(u64::MAX));
         let enabled: Vec<&(String, Value)> = assets
             .iter()
-            .filter(|(_, v)| v["enabled"].as_bool().unwrap_or(true))
+            .filter(|(_, v)| options_core::assets::entry_enabled(v))
             .collect();
         let wanted = q
             .get("asset")
@@ -163,7 +163,7 @@ impl Dashboard {
             "assets": assets.iter().map(|(s, v)| json!({
                 "symbol": s,
                 "name": v["name"].as_str().unwrap_or(s),
-                "enabled": v["enabled"].as_bool().unwrap_or(true),
+                "enabled": options_core::assets::entry_enabled(v),
             })).collect::<Vec<_>>(),
             "error": error,
         });
