@@ -12,10 +12,12 @@ pub mod cmd;
 pub mod connection;
 pub mod error;
 pub mod reply;
+pub mod shared_doc;
 pub mod tls;
 
 pub use args::RedisArgs;
 pub use cmd::Command;
 pub use connection::Redis;
 pub use error::{ClientError, ClientResult};
+pub use shared_doc::SharedDoc;
 pub use tls::{RedisTlsArgs, TlsError};

@@ -24,6 +24,8 @@ struct App {
     args: Args,
     rest: RestClient,
     control: Redis,
+    /// `config:assets` as last seen (restored to a Redis that lost it).
+    assets_doc: options_client::SharedDoc,
     pool: StreamPool,
     writer: mpsc::UnboundedSender<WriterMsg>,
     metrics: Arc<Metrics>,
@@ -113,6 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             recorder.clone(),
         )?,
         control: Redis::open(&args.redis)?,
+        assets_doc: options_client::SharedDoc::new(assets::KEY),
         pool: StreamPool::new(settings, tx.clone(), metrics.clone()),
         writer: tx,
         metrics: metrics.clone(),
@@ -290,29 +293,20 @@ async fn shutdown_signal() {
 
 impl App {
     /// The enabled assets of `config:assets`; seeds the key from OPTION_ASSETS when it is
-    /// missing, and keeps the current set when Redis cannot be read.
+    /// missing and was never seen, writes back the last copy seen when Redis lost it (an empty
+    /// restart: the assets added since start stay tracked), and keeps the current set when
+    /// Redis cannot be read.
     async fn wanted_assets(&mut self) -> Vec<String> {
         let defaults = self.args.default_assets();
-        let mut get = redis::cmd("GET");
-        get.arg(assets::KEY);
-        match self.control.query::<Option<String>>(&get).await {
-            Ok(Some(doc)) => match assets::enabled_assets(&doc) {
+        let default = assets::default_document(&defaults);
+        match self.assets_doc.read_or_seed(&self.control, &default).await {
+            Ok(doc) => match assets::enabled_assets(&doc) {
                 Ok(list) => list,
                 Err(e) => {
                     tracing::warn!(error = %e, "ignoring config:assets");
                     self.current_or(defaults)
                 }
             },
-            Ok(None) => {
-                let mut set = redis::cmd("SET");
-                set.arg(assets::KEY)
-                    .arg(assets::default_document(&defaults))
-                    .arg("NX");
-                if let Err(e) = self.control.query::<redis::Value>(&set).await {
-                    tracing::warn!(error = %e, "could not seed config:assets");
-                }
-                defaults
-            }
             Err(e) => {
                 tracing::debug!(error = %e, "config:assets unreadable; keeping the current assets");
                 self.current_or(defaults)

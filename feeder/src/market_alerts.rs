@@ -29,7 +29,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use options_client::{cmd, Redis};
+use options_client::{cmd, Redis, SharedDoc};
 use options_core::Watched;
 use serde::Deserialize;
 
@@ -130,12 +130,11 @@ impl State {
     }
 }
 
-/// The rules in `config:alerts`: `Some(text)` when the key holds a string, `None` when it is
-/// missing; `Err` when Redis cannot be read (the current rules are kept).
-async fn stored_rules(redis: &Redis) -> Result<Option<String>, ()> {
-    let mut get = redis::cmd("GET");
-    get.arg(KEY);
-    redis.query::<Option<String>>(&get).await.map_err(|_| ())
+/// The rules in `config:alerts`: `Some(text)` when the key holds a string (or this process's
+/// last copy, written back when Redis lost it), `None` when neither has any; `Err` when Redis
+/// cannot be read (the current rules are kept).
+async fn stored_rules(redis: &Redis, doc: &SharedDoc) -> Result<Option<String>, ()> {
+    doc.read(redis).await.map_err(|_| ())
 }
 
 /// `OPTIONS.ANALYTICS asset`, typed; `None` when Redis cannot answer (logged when the reply
@@ -174,10 +173,11 @@ pub async fn run(file_rules: Vec<Rule>, redis: Redis, notifier: Arc<Notifier>, e
         .map(|r| State::new(r, false))
         .collect();
     let mut stored_text: Option<String> = None;
+    let doc = SharedDoc::new(KEY);
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Ok(text) = stored_rules(&redis).await {
+        if let Ok(text) = stored_rules(&redis, &doc).await {
             if text != stored_text {
                 match text.as_deref().map(options_core::parse_alert_rules_json) {
                     None => reconcile(&mut states, Vec::new()),

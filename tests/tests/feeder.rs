@@ -467,6 +467,11 @@ fn least_privilege_feeder_and_web_server_see_an_empty_restart_and_refill() {
         let (code, body) = web.get(path, &[]);
         assert_eq!(code, 200, "{path}: {body}");
     }
+    // A dashboard edit writes the asset list (and bumps its version) as the same user.
+    for _ in 0..2 {
+        let (code, body) = web.send(reqwest::Method::POST, "/api/assets/ETH/toggle", None, None);
+        assert_eq!(code, 200, "{body}");
+    }
 }
 
 #[test]
@@ -713,4 +718,75 @@ fn every_binary_explains_its_flags() {
             assert!(text.contains(f), "{bin} --help lacks {f}");
         }
     }
+}
+
+#[test]
+fn settings_added_since_start_survive_an_empty_redis_restart() {
+    let mut redis = RedisServer::start(&[]);
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC,ETH,DOGE",
+        "--strikes",
+        "2",
+        "--updates-per-sec",
+        "500",
+    ]);
+    let mut args = vec!["--assets-poll-interval", "0.2"];
+    args.extend(FAST_RECOVERY);
+    let mut feeder = Feeder::start(&sim, &redis.url(), "BTC", &args);
+    feeder.wait_ready(WAIT);
+    let web = options_tests::procs::Web::start(
+        &redis.url(),
+        &["--assets", "BTC", "--bybit-rest-url", &sim.rest_url()],
+    );
+    // What a trader sets on the dashboard: an asset added, an alert rule.
+    let (code, body) = web.send(
+        reqwest::Method::POST,
+        "/api/assets/add",
+        Some(serde_json::json!({"symbol": "DOGE"})),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let rule = serde_json::json!({"name": "doge wakes", "asset": "DOGE", "field": "atm_iv", "tenor": 30, "above": 3});
+    let (code, body) = web.send(reqwest::Method::POST, "/api/alerts", Some(rule), None);
+    assert_eq!(code, 200, "{body}");
+    let rules_before = web.get("/api/alerts", &[]).1;
+    let mut con = redis.connection();
+    wait_for(WAIT, "DOGE streamed", || {
+        let s = run(&mut con, &cmd::Stats { key: "DOGE".into() }).expect("stats");
+        (s.contracts > 0).then_some(())
+    });
+
+    // Redis comes back empty: the feeder puts back the assets it last saw instead of its
+    // OPTION_ASSETS defaults, and refills every tracked chain, DOGE's too.
+    redis.restart();
+    let mut con = redis.connection();
+    let doc = wait_for(WAIT, "config:assets restored", || {
+        let doc: Option<String> = redis::cmd("GET")
+            .arg("config:assets")
+            .query(&mut con)
+            .ok()?;
+        let doc: Value = serde_json::from_str(&doc?).ok()?;
+        doc.get("DOGE").is_some().then_some(doc)
+    });
+    assert_eq!(doc["BTC"]["name"], "Bitcoin", "{doc}");
+    assert_converges(&sim, &mut con, &["BTC", "DOGE"]);
+    // The web server puts back the rules it last saw when it reads them again.
+    let rules_after = wait_for(WAIT, "the rules", || {
+        let (code, rules) = web.get("/api/alerts", &[]);
+        (code == 200).then_some(rules)
+    });
+    assert_eq!(rules_after, rules_before);
+    let stored: String = redis::cmd("GET")
+        .arg("config:alerts")
+        .query(&mut con)
+        .unwrap();
+    assert!(stored.contains("doge wakes"), "{stored}");
+
+    // A later edit wins over every older copy: the version beside the document moved on.
+    let (code, _) = web.send(reqwest::Method::POST, "/api/assets/DOGE/toggle", None, None);
+    assert_eq!(code, 200);
+    wait_for(WAIT, "DOGE no longer tracked", || {
+        (feeder.metric("feeder_ws_topics") == sim_state(&sim, &["BTC"]).len() as f64).then_some(())
+    });
 }

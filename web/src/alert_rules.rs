@@ -6,7 +6,7 @@ use options_core::AlertRule;
 use serde_json::Value;
 use warp::reply::Response;
 
-use crate::api::{cmd, json_value, State};
+use crate::api::{json_value, State};
 use crate::error::{ApiError, ApiResult};
 
 pub const KEY: &str = "config:alerts";
@@ -14,7 +14,8 @@ pub const KEY: &str = "config:alerts";
 const MAX_RULES: usize = 200;
 
 async fn load(st: &State) -> ApiResult<Vec<AlertRule>> {
-    let text: Option<String> = st.redis.query(&cmd("GET", &[KEY])).await?;
+    // The last rules seen come back to a Redis that lost them (`SharedDoc`).
+    let text: Option<String> = st.alerts_doc.read(&st.redis).await?;
     match text {
         None => Ok(Vec::new()),
         Some(t) => options_core::parse_alert_rules_json(&t).map_err(ApiError::Internal),
@@ -23,7 +24,7 @@ async fn load(st: &State) -> ApiResult<Vec<AlertRule>> {
 
 async fn save(st: &State, rules: &[AlertRule]) -> ApiResult<()> {
     let text = serde_json::to_string(rules).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let _: redis::Value = st.redis.query(&cmd("SET", &[KEY, &text])).await?;
+    st.alerts_doc.write(&st.redis, &text).await?;
     Ok(())
 }
 

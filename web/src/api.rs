@@ -24,6 +24,9 @@ pub struct State {
     pub errors: AtomicU64,
     /// `/api/instruments` answers, kept for ten minutes.
     pub instruments: crate::instruments::Cache,
+    /// `config:assets` and `config:alerts`, as last seen: restored to a Redis that lost them.
+    pub assets_doc: options_client::SharedDoc,
+    pub alerts_doc: options_client::SharedDoc,
 }
 
 /// The data API's option object fields, in its order (present ones only).
@@ -84,23 +87,11 @@ pub fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
 // ---------------------------------------------------------------------------------------------
 // config:assets
 
-/// The asset document; written from OPTION_ASSETS when missing (as the seed's web app did).
+/// The asset document; written from OPTION_ASSETS when missing and never seen (as the seed's
+/// web app did), the last copy seen when Redis lost it (`SharedDoc`).
 pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
-    let doc: Option<String> = st.redis.query(&cmd("GET", &[assets::KEY])).await?;
-    let doc = match doc {
-        Some(d) => d,
-        None => {
-            let d = assets::default_document(&st.default_assets);
-            let _: redis::Value = st
-                .redis
-                .query(&cmd("SET", &[assets::KEY, &d, "NX"]))
-                .await?;
-            st.redis
-                .query::<Option<String>>(&cmd("GET", &[assets::KEY]))
-                .await?
-                .unwrap_or(d)
-        }
-    };
+    let default = assets::default_document(&st.default_assets);
+    let doc = st.assets_doc.read_or_seed(&st.redis, &default).await?;
     match serde_json::from_str::<Value>(&doc) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(ApiError::Internal(format!(
@@ -112,7 +103,7 @@ pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
 
 async fn save_config(st: &State, m: &Map<String, Value>) -> ApiResult<()> {
     let text = Value::Object(m.clone()).to_string();
-    let _: redis::Value = st.redis.query(&cmd("SET", &[assets::KEY, &text])).await?;
+    st.assets_doc.write(&st.redis, &text).await?;
     Ok(())
 }
 

@@ -21,6 +21,8 @@ fn state() -> Arc<State> {
         default_assets: vec!["BTC".into()],
         api_token: Some("secret".into()),
         requests: AtomicU64::new(0),
+        assets_doc: options_client::SharedDoc::new(options_core::assets::KEY),
+        alerts_doc: options_client::SharedDoc::new(crate::alert_rules::KEY),
         errors: AtomicU64::new(0),
         instruments: Default::default(),
     })
