@@ -384,78 +384,69 @@ fn totals(expiries: &[ExpiryFigures]) -> Totals {
 /// t); no extrapolation.
 pub fn tenors(expiries: &[ExpiryFigures]) -> Vec<Tenor> {
     let points = expiries.iter().map(|e| (e.t, e.atm_iv, e.rr25, e.bf25));
-    let values = tenor_values(points, &mut TenorScratch::default());
     TENOR_DAYS
         .iter()
-        .zip(values)
-        .map(|(&days, [atm_iv, rr25, bf25])| Tenor {
-            days,
-            atm_iv,
-            rr25,
-            bf25,
+        .map(|&days| {
+            let [atm_iv, rr25, bf25] = tenor_at(points.clone(), days, [true; 3]);
+            Tenor {
+                days,
+                atm_iv,
+                rr25,
+                bf25,
+            }
         })
         .collect()
 }
 
-/// The series `tenor_values` interpolates, kept between calls so that a read of history (a
-/// tenor per sample, tens of thousands of samples) allocates once.
-#[derive(Debug, Default)]
-pub struct TenorScratch {
-    variance: Vec<(f64, f64)>,
-    rr: Vec<(f64, f64)>,
-    bf: Vec<(f64, f64)>,
+/// One expiry's `(t, atm_iv, rr25, bf25)`: what a tenor interpolates.
+pub type TenorPoint = (f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// `[atm_iv, rr25, bf25]` at `days` from the expiries' `(t, atm_iv, rr25, bf25)` in
+/// chronological order, only those `wanted` (the rest `None`): the one computation of a tenor,
+/// which `OPTIONS.ANALYTICS` and the history's reads share. Nothing is collected, so a read of a
+/// month of history (a tenor per sample) allocates nothing for it.
+pub fn tenor_at(
+    expiries: impl Iterator<Item = TenorPoint> + Clone,
+    days: u32,
+    wanted: [bool; 3],
+) -> [Option<f64>; 3] {
+    let t = f64::from(days) / 365.0;
+    let series = |pick: fn(&TenorPoint) -> Option<f64>| {
+        expiries.clone().filter_map(move |e| Some((e.0, pick(&e)?)))
+    };
+    [
+        wanted[0]
+            .then(|| {
+                let variance = series(|e| e.1).map(|(t, iv)| (t, iv * iv * t));
+                interpolate_ascending(variance, t).map(|w| (w / t).max(0.0).sqrt())
+            })
+            .flatten(),
+        wanted[1]
+            .then(|| interpolate_ascending(series(|e| e.2), t))
+            .flatten(),
+        wanted[2]
+            .then(|| interpolate_ascending(series(|e| e.3), t))
+            .flatten(),
+    ]
 }
 
-/// `[atm_iv, rr25, bf25]` at each of `TENOR_DAYS` from the expiries' `(t, atm_iv, rr25, bf25)`
-/// in chronological order: the one computation `OPTIONS.ANALYTICS` and the history share.
-pub fn tenor_values(
-    expiries: impl Iterator<Item = (f64, Option<f64>, Option<f64>, Option<f64>)>,
-    scratch: &mut TenorScratch,
-) -> [[Option<f64>; 3]; 5] {
-    scratch.fill(expiries, [true; 3]);
-    let mut out = [[None; 3]; 5];
-    for (slot, &days) in out.iter_mut().zip(&TENOR_DAYS) {
-        *slot = scratch.at(days, [true; 3]);
-    }
-    out
-}
-
-impl TenorScratch {
-    /// Takes the expiries' `(t, atm_iv, rr25, bf25)`, chronological; only the series `wanted`
-    /// (ATM IV, RR25, BF25) are kept.
-    pub fn fill(
-        &mut self,
-        expiries: impl Iterator<Item = (f64, Option<f64>, Option<f64>, Option<f64>)>,
-        wanted: [bool; 3],
-    ) {
-        self.variance.clear();
-        self.rr.clear();
-        self.bf.clear();
-        for (t, atm_iv, rr25, bf25) in expiries {
-            if let (true, Some(iv)) = (wanted[0], atm_iv) {
-                self.variance.push((t, iv * iv * t));
-            }
-            if let (true, Some(v)) = (wanted[1], rr25) {
-                self.rr.push((t, v));
-            }
-            if let (true, Some(v)) = (wanted[2], bf25) {
-                self.bf.push((t, v));
-            }
+/// `interpolate` over points that come in ascending x without repeats, read once and never
+/// collected: the same answer, without the list.
+pub fn interpolate_ascending(points: impl Iterator<Item = (f64, f64)>, x: f64) -> Option<f64> {
+    let mut below: Option<(f64, f64)> = None;
+    for p in points {
+        if p.0 == x {
+            return Some(p.1);
+        }
+        if p.0 < x {
+            below = Some(p);
+        } else {
+            let b = below?;
+            let w = (x - b.0) / (p.0 - b.0);
+            return Some(b.1 + w * (p.1 - b.1));
         }
     }
-
-    /// `[atm_iv, rr25, bf25]` at `days` from what `fill` took; only those `wanted` are
-    /// computed (the rest are `None`).
-    pub fn at(&self, days: u32, wanted: [bool; 3]) -> [Option<f64>; 3] {
-        let t = f64::from(days) / 365.0;
-        [
-            wanted[0]
-                .then(|| interpolate(&self.variance, t).map(|w| (w / t).max(0.0).sqrt()))
-                .flatten(),
-            wanted[1].then(|| interpolate(&self.rr, t)).flatten(),
-            wanted[2].then(|| interpolate(&self.bf, t)).flatten(),
-        ]
-    }
+    None
 }
 
 /// OI by side and GEX at each listed strike of the selected contracts.
@@ -636,6 +627,25 @@ mod tests {
             let (a, b) = (pts[lo].1, pts[hi].1);
             prop_assert!(v >= a.min(b) - 1e-12 && v <= a.max(b) + 1e-12);
             prop_assert_eq!(interpolate(&pts, lo as f64), Some(pts[lo].1));
+        }
+
+        #[test]
+        fn reading_points_once_answers_as_the_list_does(
+            steps in proptest::collection::vec((0.001f64..1.0, -5.0f64..5.0), 0..20),
+            x in -0.5f64..12.0,
+        ) {
+            let mut at = 0.0;
+            let pts: Vec<(f64, f64)> = steps
+                .iter()
+                .map(|(dx, y)| {
+                    at += dx;
+                    (at, *y)
+                })
+                .collect();
+            prop_assert_eq!(interpolate_ascending(pts.iter().copied(), x), interpolate(&pts, x));
+            if let Some(p) = pts.first() {
+                prop_assert_eq!(interpolate_ascending(pts.iter().copied(), p.0), Some(p.1));
+            }
         }
 
         #[test]

@@ -26,7 +26,7 @@ use options_core::Expiry;
 
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
-use crate::analytics::{self, TenorScratch, TENOR_DAYS, YEAR_MS};
+use crate::analytics::{self, TENOR_DAYS, YEAR_MS};
 
 /// A column chunk's first byte. A row chunk starts with a timestamp's varint, whose first byte
 /// is always 0x80 or more, so the two never collide.
@@ -413,7 +413,6 @@ pub fn decode_into(
     // Each expiry's next value, walking the samples in order.
     let expiry_ts: Vec<i64> = expiries.iter().map(|(e, _, _)| e.timestamp_ms()).collect();
     let mut cursor = vec![0usize; expiries.len()];
-    let mut scratch = TenorScratch::default();
     let fixed_at = |j: usize, i: usize| fixed[j].get(i).copied().flatten();
     for (i, &ts) in times.iter().enumerate() {
         let in_range = ts >= from && ts <= to;
@@ -433,9 +432,8 @@ pub fn decode_into(
                         let t = (expiry_ts[e] - ts) as f64 / YEAR_MS;
                         (t, value(e, 1), value(e, 2), value(e, 3))
                     });
-                    scratch.fill(points, metrics);
                     if let Some(slot) = TENOR_DAYS.iter().position(|d| *d == days) {
-                        tenor_values[slot] = scratch.at(days, metrics);
+                        tenor_values[slot] = analytics::tenor_at(points, days, metrics);
                     }
                 }
                 Want::All | Want::Expiry(_) => {
@@ -483,7 +481,7 @@ pub(super) fn tenors_of(ts: i64, expiries: &[ExpiryValues]) -> [[Option<f64>; 3]
     let points = expiries
         .iter()
         .map(|(e, v)| ((e.timestamp_ms() - ts) as f64 / YEAR_MS, v[1], v[2], v[3]));
-    analytics::tenor_values(points, &mut TenorScratch::default())
+    TENOR_DAYS.map(|days| analytics::tenor_at(points.clone(), days, [true; 3]))
 }
 
 #[cfg(test)]
