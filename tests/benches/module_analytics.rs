@@ -155,7 +155,7 @@ latencies from the median round.\n\n\
         b_s = spread(&rates(&busy), 0),
         m_s = spread(&module_runs, 0),
         c_s = spread(&client_runs, 1),
-        nf = client_analytics::QUERY_FIELDS.len() + client_analytics::QUERY_FIELDS_MORE.len(),
+        nf = client_analytics::QUERY_FIELDS.len(),
         r1 = a_rps / g_rps,
         ok1 = met(a_rps >= 1000.0),
         r2 = b_rps / a_rps,

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use options_client::{cmd, Command};
 use options_core::Field;
 use options_tests::bench::spread;
 use options_tests::market::MovingMarket;
@@ -177,39 +178,21 @@ fn main() {
     let history_bytes = (mem_on - mem_off) as f64;
     let per_sample = history_bytes / samples as f64;
     let history_mib = history_bytes / (1024.0 * 1024.0);
+    // Every sample of a tenor's three figures, then a day of one, as a chart asks for it.
+    let all_cmd = cmd::History {
+        tenor_days: Some(30),
+        ..cmd::History::new("BTC", &["atm_iv", "rr25", "bf25"])
+    };
     let t = Instant::now();
-    let all = options_tests::text(
-        &mut con_on,
-        &[
-            "OPTIONS.HISTORY",
-            "BTC",
-            "TENOR",
-            "30",
-            "METRIC",
-            "atm_iv",
-            "rr25",
-            "bf25",
-            "FORMAT",
-            "JSON",
-        ],
-    )
-    .unwrap();
+    let all: Vec<u8> = all_cmd.to_cmd().query(&mut con_on).unwrap();
     let read_ms = t.elapsed().as_secs_f64() * 1000.0;
-    // A day of one metric, as a chart asks for it: 50 reads, the server's own time per call
-    // (INFO commandstats), and the client's round trips.
-    let last_day = (start + (DAYS - 1) * 86_400_000).to_string();
-    let day = [
-        "OPTIONS.HISTORY",
-        "BTC",
-        "TENOR",
-        "30",
-        "METRIC",
-        "atm_iv",
-        "FROM",
-        &last_day,
-        "FORMAT",
-        "JSON",
-    ];
+    // A day of one metric: 50 reads, the server's own time per call (INFO commandstats), and
+    // the client's round trips.
+    let day = cmd::History {
+        tenor_days: Some(30),
+        from_ms: Some(start + (DAYS - 1) * 86_400_000),
+        ..cmd::History::new("BTC", &["atm_iv"])
+    };
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query(&mut con_on)
@@ -218,9 +201,9 @@ fn main() {
     let mut day_points = 0;
     for _ in 0..50 {
         let t = Instant::now();
-        let d = options_tests::json(&mut con_on, &day);
+        let d = options_tests::run(&mut con_on, &day).expect("a day of history");
         trips.push(t.elapsed().as_secs_f64() * 1000.0);
-        day_points = d["points"].as_array().unwrap().len();
+        day_points = d.points.len();
     }
     let server_us = server_usec_per_call(&mut con_on, "options.history");
 

@@ -11,7 +11,7 @@ const YEAR_MS: f64 = 31_536_000_000.0;
 const TENORS: [u32; 5] = [7, 30, 60, 90, 180];
 
 /// The columns the figures read.
-pub const QUERY_FIELDS: [&str; 10] = [
+pub const QUERY_FIELDS: [&str; 11] = [
     "expiry",
     "expiry_ts",
     "strike",
@@ -22,21 +22,15 @@ pub const QUERY_FIELDS: [&str; 10] = [
     "delta",
     "gamma",
     "open_interest",
+    "volume_24h",
 ];
-/// A second group, so the list above stays readable.
-pub const QUERY_FIELDS_MORE: [&str; 1] = ["volume_24h"];
 
 /// The query a client sends: `OPTIONS.QUERY key FIELDS n … FORMAT JSON`.
 pub fn query(key: &str) -> redis::Cmd {
-    let mut c = redis::cmd("OPTIONS.QUERY");
-    c.arg(key)
-        .arg("FIELDS")
-        .arg(QUERY_FIELDS.len() + QUERY_FIELDS_MORE.len());
-    for f in QUERY_FIELDS.iter().chain(&QUERY_FIELDS_MORE) {
-        c.arg(*f);
-    }
-    c.arg("FORMAT").arg("JSON");
-    c
+    use options_client::Command;
+    options_client::cmd::Query::new(key)
+        .fields(&QUERY_FIELDS)
+        .to_cmd()
 }
 
 #[derive(Deserialize)]
@@ -305,7 +299,7 @@ mod tests {
                         "symbol": c.symbol, "underlying": c.underlying, "expiry": c.expiry, "expiry_ts": c.expiry_ts(),
                         "strike": c.strike, "type": if c.call { "call" } else { "put" },
                     });
-                    for f in QUERY_FIELDS.iter().chain(&QUERY_FIELDS_MORE).skip(4) {
+                    for f in QUERY_FIELDS.iter().skip(4) {
                         row[*f] = json!(c.value(f));
                     }
                     row

@@ -242,8 +242,9 @@ fn watched_contract(sim: &Sim, i: usize) -> (String, f64) {
     (symbol, (highest * 10.0).ceil())
 }
 
-/// A ready feeder sending alerts to the mock Bot API on `port`, checking rules every 0.2 s.
-fn alerting_feeder(sim: &Sim, redis: &RedisServer, port: u16, extra: &[&str]) -> Feeder {
+/// A ready feeder on the Redis at `redis_url` sending alerts to the mock Bot API on `port`,
+/// checking rules every 0.2 s.
+fn alerting_feeder(sim: &Sim, redis_url: &str, port: u16, extra: &[&str]) -> Feeder {
     let api = format!("http://127.0.0.1:{port}/");
     let mut args = vec![
         "--enable-notifications",
@@ -257,7 +258,7 @@ fn alerting_feeder(sim: &Sim, redis: &RedisServer, port: u16, extra: &[&str]) ->
         "0.2",
     ];
     args.extend_from_slice(extra);
-    let mut feeder = Feeder::start(sim, &redis.url(), "BTC", &args);
+    let mut feeder = Feeder::start(sim, redis_url, "BTC", &args);
     feeder.wait_ready(Duration::from_secs(20));
     feeder
 }
@@ -293,7 +294,7 @@ fn a_price_crossing_its_threshold_sends_one_market_alert() {
     )
     .unwrap();
     let path = file.display().to_string();
-    let _feeder = alerting_feeder(&sim, &redis, port, &["--alerts-file", &path]);
+    let _feeder = alerting_feeder(&sim, &redis.url(), port, &["--alerts-file", &path]);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
         count(&seen, "watched call"),
@@ -405,7 +406,7 @@ fn rules_added_through_the_web_server_reach_telegram() {
     let redis = RedisServer::start(&[]);
     let sim = quiet_sim();
     let (symbol, threshold) = watched_contract(&sim, 1);
-    let _feeder = alerting_feeder(&sim, &redis, port, &[]);
+    let _feeder = alerting_feeder(&sim, &redis.url(), port, &[]);
     let web = Web::start(&redis.url(), &["--assets", "BTC"]);
     let post = |body: Value| web.send(reqwest::Method::POST, "/api/alerts", Some(body), None);
 
@@ -515,7 +516,7 @@ fn analytics_alerts_and_the_analytics_command() {
     let path = file.display().to_string();
     let _feeder = alerting_feeder(
         &sim,
-        &redis,
+        &redis.url(),
         port,
         &["--alerts-file", &path, "--telegram-commands"],
     );
@@ -690,7 +691,7 @@ fn an_analytics_rise_counts_the_history_recorded_before_the_feeder_watched() {
     )
     .unwrap();
     let path = file.display().to_string();
-    let _feeder = alerting_feeder(&sim, &redis, port, &["--alerts-file", &path]);
+    let _feeder = alerting_feeder(&sim, &redis.url(), port, &["--alerts-file", &path]);
     // The feeder writes the market's real IVs; the rise is measured from the recorded 10%.
     wait_for(Duration::from_secs(15), "the rise alert", || {
         (count(&seen, "BTC 30d atm_iv") == 1).then_some(())
@@ -945,25 +946,8 @@ fn a_hung_or_blackholed_redis_is_an_outage_while_it_lasts() {
     let redis = RedisServer::start(&[]);
     let proxy = Proxy::start(redis.port);
     let sim = quiet_sim();
-    let api = format!("http://127.0.0.1:{port}/");
-    let mut feeder = Feeder::start(
-        &sim,
-        &proxy.url(),
-        "BTC",
-        &[
-            // Two outages a few seconds apart: both announced.
-            "--alert-throttle",
-            "1",
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "123:abc",
-            "--telegram-chat-id",
-            "4242",
-            "--telegram-api-url",
-            &api,
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    // Two outages a few seconds apart: both announced.
+    let _feeder = alerting_feeder(&sim, &proxy.url(), port, &["--alert-throttle", "1"]);
     wait_for(Duration::from_secs(10), "the start message", || {
         (count(&seen, "Feeder started") >= 1).then_some(())
     });

@@ -544,18 +544,23 @@ fn new_listings_appear_and_delisted_contracts_go() {
     assert_converges(&sim, &mut con, &["BTC", "ETH"]);
 }
 
-#[test]
-fn follows_config_assets_live() {
-    let redis = RedisServer::start(&[]);
-    let mut con = redis.connection();
-    let sim = Sim::start(&[
+/// BTC, ETH and DOGE, two strikes each: a market where an asset can be added while it runs.
+fn three_asset_sim() -> Sim {
+    Sim::start(&[
         "--assets",
         "BTC,ETH,DOGE",
         "--strikes",
         "2",
         "--updates-per-sec",
         "500",
-    ]);
+    ])
+}
+
+#[test]
+fn follows_config_assets_live() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = three_asset_sim();
     let mut feeder = Feeder::start(
         &sim,
         &redis.url(),
@@ -723,14 +728,7 @@ fn every_binary_explains_its_flags() {
 #[test]
 fn settings_added_since_start_survive_an_empty_redis_restart() {
     let mut redis = RedisServer::start(&[]);
-    let sim = Sim::start(&[
-        "--assets",
-        "BTC,ETH,DOGE",
-        "--strikes",
-        "2",
-        "--updates-per-sec",
-        "500",
-    ]);
+    let sim = three_asset_sim();
     let mut args = vec!["--assets-poll-interval", "0.2"];
     args.extend(FAST_RECOVERY);
     let mut feeder = Feeder::start(&sim, &redis.url(), "BTC", &args);

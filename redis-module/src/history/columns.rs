@@ -24,6 +24,7 @@
 
 use options_core::Expiry;
 
+use super::decimal::{pow10, value_of};
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
 use crate::analytics::{self, TENOR_DAYS, YEAR_MS};
@@ -194,31 +195,9 @@ fn decimal_exponent(x: f64) -> i32 {
     e
 }
 
-/// Powers of ten that are exact doubles (10^0 … 10^22), looked up: reads convert many values.
-const EXACT_POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-fn pow10(e: i32) -> f64 {
-    match usize::try_from(e) {
-        Ok(i) if i < EXACT_POW10.len() => EXACT_POW10[i],
-        _ => 10f64.powi(e),
-    }
-}
-
 fn quantize(x: f64, e: i32) -> i64 {
     let scaled = if e < 0 { x * pow10(-e) } else { x / pow10(e) };
     scaled.round() as i64
-}
-
-fn dequantize(m: i64, e: i32) -> f64 {
-    // Dividing by an exact power of ten rounds once, where multiplying by 10^-k would not.
-    if e < 0 {
-        m as f64 / pow10(-e)
-    } else {
-        m as f64 * pow10(e)
-    }
 }
 
 fn pack(out: &mut Vec<u8>, values: &[u64], width: u32) {
@@ -281,7 +260,7 @@ fn read_column(bytes: &[u8], n: usize) -> Result<Vec<Option<f64>>, String> {
             .filter(|e| (-400..=400).contains(e))
             .ok_or("history: scale out of range")?;
         let mut int = r.signed()?;
-        values.push(dequantize(int, e));
+        values.push(value_of(int, e));
         let mut left = m - 1;
         while left > 0 {
             let len = left.min(BLOCK);
@@ -306,7 +285,7 @@ fn read_column(bytes: &[u8], n: usize) -> Result<Vec<Option<f64>>, String> {
                 acc >>= width;
                 bits -= width;
                 int = int.wrapping_add(unzigzag(change));
-                values.push(dequantize(int, e));
+                values.push(value_of(int, e));
             }
             left -= len;
         }

@@ -13,6 +13,7 @@
 //! tenors recomputed on read), about a third of the size. Settings are `settings`.
 
 mod columns;
+mod decimal;
 mod rows;
 mod sample;
 mod settings;

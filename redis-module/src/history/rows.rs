@@ -11,8 +11,9 @@
 
 use options_core::Expiry;
 
+use super::decimal::{pow10, value_of};
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
-use super::varint::{put_varint, unzigzag, zigzag, Reader};
+use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
 
 /// A value rounded to 10 significant digits: `significand × 10^exponent`, the significand in
 /// [1e9, 1e10) (or 0).
@@ -55,28 +56,8 @@ fn to_decimal(v: f64) -> Option<Decimal> {
     })
 }
 
-/// Powers of ten that are exact doubles (10^0 … 10^22), looked up: reading a day of history
-/// converts tens of thousands of values.
-const EXACT_POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-fn pow10(e: i32) -> f64 {
-    match usize::try_from(e) {
-        Ok(i) if i < EXACT_POW10.len() => EXACT_POW10[i],
-        _ => 10f64.powi(e),
-    }
-}
-
 fn from_decimal(d: Decimal) -> f64 {
-    // Dividing by an exact power of ten rounds once, where multiplying by 10^-k would not.
-    let e = i32::from(d.exponent);
-    if e < 0 {
-        d.significand as f64 / pow10(-e)
-    } else {
-        d.significand as f64 * pow10(e)
-    }
+    value_of(d.significand, i32::from(d.exponent))
 }
 
 fn put_value(out: &mut Vec<u8>, prev: Option<Decimal>, v: Option<f64>) -> Option<Decimal> {
@@ -159,25 +140,19 @@ fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample) {
         let day = e.days_since_epoch();
         put_varint(out, zigzag(day - prev_day));
         prev_day = day;
-        let mut prev = state
-            .expiries
-            .iter()
-            .find(|(d, _)| *d == day)
-            .map(|(_, p)| *p)
-            .unwrap_or([None; 7]);
+        let mut prev = state.previous(day);
         for (slot, v) in prev.iter_mut().zip(values) {
             *slot = put_value(out, *slot, *v);
         }
         next.push((day, prev));
     }
     state.expiries = next;
-    put_varint(out_all, section.len() as u64);
-    out_all.extend_from_slice(&section);
+    put_section(out_all, &section);
 }
 
-/// Decodes the next sample; without `expiries` its expiry section is skipped (and the state of
-/// those series is not kept: a pass decodes them in every sample or in none).
-/// Advances `state` by one sample (its time returned), converting nothing.
+/// Advances `state` by one sample (its time returned), converting nothing. Without `expiries`
+/// the expiry section is skipped (and the state of those series is not kept: a pass decodes
+/// them in every sample or in none).
 fn decode_state(r: &mut Reader<'_>, state: &mut State, expiries: bool) -> Result<i64, String> {
     state.ts = state
         .ts
@@ -212,12 +187,7 @@ fn decode_expiries(r: &mut Reader<'_>, state: &mut State) -> Result<(), String> 
             .checked_add(unzigzag(r.varint()?))
             .ok_or("history: date overflows")?;
         Expiry::from_unix_days(day).ok_or("history: expiry out of range")?;
-        let mut prev = state
-            .expiries
-            .iter()
-            .find(|(d, _)| *d == day)
-            .map(|(_, p)| *p)
-            .unwrap_or([None; 7]);
+        let mut prev = state.previous(day);
         for slot in prev.iter_mut() {
             *slot = read_value(r, *slot)?;
         }
@@ -228,6 +198,15 @@ fn decode_expiries(r: &mut Reader<'_>, state: &mut State) -> Result<(), String> 
 }
 
 impl State {
+    /// The previous sample's values of the expiry on `day` (none when it was not listed).
+    fn previous(&self, day: i64) -> [Option<Decimal>; 7] {
+        self.expiries
+            .iter()
+            .find(|(d, _)| *d == day)
+            .map(|(_, p)| *p)
+            .unwrap_or([None; 7])
+    }
+
     /// The current sample's per-expiry figures (dates were checked when decoded).
     fn expiries_values(&self) -> Vec<ExpiryValues> {
         self.expiries
