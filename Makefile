@@ -165,6 +165,8 @@ bench: release
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench dashboard
 	# 10 minutes of the whole system at full rate (SOAK_SECONDS to change).
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench soak
+	# 10 minutes of killed processes and stalled networks at full rate (CHAOS_SECONDS to change).
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench chaos
 	# 100,000 random writes and reads against a live server, checked against a model.
 	MODEL_COMMANDS=100000 OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) test --release -p options-tests --test module_fuzz random_writes -- --nocapture
 

@@ -3,6 +3,7 @@
 
 pub mod analytics_model;
 pub mod bench;
+pub mod chaos;
 pub mod client_analytics;
 pub mod fixture;
 pub mod market;
@@ -275,6 +276,29 @@ impl RedisServer {
         }
     }
 
+    /// SIGKILL: no SHUTDOWN, no save; what the AOF holds (fsynced every second by default) is
+    /// what a restart finds.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again (after `stop` or `kill`) on the same port and directory.
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
+    /// Deletes the server's RDB and AOF files (the log stays), so the next start is empty.
+    pub fn forget_data(&self) {
+        for name in ["dump.rdb", "appendonly.aof", "appendonlydir"] {
+            let p = self.dir.path().join(name);
+            let _ = std::fs::remove_dir_all(&p);
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+
     /// The server's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
@@ -312,11 +336,21 @@ pub fn run<C: options_client::Command>(
     con: &mut redis::Connection,
     command: &C,
 ) -> Option<C::Reply> {
+    try_run(con, command).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `run` for a server that may be down, loading or refusing: the error instead of a panic.
+pub fn try_run<C: options_client::Command>(
+    con: &mut redis::Connection,
+    command: &C,
+) -> Result<Option<C::Reply>, String> {
     let bytes: Option<Vec<u8>> = command
         .to_cmd()
         .query(con)
-        .unwrap_or_else(|e| panic!("{}: {e}", C::NAME));
-    bytes.map(|b| C::decode(&b).unwrap_or_else(|e| panic!("{e}")))
+        .map_err(|e| format!("{}: {e}", C::NAME))?;
+    bytes
+        .map(|b| C::decode(&b).map_err(|e| e.to_string()))
+        .transpose()
 }
 
 /// Runs a command returning a JSON bulk string and parses it.
@@ -341,8 +375,6 @@ pub fn error(con: &mut redis::Connection, args: &[&str]) -> String {
     }
 }
 
-/// Replaces the `<!-- name:begin -->…<!-- name:end -->` section of BENCHMARKS.md (appending
-/// it when absent), keeping everything else. `section` includes its own markers.
 /// Replaces the figures of the `name` section of BENCHMARKS.md with why they could not be
 /// measured on this commit (its heading stays): an older figure must not pass for a new one.
 pub fn mark_not_measured(name: &str, bench: &str, why: &str) {
@@ -360,9 +392,10 @@ pub fn mark_not_measured(name: &str, bench: &str, why: &str) {
     write_benchmark_section(name, bench, &section);
 }
 
-/// Replaces the `name` section of BENCHMARKS.md with `section`, its first line (the `##`
-/// heading) followed by where the figures come from (`bench::provenance` of `bench`). A section
-/// with a NaN or an infinite figure is refused: a benchmark that could not measure something
+/// Replaces the `<!-- name:begin -->…<!-- name:end -->` section of BENCHMARKS.md (appending
+/// it when absent), keeping everything else; `section` includes its own markers, then its
+/// `##` heading, under which where the figures come from is added (`bench::provenance` of
+/// `bench`). A section with a NaN or an infinite figure is refused: a benchmark that could not measure something
 /// must fail, not publish it.
 pub fn write_benchmark_section(name: &str, bench: &str, section: &str) {
     for bad in ["NaN", " inf ", "inf ms", "-inf"] {

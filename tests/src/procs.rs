@@ -64,16 +64,40 @@ pub struct Proc {
     child: Option<Child>,
     pub log: PathBuf,
     _dir: TempDir,
+    name: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Proc {
     fn spawn(name: &str, args: &[String], env: &[(&str, &str)]) -> Proc {
         let dir = TempDir::new(name);
         let log = dir.path().join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("log file");
+        let mut proc = Proc {
+            child: None,
+            log,
+            _dir: dir,
+            name: name.to_string(),
+            args: args.to_vec(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        proc.respawn();
+        proc
+    }
+
+    /// Starts the command again (after `kill`), its output appended to the same log.
+    pub fn respawn(&mut self) {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
         let err = out.try_clone().expect("log file");
-        let mut cmd = Command::new(binary(name));
-        cmd.args(args)
+        let mut cmd = Command::new(binary(&self.name));
+        cmd.args(&self.args)
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
         // Only what the test sets: an inherited REDIS_URL or OPTION_ASSETS must not leak in.
@@ -88,14 +112,20 @@ impl Proc {
             cmd.env_remove(var);
         }
         cmd.env("LOG_LEVEL", "info");
-        for (k, v) in env {
+        for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
-        Proc {
-            child: Some(child),
-            log,
-            _dir: dir,
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.name));
+        self.child = Some(child);
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would end it; waits for the exit.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 
@@ -135,10 +165,7 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.kill();
     }
 }
 
@@ -217,29 +244,35 @@ impl Sim {
 
     /// Every ticker the sim has for `base` (both settle coins), REST names, values as text.
     pub fn tickers(&self, base: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        for settle in ["USDC", "USDT"] {
-            let body: Value = self
-                .get(
-                    "/v5/market/tickers",
-                    &[
-                        ("category", "option"),
-                        ("baseCoin", base),
-                        ("settleCoin", settle),
-                    ],
-                )
-                .json()
-                .expect("tickers JSON");
-            assert_eq!(body["retCode"], 0, "{body}");
-            out.extend(
-                body["result"]["list"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-        out
+        tickers_at(&self.http, &self.rest_url(), base)
     }
+}
+
+/// Every ticker a sim at `rest_url` has for `base` (both settle coins): what `Sim::tickers`
+/// gives, for a thread that does not own the sim.
+pub fn tickers_at(http: &reqwest::blocking::Client, rest_url: &str, base: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for settle in ["USDC", "USDT"] {
+        let body: Value = http
+            .get(format!("{rest_url}/v5/market/tickers"))
+            .query(&[
+                ("category", "option"),
+                ("baseCoin", base),
+                ("settleCoin", settle),
+            ])
+            .send()
+            .unwrap_or_else(|e| panic!("sim tickers: {e}"))
+            .json()
+            .expect("tickers JSON");
+        assert_eq!(body["retCode"], 0, "{body}");
+        out.extend(
+            body["result"]["list"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    out
 }
 
 /// `options-feeder` pointed at a sim and a Redis, with health endpoints on a free port.
@@ -289,6 +322,12 @@ impl Feeder {
     pub fn health(&self) -> Value {
         let (_, body) = self.endpoint("/health").expect("feeder /health");
         serde_json::from_str(&body).expect("health JSON")
+    }
+
+    /// Kills the feeder (SIGKILL) and starts it again with the same flags and health port.
+    pub fn crash_and_restart(&mut self) {
+        self.proc.kill();
+        self.proc.respawn();
     }
 
     /// Waits for /ready to answer 200.
@@ -360,6 +399,17 @@ impl Web {
             web.try_get("/health", &[]).map(|_| ())
         });
         web
+    }
+
+    /// Kills the server (SIGKILL) and starts it again on the same ports; returns once it listens.
+    pub fn crash_and_restart(&mut self) {
+        self.proc.kill();
+        self.proc.respawn();
+        wait_for(
+            Duration::from_secs(20),
+            "options-web to listen again",
+            || self.try_get("/health", &[]).map(|_| ()),
+        );
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,10 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// One end of a proxied connection, with the flag its pumps set when the connection ends.
+type Connection = (Arc<AtomicBool>, TcpStream);
+
 pub struct Proxy {
     pub port: u16,
     stalled: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
+    /// Both ends of every live connection, with a flag its pumps set when it ends.
+    open: Arc<Mutex<Vec<Connection>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -50,8 +54,12 @@ impl Proxy {
                     let _ = s.set_nodelay(true);
                     let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
                 }
+                let ended = Arc::new(AtomicBool::new(false));
                 if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
-                    open.lock().unwrap().extend([c, s]);
+                    let mut open = open.lock().unwrap();
+                    // Ended connections' descriptors go, so a long run of reconnects leaks none.
+                    open.retain(|(ended, _)| !ended.load(Ordering::Relaxed));
+                    open.extend([(ended.clone(), c), (ended.clone(), s)]);
                 }
                 for (from, to) in [
                     (client.try_clone(), server.try_clone()),
@@ -60,8 +68,11 @@ impl Proxy {
                     let (Ok(from), Ok(to)) = (from, to) else {
                         continue;
                     };
-                    let (stalled, stop) = (stalled.clone(), stop.clone());
-                    std::thread::spawn(move || pump(from, to, &stalled, &stop));
+                    let (stalled, stop, ended) = (stalled.clone(), stop.clone(), ended.clone());
+                    std::thread::spawn(move || {
+                        pump(from, to, &stalled, &stop);
+                        ended.store(true, Ordering::Relaxed);
+                    });
                 }
             }
         });
@@ -80,7 +91,7 @@ impl Proxy {
 
     /// Closes every connection made so far.
     pub fn cut(&self) {
-        for s in self.open.lock().unwrap().drain(..) {
+        for (_, s) in self.open.lock().unwrap().drain(..) {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
