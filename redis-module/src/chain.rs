@@ -171,6 +171,51 @@ pub struct Chain {
     cache_bytes: Cell<usize>,
 }
 
+/// Where chains' sequence numbers start. A sequence number is a cursor that clients keep
+/// (`OPTIONS.CHANGES key cursor`) across reconnects and across restarts of this server, so a
+/// cursor issued by one incarnation of a key must never fall inside the range of a later one,
+/// or the later one would answer it with a partial delta of a different history:
+/// - a key deleted and written again starts above every sequence any chain freed in this
+///   process reached (`retired`), and above its creation time in µs;
+/// - a chain loaded from an RDB or AOF whose sequence is below this process's first use of
+///   sequences (the time in µs) is moved up to it, horizon included, so every cursor from before
+///   the restart (including those of writes that an AOF fsynced every second lost) gets a reset.
+///
+/// Both hold while a chain averages fewer than a million changes a second since it was created:
+/// its sequence then stays below the wall clock in µs. µs keep cursors below 2^53, so JSON
+/// readers hold them exactly.
+pub mod sequence {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::OnceLock;
+
+    static FLOOR_US: OnceLock<u64> = OnceLock::new();
+    static RETIRED: AtomicU64 = AtomicU64::new(0);
+
+    fn now_us() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
+    }
+
+    /// This process's first use of sequences, in µs since the epoch.
+    pub fn floor() -> u64 {
+        *FLOOR_US.get_or_init(now_us)
+    }
+
+    /// A chain is freed: later chains start above its sequence.
+    pub fn retire(seq: u64) {
+        RETIRED.fetch_max(seq, Relaxed);
+    }
+
+    /// The first sequence of a chain created at `created_ms` (the command's replicated time).
+    pub fn start(created_ms: u64) -> u64 {
+        created_ms
+            .saturating_mul(1000)
+            .max(floor())
+            .max(RETIRED.load(Relaxed).saturating_add(1))
+    }
+}
+
 /// Rows changed after a sequence number: what `OPTIONS.CHANGES` answers.
 pub struct Changes<'a> {
     pub seq: u64,
@@ -182,8 +227,8 @@ pub struct Changes<'a> {
 }
 
 impl Chain {
-    /// An empty chain. `seq0` starts the sequence (the first update's time in ms) so that a
-    /// recreated key's sequence is unlikely to fall where an old client's cursor is.
+    /// An empty chain whose sequence starts at `seq0` (`sequence::start` for a new key, so that
+    /// no cursor of an earlier incarnation falls in its range).
     pub fn new(underlying: &str, seq0: u64) -> Self {
         Chain {
             underlying: underlying.into(),
@@ -437,6 +482,17 @@ impl Chain {
     /// Records that a read cached `bytes` of rendered row.
     pub fn note_cached(&self, bytes: usize) {
         self.cache_bytes.set(self.cache_bytes.get() + bytes);
+    }
+
+    /// After a load from an RDB (a restart, a replica's sync, `DEBUG RELOAD`): a sequence that
+    /// an earlier incarnation may have issued cursors in moves above them (`sequence`), and every
+    /// client resynchronises once.
+    pub fn continue_sequence_after_load(&mut self) {
+        let start = sequence::start(0);
+        if self.seq < start {
+            self.seq = start;
+            self.horizon = start;
+        }
     }
 
     /// Rebuilds a chain from persisted parts; contracts may come in any order. Later duplicates

@@ -113,7 +113,8 @@ fn save_chain(rdb: *mut raw::RedisModuleIO, chain: &Chain) {
 
 unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_void {
     match catch_unwind(AssertUnwindSafe(|| rdb::load_chain(&mut Io(rdb), encver))) {
-        Ok(Ok(chain)) => {
+        Ok(Ok(mut chain)) => {
+            chain.continue_sequence_after_load();
             stats::chain_added(&chain);
             Box::into_raw(Box::new(chain)).cast()
         }
@@ -129,7 +130,8 @@ unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encver: c_int) -> *m
 }
 
 /// One `OPTIONS.INGEST` per contract, with `updated_ms` so a replay reproduces the row exactly.
-/// Sequence numbers restart from the replay; CHANGES clients then resynchronise once.
+/// A replay starts each chain's sequence afresh (`chain::sequence`); CHANGES clients then
+/// resynchronise once.
 unsafe extern "C" fn aof_rewrite(
     aof: *mut raw::RedisModuleIO,
     key: *mut raw::RedisModuleString,
@@ -252,6 +254,7 @@ unsafe extern "C" fn free(value: *mut c_void) {
     let chain = unsafe { Box::from_raw(value as *mut Chain) };
     if catch_unwind(AssertUnwindSafe(|| {
         stats::chain_removed(&chain);
+        crate::chain::sequence::retire(chain.seq);
         drop(chain);
     }))
     .is_err()

@@ -461,6 +461,49 @@ fn chain_puts_calls_side_by_side_with_atm() {
     assert!(r["atm_strike"].is_null());
 }
 
+/// `n` changes of one contract's mark price, pipelined: `n` steps of the chain's sequence.
+fn churn(con: &mut redis::Connection, key: &str, symbol: &str, n: usize) {
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("OPTIONS.INGEST")
+            .arg(key)
+            .arg(symbol)
+            .arg("mark_price")
+            .arg(1.0 + i as f64)
+            .ignore();
+    }
+    let () = pipe.query(con).unwrap();
+}
+
+#[test]
+fn a_cursor_of_a_deleted_chain_gets_a_reset_from_the_key_written_again() {
+    // A busy chain's sequence runs far ahead of the clock in ms: 20,000 changes within a few
+    // ms. The key deleted and written again, then changed more times than the old one was, must
+    // still tell an old cursor to reset rather than answer a delta of another history.
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let symbol = "BTC-26DEC30-100000-C";
+    churn(&mut con, "BTC", symbol, 20_000);
+    let old = json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"])["seq"]
+        .as_u64()
+        .unwrap();
+    let _: i64 = redis::cmd("DEL").arg("BTC").query(&mut con).unwrap();
+    churn(&mut con, "BTC", "BTC-26DEC30-90000-P", 30_000);
+    let c = json(
+        &mut con,
+        &["OPTIONS.CHANGES", "BTC", &old.to_string(), "FORMAT", "JSON"],
+    );
+    assert_eq!(c["reset"], true, "cursor {old} of the deleted chain: {c}");
+    let rows: Vec<&str> = c["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["BTC-26DEC30-90000-P"]);
+    assert!(c["seq"].as_u64().unwrap() > old);
+}
+
 #[test]
 fn partial_updates_merge_and_changes_track_them() {
     let server = RedisServer::start(&[]);

@@ -18,17 +18,59 @@ fn snapshot(con: &mut redis::Connection) -> Vec<String> {
     out
 }
 
-/// Sequence numbers and counters, which RDB keeps but an AOF replay renumbers. Memory is left
-/// out: a loaded chain is allocated to its exact size, a live one has room to grow.
+/// The counters RDB keeps (an AOF replay recounts them). Memory is left out: a loaded chain is
+/// allocated to its exact size, a live one has room to grow. The sequence is left out too:
+/// `cursors_from_before_a_load_reset` says what a load does to it.
 fn counters(con: &mut redis::Connection) -> Vec<serde_json::Value> {
     ASSETS
         .iter()
         .map(|a| {
             let mut s = options_tests::json(con, &["OPTIONS.STATS", a, "FORMAT", "JSON"]);
             s.as_object_mut().unwrap().remove("memory_bytes");
+            s.as_object_mut().unwrap().remove("seq");
             s
         })
         .collect()
+}
+
+/// Each chain's sequence: the cursor a CHANGES client holds.
+fn cursors(con: &mut redis::Connection) -> Vec<u64> {
+    ASSETS
+        .iter()
+        .map(|a| {
+            options_tests::json(con, &["OPTIONS.STATS", a, "FORMAT", "JSON"])["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A client that followed the chains up to `before` asks for what changed since: the loaded
+/// chains cannot tell whether the writes it saw last survived (an AOF fsynced every second loses
+/// up to a second of them), so each answers a reset, with a sequence above the cursor, and a
+/// write after the load continues from there.
+fn assert_cursors_reset(con: &mut redis::Connection, before: &[u64], what: &str) {
+    for (a, cursor) in ASSETS.iter().zip(before) {
+        let c = options_tests::json(
+            con,
+            &["OPTIONS.CHANGES", a, &cursor.to_string(), "FORMAT", "JSON"],
+        );
+        assert_eq!(c["reset"], true, "{what}: {a} since {cursor}");
+        let seq = c["seq"].as_u64().unwrap();
+        assert!(seq > *cursor, "{what}: {a} moved from {cursor} to {seq}");
+        let again = options_tests::json(
+            con,
+            &["OPTIONS.CHANGES", a, &seq.to_string(), "FORMAT", "JSON"],
+        );
+        assert_eq!(
+            (
+                again["reset"].clone(),
+                again["data"].as_array().unwrap().len()
+            ),
+            (serde_json::json!(false), 0),
+            "{what}: {a} follows on from its new sequence"
+        );
+    }
 }
 
 /// Ingests the fixture, then partial updates without timestamps (the server stamps them) and a
@@ -62,21 +104,25 @@ fn rdb_save_restart_and_debug_reload_are_exact() {
     let mut con = server.connection();
     populate(&mut con);
     let before = snapshot(&mut con);
-    let seqs = counters(&mut con);
+    let counted = counters(&mut con);
+    let at = cursors(&mut con);
 
     let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut con).unwrap();
     assert_eq!(snapshot(&mut con), before, "DEBUG RELOAD");
     assert_eq!(
         counters(&mut con),
-        seqs,
-        "DEBUG RELOAD keeps sequence numbers"
+        counted,
+        "DEBUG RELOAD keeps the counters"
     );
+    assert_cursors_reset(&mut con, &at, "DEBUG RELOAD");
 
+    let at = cursors(&mut con);
     let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
     server.restart();
     let mut con = server.connection();
     assert_eq!(snapshot(&mut con), before, "restart from RDB");
-    assert_eq!(counters(&mut con), seqs);
+    assert_eq!(counters(&mut con), counted);
+    assert_cursors_reset(&mut con, &at, "restart from RDB");
     let types: String = redis::cmd("TYPE").arg("BTC").query(&mut con).unwrap();
     assert_eq!(types, "optchain1");
 }
@@ -102,10 +148,12 @@ fn aof_replay_and_rewrite_are_exact() {
     let mut con = server.connection();
     populate(&mut con);
     let before = snapshot(&mut con);
+    let at = cursors(&mut con);
 
     server.restart();
     let mut con = server.connection();
     assert_eq!(snapshot(&mut con), before, "replay of the command log");
+    assert_cursors_reset(&mut con, &at, "replay of the command log");
 
     let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
     wait_for_rewrite(&mut con);

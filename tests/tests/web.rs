@@ -570,6 +570,53 @@ fn sse_sends_stats_and_changes_within_a_second_and_resumes() {
 }
 
 #[test]
+fn a_chain_deleted_or_reloaded_reaches_every_follower_as_a_reset() {
+    let (_server, mut con, contracts, web) = setup();
+    let rx = web.sse_events("assets=ETH", None);
+    let (_, first) = next_change(&rx, Duration::from_secs(5));
+    assert_eq!(first["changes"]["reset"], true);
+
+    // The key goes: followers are told at once (a reset with no rows), not when it returns.
+    let _: i64 = redis::cmd("DEL").arg("ETH").query(&mut con).unwrap();
+    let (_, gone) = next_change(&rx, Duration::from_secs(2));
+    assert_eq!(gone["changes"]["reset"], true, "{gone}");
+    assert_eq!(gone["changes"]["data"], json!([]), "{gone}");
+
+    // It comes back with one contract: that is the whole chain.
+    let eth = fixture::of(&contracts, "ETH");
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[0].symbol)
+        .arg("mark_price")
+        .arg("10")
+        .query(&mut con)
+        .unwrap();
+    let (_, back) = next_change(&rx, Duration::from_secs(2));
+    let symbols: Vec<&str> = back["changes"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(symbols, [eth[0].symbol.as_str()], "{back}");
+
+    // A reload (as after a restart) resets followers too, then changes flow on from there.
+    let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut con).unwrap();
+    let (_, reloaded) = next_change(&rx, Duration::from_secs(2));
+    assert_eq!(reloaded["changes"]["reset"], true, "{reloaded}");
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("ETH")
+        .arg(&eth[0].symbol)
+        .arg("mark_price")
+        .arg("11")
+        .query(&mut con)
+        .unwrap();
+    let (_, next) = next_change(&rx, Duration::from_secs(2));
+    assert_eq!(next["changes"]["reset"], false, "{next}");
+    assert_eq!(next["changes"]["data"][0]["mark_price"], 11.0);
+}
+
+#[test]
 fn redis_outage_is_503_and_recovers() {
     let (mut server, _con, _contracts, web) = setup();
     let (code, _) = web.get("/api/options/BTC", &[("limit", "1")]);

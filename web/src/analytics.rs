@@ -22,6 +22,7 @@ impl AnalyticsQuery {
     pub fn parse(raw: &str) -> ApiResult<AnalyticsQuery> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
             .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+        crate::params::refuse_repeats(&pairs, &["settle", "bystrike"])?;
         let mut q = AnalyticsQuery::default();
         for (name, value) in &pairs {
             let value = value.trim();

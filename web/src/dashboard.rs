@@ -258,7 +258,9 @@ mod tests {
             "ETH".into(),
             json!({"name": "Ethereum", "enabled": false, "order": 2}),
         );
-        let q: Query = [("view".to_string(), "nope".to_string())].into();
+        let q: Query = [("view".to_string(), "nope".to_string())]
+            .into_iter()
+            .collect();
         let html = d.render("chain", &q, Ok(cfg)).unwrap();
         assert!(html.contains("data-view=\"chain\""), "{html}");
         assert!(html.contains("&lt;b&gt;Bitcoin&lt;/b&gt;"));
@@ -269,7 +271,11 @@ mod tests {
         // Every module is preloaded by the URL its importers resolve to (no `?v=`).
         assert!(html.contains(r#"<link rel="modulepreload" href="/static/store.js">"#));
         assert!(!html.contains(r#"modulepreload" href="/static/theme.js"#));
-        let down = d.render("table", &Query::new(), Err("Redis is unavailable".into()));
+        let down = d.render(
+            "table",
+            &Query::default(),
+            Err("Redis is unavailable".into()),
+        );
         assert!(down.unwrap().contains("Redis is unavailable"));
     }
 }

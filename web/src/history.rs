@@ -35,6 +35,7 @@ impl HistoryQuery {
     pub fn parse(raw: &str) -> ApiResult<HistoryQuery> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
             .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+        crate::params::refuse_repeats(&pairs, &["tenor", "expiry", "from", "to", "format"])?;
         let mut q = HistoryQuery::default();
         for (name, value) in &pairs {
             let v = value.trim();
@@ -44,7 +45,7 @@ impl HistoryQuery {
                         .map(|m| m.trim().to_ascii_lowercase())
                         .filter(|m| !m.is_empty()),
                 ),
-                "tenor" if !v.is_empty() => {
+                "tenor" => {
                     q.tenor = Some(
                         v.parse()
                             .ok()
@@ -62,8 +63,8 @@ impl HistoryQuery {
                         )
                     })?)
                 }
-                "from" if !v.is_empty() => q.from = Some(time("from", v)?),
-                "to" if !v.is_empty() => q.to = Some(time("to", v)?),
+                "from" => q.from = Some(time("from", v)?),
+                "to" => q.to = Some(time("to", v)?),
                 "format" => {
                     q.csv = match v.to_ascii_lowercase().as_str() {
                         "" | "json" => false,
@@ -213,6 +214,9 @@ mod tests {
         assert_eq!(bad("metric=index&expiry=30FEB26"), "expiry");
         assert_eq!(bad("metric=index&from=yesterday"), "from");
         assert_eq!(bad("metric=index&from=9&to=3"), "from");
+        assert_eq!(bad("metric=index&from="), "from");
+        assert_eq!(bad("metric=index&tenor=30&tenor=7"), "tenor");
+        assert!(HistoryQuery::parse("metric=index&metric=gex&expiry=").is_ok());
         assert_eq!(bad("metric=index&format=xml"), "format");
         assert_eq!(bad("metric=atm_iv&tenor=30&expiry=3DEC26"), "tenor");
     }

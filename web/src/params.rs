@@ -1,18 +1,101 @@
 //! Query-parameter parsing with errors that name the parameter.
+//!
+//! Two rules hold for every parameter of the API (the OpenAPI document states them):
+//! - a string filter given empty (`?expiry=`) or `all` is absent, as the replaced system's
+//!   filters treated them; a number given empty is refused, as the replaced system refused it;
+//! - a parameter given twice is refused (`Query::repeated`), rather than one of its values
+//!   silently chosen; the two that may repeat (`expiry` of analytics, `metric` of history) are
+//!   read from the raw query by their own routes.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
 
 use options_core::{Expiry, OptionType};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use crate::error::{ApiError, ApiResult};
 
-pub type Query = HashMap<String, String>;
+/// A request's query parameters by name, and the first name given more than once.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    values: HashMap<String, String>,
+    repeated: Option<String>,
+}
+
+impl Query {
+    /// The first parameter given more than once, if any.
+    pub fn repeated(&self) -> Option<&str> {
+        self.repeated.as_deref()
+    }
+
+    fn insert(&mut self, name: String, value: String) {
+        if self.values.contains_key(&name) {
+            self.repeated.get_or_insert_with(|| name.clone());
+        }
+        self.values.insert(name, value);
+    }
+}
+
+impl Deref for Query {
+    type Target = HashMap<String, String>;
+    fn deref(&self) -> &HashMap<String, String> {
+        &self.values
+    }
+}
+
+impl FromIterator<(String, String)> for Query {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Query {
+        let mut q = Query::default();
+        for (name, value) in pairs {
+            q.insert(name, value);
+        }
+        q
+    }
+}
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Query, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Query;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("name=value pairs")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Query, M::Error> {
+                let mut q = Query::default();
+                while let Some((name, value)) = m.next_entry::<String, String>()? {
+                    q.insert(name, value);
+                }
+                Ok(q)
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
+/// For the routes that read the raw query (because one of their parameters repeats): refuses
+/// any of `single` given more than once, as `routes::query` does for every other route.
+pub fn refuse_repeats(pairs: &[(String, String)], single: &[&'static str]) -> ApiResult<()> {
+    for name in single {
+        if pairs.iter().filter(|(n, _)| n == name).count() > 1 {
+            return Err(ApiError::bad(name, "given more than once"));
+        }
+    }
+    Ok(())
+}
 
 /// A parameter's value, `None` when absent or empty or `all` (the seed's "no filter").
 pub fn filter<'a>(q: &'a Query, name: &str) -> Option<&'a str> {
     q.get(name)
         .map(|s| s.trim())
         .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("all"))
+}
+
+/// A numeric parameter's text, `None` only when absent: an empty number is refused by the
+/// caller's parse, and `all` is not a number.
+fn numeric<'a>(q: &'a Query, name: &str) -> Option<&'a str> {
+    q.get(name).map(|s| s.trim())
 }
 
 pub fn expiry(q: &Query, name: &'static str) -> ApiResult<Option<Expiry>> {
@@ -42,7 +125,7 @@ pub fn option_type(q: &Query, name: &'static str) -> ApiResult<Option<OptionType
 }
 
 pub fn number(q: &Query, name: &'static str) -> ApiResult<Option<f64>> {
-    filter(q, name)
+    numeric(q, name)
         .map(|v| {
             options_core::parse_number(v)
                 .map_err(|_| ApiError::bad(name, format!("'{v}' is not a number")))
@@ -50,19 +133,32 @@ pub fn number(q: &Query, name: &'static str) -> ApiResult<Option<f64>> {
         .transpose()
 }
 
+/// A strike as the document states it: above 0, up to 20 digits without leading zeros, up to
+/// 8 decimals.
 pub fn strike(q: &Query, name: &'static str) -> ApiResult<Option<f64>> {
     filter(q, name)
         .map(|v| {
+            let (whole, frac) = v.split_once('.').unwrap_or((v, "0"));
+            let sized = (1..=20).contains(&whole.len())
+                && (whole == "0" || !whole.starts_with('0'))
+                && (1..=8).contains(&frac.len());
             options_core::parse_strike(v)
+                .ok()
+                .filter(|_| sized)
                 .map(|(x, _)| x)
-                .map_err(|_| ApiError::bad(name, format!("'{v}' is not a strike")))
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        name,
+                        format!("'{v}' is not a strike (above 0, up to 8 decimals)"),
+                    )
+                })
         })
         .transpose()
 }
 
 /// A non-negative integer no larger than `max`.
 pub fn count(q: &Query, name: &'static str, max: usize) -> ApiResult<Option<usize>> {
-    filter(q, name)
+    numeric(q, name)
         .map(|v| {
             v.parse::<usize>()
                 .ok()
@@ -153,8 +249,44 @@ mod tests {
             .unwrap()
             .is_some());
         assert!(strike(&q(&[("strike", "x")]), "strike").is_err());
+        for bad in ["0", "0.0", "007", "1.000000001", "123456789012345678901"] {
+            assert!(strike(&q(&[("strike", bad)]), "strike").is_err(), "{bad}");
+        }
+        assert_eq!(
+            strike(&q(&[("strike", "0.05")]), "strike").unwrap(),
+            Some(0.05)
+        );
         assert_eq!(asset("btc").unwrap(), "BTC");
         assert!(asset("B-C").is_err());
+    }
+
+    #[test]
+    fn a_repeated_name_is_remembered_and_an_empty_number_refused() {
+        let parsed: Query = serde_urlencoded::from_str("seconds=5&type=call&seconds=6").unwrap();
+        assert_eq!(parsed.repeated(), Some("seconds"));
+        let once: Query = serde_urlencoded::from_str("seconds=5&type=").unwrap();
+        assert_eq!(once.repeated(), None);
+        assert_eq!(count(&once, "seconds", 100).unwrap(), Some(5));
+        // An empty filter is absent; an empty number is refused, and so is "all".
+        assert_eq!(option_type(&once, "type").unwrap(), None);
+        for bad in ["", "all", " "] {
+            let e = number(&q(&[("min_iv", bad)]), "min_iv").unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    ApiError::BadRequest {
+                        param: "min_iv",
+                        ..
+                    }
+                ),
+                "{bad:?}"
+            );
+            assert!(
+                count(&q(&[("limit", bad)]), "limit", 10).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(number(&q(&[]), "min_iv").unwrap(), None);
     }
 
     #[test]

@@ -33,9 +33,12 @@ const CLIENT_QUEUE: usize = 4;
 #[derive(Debug)]
 pub struct Change {
     pub asset: String,
-    /// Sequence before and after this change.
+    /// Sequence before and after this change. After a reset `to` may be below `from`: the key
+    /// was recreated or reloaded.
     pub from: u64,
     pub to: u64,
+    /// The module answered `reset`: the receiver must replace its chain.
+    pub reset: bool,
     /// The module's `OPTIONS.CHANGES … FORMAT JSON` reply, unparsed.
     pub json: String,
 }
@@ -70,15 +73,17 @@ impl Hub {
                 let Ok(bytes) = forward(&st, &module::Changes::new(&asset, seq)).await else {
                     continue;
                 };
-                let Some((to, interesting)) = summarize(&bytes) else {
+                let Some(head) = summarize(&bytes) else {
                     continue;
                 };
-                if interesting {
+                let to = head.seq;
+                if head.any() {
                     let json = String::from_utf8_lossy(&bytes).into_owned();
                     let _ = tx.send(Arc::new(Change {
                         asset: asset.clone(),
                         from: seq,
                         to,
+                        reset: head.reset,
                         json,
                     }));
                 }
@@ -93,10 +98,9 @@ impl Hub {
     }
 }
 
-/// The new sequence and whether anything changed, read without building the rows.
-fn summarize(bytes: &[u8]) -> Option<(u64, bool)> {
-    let head: ChangesHead = serde_json::from_slice(bytes).ok()?;
-    Some((head.seq, head.any()))
+/// The new sequence, the reset flag and the counts, read without building the rows.
+fn summarize(bytes: &[u8]) -> Option<ChangesHead> {
+    serde_json::from_slice(bytes).ok()
 }
 
 /// `BTC:12,ETH:40` ↔ per-asset cursors.
@@ -140,15 +144,18 @@ pub fn stream(
                 }
             }
         }
-        // Catch up each asset from the client's cursor, then follow the shared poller.
+        // Catch up each asset from the client's cursor, then follow the shared poller. A poller
+        // this client starts begins at the cursor the catch-up reached, so that a chain deleted
+        // in between still reaches this client as a reset (from any other cursor the poller
+        // would see "nothing since"); one already running may be behind or ahead, which the
+        // loop below reconciles, starting with one catch-up for the moment in between.
         let mut feeds = Vec::new();
         for a in &assets {
             let since = cursors[a];
-            let rx = hub.subscribe(&st, a, since);
             if let Ok(bytes) = forward(&st, &module::Changes::new(a, since)).await {
-                if let Some((to, interesting)) = summarize(&bytes) {
-                    cursors.insert(a.clone(), to);
-                    if interesting {
+                if let Some(head) = summarize(&bytes) {
+                    cursors.insert(a.clone(), head.seq);
+                    if head.any() {
                         let ev = change_event(a, &String::from_utf8_lossy(&bytes), &cursors);
                         if tx.send(ev).await.is_err() {
                             return;
@@ -156,23 +163,31 @@ pub fn stream(
                     }
                 }
             }
-            feeds.push(rx);
+            feeds.push(hub.subscribe(&st, a, cursors[a]));
         }
         let (merged_tx, mut merged) = mpsc::channel::<Arc<Change>>(CLIENT_QUEUE);
         for (asset, mut rx) in assets.iter().cloned().zip(feeds) {
             let merged_tx = merged_tx.clone();
             tokio::spawn(async move {
+                // A change from nowhere makes the client catch up from its own cursor at once,
+                // in one event: first for what changed between its catch-up and joining the
+                // poller, then whenever changes were dropped for it.
+                let from_nowhere = || {
+                    Arc::new(Change {
+                        asset: asset.clone(),
+                        from: u64::MAX,
+                        to: u64::MAX,
+                        reset: false,
+                        json: String::new(),
+                    })
+                };
+                if merged_tx.send(from_nowhere()).await.is_err() {
+                    return;
+                }
                 loop {
                     let c = match rx.recv().await {
                         Ok(c) => c,
-                        // Changes were dropped for this client: a change from nowhere makes
-                        // it catch up from its own cursor at once, in one event.
-                        Err(broadcast::error::RecvError::Lagged(_)) => Arc::new(Change {
-                            asset: asset.clone(),
-                            from: u64::MAX,
-                            to: u64::MAX,
-                            json: String::new(),
-                        }),
+                        Err(broadcast::error::RecvError::Lagged(_)) => from_nowhere(),
                         Err(broadcast::error::RecvError::Closed) => return,
                     };
                     if merged_tx.send(c).await.is_err() {
@@ -227,16 +242,21 @@ pub fn stream(
                 }
                 Some(change) = merged.recv() => {
                     let cur = cursors.get(&change.asset).copied().unwrap_or(0);
-                    // Already covered by this client's catch-up.
-                    if change.to <= cur {
+                    // Already covered by this client's catch-up. Never a reset: its sequence
+                    // may be below the cursor because it starts a new history.
+                    if !change.reset && change.from != cur && change.to <= cur {
                         continue;
                     }
                     if change.from != cur {
-                        // The shared poller started from another cursor: ask for exactly ours.
+                        // The shared poller started from another cursor, or this client lagged:
+                        // ask for exactly ours (the module answers a reset where ours is unknown).
                         let changes = module::Changes::new(&change.asset, cur);
                         let Ok(bytes) = forward(&st, &changes).await else { continue };
-                        let Some((to, _)) = summarize(&bytes) else { continue };
-                        cursors.insert(change.asset.clone(), to);
+                        let Some(head) = summarize(&bytes) else { continue };
+                        cursors.insert(change.asset.clone(), head.seq);
+                        if !head.any() {
+                            continue;
+                        }
                         let ev = change_event(&change.asset, &String::from_utf8_lossy(&bytes), &cursors);
                         if tx.send(ev).await.is_err() {
                             return;
@@ -267,13 +287,11 @@ mod tests {
         let c = parse_cursor("BTC:12, eth:40,bad,SOL:x");
         assert_eq!(c.len(), 2);
         assert_eq!(format_cursor(&c), "BTC:12,ETH:40");
-        assert_eq!(
-            summarize(br#"{"seq":5,"reset":false,"data":[],"removed":[]}"#),
-            Some((5, false))
-        );
-        assert_eq!(
-            summarize(br#"{"seq":6,"reset":false,"data":[{}],"removed":[]}"#),
-            Some((6, true))
-        );
+        let quiet = summarize(br#"{"seq":5,"reset":false,"data":[],"removed":[]}"#).unwrap();
+        assert_eq!((quiet.seq, quiet.any()), (5, false));
+        let moved = summarize(br#"{"seq":6,"reset":false,"data":[{}],"removed":[]}"#).unwrap();
+        assert_eq!((moved.seq, moved.any()), (6, true));
+        let reset = summarize(br#"{"seq":2,"reset":true,"data":[],"removed":[]}"#).unwrap();
+        assert!(reset.reset && reset.any());
     }
 }

@@ -81,7 +81,7 @@ pub(super) fn chain_or_create<'k>(
     created_ms: u64,
 ) -> RedisResult<&'k mut Chain> {
     if chain_mut(key)?.is_none() {
-        let chain = Chain::new(name, created_ms);
+        let chain = Chain::new(name, crate::chain::sequence::start(created_ms));
         crate::stats::chain_added(&chain);
         key.set_value(&CHAIN_TYPE, chain).map_err(wrong_type)?;
     }

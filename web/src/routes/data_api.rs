@@ -9,7 +9,7 @@ use std::sync::Arc;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{finish, read, with_errors, with_gzip, with_state, Routes};
+use super::{finish, query, read, with_errors, with_gzip, with_state, Routes};
 use crate::api::{self, State};
 use crate::data;
 use crate::params::Query;
@@ -55,7 +55,7 @@ fn option_lists(st: &Arc<State>) -> Routes {
     let query = warp::path!("api" / "query")
         .and(warp::post())
         .and(with_state(st))
-        .and(warp::query::<Query>())
+        .and(query())
         .then(|st: Arc<State>, q: Query| async move { finish(&st, data::query(&st, &q).await) })
         .boxed();
     any_of!(
@@ -100,16 +100,25 @@ fn health(st: &Arc<State>) -> Routes {
         .boxed()
 }
 
-/// `/ws`: recent updates pushed every 5 s.
+/// `/ws`: recent updates pushed every 5 s. A plain GET (no upgrade) is answered 426 Upgrade
+/// Required with `Upgrade: websocket` (RFC 9110 §15.5.22), not with warp's rejection text.
 pub fn websocket(st: &Arc<State>) -> Routes {
-    warp::path!("ws")
-        .and(warp::ws())
-        .and(with_state(st))
-        .map(|ws: warp::ws::Ws, st: Arc<State>| {
+    let upgrade = warp::path!("ws").and(warp::ws()).and(with_state(st)).map(
+        |ws: warp::ws::Ws, st: Arc<State>| {
             ws.on_upgrade(move |socket| data::websocket(st, socket))
                 .into_response()
-        })
-        .boxed()
+        },
+    );
+    let plain = warp::path!("ws").and(read()).map(|| {
+        let body =
+            serde_json::json!({"detail": "a WebSocket endpoint: connect with a WebSocket client"});
+        let reply = warp::reply::with_status(
+            warp::reply::json(&body),
+            warp::http::StatusCode::UPGRADE_REQUIRED,
+        );
+        warp::reply::with_header(reply, "upgrade", "websocket").into_response()
+    });
+    upgrade.or(plain).unify().boxed()
 }
 
 /// The data-API routes both ports serve.

@@ -15,6 +15,7 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::api::State;
 use crate::error::{ApiError, ApiResult};
+use crate::params::Query;
 
 /// `GET path` (and HEAD) with the state and the decoded query string, answered by `handler`.
 macro_rules! get {
@@ -22,7 +23,7 @@ macro_rules! get {
         $path
             .and($crate::routes::read())
             .and($crate::routes::with_state($st))
-            .and(warp::query::<$crate::params::Query>())
+            .and($crate::routes::query())
             .then($handler)
             .boxed()
     };
@@ -53,6 +54,23 @@ pub fn with_state(
 pub fn read() -> warp::filters::BoxedFilter<()> {
     warp::get().or(warp::head()).unify().boxed()
 }
+
+/// The query parameters. A request that gives one twice is refused with a 400 that names it
+/// (`params` says why).
+pub fn query() -> impl Filter<Extract = (Query,), Error = Rejection> + Clone {
+    warp::query::<Query>().and_then(|q: Query| async move {
+        match q.repeated() {
+            Some(name) => Err(warp::reject::custom(RepeatedParameter(name.to_string()))),
+            None => Ok(q),
+        }
+    })
+}
+
+/// A single-valued query parameter given more than once.
+#[derive(Debug)]
+struct RepeatedParameter(String);
+
+impl warp::reject::Reject for RepeatedParameter {}
 
 /// The raw query string (empty when there is none), for repeatable parameters.
 pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
@@ -131,6 +149,16 @@ pub async fn handle_rejection(r: Rejection) -> Result<Response, Infallible> {
             StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed".to_string(),
         )
+    } else if let Some(RepeatedParameter(name)) = r.find() {
+        // As a 400 from a handler reads, with the parameter the client must fix.
+        let body = serde_json::json!({
+            "detail": format!("invalid {name}: given more than once"),
+            "parameter": name,
+        });
+        return Ok(
+            warp::reply::with_status(warp::reply::json(&body), StatusCode::BAD_REQUEST)
+                .into_response(),
+        );
     } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
         (
             StatusCode::BAD_REQUEST,

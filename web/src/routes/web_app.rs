@@ -9,8 +9,8 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::{
-    auth_header, finish, finish_authorized, json_body, raw_query, read, with_errors, with_gzip,
-    with_state, Routes,
+    auth_header, finish, finish_authorized, json_body, query, raw_query, read, with_errors,
+    with_gzip, with_state, Routes,
 };
 use crate::api::{self, State};
 use crate::error::ApiResult;
@@ -203,7 +203,7 @@ fn stream(st: &Arc<State>, hub: Arc<sse::Hub>) -> Routes {
     warp::path!("api" / "stream")
         .and(warp::get())
         .and(with_state(st))
-        .and(warp::query::<Query>())
+        .and(query())
         .and(warp::header::optional::<String>("last-event-id"))
         .map(move |st: Arc<State>, q: Query, last: Option<String>| {
             let (assets, since) = match params::stream_params(&q) {
@@ -233,7 +233,7 @@ fn pages(st: &Arc<State>, board: Arc<dashboard::Dashboard>) -> Routes {
         let board = board.clone();
         path.and(read())
             .and(with_state(st))
-            .and(warp::query::<Query>())
+            .and(query())
             .then(move |st: Arc<State>, q: Query| {
                 let board = board.clone();
                 async move {
@@ -248,7 +248,7 @@ fn pages(st: &Arc<State>, board: Arc<dashboard::Dashboard>) -> Routes {
     let filter = page(warp::path!("filter").boxed(), "table");
     let statics = warp::path!("static" / String)
         .and(read())
-        .and(warp::query::<Query>())
+        .and(query())
         .and(warp::header::optional::<String>("if-none-match"))
         .map(move |name: String, q: Query, inm: Option<String>| board.asset(&name, &q, inm))
         .boxed();
