@@ -445,6 +445,14 @@ impl Chain {
                     .take_while(|c| !c.is_live(now_ms))
                     .map(|c| &*c.symbol),
             );
+            // A contract removed and listed again after `since` is a row, not a removal: a
+            // reader applies rows and removals in either order and must end with the row.
+            if !removed.is_empty() {
+                let listed: std::collections::HashSet<&str> =
+                    rows.iter().map(|c| &*c.symbol).collect();
+                let mut seen = std::collections::HashSet::new();
+                removed.retain(|s| !listed.contains(s) && seen.insert(*s));
+            }
         }
         Changes {
             seq: self.seq,
@@ -638,6 +646,29 @@ mod tests {
         assert!(c.changes_since(c.seq + 5, 0).reset);
         assert!(c.changes_since(50, 0).reset);
         assert!(c.changes_since(c.seq, 0).rows.is_empty());
+    }
+
+    #[test]
+    fn a_contract_removed_and_listed_again_is_a_row_not_a_removal() {
+        let mut c = Chain::new("ETH", 100);
+        let a = sym("ETH-26DEC25-4000-C");
+        let b = sym("ETH-26DEC25-4000-P");
+        c.upsert(&a, &upd(&[(Field::MarkPrice, 1.0)], 1));
+        c.upsert(&b, &upd(&[(Field::MarkPrice, 1.0)], 1));
+        let cursor = c.seq;
+        c.remove(&a);
+        c.upsert(&a, &upd(&[(Field::MarkPrice, 2.0)], 2));
+        c.remove(&b);
+        c.upsert(&b, &upd(&[(Field::MarkPrice, 3.0)], 3));
+        c.remove(&b);
+        let ch = c.changes_since(cursor, 0);
+        let rows: Vec<&str> = ch.rows.iter().map(|r| &*r.symbol).collect();
+        assert_eq!(rows, ["ETH-26DEC25-4000-C"]);
+        assert_eq!(
+            ch.removed,
+            ["ETH-26DEC25-4000-P"],
+            "once, and only what is gone"
+        );
     }
 
     #[test]

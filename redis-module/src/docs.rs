@@ -166,10 +166,10 @@ pub const DOCS: &[CommandDoc] = &[
     },
     CommandDoc {
         name: "options.changes",
-        summary: "Rows changed after a sequence number, removed symbols, and the new sequence",
+        summary: "Rows changed after a sequence number, removed symbols, and the new sequence; with BLOCK, waits for a change (nil on timeout)",
         complexity: "O(N)",
         key: KeyAccess::Read,
-        args: &[key(), req("since-seq", Kind::Integer), FIELDS, FORMAT],
+        args: &[key(), req("since-seq", Kind::Integer), FIELDS, opt("BLOCK", "milliseconds", Kind::Integer), FORMAT],
     },
     CommandDoc {
         name: "options.stats",

@@ -8,6 +8,8 @@
 
 pub mod analytics;
 pub mod args;
+#[cfg_attr(any(test, fuzzing), allow(dead_code, unused_imports))]
+mod blocking;
 pub mod chain;
 pub mod docs;
 #[doc(hidden)]
@@ -29,10 +31,12 @@ pub mod stats;
 mod module {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
+    use redis_module::server_events::{FlushSubevent, LoadingSubevent};
+    use redis_module::NotifyEvent;
     use redis_module::{
         redis_module, AclCategory, Context, InfoContext, RedisError, RedisResult, RedisString,
     };
-    use redis_module_macros::info_command_handler;
+    use redis_module_macros::{flush_event_handler, info_command_handler, loading_event_handler};
 
     use crate::commands;
     use crate::persist::CHAIN_TYPE;
@@ -252,6 +256,29 @@ mod module {
         }
     }
 
+    /// A key deleted, renamed away, expired or evicted: its parked readers (`blocking`) are
+    /// served (a reset) on servers that do not unblock them on deletion themselves.
+    fn key_gone(ctx: &Context, _kind: NotifyEvent, _event: &str, key: &[u8]) {
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| crate::blocking::gone(ctx, key)));
+    }
+
+    /// A flush names no key: every parked reader looks again.
+    #[flush_event_handler]
+    fn flushed(ctx: &Context, sub: FlushSubevent) {
+        if matches!(sub, FlushSubevent::Ended) {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| crate::blocking::flushed(ctx)));
+        }
+    }
+
+    /// A load (a replica's full sync, `DEBUG RELOAD`) replaced every chain: every parked reader
+    /// looks again.
+    #[loading_event_handler]
+    fn loaded(ctx: &Context, sub: LoadingSubevent) {
+        if matches!(sub, LoadingSubevent::Ended) {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| crate::blocking::all_gone(ctx)));
+        }
+    }
+
     // The builder API cannot make an unnamed section; the older calls can.
     #[allow(deprecated)]
     #[info_command_handler]
@@ -295,6 +322,9 @@ mod module {
             ["options.history", history_cmd, "readonly", 1, 1, 1, "", "read options"],
             // Internal: what the AOF rewrite writes to rebuild a chain's history.
             ["options.historyrestore", history_restore, "write deny-oom", 1, 1, 1, "", "write options"],
+        ],
+        event_handlers: [
+            [@GENERIC @EXPIRED @EVICTED: key_gone],
         ],
     }
 }

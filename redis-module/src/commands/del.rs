@@ -52,7 +52,7 @@ pub fn del(ctx: &Context, args: &[RedisString]) -> RedisResult {
     crate::stats::chain_changed(before, chain);
     if removed > 0 {
         ctx.replicate_verbatim();
-        ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.del", &args[1]);
+        changed(ctx, &args[1], "options.del");
     }
     drop_if_empty(&key, chain.is_empty())?;
     Ok(RedisValue::Integer(removed as i64))
@@ -78,7 +78,7 @@ pub fn purge(ctx: &Context, args: &[RedisString]) -> RedisResult {
             "OPTIONS.PURGE",
             &[args[1].as_slice(), b"NOW", now_text.as_bytes()][..],
         );
-        ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.purge", &args[1]);
+        changed(ctx, &args[1], "options.purge");
     }
     drop_if_empty(&key, chain.is_empty())?;
     Ok(RedisValue::Integer(n as i64))

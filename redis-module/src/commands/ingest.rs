@@ -150,7 +150,7 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
         rep.push(ts.as_bytes());
     }
     ctx.replicate("OPTIONS.INGEST", &rep[..]);
-    ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.ingest", &args[1]);
+    changed(ctx, &args[1], "options.ingest");
     Ok(RedisValue::Integer(i64::from(
         outcome == UpsertOutcome::Created,
     )))

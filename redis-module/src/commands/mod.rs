@@ -117,6 +117,13 @@ pub(super) fn json_opt_number(out: &mut Vec<u8>, v: Option<f64>) {
     }
 }
 
+/// A write changed the chain at `key`: the key-space event, and its parked `OPTIONS.CHANGES …
+/// BLOCK` readers are served after this command. Every write that changes a chain ends here.
+pub(super) fn changed(ctx: &Context, key: &RedisString, event: &str) {
+    ctx.notify_keyspace_event(NotifyEvent::MODULE, event, key);
+    crate::blocking::signal(ctx, key);
+}
+
 /// Drops expired contracts as part of a write, replicating the purge with the time it used.
 pub(super) fn purge_if_due(ctx: &Context, key: &RedisString, chain: &mut Chain, now: i64) -> usize {
     if !chain.has_expired(now) {
@@ -128,7 +135,7 @@ pub(super) fn purge_if_due(ctx: &Context, key: &RedisString, chain: &mut Chain, 
         "OPTIONS.PURGE",
         &[key.as_slice(), b"NOW", now_text.as_bytes()][..],
     );
-    ctx.notify_keyspace_event(NotifyEvent::MODULE, "options.purge", key);
+    changed(ctx, key, "options.purge");
     n
 }
 
