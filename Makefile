@@ -167,6 +167,7 @@ bench: release
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench feeder
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench replay
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench web
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench push
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench dashboard
 	# 10 minutes of the whole system at full rate (SOAK_SECONDS to change).
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench soak

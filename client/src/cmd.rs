@@ -248,12 +248,14 @@ impl Command for Strikes {
     }
 }
 
-/// `OPTIONS.CHANGES key since [FIELDS n f …]`: what changed after sequence `since`.
+/// `OPTIONS.CHANGES key since [FIELDS n f …] [BLOCK ms]`: what changed after sequence `since`;
+/// with `block`, waits up to that many ms for a change (nil, `None`, when none came).
 #[derive(Debug, Clone)]
 pub struct Changes {
     pub key: String,
     pub since: u64,
     pub fields: Option<Vec<String>>,
+    pub block_ms: Option<u64>,
 }
 
 impl Changes {
@@ -262,6 +264,15 @@ impl Changes {
             key: key.to_string(),
             since,
             fields: None,
+            block_ms: None,
+        }
+    }
+
+    /// Waits up to `ms` (0: without end) when nothing changed after `since`.
+    pub fn block(self, ms: u64) -> Changes {
+        Changes {
+            block_ms: Some(ms),
+            ..self
         }
     }
 }
@@ -273,6 +284,9 @@ impl Command for Changes {
         let mut c = start(Self::NAME, &self.key);
         c.arg(self.since);
         fields(&mut c, &self.fields);
+        if let Some(ms) = self.block_ms {
+            c.arg("BLOCK").arg(ms);
+        }
         json(c)
     }
 }

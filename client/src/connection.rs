@@ -29,6 +29,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a reply may take.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+#[derive(Clone)]
 enum Target {
     Single(redis::Client),
     Cluster(redis::cluster::ClusterClient),
@@ -118,6 +119,16 @@ impl Redis {
     /// A standalone server at `url` (tests and tools).
     pub fn standalone(url: &str) -> ClientResult<Redis> {
         Redis::new(&[url.to_string()], false, None)
+    }
+
+    /// The same Redis on a connection of its own, made on first use: for blocking reads
+    /// (`OPTIONS.CHANGES … BLOCK`), which would hold up every caller of a shared multiplexed
+    /// connection while they wait. A block must stay under [`RESPONSE_TIMEOUT`].
+    pub fn dedicated(&self) -> Redis {
+        Redis {
+            target: self.target.clone(),
+            conn: Mutex::new(None),
+        }
     }
 
     pub fn is_cluster(&self) -> bool {

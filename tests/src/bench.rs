@@ -85,6 +85,8 @@ fn section_of(bench: &str) -> Option<&'static str> {
         "web" => "web",
         "dashboard" => "dashboard",
         "soak" => "soak",
+        "chaos" => "chaos",
+        "push" => "push",
         _ => return None,
     })
 }

@@ -63,6 +63,11 @@ struct Args {
     /// clients drop mid-request are logged from debug up.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// Ask Redis for each asset's changes every this many milliseconds instead of waiting in
+    /// Redis for them (`OPTIONS.CHANGES … BLOCK`, the default, 0). Only to compare the two:
+    /// polling adds up to one interval to every change's way to the screen.
+    #[arg(long, env = "CHANGES_POLL_MS", default_value_t = 0)]
+    changes_poll_ms: u64,
 }
 
 pub use options_core::clock::now_ms;
@@ -119,7 +124,8 @@ async fn main() -> anyhow::Result<()> {
         errors: AtomicU64::new(0),
         instruments: Default::default(),
     });
-    let hub = Arc::new(sse::Hub::default());
+    let poll = (args.changes_poll_ms > 0).then(|| Duration::from_millis(args.changes_poll_ms));
+    let hub = Arc::new(sse::Hub::new(poll));
     let cors = if args.cors_origin == "*" {
         warp::cors().allow_any_origin()
     } else {

@@ -3,9 +3,12 @@
 //! `analytics` event (`OPTIONS.ANALYTICS`) at most every 2 s, when its chain changed, and a
 //! `status` event every 2 s (`status.rs`).
 //!
-//! One poller per asset is shared by every client watching it; it stops when the last one
-//! leaves. Each client keeps its own cursor per asset, so a resumed client first gets what it
-//! missed, then the shared stream.
+//! One reader per asset is shared by every client watching it; it stops when the last one
+//! leaves. It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of
+//! its own, so a change reaches the clients as soon as it is written: nothing on the live path
+//! polls (`--changes-poll-ms` brings the old 100 ms poll back, for comparison). Each change is
+//! serialised once and shared by every client. Each client keeps its own cursor per asset, so a
+//! resumed client first gets what it missed, then the shared stream.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -19,7 +22,10 @@ use warp::sse::Event;
 
 use crate::api::{self, forward, State};
 
-const POLL: Duration = Duration::from_millis(100);
+/// How long one blocking read waits before the reader checks that someone still listens.
+const BLOCK_MS: u64 = 1000;
+/// After a failed read (Redis away), the pause before the next.
+const RETRY: Duration = Duration::from_millis(100);
 const STATS_EVERY: Duration = Duration::from_secs(2);
 /// Changes an asset's poller keeps for receivers that have not read them. Small on purpose: at
 /// full rate one change is hundreds of KB, and a receiver that falls further behind is told it
@@ -46,10 +52,20 @@ pub struct Change {
 #[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
+    /// `Some`: poll every so often instead of waiting in Redis (`--changes-poll-ms`).
+    poll: Option<Duration>,
 }
 
 impl Hub {
-    /// Joins the asset's shared poller, starting it if needed.
+    /// A hub whose readers wait in Redis for changes, or poll every `poll` when given.
+    pub fn new(poll: Option<Duration>) -> Hub {
+        Hub {
+            channels: Mutex::default(),
+            poll,
+        }
+    }
+
+    /// Joins the asset's shared reader, starting it if needed.
     fn subscribe(
         self: &Arc<Self>,
         st: &Arc<State>,
@@ -65,13 +81,27 @@ impl Hub {
         let (hub, st, asset) = (self.clone(), st.clone(), asset.to_string());
         tokio::spawn(async move {
             let mut seq = since;
+            // Its own connection: a read that waits in Redis would hold up a shared one.
+            let redis = st.redis.dedicated();
             loop {
-                tokio::time::sleep(POLL).await;
+                if let Some(every) = hub.poll {
+                    tokio::time::sleep(every).await;
+                }
                 if tx.receiver_count() == 0 {
                     break;
                 }
-                let Ok(bytes) = forward(&st, &module::Changes::new(&asset, seq)).await else {
-                    continue;
+                let read = match hub.poll {
+                    Some(_) => module::Changes::new(&asset, seq),
+                    None => module::Changes::new(&asset, seq).block(BLOCK_MS),
+                };
+                let bytes = match redis.json(&read).await {
+                    Ok(Some(bytes)) => bytes,
+                    // Nothing in BLOCK_MS: look whether anyone still listens, and wait again.
+                    Ok(None) => continue,
+                    Err(_) => {
+                        tokio::time::sleep(RETRY).await;
+                        continue;
+                    }
                 };
                 let Some(head) = summarize(&bytes) else {
                     continue;

@@ -1,0 +1,270 @@
+//! Push, not poll (issue 27): how long a change written to Redis takes to reach SSE clients,
+//! with options-web waiting in Redis for changes (`OPTIONS.CHANGES … BLOCK`, the default) side by
+//! side with the 100 ms poll it replaced (`--changes-poll-ms 100`), in one run, release builds.
+//!
+//! A writer changes one contract's mark price to 1, 2, 3, … at random moments (uniform gaps,
+//! mean 1 / rate) and notes when it sent each; every client reads its stream and, for each
+//! `changes` event, takes every value it had not seen up to the event's, so a write merged into a
+//! later event counts with its full wait. Latency = receipt − send, one machine, one clock.
+//! Web server CPU is its user + system time over the run, from /proc.
+
+use std::io::{BufRead, BufReader};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use options_tests::procs::Web;
+use options_tests::RedisServer;
+use rand::{Rng, SeedableRng};
+
+const SYMBOL: &str = "BTC-26DEC30-100000-C";
+/// Latency histogram: 0.1 ms buckets up to 10 s.
+const BUCKETS: usize = 100_000;
+
+struct Run {
+    clients: usize,
+    rate: f64,
+    seconds: f64,
+}
+
+struct Outcome {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    samples: u64,
+    cpu_s: f64,
+    seconds: f64,
+}
+
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| f.get(i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0 // USER_HZ
+}
+
+fn quantile(hist: &[u64], q: f64) -> f64 {
+    let total: u64 = hist.iter().sum();
+    let want = ((total as f64) * q).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (i, &c) in hist.iter().enumerate() {
+        seen += c;
+        if seen >= want {
+            return i as f64 / 10.0;
+        }
+    }
+    f64::NAN
+}
+
+/// One SSE client until `stop`, adding each write's latency to `hist`.
+fn client(
+    url: String,
+    stop: Arc<AtomicBool>,
+    sent: Arc<Vec<AtomicU64>>,
+    start: Instant,
+    hist: Arc<Mutex<Vec<u64>>>,
+) {
+    let http = reqwest::blocking::Client::builder()
+        .timeout(None)
+        .build()
+        .unwrap();
+    let Ok(resp) = http.get(&url).send() else {
+        return;
+    };
+    let mut local = vec![0u64; BUCKETS];
+    // The value of the client's snapshot (its first event), then the last value it got.
+    let mut seen: Option<u64> = None;
+    for line in BufReader::new(resp).lines() {
+        if stop.load(Relaxed) {
+            break;
+        }
+        let Ok(line) = line else { break };
+        let Some(data) = line.strip_prefix("data:") else {
+            continue;
+        };
+        let Some(at) = data.find("\"mark_price\":") else {
+            continue;
+        };
+        let rest = &data[at + 13..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let Ok(k) = rest[..end].parse::<u64>() else {
+            continue;
+        };
+        let now = start.elapsed().as_nanos() as u64;
+        let Some(last) = seen else {
+            seen = Some(k); // the snapshot, not a push
+            continue;
+        };
+        for j in last + 1..=k.min(sent.len() as u64 - 1) {
+            let t = sent[j as usize].load(Relaxed);
+            if t > 0 && now >= t {
+                let b = ((now - t) / 100_000) as usize;
+                local[b.min(BUCKETS - 1)] += 1;
+            }
+        }
+        seen = Some(last.max(k));
+    }
+    let mut h = hist.lock().unwrap();
+    for (a, b) in h.iter_mut().zip(local) {
+        *a += b;
+    }
+}
+
+fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
+    let mut con = redis.connection();
+    let n = (run.rate * run.seconds) as usize + 1;
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..=n).map(|_| AtomicU64::new(0)).collect());
+    let start = Instant::now();
+    // The starting value: every client's snapshot holds 0, so every later value is a push.
+    let _: i64 = redis::cmd("OPTIONS.INGEST")
+        .arg("BTC")
+        .arg(SYMBOL)
+        .arg("mark_price")
+        .arg(0)
+        .query(&mut con)
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let hist = Arc::new(Mutex::new(vec![0u64; BUCKETS]));
+    let url = web.url("/api/stream?assets=BTC");
+    let threads: Vec<_> = (0..run.clients)
+        .map(|_| {
+            let (url, stop, sent, hist) = (url.clone(), stop.clone(), sent.clone(), hist.clone());
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || client(url, stop, sent, start, hist))
+                .unwrap()
+        })
+        .collect();
+    // Every client connected and past its snapshot before the first write.
+    std::thread::sleep(Duration::from_millis(500 + run.clients as u64 * 2));
+    let pid = web.proc.id().expect("web pid");
+    let cpu0 = cpu_seconds(pid);
+    let began = Instant::now();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for k in 1..=n as u64 - 1 {
+        std::thread::sleep(Duration::from_secs_f64(
+            rng.random_range(0.0..2.0 / run.rate),
+        ));
+        sent[k as usize].store(start.elapsed().as_nanos() as u64, Relaxed);
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg("BTC")
+            .arg(SYMBOL)
+            .arg("mark_price")
+            .arg(k)
+            .query(&mut con)
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let seconds = began.elapsed().as_secs_f64();
+    let cpu_s = cpu_seconds(pid) - cpu0;
+    stop.store(true, Relaxed);
+    // Each client ends at its next event (a stats event comes every 2 s).
+    for t in threads {
+        let _ = t.join();
+    }
+    let h = hist.lock().unwrap();
+    Outcome {
+        p50: quantile(&h, 0.5),
+        p99: quantile(&h, 0.99),
+        p999: quantile(&h, 0.999),
+        samples: h.iter().sum(),
+        cpu_s,
+        seconds,
+    }
+}
+
+fn main() {
+    let redis = RedisServer::start(&[]);
+    let block = Web::start(&redis.url(), &["--assets", "BTC"]);
+    let poll = Web::start(
+        &redis.url(),
+        &["--assets", "BTC", "--changes-poll-ms", "100"],
+    );
+    let runs = [
+        (
+            "1 client, 50 writes/s",
+            Run {
+                clients: 1,
+                rate: 50.0,
+                seconds: 10.0,
+            },
+            true,
+        ),
+        (
+            "100 clients, 50 writes/s",
+            Run {
+                clients: 100,
+                rate: 50.0,
+                seconds: 10.0,
+            },
+            true,
+        ),
+        (
+            "1,000 clients, 1,000 writes/s",
+            Run {
+                clients: 1000,
+                rate: 1000.0,
+                seconds: 10.0,
+            },
+            false,
+        ),
+    ];
+    let mut rows = String::new();
+    let mut at_1000 = None;
+    let mut one = None;
+    for (i, (name, run, compare)) in runs.iter().enumerate() {
+        let b = measure(&redis, &block, run, i as u64);
+        eprintln!(
+            "push {name}: block p50 {:.1} p99 {:.1} p99.9 {:.1} ms ({} samples)",
+            b.p50, b.p99, b.p999, b.samples
+        );
+        let p = compare.then(|| measure(&redis, &poll, run, i as u64));
+        let cell = |o: &Outcome| {
+            format!(
+                "{:.1} / {:.1} / {:.1} ms ({} writes seen)",
+                o.p50, o.p99, o.p999, o.samples
+            )
+        };
+        rows.push_str(&format!(
+            "| {name} | {} | {} | {:.0} ms per s |\n",
+            cell(&b),
+            p.as_ref().map_or("—".to_string(), cell),
+            1000.0 * b.cpu_s / b.seconds,
+        ));
+        if i == 0 {
+            one = Some(b.p50);
+        }
+        if run.clients == 1000 {
+            at_1000 = Some((b.p99, b.cpu_s / b.seconds));
+        }
+    }
+    let (p99_1000, cpu_1000) = at_1000.unwrap();
+    let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
+    let section = format!(
+        "<!-- push:begin -->\n\
+## Push, not poll (issue 27)\n\n\
+A change written to Redis → an SSE client's receipt, writes at random moments (uniform gaps), one contract, \
+options-web waiting in Redis for changes (`OPTIONS.CHANGES … BLOCK`) beside the same server polling every 100 ms \
+(`--changes-poll-ms 100`), in one run. Each write counts, also one merged into a later event (with its full wait). \
+p50 / p99 / p99.9:\n\n\
+| clients, writes | blocking read | 100 ms poll | web server CPU (blocking) |\n\
+|---|---|---|---|\n\
+{rows}\n\
+Targets: p50 ≤ 3 ms at 1 client: {one:.1} ms {m1}; p99 ≤ 20 ms at 1,000 clients and 1,000 writes/s: {p99_1000:.1} ms {m2} \
+(web server CPU {cpu:.0} % of one core). The 50-client full-rate figure is the soak's push → SSE (section \"Soak\").\n\n\
+<!-- push:end -->",
+        one = one.unwrap(),
+        m1 = met(one.unwrap() <= 3.0),
+        m2 = met(p99_1000 <= 20.0),
+        cpu = cpu_1000 * 100.0,
+    );
+    println!("{section}");
+    options_tests::write_benchmark_section("push", "push", &section);
+}
