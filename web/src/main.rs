@@ -88,6 +88,21 @@ pub fn now_iso() -> String {
     )
 }
 
+/// A listener whose connections send each write at once (`TCP_NODELAY`, which Linux hands from
+/// the listening socket to every accepted one): an event of a stream is a small write after a
+/// small write, which Nagle's algorithm would hold until the client's delayed ACK, up to 40 ms.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// The tracing filter for `--log-level`. warp logs every connection a client drops before
 /// finishing a request (browsers' spare pre-connections, closed tabs) as an error; those are
 /// not the server's errors, so below debug they are left out.
@@ -136,7 +151,7 @@ async fn main() -> anyhow::Result<()> {
     let board = Arc::new(dashboard::Dashboard::new()?);
     let app = routes::web_app::routes(&st, hub, board).with(cors.clone());
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse()?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = listen(addr)?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "options-web listening");
     println!("options-web listening on http://{local}");
@@ -145,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
         None
     } else {
         let addr: SocketAddr = format!("{}:{}", args.bind, args.data_api_port).parse()?;
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let listener = listen(addr).map_err(|e| {
             anyhow::anyhow!(
                 "cannot listen on {addr} for the data API ({e}); choose another --data-api-port, or 0 to turn it off"
             )
