@@ -18,7 +18,7 @@ use std::time::Duration;
 use options_client::cmd as module;
 use options_client::reply::ChangesHead;
 use tokio::sync::{broadcast, mpsc};
-use warp::sse::Event;
+use warp::hyper::body::Bytes;
 
 use crate::api::{self, forward, State};
 
@@ -32,8 +32,9 @@ const STATS_EVERY: Duration = Duration::from_secs(2);
 /// lagged and catches up with one `OPTIONS.CHANGES` from its own cursor, so a slow client costs
 /// one query, not a queue (the soak measured 150 MB a minute of growth with 256).
 const SHARED_CHANGES: usize = 8;
-/// Events, and shared changes, queued per client before its reader must catch up.
-const CLIENT_QUEUE: usize = 4;
+/// Chunks of events (a change is two: its shared lines, then the client's id), and shared
+/// changes, queued per client before its reader must catch up.
+const CLIENT_QUEUE: usize = 8;
 
 /// One poll's result for one asset, shared by all its clients.
 #[derive(Debug)]
@@ -45,8 +46,9 @@ pub struct Change {
     pub to: u64,
     /// The module answered `reset`: the receiver must replace its chain.
     pub reset: bool,
-    /// The module's `OPTIONS.CHANGES … FORMAT JSON` reply, unparsed.
-    pub json: String,
+    /// The event's `event:` and `data:` lines, rendered once and shared by every client (a
+    /// `Bytes` clone is a reference count, not a copy); each client adds its own `id:`.
+    pub lines: Bytes,
 }
 
 #[derive(Default)]
@@ -108,13 +110,12 @@ impl Hub {
                 };
                 let to = head.seq;
                 if head.any() {
-                    let json = String::from_utf8_lossy(&bytes).into_owned();
                     let _ = tx.send(Arc::new(Change {
                         asset: asset.clone(),
                         from: seq,
                         to,
                         reset: head.reset,
-                        json,
+                        lines: change_lines(&asset, &bytes),
                     }));
                 }
                 seq = to;
@@ -150,21 +151,37 @@ fn format_cursor(c: &BTreeMap<String, u64>) -> String {
         .join(",")
 }
 
-fn change_event(asset: &str, json: &str, cursors: &BTreeMap<String, u64>) -> Event {
-    Event::default()
-        .event("changes")
-        .id(format_cursor(cursors))
-        .data(format!("{{\"asset\":\"{asset}\",\"changes\":{json}}}"))
+/// A `changes` event's `event:` and `data:` lines: `{"asset","changes":<the module's reply>}`.
+/// JSON holds no raw line break, so the data is one line.
+fn change_lines(asset: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + asset.len() + 48);
+    out.extend_from_slice(b"event:changes\ndata:{\"asset\":\"");
+    out.extend_from_slice(asset.as_bytes());
+    out.extend_from_slice(b"\",\"changes\":");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
 }
 
-/// The event stream for one client.
+/// The client's `id:` line (its cursors), which ends an event.
+fn id_line(cursors: &BTreeMap<String, u64>) -> Bytes {
+    Bytes::from(format!("id:{}\n\n", format_cursor(cursors)))
+}
+
+/// A whole event of one line of data, named unless `name` is `None` (the seed's stats event).
+fn event(name: Option<&str>, data: &str) -> Bytes {
+    let named = name.map(|n| format!("event:{n}\n")).unwrap_or_default();
+    Bytes::from(format!("{named}data:{data}\n\n"))
+}
+
+/// The event stream for one client, as chunks of `text/event-stream`.
 pub fn stream(
     st: Arc<State>,
     hub: Arc<Hub>,
     assets: Vec<String>,
     last_event_id: Option<String>,
-) -> impl futures_util::Stream<Item = Result<Event, Infallible>> {
-    let (tx, rx) = mpsc::channel::<Event>(CLIENT_QUEUE);
+) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
+    let (tx, rx) = mpsc::channel::<Bytes>(CLIENT_QUEUE);
     tokio::spawn(async move {
         let mut cursors: BTreeMap<String, u64> = assets.iter().map(|a| (a.clone(), 0)).collect();
         if let Some(id) = last_event_id {
@@ -185,11 +202,11 @@ pub fn stream(
             if let Ok(bytes) = forward(&st, &module::Changes::new(a, since)).await {
                 if let Some(head) = summarize(&bytes) {
                     cursors.insert(a.clone(), head.seq);
-                    if head.any() {
-                        let ev = change_event(a, &String::from_utf8_lossy(&bytes), &cursors);
-                        if tx.send(ev).await.is_err() {
-                            return;
-                        }
+                    if head.any()
+                        && (tx.send(change_lines(a, &bytes)).await.is_err()
+                            || tx.send(id_line(&cursors)).await.is_err())
+                    {
+                        return;
                     }
                 }
             }
@@ -208,7 +225,7 @@ pub fn stream(
                         from: u64::MAX,
                         to: u64::MAX,
                         reset: false,
-                        json: String::new(),
+                        lines: Bytes::new(),
                     })
                 };
                 if merged_tx.send(from_nowhere()).await.is_err() {
@@ -238,7 +255,7 @@ pub fn stream(
                         // The seed sent nothing useful here; a client should learn why.
                         Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
                     };
-                    if tx.send(Event::default().data(text)).await.is_err() {
+                    if tx.send(event(None, &text)).await.is_err() {
                         return;
                     }
                     // A client following assets also learns why data may be old (the feeder's
@@ -249,7 +266,7 @@ pub fn stream(
                             Ok(v) => v,
                             Err(e) => serde_json::json!({"server_ms": crate::now_ms(), "error": e.to_string()}),
                         };
-                        if tx.send(Event::default().event("status").data(status.to_string())).await.is_err() {
+                        if tx.send(event(Some("status"), &status.to_string())).await.is_err() {
                             return;
                         }
                     }
@@ -261,11 +278,11 @@ pub fn stream(
                         let cmd = crate::analytics::AnalyticsQuery::default().command(a);
                         let Ok(bytes) = forward(&st, &cmd).await else { continue };
                         analytics_at.insert(a.clone(), seq);
-                        let ev = Event::default().event("analytics").data(format!(
+                        let data = format!(
                             "{{\"asset\":\"{a}\",\"analytics\":{}}}",
                             String::from_utf8_lossy(&bytes)
-                        ));
-                        if tx.send(ev).await.is_err() {
+                        );
+                        if tx.send(event(Some("analytics"), &data)).await.is_err() {
                             return;
                         }
                     }
@@ -287,25 +304,37 @@ pub fn stream(
                         if !head.any() {
                             continue;
                         }
-                        let ev = change_event(&change.asset, &String::from_utf8_lossy(&bytes), &cursors);
-                        if tx.send(ev).await.is_err() {
+                        if tx.send(change_lines(&change.asset, &bytes)).await.is_err()
+                            || tx.send(id_line(&cursors)).await.is_err()
+                        {
                             return;
                         }
                         continue;
                     }
                     cursors.insert(change.asset.clone(), change.to);
-                    let ev = change_event(&change.asset, &change.json, &cursors);
-                    if tx.send(ev).await.is_err() {
+                    if tx.send(change.lines.clone()).await.is_err()
+                        || tx.send(id_line(&cursors)).await.is_err()
+                    {
                         return;
                     }
                 }
             }
         }
     });
-    futures_util::stream::unfold(
-        rx,
-        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-    )
+    // Whatever is queued goes out in one write: under load, when events come faster than a
+    // client's socket takes them, one system call carries several (a lone event is not copied).
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        let mut queued = Vec::with_capacity(CLIENT_QUEUE);
+        if rx.recv_many(&mut queued, CLIENT_QUEUE).await == 0 {
+            return None;
+        }
+        let chunk = if queued.len() == 1 {
+            queued.pop().unwrap_or_default()
+        } else {
+            Bytes::from(queued.concat())
+        };
+        Some((Ok(chunk), rx))
+    })
 }
 
 #[cfg(test)]

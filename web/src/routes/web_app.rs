@@ -3,7 +3,6 @@
 //! asset list and alert rules, and the data API's routes whose paths the web app did not use.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use warp::reply::Response;
 use warp::{Filter, Reply};
@@ -214,12 +213,12 @@ fn stream(st: &Arc<State>, hub: Arc<sse::Hub>) -> Routes {
             // /api/changes (gzipped) and cannot set the header on a new EventSource. The
             // header, which the browser sends on its own reconnects, wins.
             let cursor = last.or(since);
+            // Events as chunks: a change's lines are rendered once and shared by every client
+            // (warp's `sse` reply would render each event again per client). A stats event
+            // every 2 s keeps an idle stream alive.
             let events = sse::stream(st, hub.clone(), assets, cursor);
-            let reply = warp::sse::reply(
-                warp::sse::keep_alive()
-                    .interval(Duration::from_secs(15))
-                    .stream(events),
-            );
+            let reply = warp::reply::stream(events);
+            let reply = warp::reply::with_header(reply, "content-type", "text/event-stream");
             let reply = warp::reply::with_header(reply, "cache-control", "no-cache");
             warp::reply::with_header(reply, "connection", "keep-alive").into_response()
         })
