@@ -37,7 +37,7 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::procs::{http, tickers_at, Feeder, Sim, Web};
+use crate::procs::{http, tickers_at, Feeder, Sim, SseEvents, Web, FAST_RECOVERY};
 use crate::proxy::Proxy;
 use crate::{try_run, RedisServer, TempDir};
 
@@ -188,29 +188,18 @@ impl Follower {
             if !resp.status().is_success() {
                 continue;
             }
-            let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
+            let mut events = SseEvents::default();
             for line in BufReader::with_capacity(256 * 1024, resp).lines() {
                 if stop.load(Relaxed) {
                     return;
                 }
                 let Ok(line) = line else { break };
-                if !line.is_empty() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
+                if let Some((event, id, data)) = events.line(&line) {
+                    if event == "changes" {
+                        self.on_changes(&data, &mut seqs);
+                        last_id = Some(id);
                     }
-                    continue;
                 }
-                if event == "changes" {
-                    self.on_changes(&data, &mut seqs);
-                    last_id = Some(id.clone());
-                }
-                event.clear();
-                id.clear();
-                data.clear();
             }
         }
     }
@@ -405,19 +394,7 @@ pub fn run(plan: &Plan) -> Report {
         .iter()
         .map(|a| (*a, sim.tickers(a).len() as u64))
         .collect();
-    let mut feeder = Feeder::start(
-        &sim,
-        &proxy.url(),
-        plan.assets,
-        &[
-            "--silence-timeout",
-            "1",
-            "--reconnect-delay",
-            "0.05",
-            "--max-reconnect-delay",
-            "0.5",
-        ],
-    );
+    let mut feeder = Feeder::start(&sim, &proxy.url(), plan.assets, &FAST_RECOVERY);
     feeder.wait_ready(Duration::from_secs(60));
     let web = Web::start(&proxy.url(), &["--assets", plan.assets]);
     let mut sys = System {

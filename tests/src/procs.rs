@@ -366,6 +366,47 @@ impl Feeder {
     }
 }
 
+/// The feeder's flags for tests that break its connections: notice silence within a second,
+/// reconnect at once.
+pub const FAST_RECOVERY: [&str; 6] = [
+    "--silence-timeout",
+    "1",
+    "--reconnect-delay",
+    "0.05",
+    "--max-reconnect-delay",
+    "0.5",
+];
+
+/// Assembles Server-Sent Events from a stream's lines: `line` answers (event name, id, data)
+/// when a blank line ends an event that had data.
+#[derive(Default)]
+pub struct SseEvents {
+    event: String,
+    id: String,
+    data: String,
+}
+
+impl SseEvents {
+    pub fn line(&mut self, line: &str) -> Option<(String, String, String)> {
+        if line.is_empty() {
+            let ev = (
+                std::mem::take(&mut self.event),
+                std::mem::take(&mut self.id),
+                std::mem::take(&mut self.data),
+            );
+            return (!ev.2.is_empty()).then_some(ev);
+        }
+        if let Some(v) = line.strip_prefix("event:") {
+            self.event = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("id:") {
+            self.id = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("data:") {
+            self.data.push_str(v.trim_start());
+        }
+        None
+    }
+}
+
 /// `options-web` on a free port.
 pub struct Web {
     pub port: u16,
@@ -503,29 +544,13 @@ impl Web {
                 req = req.header("Last-Event-ID", id);
             }
             let Ok(resp) = req.send() else { return };
-            let (mut event, mut id, mut data) = (String::new(), String::new(), String::new());
+            let mut events = SseEvents::default();
             for line in std::io::BufRead::lines(std::io::BufReader::new(resp)) {
                 let Ok(line) = line else { return };
-                if line.is_empty() {
-                    if !data.is_empty()
-                        && tx
-                            .send((
-                                std::mem::take(&mut event),
-                                std::mem::take(&mut id),
-                                std::mem::take(&mut data),
-                            ))
-                            .is_err()
-                    {
+                if let Some(ev) = events.line(&line) {
+                    if tx.send(ev).is_err() {
                         return;
                     }
-                    continue;
-                }
-                if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
                 }
             }
         });

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use options_client::cmd;
 use options_core::{Field, FIELDS};
-use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::procs::{wait_for, Feeder, Sim, FAST_RECOVERY};
 use options_tests::{run, RedisServer};
 use serde_json::Value;
 
@@ -194,15 +194,6 @@ fn small_sim() -> Sim {
         "3",
     ])
 }
-
-const FAST_RECOVERY: [&str; 6] = [
-    "--silence-timeout",
-    "1",
-    "--reconnect-delay",
-    "0.05",
-    "--max-reconnect-delay",
-    "0.5",
-];
 
 #[test]
 fn survives_disconnects_silence_and_garbage() {
