@@ -187,6 +187,14 @@ try {
   assert(await page.isChecked('#auto-refresh'), 'auto-refresh on');
   await page.waitForFunction(([s, want]) => document.querySelector(`#options-table tr[data-symbol="${s}"] td[data-col="mark"]`).textContent === want, [target, premium(23456.78)]);
   ok('auto-refresh off holds updates; on applies them');
+
+  // The live indicator says how late what it paints is: exchange time → paint, p50 and p99.
+  await page.waitForFunction(() => /^Live · \d+ ms p50 · \d+ ms p99$/.test(document.getElementById('live-text').textContent), null, { timeout: 8000 })
+    .catch(async () => { throw new Error(`live indicator: ${await page.textContent('#live-text')}`); });
+  const liveText = await page.textContent('#live-text');
+  const [p50, p99] = liveText.match(/\d+/g).map(Number);
+  assert(p50 <= p99 && p99 < 10000, `latency figures: ${liveText}`);
+  ok('the live indicator shows the latency it observes', liveText);
   await page.screenshot({ path: join(SHOTS, 'table-desktop.png') });
 
   // ------------------------------------------------------------------ chain view

@@ -12,6 +12,10 @@ import { refreshFigures } from './figures.js';
 import { analyticsView, historyView } from './view-charts.js';
 import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
 import { queueRender, renderView, refreshFormats } from './render.js';
+import { createLatency, noteServerTime, newestUpdate, record, summary, label as latencyLabel } from './latency.js';
+
+/** Exchange time → paint of what this page shows (latency.js), for the live indicator. */
+export const latency = createLatency();
 
 /** Applies one OPTIONS.CHANGES reply and schedules the views' update. */
 function apply(ch) {
@@ -130,8 +134,12 @@ export async function connect() {
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     metrics.changeEvents++;
     if (es !== conn.source || msg.asset !== ui.asset) return;
-    if (ui.live || !store.loaded) apply(msg.changes);
-    else hold(msg.changes);
+    if (ui.live || !store.loaded) {
+      apply(msg.changes);
+      // A reset repeats old rows: only a delta measures how late a push is painted.
+      const newest = msg.changes && !msg.changes.reset ? newestUpdate(msg.changes) : null;
+      if (newest !== null) requestAnimationFrame(() => record(latency, newest, Date.now()));
+    } else hold(msg.changes);
   });
   es.addEventListener('analytics', (ev) => {
     let msg;
@@ -152,6 +160,7 @@ export async function connect() {
     if (es !== conn.source) return;
     conn.status = msg;
     conn.statusAt = Date.now();
+    noteServerTime(latency, msg.server_ms, conn.statusAt);
     renderStatusPanel();
     if (alertsDialog.open) renderTelegramState();
     renderLive();
@@ -175,7 +184,9 @@ export function renderLive() {
   }
   if (!message && conn.notice) message = conn.notice;
   el.dataset.state = d.state;
-  $('live-text').textContent = d.label;
+  const seen = d.state === 'live' ? summary(latency, Date.now()) : null;
+  $('live-text').textContent = seen ? `${d.label} · ${latencyLabel(seen)}` : d.label;
+  el.title = seen ? `Exchange time to this screen over the last minute (${NF[0].format(seen.n)} updates), on the server's clock` : '';
   // Quotes that may be old are dimmed, not hidden: the last book is still worth seeing.
   document.querySelector('main').classList.toggle('quotes-old', d.state === 'stale' || d.state === 'disconnected');
   banner.hidden = message === null;
