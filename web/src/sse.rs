@@ -26,6 +26,12 @@ use crate::api::{self, forward, State};
 const BLOCK_MS: u64 = 1000;
 /// After a failed read (Redis away), the pause before the next.
 const RETRY: Duration = Duration::from_millis(100);
+/// A change goes out at once, unless the asset's last one went out less than this ago: then the
+/// reader waits out the rest and takes everything written meanwhile as one delta. Under a
+/// stream of writes that is at most 100 events a second per asset, each sent to every client
+/// (without it, every write was an event: 1,000 clients at 1,000 writes/s meant a million
+/// deliveries a second); a quiet asset's change waits for nothing.
+const MIN_GAP: Duration = Duration::from_millis(10);
 const STATS_EVERY: Duration = Duration::from_secs(2);
 /// Changes an asset's poller keeps for receivers that have not read them. Small on purpose: at
 /// full rate one change is hundreds of KB, and a receiver that falls further behind is told it
@@ -85,9 +91,12 @@ impl Hub {
             let mut seq = since;
             // Its own connection: a read that waits in Redis would hold up a shared one.
             let redis = st.redis.dedicated();
+            let mut last_sent: Option<tokio::time::Instant> = None;
             loop {
-                if let Some(every) = hub.poll {
-                    tokio::time::sleep(every).await;
+                match (hub.poll, last_sent) {
+                    (Some(every), _) => tokio::time::sleep(every).await,
+                    (None, Some(at)) => tokio::time::sleep_until(at + MIN_GAP).await,
+                    (None, None) => {}
                 }
                 if tx.receiver_count() == 0 {
                     break;
@@ -110,6 +119,7 @@ impl Hub {
                 };
                 let to = head.seq;
                 if head.any() {
+                    last_sent = Some(tokio::time::Instant::now());
                     let _ = tx.send(Arc::new(Change {
                         asset: asset.clone(),
                         from: seq,
