@@ -75,9 +75,9 @@ pub fn park(ctx: &Context, key: &RedisString, timeout_ms: u64, serve: Serve) -> 
     let mut keys = [key.inner];
     let timeout = i64::try_from(timeout_ms).unwrap_or(i64::MAX);
     // SAFETY: the API table is filled when Redis loads the module, before any command runs;
-    // `ctx` is this command's context, `keys` holds one valid string for the call, and
-    // `privdata` is a `Box<Parked>` that `free_parked` takes back exactly once (Redis calls it
-    // when the client is unblocked for any reason, or when blocking fails).
+    // `ctx` is this command's context (the caller checked `may_block`), `keys` holds one valid
+    // string for the call, and `privdata` is a `Box<Parked>` that `free_parked` takes back
+    // exactly once, when Redis unblocks the client for whatever reason.
     let blocked = unsafe {
         match (
             raw::RedisModule_BlockClientOnKeysWithFlags,
@@ -114,6 +114,8 @@ pub fn park(ctx: &Context, key: &RedisString, timeout_ms: u64, serve: Serve) -> 
         }
     };
     if blocked.is_null() {
+        // Not documented to happen; whether Redis kept `privdata` is then unknown, so it is left
+        // to Redis rather than freed twice.
         return Err(RedisError::Str("ERR the client could not be blocked"));
     }
     let reader = Reader {

@@ -169,13 +169,28 @@ try {
   ok('coin premium, UTC or local clock, hours to expiry under two days', `${listed.length} expiries`);
 
   // ------------------------------------------------------------------ cards
-  const an = await getJson(`${BASE}/api/analytics/BTC`);
-  const t30 = an.tenors.find((t) => t.days === 30);
+  // The cards show the module's figures. The chain moves while the test reads them, so the
+  // cards and a fresh /api/analytics are compared until one reading of each agrees (the page
+  // refreshes its figures on the stream's analytics event, every 2 s at most).
   const pctText = (v) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
-  await page.waitForFunction((w) => document.getElementById('stat-iv30').textContent === w, pctText(t30.atm_iv), { timeout: 8000 });
-  assertEq(await page.textContent('#stat-pcr'), an.totals.pcr_oi === null ? '–' : an.totals.pcr_oi.toFixed(2), 'put/call ratio card');
-  const rr = t30.rr25 === null ? '–' : (t30.rr25 > 0 ? '+' : '') + (t30.rr25 * 100).toFixed(2);
-  assertEq(await page.textContent('#stat-rr25'), rr, '25Δ risk reversal card');
+  const cardsWant = (an) => {
+    const t30 = an.tenors.find((t) => t.days === 30);
+    return [
+      pctText(t30.atm_iv),
+      an.totals.pcr_oi === null ? '–' : an.totals.pcr_oi.toFixed(2),
+      t30.rr25 === null ? '–' : (t30.rr25 > 0 ? '+' : '') + (t30.rr25 * 100).toFixed(2),
+    ];
+  };
+  const cardsShown = async () => [await page.textContent('#stat-iv30'), await page.textContent('#stat-pcr'), await page.textContent('#stat-rr25')];
+  let want;
+  let shown;
+  for (let i = 0; i < 40; i++) {
+    want = cardsWant(await getJson(`${BASE}/api/analytics/BTC`));
+    shown = await cardsShown();
+    if (JSON.stringify(want) === JSON.stringify(shown)) break;
+    await sleep(250);
+  }
+  assertEq(JSON.stringify(shown), JSON.stringify(want), 'ATM IV 30d, put/call ratio and 25Δ risk reversal cards');
   // Operations figures sit in the status popover.
   assert(await page.isHidden('#status-panel'), 'status popover closed');
   await page.click('#live');
