@@ -39,6 +39,27 @@ struct Outcome {
     seconds: f64,
 }
 
+impl Outcome {
+    /// The figures of a latency histogram (0.1 ms buckets) and the server's CPU over `seconds`.
+    fn of(hist: &[u64], cpu_s: f64, seconds: f64) -> Outcome {
+        Outcome {
+            p50: quantile(hist, 0.5),
+            p99: quantile(hist, 0.99),
+            p999: quantile(hist, 0.999),
+            samples: hist.iter().sum(),
+            cpu_s,
+            seconds,
+        }
+    }
+}
+
+/// Adds a client's own histogram into the shared one.
+fn merge(into: &Mutex<Vec<u64>>, local: Vec<u64>) {
+    for (a, b) in into.lock().unwrap().iter_mut().zip(local) {
+        *a += b;
+    }
+}
+
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
@@ -114,10 +135,7 @@ fn client(
         }
         seen = Some(last.max(k));
     }
-    let mut h = hist.lock().unwrap();
-    for (a, b) in h.iter_mut().zip(local) {
-        *a += b;
-    }
+    merge(&hist, local);
 }
 
 fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
@@ -173,14 +191,7 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
         let _ = t.join();
     }
     let h = hist.lock().unwrap();
-    Outcome {
-        p50: quantile(&h, 0.5),
-        p99: quantile(&h, 0.99),
-        p999: quantile(&h, 0.999),
-        samples: h.iter().sum(),
-        cpu_s,
-        seconds,
-    }
+    Outcome::of(&h, cpu_s, seconds)
 }
 
 /// 50 clients following four underlyings while the sim pushes 25,000 updates/s through the
@@ -231,10 +242,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
                         }
                     }
                 }
-                let mut h = hist.lock().unwrap();
-                for (a, b) in h.iter_mut().zip(local) {
-                    *a += b;
-                }
+                merge(&hist, local);
             })
         })
         .collect();
@@ -253,14 +261,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
         let _ = t.join();
     }
     let h = hist.lock().unwrap();
-    Outcome {
-        p50: quantile(&h, 0.5),
-        p99: quantile(&h, 0.99),
-        p999: quantile(&h, 0.999),
-        samples: h.iter().sum(),
-        cpu_s,
-        seconds: elapsed,
-    }
+    Outcome::of(&h, cpu_s, elapsed)
 }
 
 fn main() {
