@@ -128,8 +128,12 @@ pub fn park(ctx: &Context, key: &RedisString, timeout_ms: u64, serve: Serve) -> 
 
 /// A write changed `key`: its parked readers are served after the current command.
 pub fn signal(ctx: &Context, key: &RedisString) {
-    if !PARKED.with(|p| p.borrow().contains_key(key.as_slice())) {
-        return; // nobody waits: the common case costs one lookup
+    // Every INGEST comes here: with nobody parked (the common case) it costs no hashing.
+    if !PARKED.with(|p| {
+        let p = p.borrow();
+        !p.is_empty() && p.contains_key(key.as_slice())
+    }) {
+        return;
     }
     // SAFETY: as in `park`; `key` is a valid string for the call.
     if let Some(signal) = unsafe { raw::RedisModule_SignalKeyAsReady } {

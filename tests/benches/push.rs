@@ -51,6 +51,14 @@ impl Outcome {
             seconds,
         }
     }
+
+    /// `p50 / p99 / p99.9 ms (n what seen)`, a table cell.
+    fn cell(&self, what: &str) -> String {
+        format!(
+            "{:.1} / {:.1} / {:.1} ms ({} {what} seen)",
+            self.p50, self.p99, self.p999, self.samples
+        )
+    }
 }
 
 /// Adds a client's own histogram into the shared one.
@@ -310,12 +318,7 @@ fn main() {
             b.p50, b.p99, b.p999, b.samples
         );
         let p = compare.then(|| measure(&redis, &poll, run, i as u64));
-        let cell = |o: &Outcome| {
-            format!(
-                "{:.1} / {:.1} / {:.1} ms ({} writes seen)",
-                o.p50, o.p99, o.p999, o.samples
-            )
-        };
+        let cell = |o: &Outcome| o.cell("writes");
         rows.push_str(&format!(
             "| {name} | {} | {} | {:.0} ms per s |\n",
             cell(&b),
@@ -340,12 +343,7 @@ fn main() {
         "push full rate, 50 clients: block p50 {:.1} p99 {:.1}; poll p50 {:.1} p99 {:.1}",
         fb.p50, fb.p99, fp.p50, fp.p99
     );
-    let cell = |o: &Outcome| {
-        format!(
-            "{:.1} / {:.1} / {:.1} ms ({} rows seen)",
-            o.p50, o.p99, o.p999, o.samples
-        )
-    };
+    let cell = |o: &Outcome| o.cell("rows");
     rows.push_str(&format!(
         "| 50 clients, sim at full rate (25,000 updates/s, 4 underlyings), push → SSE | {} | {} | {:.0} ms per s |\n",
         cell(&fb),

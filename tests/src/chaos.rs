@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use options_client::cmd;
 use options_core::clock::now_ms;
-use options_core::{Field, FIELDS};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -39,7 +38,7 @@ use serde_json::value::RawValue;
 
 use crate::procs::{http, tickers_at, Feeder, Sim, SseEvents, Web, FAST_RECOVERY};
 use crate::proxy::Proxy;
-use crate::{try_run, RedisServer, TempDir};
+use crate::{state, try_run, RedisServer, TempDir};
 
 /// What to run.
 pub struct Plan {
@@ -255,52 +254,6 @@ fn redis_chain(con: &mut redis::Connection, asset: &str) -> Option<BTreeMap<Stri
     Some(chain)
 }
 
-/// The sim's tickers as symbol → canonical field → value.
-fn sim_state(sim: &Sim, assets: &[&str]) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
-    let mut out = BTreeMap::new();
-    for a in assets {
-        for t in sim.tickers(a) {
-            let mut row = BTreeMap::new();
-            for (k, v) in t.as_object().into_iter().flatten() {
-                if let (Some(f), Some(v)) = (Field::from_wire(k), v.as_str()) {
-                    if let Ok(v) = v.parse::<f64>() {
-                        row.insert(f.name(), v);
-                    }
-                }
-            }
-            out.insert(t["symbol"].as_str().unwrap_or_default().to_string(), row);
-        }
-    }
-    out
-}
-
-fn module_state(
-    con: &mut redis::Connection,
-    assets: &[&str],
-) -> Option<BTreeMap<String, BTreeMap<&'static str, f64>>> {
-    let mut out = BTreeMap::new();
-    for a in assets {
-        let page = try_run(con, &cmd::Query::new(a)).ok()??;
-        for row in &page.data {
-            let m = FIELDS
-                .iter()
-                .filter_map(|f| Some((f.name(), row.number(f.name())?)))
-                .collect();
-            out.insert(row.symbol().to_string(), m);
-        }
-    }
-    Some(out)
-}
-
-/// The sum of the calls' open interest in the sim at `rest_url` now.
-fn sim_call_oi(rest_url: &str, base: &str) -> f64 {
-    tickers_at(&http(), rest_url, base)
-        .iter()
-        .filter(|t| t["symbol"].as_str().unwrap_or_default().split('-').nth(3) == Some("C"))
-        .filter_map(|t| t["openInterest"].as_str()?.parse::<f64>().ok())
-        .sum()
-}
-
 /// Per asset, `(time, the sim's call open interest)` every second.
 type OiRecord = BTreeMap<&'static str, Vec<(i64, f64)>>;
 
@@ -432,7 +385,7 @@ pub fn run(plan: &Plan) -> Report {
             while !stop.load(Relaxed) {
                 for a in &assets {
                     let t = now_ms();
-                    let oi = sim_call_oi(&rest_url, a);
+                    let oi = state::call_oi(&tickers_at(&http(), &rest_url, a));
                     oi_record
                         .lock()
                         .unwrap()
@@ -503,11 +456,11 @@ pub fn run(plan: &Plan) -> Report {
     // The end: the sim paused, Redis must hold exactly its state.
     sys.sim.control("pause", &[]);
     let paused = Instant::now();
-    let want = sim_state(&sys.sim, &assets);
+    let want = state::of_sim(&sys.sim, &assets);
     let mut con = sys.redis.connection();
     let mut got = None;
     while paused.elapsed() < Duration::from_secs(30) {
-        got = module_state(&mut con, &assets);
+        got = state::of_redis(&mut con, &assets);
         if got.as_ref() == Some(&want) {
             break;
         }

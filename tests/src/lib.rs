@@ -9,6 +9,7 @@ pub mod fixture;
 pub mod market;
 pub mod procs;
 pub mod proxy;
+pub mod state;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

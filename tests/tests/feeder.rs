@@ -5,59 +5,20 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use options_client::cmd;
-use options_core::{Field, FIELDS};
 use options_tests::procs::{wait_for, Feeder, Sim, FAST_RECOVERY};
-use options_tests::{run, RedisServer};
+use options_tests::{run, state, RedisServer};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The sim's tickers for `assets` as canonical field → value.
-fn sim_state(sim: &Sim, assets: &[&str]) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
-    let mut out = BTreeMap::new();
-    for a in assets {
-        for t in sim.tickers(a) {
-            let symbol = t["symbol"].as_str().unwrap().to_string();
-            let mut row = BTreeMap::new();
-            for (k, v) in t.as_object().unwrap() {
-                if let Some(f) = Field::from_wire(k) {
-                    row.insert(f.name(), v.as_str().unwrap().parse::<f64>().unwrap());
-                }
-            }
-            out.insert(symbol, row);
-        }
-    }
-    out
-}
-
-fn module_state(
-    con: &mut redis::Connection,
-    assets: &[&str],
-) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
-    let mut out = BTreeMap::new();
-    for a in assets {
-        let page = run(con, &cmd::Query::new(a)).expect("a query page");
-        for row in &page.data {
-            let mut m = BTreeMap::new();
-            for f in FIELDS {
-                if let Some(v) = row.number(f.name()) {
-                    m.insert(f.name(), v);
-                }
-            }
-            out.insert(row.symbol().to_string(), m);
-        }
-    }
-    out
-}
-
 /// Pauses the sim and waits until Redis holds exactly its values: every contract, every field.
 fn assert_converges(sim: &Sim, con: &mut redis::Connection, assets: &[&str]) {
     sim.control("pause", &[]);
-    let want = sim_state(sim, assets);
+    let want = state::of_sim(sim, assets);
     assert!(!want.is_empty());
     let deadline = Instant::now() + WAIT;
     loop {
-        let got = module_state(con, assets);
+        let got = state::of_redis(con, assets).expect("a query page");
         if got == want {
             break;
         }
@@ -290,15 +251,6 @@ fn redis_restart_mid_stream_loses_nothing() {
     price_change_latency(&sim, &mut con, "ETH", 99.5);
 }
 
-/// The sum of the open interest of `base`'s calls as the sim has it now.
-fn sim_call_oi(sim: &Sim, base: &str) -> f64 {
-    sim.tickers(base)
-        .iter()
-        .filter(|t| t["symbol"].as_str().unwrap().split('-').nth(3) == Some("C"))
-        .map(|t| t["openInterest"].as_str().unwrap().parse::<f64>().unwrap())
-        .sum()
-}
-
 /// `(time, oi_calls)` of every history sample of `base`.
 fn call_oi_samples(con: &mut redis::Connection, base: &str) -> Vec<(i64, f64)> {
     run(con, &cmd::History::new(base, &["oi_calls"]))
@@ -337,7 +289,7 @@ fn history_after_an_empty_redis_restart_has_no_partial_chain_and_nothing_from_th
         first.len() >= 2,
         "live frames sample every second: {first:?}"
     );
-    let live_oi = sim_call_oi(&sim, "BTC");
+    let live_oi = state::call_oi(&sim.tickers("BTC"));
     for (t, oi) in &first {
         assert!(
             *oi >= 0.99 * live_oi,
@@ -355,7 +307,7 @@ fn history_after_an_empty_redis_restart_has_no_partial_chain_and_nothing_from_th
     std::thread::sleep(Duration::from_millis(3500));
     sim.control("pause", &[]);
     std::thread::sleep(Duration::from_millis(300));
-    let live_oi = sim_call_oi(&sim, "BTC");
+    let live_oi = state::call_oi(&sim.tickers("BTC"));
     let after = call_oi_samples(&mut con, "BTC");
     sim.control("resume", &[]);
 
@@ -588,7 +540,7 @@ fn follows_config_assets_live() {
         let s = run(&mut con, &cmd::Stats { key: "DOGE".into() }).expect("stats");
         (s.contracts > 0).then_some(())
     });
-    let doge = sim_state(&sim, &["DOGE"]).len() as f64;
+    let doge = state::of_sim(&sim, &["DOGE"]).len() as f64;
     wait_for(WAIT, "BTC unsubscribed", || {
         (feeder.metric("feeder_ws_topics") == doge).then_some(())
     });
@@ -603,7 +555,7 @@ fn mirror_hashes_write_the_seed_model() {
     let mut feeder = Feeder::start(&sim, &redis.url(), "BTC", &["--mirror-hashes"]);
     feeder.wait_ready(WAIT);
     sim.control("pause", &[]);
-    let state = sim_state(&sim, &["BTC"]);
+    let state = state::of_sim(&sim, &["BTC"]);
     let (symbol, values) = state.iter().next().unwrap();
     wait_for(WAIT, "the seed hash", || {
         let h: BTreeMap<String, String> = redis::cmd("HGETALL")
@@ -784,6 +736,7 @@ fn settings_added_since_start_survive_an_empty_redis_restart() {
     let (code, _) = web.send(reqwest::Method::POST, "/api/assets/DOGE/toggle", None, None);
     assert_eq!(code, 200);
     wait_for(WAIT, "DOGE no longer tracked", || {
-        (feeder.metric("feeder_ws_topics") == sim_state(&sim, &["BTC"]).len() as f64).then_some(())
+        (feeder.metric("feeder_ws_topics") == state::of_sim(&sim, &["BTC"]).len() as f64)
+            .then_some(())
     });
 }
