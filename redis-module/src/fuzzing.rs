@@ -20,6 +20,7 @@ use crate::history::Want;
 use crate::query::Query;
 use crate::rdb::{self, Bytes, ENCODING_VERSION};
 use crate::render;
+use crate::reply::{BytesSink, Reply};
 
 /// A chain's RDB payload, first byte the encoding version (taken mod 4: 0 and 3 are unknown).
 /// A payload is refused with an error or loads into a chain that every reader can use and that
@@ -63,7 +64,10 @@ pub fn command_args(data: &[u8]) {
         assert!(rows.len() <= total);
         let mut out = Vec::new();
         render::json_rows(&mut out, &chain, &rows, q.output.fields.as_deref());
-        let _ = render::resp_rows(&rows, &chain.underlying, q.output.fields.as_deref());
+        let rows = rows
+            .iter()
+            .map(|&c| Reply::row(&chain, c, q.output.fields.as_deref()));
+        encode_every_way(&Reply::Array(rows.collect()));
     }
     if let Ok(a) = AnalyticsArgs::parse(&argv) {
         let selection = Selection {
@@ -71,7 +75,7 @@ pub fn command_args(data: &[u8]) {
             settle: a.settle,
         };
         let figures = analytics::compute(&chain, &selection, a.now.unwrap_or(NOW), a.by_strike);
-        let _ = crate::commands::analytics::reply("BTC", &figures).render(a.format);
+        encode_every_way(&crate::commands::analytics::reply("BTC", &figures));
     }
     if let Ok(h) = HistoryArgs::parse(&argv) {
         assert!(!h.metrics.is_empty(), "a history request names a metric");
@@ -153,8 +157,7 @@ fn read_everything(chain: &Chain) {
         let _ = chain.changes_since(0, now);
         let _ = chain.expiries(now);
         let a = analytics::compute(chain, &Selection::default(), now, true);
-        let _ = crate::commands::analytics::reply(&chain.underlying, &a)
-            .render(crate::args::Format::Json);
+        encode_every_way(&crate::commands::analytics::reply(&chain.underlying, &a));
         let (_, rows) = Query::default().run(chain, now);
         let mut out = Vec::new();
         render::json_rows(&mut out, chain, &rows, None);
@@ -175,6 +178,14 @@ fn read_everything(chain: &Chain) {
         .chain(some_expiry.map(Want::Expiry));
     for want in wants {
         let _ = chain.history.samples(i64::MIN, i64::MAX, settings, want);
+    }
+}
+
+/// JSON, RESP2 and RESP3: none of them may panic.
+fn encode_every_way(reply: &Reply) {
+    let _ = reply.to_json();
+    for resp3 in [false, true] {
+        reply.write_resp(&mut BytesSink::new(resp3));
     }
 }
 

@@ -25,6 +25,7 @@ mod persist;
 pub mod query;
 pub mod rdb;
 pub mod render;
+pub mod reply;
 pub mod stats;
 
 #[cfg(not(any(test, fuzzing)))]

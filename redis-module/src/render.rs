@@ -1,11 +1,10 @@
-//! Rows out: JSON text written straight into one buffer (the web server forwards it without
-//! decoding), or RESP arrays of `field value` pairs like `HGETALL`.
+//! Rows as JSON text, written straight into one buffer (the web server forwards it without
+//! decoding) and kept in each contract's row cache; `reply` writes every other form.
 //!
 //! A value the exchange never sent is `null` in JSON and a nil bulk string in RESP, so every row
 //! has the same columns in the same order.
 
 use options_core::{write_number, Column, Derived, Expiry};
-use redis_module::RedisValue;
 
 use crate::chain::{Chain, Contract};
 use crate::stats;
@@ -190,48 +189,6 @@ pub fn seed_row(out: &mut Vec<u8>, c: &Contract) {
     out.push(b'}');
 }
 
-fn resp_cell(c: &Contract, underlying: &str, col: Column) -> RedisValue {
-    let text = match col {
-        Column::Value(f) => match c.get(f) {
-            Some(v) => options_core::format_number(v),
-            None => return RedisValue::Null,
-        },
-        Column::Derived(d) => match d {
-            Derived::Symbol => c.symbol.to_string(),
-            Derived::Underlying => underlying.to_string(),
-            Derived::Expiry => c.expiry.code(),
-            Derived::ExpiryTs => c.expiry_ts().to_string(),
-            Derived::Strike => options_core::format_number(c.strike),
-            Derived::Type => c.kind.as_str().to_string(),
-            Derived::Settle => c.settle.as_str().to_string(),
-            Derived::UpdatedMs => c.updated_ms.to_string(),
-        },
-    };
-    RedisValue::BulkString(text)
-}
-
-/// One row as a flat RESP array: `field value field value …`.
-pub fn resp_row(c: &Contract, underlying: &str, columns: Option<&[Column]>) -> RedisValue {
-    let mut out = Vec::with_capacity(64);
-    let mut cell = |col: Column| {
-        out.push(RedisValue::SimpleStringStatic(col.name()));
-        out.push(resp_cell(c, underlying, col));
-    };
-    match columns {
-        Some(cols) => cols.iter().for_each(|col| cell(*col)),
-        None => Column::all().for_each(cell),
-    }
-    RedisValue::Array(out)
-}
-
-pub fn resp_rows(rows: &[&Contract], underlying: &str, columns: Option<&[Column]>) -> RedisValue {
-    RedisValue::Array(
-        rows.iter()
-            .map(|c| resp_row(c, underlying, columns))
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,116 +223,5 @@ mod tests {
         let mut out = Vec::new();
         json_str(&mut out, "a\"b\\c\n");
         assert_eq!(out, br#""a\"b\\c\u000a""#);
-    }
-}
-
-/// A reply as a value: what a command computed, before it is written as RESP or as JSON. One
-/// encoder for both, so the two shapes of a command cannot drift apart.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    Null,
-    Int(i64),
-    /// A number: JSON number text, a RESP bulk string with the same text (as `OPTIONS.CHAIN`).
-    Num(f64),
-    Text(String),
-    Array(Vec<Reply>),
-    /// Named fields in order: a JSON object, a flat RESP array of name, value, … (as `HGETALL`).
-    Map(Vec<(&'static str, Reply)>),
-}
-
-impl Reply {
-    pub fn number(v: Option<f64>) -> Reply {
-        v.map_or(Reply::Null, Reply::Num)
-    }
-
-    pub fn text(s: impl Into<String>) -> Reply {
-        Reply::Text(s.into())
-    }
-
-    pub fn render(self, format: crate::args::Format) -> RedisValue {
-        match format {
-            crate::args::Format::Resp => self.into_resp(),
-            crate::args::Format::Json => {
-                let mut out = Vec::with_capacity(1024);
-                self.write_json(&mut out);
-                RedisValue::StringBuffer(out)
-            }
-        }
-    }
-
-    pub fn into_resp(self) -> RedisValue {
-        match self {
-            Reply::Null => RedisValue::Null,
-            Reply::Int(v) => RedisValue::Integer(v),
-            Reply::Num(v) => RedisValue::BulkString(options_core::format_number(v)),
-            Reply::Text(s) => RedisValue::BulkString(s),
-            Reply::Array(items) => {
-                RedisValue::Array(items.into_iter().map(Reply::into_resp).collect())
-            }
-            Reply::Map(fields) => RedisValue::Array(
-                fields
-                    .into_iter()
-                    .flat_map(|(k, v)| [RedisValue::BulkString(k.into()), v.into_resp()])
-                    .collect(),
-            ),
-        }
-    }
-
-    /// JSON text; a number that is not finite (never produced from finite inputs) is `null`.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        match self {
-            Reply::Null => out.extend_from_slice(b"null"),
-            Reply::Int(v) => json_int(out, *v),
-            Reply::Num(v) => write_number(out, *v),
-            Reply::Text(s) => json_str(out, s),
-            Reply::Array(items) => {
-                out.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    item.write_json(out);
-                }
-                out.push(b']');
-            }
-            Reply::Map(fields) => {
-                out.push(b'{');
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    json_key(out, k);
-                    v.write_json(out);
-                }
-                out.push(b'}');
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod reply_tests {
-    use super::*;
-
-    #[test]
-    fn one_value_written_as_json_and_as_resp() {
-        let r = Reply::Map(vec![
-            ("a", Reply::Num(0.5)),
-            ("b", Reply::Null),
-            ("c", Reply::Array(vec![Reply::Int(-3), Reply::text("x\"y")])),
-            ("d", Reply::Num(f64::NAN)),
-        ]);
-        let mut out = Vec::new();
-        r.write_json(&mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"{"a":0.5,"b":null,"c":[-3,"x\"y"],"d":null}"#
-        );
-        let RedisValue::Array(flat) = r.into_resp() else {
-            panic!("a map is a flat array")
-        };
-        assert_eq!(flat.len(), 8);
-        assert!(matches!(&flat[1], RedisValue::BulkString(s) if s == "0.5"));
-        assert!(matches!(flat[3], RedisValue::Null));
     }
 }

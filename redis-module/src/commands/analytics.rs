@@ -1,11 +1,15 @@
 //! `OPTIONS.ANALYTICS key [EXPIRY e …] [SETTLE USDC|USDT] [BYSTRIKE] [NOW ms] [FORMAT RESP|JSON]`:
 //! term structure, skew and positioning of one chain (definitions in `crate::analytics`).
 
-use super::*;
+use options_core::clock::now_ms;
+use options_core::{Expiry, Settle};
+use redis_module::{Context, RedisError, RedisResult, RedisString};
 
+use super::{err, text_args, with_chain};
 use crate::analytics::{self, Analytics, Selection};
-use crate::args::ArgResult;
-use crate::render::Reply;
+use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
+use crate::chain::Chain;
+use crate::reply::Reply;
 
 const COMMAND: &str = "OPTIONS.ANALYTICS";
 
@@ -88,11 +92,11 @@ pub fn analytics(ctx: &Context, args: &[RedisString]) -> RedisResult {
             req.by_strike,
         ))
     })?;
-    Ok(reply(argv[1], &figures).render(req.format))
+    reply(argv[1], &figures).send(ctx, req.format)
 }
 
 /// The reply in ANALYTICS.md's shape and field order.
-pub fn reply(underlying: &str, a: &Analytics) -> Reply {
+pub fn reply<'a>(underlying: &'a str, a: &Analytics) -> Reply<'a> {
     let t = &a.totals;
     let mut top = vec![
         ("underlying", Reply::text(underlying)),

@@ -1,6 +1,13 @@
 //! `OPTIONS.CHAIN`: calls and puts side by side per strike, with the ATM strike.
 
-use super::*;
+use options_core::clock::now_ms;
+use options_core::{Column, Expiry, Settle};
+use redis_module::{Context, RedisError, RedisResult, RedisString};
+
+use super::{err, text_args, with_chain};
+use crate::args::{self, ArgCursor, OutputOptions};
+use crate::chain::{Chain, Contract};
+use crate::reply::Reply;
 
 /// One strike line of a chain: the call and the put with the same strike and settle coin.
 struct ChainLine<'a> {
@@ -103,103 +110,43 @@ pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
         // (one stale contract cannot move it), the ATM strike the listed strike nearest it.
         let (price, atm) = crate::analytics::forward_and_atm(&contracts);
         let lines = chain_lines(contracts.iter().copied());
-        let cols = opts.fields.as_deref();
-        match opts.format {
-            Format::Json => Ok(RedisValue::StringBuffer(chain_json(
-                chain, expiry, price, atm, &lines, cols,
-            ))),
-            Format::Resp => {
-                let side = |c: Option<&Contract>| {
-                    c.map_or(RedisValue::Null, |c| resp_row(c, underlying, cols))
-                };
-                let rows = lines
-                    .iter()
-                    .map(|l| {
-                        RedisValue::Array(vec![
-                            bulk("strike"),
-                            bulk(l.strike_text),
-                            bulk("settle"),
-                            bulk(l.settle.as_str()),
-                            bulk("call"),
-                            side(l.call),
-                            bulk("put"),
-                            side(l.put),
-                        ])
-                    })
-                    .collect();
-                Ok(RedisValue::Array(vec![
-                    bulk("underlying"),
-                    bulk(underlying),
-                    bulk("expiry"),
-                    bulk(expiry.code()),
-                    bulk("expiry_ts"),
-                    RedisValue::Integer(expiry.timestamp_ms()),
-                    bulk("underlying_price"),
-                    opt_number(price),
-                    bulk("atm_strike"),
-                    opt_number(atm),
-                    bulk("strikes"),
-                    RedisValue::Array(rows),
-                ]))
-            }
-        }
+        chain_reply(chain, expiry, price, atm, &lines, opts.fields.as_deref())
+            .send(ctx, opts.format)
     })
 }
 
-fn chain_json(
-    chain: &Chain,
+/// The chain's reply: the expiry, its forward and ATM strike, then each strike's line.
+fn chain_reply<'a>(
+    chain: &'a Chain,
     expiry: Expiry,
     price: Option<f64>,
     atm: Option<f64>,
-    lines: &[ChainLine<'_>],
-    cols: Option<&[Column]>,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + lines.len() * 1400);
-    out.push(b'{');
-    json_key(&mut out, "underlying");
-    json_str(&mut out, &chain.underlying);
-    out.push(b',');
-    json_key(&mut out, "expiry");
-    json_str(&mut out, &expiry.code());
-    out.push(b',');
-    json_key(&mut out, "expiry_ts");
-    out.extend_from_slice(itoa::Buffer::new().format(expiry.timestamp_ms()).as_bytes());
-    out.push(b',');
-    json_key(&mut out, "underlying_price");
-    json_opt_number(&mut out, price);
-    out.push(b',');
-    json_key(&mut out, "atm_strike");
-    json_opt_number(&mut out, atm);
-    out.push(b',');
-    json_key(&mut out, "strikes");
-    out.push(b'[');
-    for (i, l) in lines.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'{');
-        json_key(&mut out, "strike");
-        options_core::write_number(&mut out, l.strike);
-        out.push(b',');
-        json_key(&mut out, "settle");
-        json_str(&mut out, l.settle.as_str());
-        for (name, side) in [("call", l.call), ("put", l.put)] {
-            out.push(b',');
-            json_key(&mut out, name);
-            match side {
-                Some(c) => json_row(&mut out, chain, c, cols),
-                None => out.extend_from_slice(b"null"),
-            }
-        }
-        out.push(b'}');
-    }
-    out.extend_from_slice(b"]}");
-    out
+    lines: &[ChainLine<'a>],
+    columns: Option<&'a [Column]>,
+) -> Reply<'a> {
+    let side = |c: Option<&'a Contract>| c.map_or(Reply::Null, |c| Reply::row(chain, c, columns));
+    let strikes = lines.iter().map(|l| {
+        Reply::Map(vec![
+            ("strike", Reply::Listed(l.strike, l.strike_text)),
+            ("settle", Reply::text(l.settle.as_str())),
+            ("call", side(l.call)),
+            ("put", side(l.put)),
+        ])
+    });
+    Reply::Map(vec![
+        ("underlying", Reply::text(&*chain.underlying)),
+        ("expiry", Reply::text(expiry.code())),
+        ("expiry_ts", Reply::Int(expiry.timestamp_ms())),
+        ("underlying_price", Reply::number(price)),
+        ("atm_strike", Reply::number(atm)),
+        ("strikes", Reply::Array(strikes.collect())),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::Format;
 
     #[test]
     fn parses_and_refuses() {

@@ -1,7 +1,13 @@
 //! `OPTIONS.CHANGES`: rows changed after a sequence number, at once or, with `BLOCK`, when a
 //! write brings some (`blocking`).
 
-use super::*;
+use options_core::clock::now_ms;
+use redis_module::{Context, RedisError, RedisResult, RedisString};
+
+use super::{err, text_args, with_chain};
+use crate::args::{self, ArgCursor, OutputOptions};
+use crate::chain::{Chain, Changes};
+use crate::reply::Reply;
 
 /// `OPTIONS.CHANGES key since-seq [FIELDS n f…] [BLOCK ms] [FORMAT RESP|JSON]`, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +56,7 @@ pub fn changes(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let parsed = ChangesArgs::parse(&argv[2..]).map_err(err)?;
     match parsed.block.filter(|_| crate::blocking::may_block(ctx)) {
         None => with_changes(ctx, &args[1], argv[1], parsed.since, |chain, ch| {
-            render(chain, ch, &parsed.output)
+            render(ctx, chain, ch, &parsed.output)
         })?,
         Some(ms) => match news(ctx, &args[1], argv[1], &parsed)? {
             Some(reply) => reply,
@@ -82,7 +88,7 @@ fn news(
 ) -> Result<Option<RedisResult>, RedisError> {
     with_changes(ctx, key, name, parsed.since, |chain, ch| {
         (ch.reset || !ch.rows.is_empty() || !ch.removed.is_empty())
-            .then(|| render(chain, ch, &parsed.output))
+            .then(|| render(ctx, chain, ch, &parsed.output))
     })
 }
 
@@ -92,7 +98,7 @@ fn with_changes<T>(
     key: &RedisString,
     name: &str,
     since: u64,
-    f: impl FnOnce(&Chain, &crate::chain::Changes) -> T,
+    f: impl FnOnce(&Chain, &Changes) -> T,
 ) -> Result<T, RedisError> {
     let now = now_ms();
     with_chain(ctx, key, |chain| {
@@ -102,46 +108,22 @@ fn with_changes<T>(
     })
 }
 
-fn render(chain: &Chain, ch: &crate::chain::Changes, opts: &OutputOptions) -> RedisResult {
-    let cols = opts.fields.as_deref();
-    match opts.format {
-        Format::Json => {
-            let mut out = Vec::with_capacity(64 + ch.rows.len() * 700);
-            out.extend_from_slice(b"{\"seq\":");
-            out.extend_from_slice(itoa::Buffer::new().format(ch.seq).as_bytes());
-            out.extend_from_slice(if ch.reset {
-                b",\"reset\":true"
-            } else {
-                b",\"reset\":false"
-            });
-            out.extend_from_slice(b",\"data\":");
-            json_rows(&mut out, chain, &ch.rows, cols);
-            out.extend_from_slice(b",\"removed\":[");
-            for (i, s) in ch.removed.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_str(&mut out, s);
-            }
-            out.extend_from_slice(b"]}");
-            json_reply(out)
-        }
-        Format::Resp => Ok(RedisValue::Array(vec![
-            bulk("seq"),
-            RedisValue::Integer(ch.seq as i64),
-            bulk("reset"),
-            RedisValue::Integer(i64::from(ch.reset)),
-            bulk("data"),
-            resp_rows(&ch.rows, &chain.underlying, cols),
-            bulk("removed"),
-            RedisValue::Array(ch.removed.iter().map(|s| bulk(*s)).collect()),
-        ])),
-    }
+fn render(ctx: &Context, chain: &Chain, ch: &Changes, opts: &OutputOptions) -> RedisResult {
+    let columns = opts.fields.as_deref();
+    let rows = ch.rows.iter().map(|&c| Reply::row(chain, c, columns));
+    Reply::Map(vec![
+        ("seq", Reply::Int(i64::try_from(ch.seq).unwrap_or(i64::MAX))),
+        ("reset", Reply::Bool(ch.reset)),
+        ("data", Reply::Array(rows.collect())),
+        ("removed", Reply::texts(ch.removed.iter().copied())),
+    ])
+    .send(ctx, opts.format)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::Format;
 
     #[test]
     fn changes_arguments() {

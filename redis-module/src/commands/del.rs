@@ -1,6 +1,12 @@
 //! `OPTIONS.DEL` and `OPTIONS.PURGE`: remove contracts by name or by expiry.
 
-use super::*;
+use options_core::clock::now_ms;
+use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
+
+use super::{chain_mut, changed, err, text_args};
+use crate::args;
+use crate::chain::symbol_for_key;
+use crate::stats::Footprint;
 
 /// Deletes the key once its chain is empty, as Redis does for empty collections.
 fn drop_if_empty(key: &redis_module::key::RedisKeyWritable, empty: bool) -> RedisResult<()> {

@@ -1,6 +1,12 @@
 //! `OPTIONS.GET`: one contract.
 
-use super::*;
+use options_core::clock::now_ms;
+use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
+
+use super::{err, text_args, with_chain};
+use crate::args::{self, ArgCursor, OutputOptions};
+use crate::chain::symbol_for_key;
+use crate::reply::Reply;
 
 /// `OPTIONS.GET key symbol [FIELDS n f…] [FORMAT RESP|JSON]`, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,15 +43,7 @@ pub fn get(ctx: &Context, args: &[RedisString]) -> RedisResult {
         let Some((chain, row)) = found else {
             return Ok(RedisValue::Null);
         };
-        let cols = opts.fields.as_deref();
-        match opts.format {
-            Format::Resp => Ok(resp_row(row, &chain.underlying, cols)),
-            Format::Json => {
-                let mut out = Vec::with_capacity(800);
-                json_row(&mut out, chain, row, cols);
-                json_reply(out)
-            }
-        }
+        Reply::row(chain, row, opts.fields.as_deref()).send(ctx, opts.format)
     })
 }
 

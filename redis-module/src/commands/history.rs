@@ -2,11 +2,14 @@
 //! [FORMAT RESP|JSON]`: the chain's sampled analytics over time (`crate::history`), and
 //! `OPTIONS.HISTORYRESTORE`, which the AOF rewrite writes to rebuild a history.
 
-use super::*;
+use options_core::Expiry;
+use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use crate::args::ArgResult;
+use super::{chain_or_create, err, text_args, with_chain};
+use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
 use crate::history::{History, Sample, Want, EXPIRY_METRICS, TENOR_METRICS, TOTAL_METRICS};
-use crate::render::Reply;
+use crate::reply::{Points, Reply};
+use crate::stats::Footprint;
 
 const COMMAND: &str = "OPTIONS.HISTORY";
 
@@ -159,60 +162,19 @@ pub fn history(ctx: &Context, args: &[RedisString]) -> RedisResult {
             )
             .map_err(|e| err(format!("ERR history unreadable: {e}"))),
     })?;
-    if req.format == Format::Json {
-        // Straight into one buffer: a day of a metric is 1,440 points, a month 43,200.
-        let mut out = Vec::with_capacity(64 + samples.len() * (16 + 20 * req.metrics.len()));
-        out.push(b'{');
-        json_key(&mut out, "underlying");
-        json_str(&mut out, argv[1]);
-        out.push(b',');
-        json_key(&mut out, "metrics");
-        out.push(b'[');
-        for (i, m) in req.metrics.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            json_str(&mut out, m);
-        }
-        out.extend_from_slice(b"],");
-        json_key(&mut out, "points");
-        out.push(b'[');
-        for (i, s) in samples.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            out.extend_from_slice(itoa::Buffer::new().format(s.ts).as_bytes());
-            for m in &req.metrics {
-                out.push(b',');
-                match req.value(s, m) {
-                    Some(v) => options_core::write_number(&mut out, v),
-                    None => out.extend_from_slice(b"null"),
-                }
-            }
-            out.push(b']');
-        }
-        out.extend_from_slice(b"]}");
-        return Ok(RedisValue::StringBuffer(out));
+    let mut points = Points::with_capacity(req.metrics.len(), samples.len());
+    for s in &samples {
+        points.push(s.ts, req.metrics.iter().map(|m| req.value(s, m)));
     }
-    let points = samples
-        .iter()
-        .map(|s| {
-            let mut row = Vec::with_capacity(1 + req.metrics.len());
-            row.push(Reply::Int(s.ts));
-            row.extend(req.metrics.iter().map(|m| Reply::number(req.value(s, m))));
-            Reply::Array(row)
-        })
-        .collect();
-    Ok(Reply::Map(vec![
+    Reply::Map(vec![
         ("underlying", Reply::text(argv[1])),
         (
             "metrics",
-            Reply::Array(req.metrics.iter().map(|m| Reply::text(m.clone())).collect()),
+            Reply::texts(req.metrics.iter().map(String::as_str)),
         ),
-        ("points", Reply::Array(points)),
+        ("points", Reply::Points(points)),
     ])
-    .into_resp())
+    .send(ctx, req.format)
 }
 
 /// `OPTIONS.HISTORYRESTORE key count bytes [count bytes …]`: replaces the history of the chain

@@ -1,8 +1,13 @@
 //! `OPTIONS.INGEST`: upsert one contract.
 
-use super::*;
+use options_core::clock::now_ms;
+use options_core::Field;
+use redis_module::{Context, RedisResult, RedisString, RedisValue};
 
-use crate::args::ArgResult;
+use super::{chain_or_create, changed, err, is_authoritative, purge_if_due, text_args};
+use crate::args::{self, ArgResult};
+use crate::chain::{symbol_for_key, Update, UpsertOutcome};
+use crate::stats::Footprint;
 
 /// `OPTIONS.INGEST key [NOHISTORY] symbol field value [field value …]`, parsed.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,13 @@
 //! `OPTIONS.EXPIRIES` and `OPTIONS.STRIKES`: what a chain lists.
 
-use super::*;
+use options_core::clock::now_ms;
+use options_core::Expiry;
+use redis_module::{Context, RedisError, RedisResult, RedisString};
+
+use super::{err, format_only, text_args, with_chain};
+use crate::args::{self, ArgCursor, Format, OutputOptions};
+use crate::chain::Contract;
+use crate::reply::Reply;
 
 /// `OPTIONS.EXPIRIES key [FORMAT RESP|JSON]` — chronological.
 pub fn expiries(ctx: &Context, args: &[RedisString]) -> RedisResult {
@@ -13,7 +20,7 @@ pub fn expiries(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let list = with_chain(ctx, &args[1], |chain| {
         Ok(chain.map(|c| c.expiries(now)).unwrap_or_default())
     })?;
-    string_list_reply(list.iter().map(Expiry::code).collect(), format)
+    Reply::texts(list.iter().map(Expiry::code)).send(ctx, format)
 }
 
 /// `OPTIONS.STRIKES key [EXPIRY e] [FORMAT RESP|JSON]`, parsed.
@@ -67,7 +74,7 @@ pub fn strikes(ctx: &Context, args: &[RedisString]) -> RedisResult {
         found.dedup_by(|a, b| a.strike == b.strike);
         Ok(found.iter().map(|c| c.strike_text().to_string()).collect())
     })?;
-    string_list_reply(list, format)
+    Reply::texts(list).send(ctx, format)
 }
 
 #[cfg(test)]

@@ -26,17 +26,11 @@ pub use lists::{expiries, strikes};
 pub use query::query;
 pub use stats::stats_cmd;
 
-use options_core::clock::now_ms;
-use options_core::{Column, Expiry, Field, Settle};
-use redis_module::{
-    Context, ContextFlags, NotifyEvent, RedisError, RedisResult, RedisString, RedisValue,
-};
+use redis_module::{Context, ContextFlags, NotifyEvent, RedisError, RedisResult, RedisString};
 
-use crate::args::{self, ArgCursor, Format, OutputOptions};
-use crate::chain::{symbol_for_key, Chain, Contract, Update, UpsertOutcome};
+use crate::args::{ArgCursor, Format, OutputOptions};
+use crate::chain::Chain;
 use crate::persist::CHAIN_TYPE;
-use crate::render::{json_key, json_row, json_rows, json_str, resp_row, resp_rows};
-use crate::stats::Footprint;
 
 pub(super) fn err(msg: String) -> RedisError {
     RedisError::String(msg)
@@ -98,25 +92,6 @@ pub(super) fn with_chain<T>(
     f(chain)
 }
 
-pub(super) fn json_reply(out: Vec<u8>) -> RedisResult {
-    Ok(RedisValue::StringBuffer(out))
-}
-
-pub(super) fn bulk(s: impl Into<String>) -> RedisValue {
-    RedisValue::BulkString(s.into())
-}
-
-pub(super) fn opt_number(v: Option<f64>) -> RedisValue {
-    v.map_or(RedisValue::Null, |v| bulk(options_core::format_number(v)))
-}
-
-pub(super) fn json_opt_number(out: &mut Vec<u8>, v: Option<f64>) {
-    match v {
-        Some(v) => options_core::write_number(out, v),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
 /// A write changed the chain at `key`: the key-space event, and its parked `OPTIONS.CHANGES …
 /// BLOCK` readers are served after this command. Every write that changes a chain ends here.
 pub(super) fn changed(ctx: &Context, key: &RedisString, event: &str) {
@@ -137,24 +112,6 @@ pub(super) fn purge_if_due(ctx: &Context, key: &RedisString, chain: &mut Chain, 
     );
     changed(ctx, key, "options.purge");
     n
-}
-
-pub(super) fn string_list_reply(items: Vec<String>, format: Format) -> RedisResult {
-    match format {
-        Format::Resp => Ok(RedisValue::Array(items.into_iter().map(bulk).collect())),
-        Format::Json => {
-            let mut out = Vec::with_capacity(items.len() * 12 + 2);
-            out.push(b'[');
-            for (i, s) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_str(&mut out, s);
-            }
-            out.push(b']');
-            json_reply(out)
-        }
-    }
 }
 
 pub(super) fn format_only(argv: &[&str], command: &str) -> RedisResult<Format> {

@@ -1,7 +1,13 @@
 //! `OPTIONS.QUERY`: filter, sort and page inside Redis (the parsing is `crate::query`).
 
-use super::*;
+use options_core::clock::now_ms;
+use redis_module::{Context, RedisError, RedisResult, RedisString};
+
+use super::{err, text_args, with_chain};
+use crate::args::Format;
+use crate::chain::Chain;
 use crate::query::Query;
+use crate::reply::{Reply, Row};
 
 /// `OPTIONS.QUERY key [filters…] [SORTBY f [ASC|DESC]] [LIMIT off n] [FIELDS n f…] [FORMAT …]`
 pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
@@ -16,65 +22,38 @@ pub fn query(ctx: &Context, args: &[RedisString]) -> RedisResult {
         let empty = Chain::new(argv[1], 0);
         let chain = chain.unwrap_or(&empty);
         let (total, rows) = q.run(chain, now);
-        let cols = q.output.fields.as_deref();
+        let columns = q.output.fields.as_deref();
+        let data = |seed| {
+            let rows = rows.iter().map(|&contract| {
+                Reply::Row(Row {
+                    chain,
+                    contract,
+                    columns,
+                    seed,
+                })
+            });
+            Reply::Array(rows.collect())
+        };
+        let limit = q.count.map_or(Reply::Null, Reply::count);
         if q.seed {
-            return json_reply(seed_page(chain, &q, total, &rows));
+            // The seed's bare array, or with LIMIT its page object (in its own field order).
+            let page = match q.count {
+                None => data(true),
+                Some(_) => Reply::Map(vec![
+                    ("total", Reply::count(total)),
+                    ("limit", limit),
+                    ("offset", Reply::count(q.offset)),
+                    ("data", data(true)),
+                ]),
+            };
+            return page.send(ctx, Format::Json);
         }
-        match q.output.format {
-            Format::Json => {
-                let mut out = Vec::with_capacity(64 + rows.len() * 700);
-                out.extend_from_slice(b"{\"total\":");
-                out.extend_from_slice(itoa::Buffer::new().format(total).as_bytes());
-                out.extend_from_slice(b",\"offset\":");
-                out.extend_from_slice(itoa::Buffer::new().format(q.offset).as_bytes());
-                out.extend_from_slice(b",\"limit\":");
-                match q.count {
-                    Some(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-                    None => out.extend_from_slice(b"null"),
-                }
-                out.extend_from_slice(b",\"data\":");
-                json_rows(&mut out, chain, &rows, cols);
-                out.push(b'}');
-                json_reply(out)
-            }
-            Format::Resp => Ok(RedisValue::Array(vec![
-                bulk("total"),
-                RedisValue::Integer(total as i64),
-                bulk("offset"),
-                RedisValue::Integer(q.offset as i64),
-                bulk("limit"),
-                q.count
-                    .map_or(RedisValue::Null, |n| RedisValue::Integer(n as i64)),
-                bulk("data"),
-                resp_rows(&rows, &chain.underlying, cols),
-            ])),
-        }
+        Reply::Map(vec![
+            ("total", Reply::count(total)),
+            ("offset", Reply::count(q.offset)),
+            ("limit", limit),
+            ("data", data(false)),
+        ])
+        .send(ctx, q.output.format)
     })
-}
-
-/// `FORMAT SEED`: a bare array, or with `LIMIT` the seed's `{"total","limit","offset","data"}`.
-fn seed_page(chain: &Chain, q: &Query, total: usize, rows: &[&Contract]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + rows.len() * 420);
-    let paged = q.count.is_some();
-    if paged {
-        out.extend_from_slice(b"{\"total\":");
-        out.extend_from_slice(itoa::Buffer::new().format(total).as_bytes());
-        out.extend_from_slice(b",\"limit\":");
-        out.extend_from_slice(itoa::Buffer::new().format(q.count.unwrap_or(0)).as_bytes());
-        out.extend_from_slice(b",\"offset\":");
-        out.extend_from_slice(itoa::Buffer::new().format(q.offset).as_bytes());
-        out.extend_from_slice(b",\"data\":");
-    }
-    out.push(b'[');
-    for (i, c) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        crate::render::seed_row_cached(&mut out, chain, c);
-    }
-    out.push(b']');
-    if paged {
-        out.push(b'}');
-    }
-    out
 }

@@ -1,6 +1,10 @@
 //! `OPTIONS.STATS`: counts and memory of one chain or of the whole module.
 
-use super::*;
+use options_core::clock::now_ms;
+use redis_module::{Context, RedisResult, RedisString, RedisValue};
+
+use super::{format_only, text_args, with_chain};
+use crate::reply::Reply;
 
 /// `OPTIONS.STATS [key] [FORMAT RESP|JSON]`
 ///
@@ -21,7 +25,7 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
     }
     let format = format_only(rest, "OPTIONS.STATS")?;
     let now = now_ms();
-    let pairs: Vec<(&str, i64)> = match key {
+    let pairs: Vec<(&'static str, i64)> = match key {
         None => crate::stats::totals().named().to_vec(),
         Some(i) => with_chain(ctx, &args[i], |chain| {
             Ok(match chain {
@@ -49,53 +53,15 @@ pub fn stats_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
             })
         })?,
     };
-    let mut key_pair = None;
+    let mut fields = Vec::with_capacity(pairs.len() + 1);
     if let Some(i) = key {
-        key_pair = Some(argv[i]);
+        fields.push(("key", Reply::text(argv[i])));
     }
-    // The module-wide form ends with this load's instance id (a new one after a restart).
-    let instance = key.is_none().then(crate::stats::instance);
-    match format {
-        Format::Resp => {
-            let mut out = Vec::with_capacity(pairs.len() * 2 + 2);
-            if let Some(k) = key_pair {
-                out.push(bulk("key"));
-                out.push(bulk(k));
-            }
-            for (name, v) in pairs {
-                out.push(bulk(name));
-                out.push(RedisValue::Integer(v));
-            }
-            if let Some(id) = instance {
-                out.push(bulk("instance"));
-                out.push(bulk(id));
-            }
-            Ok(RedisValue::Array(out))
-        }
-        Format::Json => {
-            let mut out = Vec::with_capacity(256);
-            out.push(b'{');
-            if let Some(k) = key_pair {
-                json_key(&mut out, "key");
-                json_str(&mut out, k);
-                out.push(b',');
-            }
-            for (i, (name, v)) in pairs.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_key(&mut out, name);
-                out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
-            }
-            if let Some(id) = instance {
-                out.push(b',');
-                json_key(&mut out, "instance");
-                json_str(&mut out, id);
-            }
-            out.push(b'}');
-            json_reply(out)
-        }
+    fields.extend(pairs.into_iter().map(|(name, v)| (name, Reply::Int(v))));
+    if key.is_none() {
+        fields.push(("instance", Reply::text(crate::stats::instance())));
     }
+    Reply::Map(fields).send(ctx, format)
 }
 
 /// Where `OPTIONS.STATS` names its key: nowhere in `OPTIONS.STATS` and `OPTIONS.STATS FORMAT x`,
