@@ -115,132 +115,25 @@ mod module {
         history_restore => commands::history_restore,
     }
 
-    /// `COMMAND DOCS` for every command (`docs::DOCS`), on servers that have the API (7.0+).
-    /// A refusal is logged and the module loads without docs.
-    fn set_command_docs(ctx: &Context) {
-        use redis_module::raw;
-        use std::ffi::CString;
-        // SAFETY: the API table is filled once when Redis loads the module, before this runs.
-        let (Some(get_command), Some(set_info)) =
-            (unsafe { raw::RedisModule_GetCommand }, unsafe {
-                raw::RedisModule_SetCommandInfo
-            })
-        else {
-            return;
+    /// `OPTIONS.CHANGES` may wait (`BLOCK ms`): `blocking` tells clients and proxies so. Redis
+    /// 6.2 refuses a flag it does not know (the module would not load), so the flag is given
+    /// where the server has the 7.0 API.
+    fn changes_flags() -> &'static str {
+        // SAFETY: reads the API table Redis filled in `RedisModule_Init`, before any command
+        // is registered; nothing writes it afterwards.
+        let v7 = unsafe {
+            (*std::ptr::addr_of!(redis_module::raw::RedisModule_SetCommandInfo)).is_some()
         };
-        let version = raw::RedisModuleCommandInfoVersion {
-            version: 1,
-            sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
-            sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
-            sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
-        };
-        // Every string lives until the end of this function; Redis copies what it keeps.
-        let mut keep: Vec<CString> = Vec::new();
-        let mut text = |s: &str| -> *const std::os::raw::c_char {
-            let c = CString::new(s).unwrap_or_default();
-            let p = c.as_ptr();
-            keep.push(c);
-            p
-        };
-        for doc in crate::docs::DOCS {
-            let mut args: Vec<raw::RedisModuleCommandArg> = doc
-                .args
-                .iter()
-                .map(|a| {
-                    // SAFETY: a zeroed C struct of pointers and integers is a valid value.
-                    let mut r: raw::RedisModuleCommandArg = unsafe { std::mem::zeroed() };
-                    r.name = text(a.name);
-                    r.type_ = match a.kind {
-                        crate::docs::Kind::Key => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY
-                        }
-                        crate::docs::Kind::Text => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING
-                        }
-                        crate::docs::Kind::Integer => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER
-                        }
-                        crate::docs::Kind::Double => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_DOUBLE
-                        }
-                        crate::docs::Kind::UnixTimeMs => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_UNIX_TIME
-                        }
-                        crate::docs::Kind::Token => {
-                            raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN
-                        }
-                    };
-                    r.key_spec_index = if a.kind == crate::docs::Kind::Key {
-                        0
-                    } else {
-                        -1
-                    };
-                    if let Some(t) = a.token {
-                        r.token = text(t);
-                    }
-                    r.flags = (if a.optional { 1 } else { 0 }) | (if a.multiple { 2 } else { 0 });
-                    r
-                })
-                .collect();
-            // SAFETY: as above; the zeroed entry ends the array.
-            args.push(unsafe { std::mem::zeroed() });
-            // The key spec: the key is the first argument; what the command does to it decides
-            // its flags (the legacy range Redis derives says `RW` for every command).
-            let key_flags = match doc.key {
-                crate::docs::KeyAccess::None => None,
-                crate::docs::KeyAccess::Read => {
-                    Some(raw::REDISMODULE_CMD_KEY_RO | raw::REDISMODULE_CMD_KEY_ACCESS)
-                }
-                crate::docs::KeyAccess::Update => {
-                    Some(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_UPDATE)
-                }
-                crate::docs::KeyAccess::Delete => {
-                    Some(raw::REDISMODULE_CMD_KEY_RW | raw::REDISMODULE_CMD_KEY_DELETE)
-                }
-            };
-            let mut key_specs: Vec<raw::RedisModuleCommandKeySpec> = Vec::new();
-            if let Some(flags) = key_flags {
-                // SAFETY: a zeroed C struct of pointers, integers and unions of them is valid.
-                let mut spec: raw::RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
-                spec.flags = u64::from(flags);
-                spec.begin_search_type =
-                    raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
-                spec.bs.index.pos = 1;
-                spec.find_keys_type =
-                    raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
-                spec.fk.range.lastkey = 0;
-                spec.fk.range.keystep = 1;
-                spec.fk.range.limit = 0;
-                key_specs.push(spec);
-                // SAFETY: as above; the zeroed entry ends the array.
-                key_specs.push(unsafe { std::mem::zeroed() });
-            }
-            // SAFETY: as above.
-            let mut info: raw::RedisModuleCommandInfo = unsafe { std::mem::zeroed() };
-            info.version = &version;
-            info.summary = text(doc.summary);
-            info.complexity = text(doc.complexity);
-            info.since = text(crate::docs::SINCE);
-            info.args = args.as_mut_ptr();
-            if !key_specs.is_empty() {
-                info.key_specs = key_specs.as_mut_ptr();
-            }
-            let name = CString::new(doc.name).unwrap_or_default();
-            // SAFETY: the context and the command's name are valid for the call; `info` and
-            // everything it points to outlive it.
-            let ok = unsafe {
-                let cmd = get_command(ctx.ctx, name.as_ptr());
-                !cmd.is_null() && set_info(cmd, &info) == raw::REDISMODULE_OK as i32
-            };
-            if !ok {
-                ctx.log_warning(&format!("options: COMMAND DOCS for {} refused", doc.name));
-            }
+        if v7 {
+            "readonly blocking"
+        } else {
+            "readonly"
         }
     }
 
     /// Module arguments: `history-interval N history-retention N` (seconds).
     fn init(ctx: &Context, args: &[RedisString]) -> redis_module::Status {
-        set_command_docs(ctx);
+        crate::docs::register(ctx);
         let instance = stats::instance();
         ctx.log_notice(&format!("options: instance {instance}"));
         let words: Vec<String> = args.iter().map(|a| a.to_string_lossy()).collect();
@@ -315,7 +208,7 @@ mod module {
             ["options.strikes", strikes, "readonly", 1, 1, 1, "", "read options"],
             ["options.get", get, "readonly fast", 1, 1, 1, "", "read fast options"],
             ["options.chain", chain, "readonly", 1, 1, 1, "", "read options"],
-            ["options.changes", changes, "readonly", 1, 1, 1, "", "read options"],
+            ["options.changes", changes, changes_flags(), 1, 1, 1, "", "read options"],
             // Its key is optional: `getkeys-api` tells Redis (Cluster routing, ACL key
             // patterns, COMMAND GETKEYS) where it is, so the keyless form routes nowhere.
             ["options.stats", stats_cmd, "readonly getkeys-api", 0, 0, 0, "", "read options"],

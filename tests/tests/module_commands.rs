@@ -1179,6 +1179,13 @@ fn every_command_says_what_it_does_to_its_key() {
         for f in *not {
             assert!(!head.iter().any(|x| x == f), "{name} has {f}: {w:?}");
         }
+        // Only CHANGES waits (`BLOCK ms`); 6.2 has no `blocking` flag to give.
+        let blocks = *name == "options.changes" && with_specs;
+        assert_eq!(
+            head.iter().any(|x| x == "blocking"),
+            blocks,
+            "{name}'s blocking flag: {w:?}"
+        );
         if !with_specs {
             continue;
         }

@@ -250,7 +250,11 @@ fn a_blocked_read_answers_in_the_clients_protocol() {
         value(&mut con3, &args).unwrap()
     });
     std::thread::sleep(std::time::Duration::from_millis(200));
-    ingest(&mut con, "BTC-25DEC26-90000-C-USDT", &[("mark_price", 7.25)]);
+    ingest(
+        &mut con,
+        "BTC-25DEC26-90000-C-USDT",
+        &[("mark_price", 7.25)],
+    );
     let reply = reader.join().unwrap();
     if server_major_version() < 7 {
         assert!(matches!(reply, Value::Array(_)), "{reply:?}");
