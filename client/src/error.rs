@@ -19,6 +19,9 @@ pub enum ClientError {
         command: &'static str,
         detail: String,
     },
+    /// A shared settings document (`config:assets`) that this build cannot read.
+    #[error("{key}: {detail}")]
+    Document { key: &'static str, detail: String },
     /// A URL or setting the client cannot use.
     #[error("Redis settings: {0}")]
     Config(redis::RedisError),

@@ -19,5 +19,5 @@ pub use args::RedisArgs;
 pub use cmd::Command;
 pub use connection::Redis;
 pub use error::{ClientError, ClientResult};
-pub use shared_doc::SharedDoc;
+pub use shared_doc::{AssetsDoc, SharedDoc};
 pub use tls::{RedisTlsArgs, TlsError};

@@ -10,6 +10,7 @@
 
 use std::sync::Mutex;
 
+use options_core::assets::{self, AssetConfig};
 use redis::Value;
 
 use crate::error::{ClientError, ClientResult};
@@ -134,5 +135,46 @@ impl SharedDoc {
         if let Ok(mut last) = self.last.lock() {
             *last = Some((doc.to_string(), version));
         }
+    }
+}
+
+/// `config:assets`, typed: the one way the feeder, the web server and the bot read and write
+/// the tracked assets, so they agree on every entry (`options_core::assets::AssetConfig`).
+pub struct AssetsDoc {
+    doc: SharedDoc,
+}
+
+impl Default for AssetsDoc {
+    fn default() -> Self {
+        AssetsDoc::new()
+    }
+}
+
+impl AssetsDoc {
+    pub fn new() -> AssetsDoc {
+        AssetsDoc {
+            doc: SharedDoc::new(assets::KEY),
+        }
+    }
+
+    /// The document: Redis's, this process's last copy when Redis lost it, or (neither having
+    /// one) `defaults` seeded the way the seed's web app seeded it. A document that is not a
+    /// JSON object is an error, never read as empty.
+    pub async fn read_or_seed(
+        &self,
+        redis: &Redis,
+        defaults: &[String],
+    ) -> ClientResult<AssetConfig> {
+        let seed = AssetConfig::seeded(defaults).to_json();
+        let text = self.doc.read_or_seed(redis, &seed).await?;
+        AssetConfig::parse(&text).map_err(|detail| ClientError::Document {
+            key: assets::KEY,
+            detail,
+        })
+    }
+
+    /// Writes a new version of the document.
+    pub async fn write(&self, redis: &Redis, config: &AssetConfig) -> ClientResult<()> {
+        self.doc.write(redis, &config.to_json()).await
     }
 }

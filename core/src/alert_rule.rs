@@ -201,6 +201,10 @@ impl AlertRule {
     }
 }
 
+/// The Redis key of the shared rules (a JSON array), edited by the web server, followed by the
+/// feeder.
+pub const KEY: &str = "config:alerts";
+
 /// Parses and checks the rules stored in Redis `config:alerts` (a JSON array).
 pub fn parse_alert_rules_json(text: &str) -> Result<Vec<AlertRule>, String> {
     let rules: Vec<AlertRule> =

@@ -15,7 +15,6 @@ use crate::rest::{Instrument, RestClient};
 
 use crate::writer::{Writer, WriterMsg};
 use crate::ws::{StreamPool, StreamSettings};
-use options_core::assets;
 
 /// Contracts listed per tracked asset.
 type Listings = BTreeMap<String, BTreeMap<String, Instrument>>;
@@ -25,7 +24,7 @@ struct App {
     rest: RestClient,
     control: Redis,
     /// `config:assets` as last seen (restored to a Redis that lost it).
-    assets_doc: options_client::SharedDoc,
+    assets_doc: options_client::AssetsDoc,
     pool: StreamPool,
     writer: mpsc::UnboundedSender<WriterMsg>,
     metrics: Arc<Metrics>,
@@ -115,7 +114,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             recorder.clone(),
         )?,
         control: Redis::open(&args.redis)?,
-        assets_doc: options_client::SharedDoc::new(assets::KEY),
+        assets_doc: options_client::AssetsDoc::new(),
         pool: StreamPool::new(settings, tx.clone(), metrics.clone()),
         writer: tx,
         metrics: metrics.clone(),
@@ -298,17 +297,14 @@ impl App {
     /// Redis cannot be read.
     async fn wanted_assets(&mut self) -> Vec<String> {
         let defaults = self.args.default_assets();
-        let default = assets::default_document(&defaults);
-        match self.assets_doc.read_or_seed(&self.control, &default).await {
-            Ok(doc) => match assets::enabled_assets(&doc) {
-                Ok(list) => list,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ignoring config:assets");
-                    self.current_or(defaults)
-                }
-            },
-            Err(e) => {
+        match self.assets_doc.read_or_seed(&self.control, &defaults).await {
+            Ok(config) => config.tracked(),
+            Err(e) if e.is_unavailable() => {
                 tracing::debug!(error = %e, "config:assets unreadable; keeping the current assets");
+                self.current_or(defaults)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "ignoring config:assets");
                 self.current_or(defaults)
             }
         }

@@ -37,8 +37,6 @@ use crate::alerts::Notifier;
 
 pub use options_core::AlertRule as Rule;
 
-/// Where `options-web` keeps the rules added from the dashboard.
-pub const KEY: &str = "config:alerts";
 
 #[derive(Debug, Deserialize)]
 struct File {
@@ -173,7 +171,7 @@ pub async fn run(file_rules: Vec<Rule>, redis: Redis, notifier: Arc<Notifier>, e
         .map(|r| State::new(r, false))
         .collect();
     let mut stored_text: Option<String> = None;
-    let doc = SharedDoc::new(KEY);
+    let doc = SharedDoc::new(options_core::alert_rule::KEY);
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

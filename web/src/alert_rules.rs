@@ -8,8 +8,6 @@ use warp::reply::Response;
 
 use crate::api::{json_value, State};
 use crate::error::{ApiError, ApiResult};
-
-pub const KEY: &str = "config:alerts";
 /// A dashboard is not a rule engine: a bound keeps every check of every rule cheap.
 const MAX_RULES: usize = 200;
 

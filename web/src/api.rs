@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use options_client::reply::Row;
 use options_client::{cmd as module, Command, Redis};
 use options_core::bybit::{Envelope, Page};
-use options_core::{assets, Expiry, OptionType};
+use options_core::assets::{self, Asset, AssetConfig};
+use options_core::{Expiry, OptionType};
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 use warp::Reply;
@@ -25,7 +26,7 @@ pub struct State {
     /// `/api/instruments` answers, kept for ten minutes.
     pub instruments: crate::instruments::Cache,
     /// `config:assets` and `config:alerts`, as last seen: restored to a Redis that lost them.
-    pub assets_doc: options_client::SharedDoc,
+    pub assets_doc: options_client::AssetsDoc,
     pub alerts_doc: options_client::SharedDoc,
 }
 
@@ -88,23 +89,9 @@ pub fn cmd(name: &str, args: &[&str]) -> redis::Cmd {
 // config:assets
 
 /// The asset document; written from OPTION_ASSETS when missing and never seen (as the seed's
-/// web app did), the last copy seen when Redis lost it (`SharedDoc`).
-pub async fn asset_config(st: &State) -> ApiResult<Map<String, Value>> {
-    let default = assets::default_document(&st.default_assets);
-    let doc = st.assets_doc.read_or_seed(&st.redis, &default).await?;
-    match serde_json::from_str::<Value>(&doc) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(ApiError::Internal(format!(
-            "{} is not a JSON object",
-            assets::KEY
-        ))),
-    }
-}
-
-async fn save_config(st: &State, m: &Map<String, Value>) -> ApiResult<()> {
-    let text = Value::Object(m.clone()).to_string();
-    st.assets_doc.write(&st.redis, &text).await?;
-    Ok(())
+/// web app did), the last copy seen when Redis lost it (`AssetsDoc`).
+pub async fn asset_config(st: &State) -> ApiResult<AssetConfig> {
+    Ok(st.assets_doc.read_or_seed(&st.redis, &st.default_assets).await?)
 }
 
 /// Contracts in the module for `asset` (0 when there is no key).
@@ -118,7 +105,7 @@ async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
 /// 404 for an asset that is neither configured nor holds data.
 pub async fn known_asset(st: &State, raw: &str) -> ApiResult<String> {
     let asset = params::asset(raw)?;
-    if contracts(st, &asset).await? > 0 || asset_config(st).await?.contains_key(&asset) {
+    if contracts(st, &asset).await? > 0 || asset_config(st).await?.contains(&asset) {
         Ok(asset)
     } else {
         Err(ApiError::NotFound(format!("Unknown asset {asset}")))
@@ -434,7 +421,7 @@ async fn listed_on_exchange(st: &State, asset: &str) -> bool {
 }
 
 pub async fn assets_get(st: &State) -> ApiResult<Response> {
-    Ok(json_value(&Value::Object(asset_config(st).await?)))
+    Ok(json_body(asset_config(st).await?.to_json().into_bytes()))
 }
 
 pub async fn assets_test(st: &State, b: AssetBody) -> ApiResult<Response> {
@@ -452,8 +439,8 @@ pub async fn assets_test(st: &State, b: AssetBody) -> ApiResult<Response> {
 
 pub async fn assets_add(st: &State, b: AssetBody) -> ApiResult<Response> {
     let s = body_symbol(&b)?;
-    let mut m = asset_config(st).await?;
-    if m.contains_key(&s) {
+    let mut cfg = asset_config(st).await?;
+    if cfg.contains(&s) {
         return Err(ApiError::Conflict(format!("Asset {s} already exists")));
     }
     if !listed_on_exchange(st, &s).await {
@@ -461,39 +448,34 @@ pub async fn assets_add(st: &State, b: AssetBody) -> ApiResult<Response> {
             "No options found for {s} on Bybit"
         )));
     }
-    let order = m.len() + 1;
-    let name = b
-        .name
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| s.clone());
-    m.insert(
-        s.clone(),
-        json!({"name": name, "enabled": true, "order": order, "added_date": crate::now_iso()}),
-    );
-    save_config(st, &m).await?;
+    let name = b.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let mut asset = Asset::new(&s, name.unwrap_or(&s), cfg.len() as i64 + 1);
+    asset
+        .extra
+        .insert("added_date".into(), json!(crate::now_iso()));
+    cfg.add(asset);
+    st.assets_doc.write(&st.redis, &cfg).await?;
     Ok(json_value(
         &json!({"success": true, "message": format!("Added {s} permanently to config")}),
     ))
 }
 
 pub async fn assets_toggle(st: &State, symbol: &str) -> ApiResult<Response> {
-    let mut m = asset_config(st).await?;
-    let Some(entry) = m.get_mut(symbol) else {
+    let mut cfg = asset_config(st).await?;
+    let Some(enabled) = cfg.toggle(symbol) else {
         return Ok(json_value(&json!({"success": false})));
     };
-    let enabled = assets::entry_enabled(entry);
-    entry["enabled"] = json!(!enabled);
-    save_config(st, &m).await?;
-    Ok(json_value(&json!({"success": true, "enabled": !enabled})))
+    st.assets_doc.write(&st.redis, &cfg).await?;
+    Ok(json_value(&json!({"success": true, "enabled": enabled})))
 }
 
 pub async fn assets_remove(st: &State, symbol: &str) -> ApiResult<Response> {
-    let mut m = asset_config(st).await?;
-    if !m.contains_key(symbol) || st.default_assets.iter().any(|a| a == symbol) {
+    let mut cfg = asset_config(st).await?;
+    if !cfg.contains(symbol) || st.default_assets.iter().any(|a| a == symbol) {
         return Err(ApiError::Conflict("Cannot remove default asset".into()));
     }
-    m.shift_remove(symbol);
-    save_config(st, &m).await?;
+    cfg.remove(symbol);
+    st.assets_doc.write(&st.redis, &cfg).await?;
     Ok(json_value(&json!({"success": true})))
 }
 

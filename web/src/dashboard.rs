@@ -9,10 +9,12 @@ use std::hash::{Hash, Hasher};
 
 use handlebars::Handlebars;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use warp::http::{header, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
+
+use options_core::assets::{Asset, AssetConfig};
 
 use crate::params::Query;
 
@@ -87,7 +89,7 @@ impl Dashboard {
         &self,
         default_view: &str,
         q: &Query,
-        config: Result<Map<String, Value>, String>,
+        config: Result<AssetConfig, String>,
     ) -> Response {
         match self.render(default_view, q, config) {
             Ok(html) => {
@@ -120,36 +122,33 @@ impl Dashboard {
         &self,
         default_view: &str,
         q: &Query,
-        config: Result<Map<String, Value>, String>,
+        config: Result<AssetConfig, String>,
     ) -> Result<String, handlebars::RenderError> {
         let view = q
             .get("view")
             .map(|v| v.to_ascii_lowercase())
             .filter(|v| VIEWS.contains(&v.as_str()))
             .unwrap_or_else(|| default_view.to_string());
-        let (mut assets, error) = match config {
-            Ok(m) => (m.into_iter().collect::<Vec<_>>(), None),
-            Err(e) => (Vec::new(), Some(e)),
+        let (config, error) = match config {
+            Ok(c) => (c, None),
+            Err(e) => (AssetConfig::default(), Some(e)),
         };
-        assets.sort_by_key(|(_, v)| v["order"].as_u64().unwrap_or(u64::MAX));
-        let enabled: Vec<&(String, Value)> = assets
-            .iter()
-            .filter(|(_, v)| options_core::assets::entry_enabled(v))
-            .collect();
+        let assets = config.in_order();
+        let enabled: Vec<&Asset> = assets.iter().copied().filter(|a| a.enabled).collect();
         let wanted = q
             .get("asset")
             .map(|a| a.trim().to_uppercase())
             .filter(|a| !a.is_empty());
         let asset = wanted
             .clone()
-            .or_else(|| enabled.first().map(|(s, _)| s.clone()))
+            .or_else(|| enabled.first().map(|a| a.symbol.clone()))
             .unwrap_or_default();
         let tabs = enabled
             .iter()
-            .map(|(s, v)| Tab {
-                symbol: s.clone(),
-                name: v["name"].as_str().unwrap_or(s).to_string(),
-                active: *s == asset,
+            .map(|a| Tab {
+                symbol: a.symbol.clone(),
+                name: a.display_name().to_string(),
+                active: a.symbol == asset,
             })
             .collect();
         let text = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
@@ -160,10 +159,10 @@ impl Dashboard {
             "type": text("type"),
             "settle": text("settle"),
             "search": text("q"),
-            "assets": assets.iter().map(|(s, v)| json!({
-                "symbol": s,
-                "name": v["name"].as_str().unwrap_or(s),
-                "enabled": options_core::assets::entry_enabled(v),
+            "assets": assets.iter().map(|a| json!({
+                "symbol": a.symbol,
+                "name": a.display_name(),
+                "enabled": a.enabled,
             })).collect::<Vec<_>>(),
             "error": error,
         });
@@ -249,15 +248,10 @@ mod tests {
     #[test]
     fn page_falls_back_on_unknown_view_and_escapes_tabs() {
         let d = Dashboard::new().unwrap();
-        let mut cfg = Map::new();
-        cfg.insert(
-            "BTC".into(),
-            json!({"name": "<b>Bitcoin</b>", "enabled": true, "order": 1}),
-        );
-        cfg.insert(
-            "ETH".into(),
-            json!({"name": "Ethereum", "enabled": false, "order": 2}),
-        );
+        let cfg = AssetConfig::parse(
+            r#"{"ETH":{"name":"Ethereum","enabled":false,"order":2},"BTC":{"name":"<b>Bitcoin</b>","order":1}}"#,
+        )
+        .unwrap();
         let q: Query = [("view".to_string(), "nope".to_string())]
             .into_iter()
             .collect();

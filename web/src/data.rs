@@ -36,7 +36,8 @@ async fn all_rows(st: &State, asset: &str) -> ApiResult<Vec<Row>> {
 /// whether or not `config:assets` lists it. Configured assets come first in their order (an
 /// empty one adds nothing to a list), then the other chains by name.
 pub async fn all_assets(st: &State) -> ApiResult<Vec<String>> {
-    let mut out: Vec<String> = asset_config(st).await?.keys().cloned().collect();
+    let config = asset_config(st).await?;
+    let mut out: Vec<String> = config.entries().iter().map(|a| a.symbol.clone()).collect();
     for key in st.redis.chain_keys().await? {
         if !out.contains(&key) {
             out.push(key);

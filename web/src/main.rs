@@ -134,8 +134,8 @@ async fn main() -> anyhow::Result<()> {
             .collect(),
         api_token: args.api_token.clone().filter(|t| !t.is_empty()),
         requests: AtomicU64::new(0),
-        assets_doc: options_client::SharedDoc::new(options_core::assets::KEY),
-        alerts_doc: options_client::SharedDoc::new(crate::alert_rules::KEY),
+        assets_doc: options_client::AssetsDoc::new(),
+        alerts_doc: options_client::SharedDoc::new(options_core::alert_rule::KEY),
         errors: AtomicU64::new(0),
         instruments: Default::default(),
     });

@@ -21,8 +21,8 @@ fn state() -> Arc<State> {
         default_assets: vec!["BTC".into()],
         api_token: Some("secret".into()),
         requests: AtomicU64::new(0),
-        assets_doc: options_client::SharedDoc::new(options_core::assets::KEY),
-        alerts_doc: options_client::SharedDoc::new(crate::alert_rules::KEY),
+        assets_doc: options_client::AssetsDoc::new(),
+        alerts_doc: options_client::SharedDoc::new(options_core::alert_rule::KEY),
         errors: AtomicU64::new(0),
         instruments: Default::default(),
     })
