@@ -9,14 +9,10 @@ export async function refreshAssets() {
   try {
     const cfg = await api('GET', '/api/assets');
     store.assets = Object.entries(cfg)
-      .sort((a, b) => (a[1].order || 1e9) - (b[1].order || 1e9))
-      // The server's rule (options_core::assets::entry_enabled): a missing flag is on, as the
-      // seed's tracker had it; a flag that is not a boolean, or an entry that is not an object, off.
-      .map(([symbol, v]) => ({
-        symbol,
-        name: (v && v.name) || symbol,
-        enabled: !!v && typeof v === 'object' && (v.enabled === true || v.enabled == null),
-      }));
+      .sort((a, b) => (a[1].order ?? 1e15) - (b[1].order ?? 1e15))
+      // The server writes the document out through its one type (options_core::assets::
+      // AssetConfig), so every entry is an object with its `enabled` decided there.
+      .map(([symbol, v]) => ({ symbol, name: v.name || symbol, enabled: v.enabled === true }));
     conn.error = null;
   } catch (e) {
     conn.error = `Cannot load the asset list: ${e.message}`;
