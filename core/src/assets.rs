@@ -75,7 +75,10 @@ impl Asset {
         }
         Asset {
             symbol: symbol.to_string(),
-            name: fields.get("name").and_then(Value::as_str).map(str::to_string),
+            name: fields
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             enabled: match fields.get("enabled") {
                 None | Some(Value::Null) => true,
                 Some(v) => v.as_bool().unwrap_or(false),

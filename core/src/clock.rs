@@ -14,6 +14,43 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The UTC date of `ms` (`2026-12-01`) and the milliseconds into that day.
+fn civil(ms: i64) -> (String, i64) {
+    let date = Expiry::from_unix_days(ms.div_euclid(86_400_000))
+        .map(|e| e.iso())
+        .unwrap_or_default();
+    (date, ms.rem_euclid(86_400_000))
+}
+
+/// `2026-12-01T09:00:00.000Z`: the timestamps of the replaced system's JSON.
+pub fn iso_ms(ms: i64) -> String {
+    let (date, t) = civil(ms);
+    format!(
+        "{date}T{:02}:{:02}:{:02}.{:03}Z",
+        t / 3_600_000,
+        t / 60_000 % 60,
+        t / 1000 % 60,
+        t % 1000
+    )
+}
+
+/// The present as `iso_ms` writes it.
+pub fn now_iso() -> String {
+    iso_ms(now_ms())
+}
+
+/// `2026-12-01 09:00:00 UTC`: a time written for people (alert messages).
+pub fn utc_seconds(ms: i64) -> String {
+    let (date, t) = civil(ms);
+    let s = t / 1000;
+    format!(
+        "{date} {:02}:{:02}:{:02} UTC",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
 /// Parses an instant in UTC: `2026-12-01T09:00:00Z` (seconds and the `Z` optional, a space
 /// allowed for the `T`, fractions of a second allowed), a bare date `2026-12-01` (midnight), or
 /// Unix milliseconds. Dates are those of expiry codes: years 2000 to 2099.
@@ -110,6 +147,13 @@ mod tests {
         ] {
             assert!(parse_instant_ms(t).is_err(), "{t:?} accepted");
         }
+    }
+
+    #[test]
+    fn instants_written_for_json_and_for_people() {
+        let ms = parse_instant_ms("2026-12-01T09:05:07.25Z").unwrap();
+        assert_eq!(iso_ms(ms), "2026-12-01T09:05:07.250Z");
+        assert_eq!(utc_seconds(ms), "2026-12-01 09:05:07 UTC");
     }
 
     #[test]

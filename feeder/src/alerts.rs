@@ -58,18 +58,7 @@ pub fn html(text: &str) -> String {
 }
 
 fn now_text() -> String {
-    let ms = crate::now_ms();
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000) / 1000;
-    let date = options_core::Expiry::from_unix_days(days)
-        .map(|e| e.iso())
-        .unwrap_or_default();
-    format!(
-        "{date} {:02}:{:02}:{:02} UTC",
-        in_day / 3600,
-        in_day / 60 % 60,
-        in_day % 60
-    )
+    options_core::clock::utc_seconds(crate::now_ms())
 }
 
 struct Queue {

@@ -37,7 +37,6 @@ use crate::alerts::Notifier;
 
 pub use options_core::AlertRule as Rule;
 
-
 #[derive(Debug, Deserialize)]
 struct File {
     #[serde(default)]

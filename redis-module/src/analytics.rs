@@ -10,11 +10,7 @@
 use options_core::{Expiry, Field, OptionType, Settle};
 
 use crate::chain::{Chain, Contract};
-
-/// Milliseconds in a year of 365 days (`t`).
-pub const YEAR_MS: f64 = 31_536_000_000.0;
-/// The constant maturities of `tenors`, in days.
-pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
+use crate::figures::{tenors, Analytics, ExpiryFigures, StrikeFigures, Totals, YEAR_MS};
 
 /// Which contracts count: live at `now`, of the listed expiries (all when empty), of one
 /// settle coin (both when `None`).
@@ -30,76 +26,6 @@ impl Selection {
             && self.settle.is_none_or(|s| c.settle == s)
             && (self.expiries.is_empty() || self.expiries.binary_search(&c.expiry).is_ok())
     }
-}
-
-/// The figures of one expiry.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ExpiryFigures {
-    pub expiry: Option<Expiry>,
-    pub t: f64,
-    pub forward: Option<f64>,
-    pub atm_strike: Option<f64>,
-    pub atm_iv: Option<f64>,
-    pub call25_iv: Option<f64>,
-    pub put25_iv: Option<f64>,
-    pub call10_iv: Option<f64>,
-    pub put10_iv: Option<f64>,
-    pub rr25: Option<f64>,
-    pub bf25: Option<f64>,
-    pub rr10: Option<f64>,
-    pub bf10: Option<f64>,
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub volume_calls: f64,
-    pub volume_puts: f64,
-    pub pcr_oi: Option<f64>,
-    pub pcr_volume: Option<f64>,
-    pub max_pain: Option<f64>,
-    pub gex: f64,
-    pub notional_oi: f64,
-}
-
-/// Sums over the selected expiries, with the ratios recomputed from the sums.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Totals {
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub volume_calls: f64,
-    pub volume_puts: f64,
-    pub gex: f64,
-    pub notional_oi: f64,
-    pub pcr_oi: Option<f64>,
-    pub pcr_volume: Option<f64>,
-}
-
-/// ATM volatility and skew at a constant maturity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tenor {
-    pub days: u32,
-    pub atm_iv: Option<f64>,
-    pub rr25: Option<f64>,
-    pub bf25: Option<f64>,
-}
-
-/// Open interest and gamma exposure at one strike, over the selected expiries.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StrikeFigures {
-    pub strike: f64,
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub gex: f64,
-}
-
-/// Everything `OPTIONS.ANALYTICS` answers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Analytics {
-    pub now_ms: i64,
-    pub index: Option<f64>,
-    pub totals: Totals,
-    pub tenors: Vec<Tenor>,
-    pub expiries: Vec<ExpiryFigures>,
-    /// `Some` when asked for (`BYSTRIKE`), in strike order.
-    pub strikes: Option<Vec<StrikeFigures>>,
 }
 
 /// Computes the analytics of `chain` at `now_ms` over the selected contracts.
@@ -380,75 +306,6 @@ fn totals(expiries: &[ExpiryFigures]) -> Totals {
     }
 }
 
-/// Constant-maturity ATM IV (total variance interpolated in t), RR25 and BF25 (interpolated in
-/// t); no extrapolation.
-pub fn tenors(expiries: &[ExpiryFigures]) -> Vec<Tenor> {
-    let points = expiries.iter().map(|e| (e.t, e.atm_iv, e.rr25, e.bf25));
-    TENOR_DAYS
-        .iter()
-        .map(|&days| {
-            let [atm_iv, rr25, bf25] = tenor_at(points.clone(), days, [true; 3]);
-            Tenor {
-                days,
-                atm_iv,
-                rr25,
-                bf25,
-            }
-        })
-        .collect()
-}
-
-/// One expiry's `(t, atm_iv, rr25, bf25)`: what a tenor interpolates.
-pub type TenorPoint = (f64, Option<f64>, Option<f64>, Option<f64>);
-
-/// `[atm_iv, rr25, bf25]` at `days` from the expiries' `(t, atm_iv, rr25, bf25)` in
-/// chronological order, only those `wanted` (the rest `None`): the one computation of a tenor,
-/// which `OPTIONS.ANALYTICS` and the history's reads share. Nothing is collected, so a read of a
-/// month of history (a tenor per sample) allocates nothing for it.
-pub fn tenor_at(
-    expiries: impl Iterator<Item = TenorPoint> + Clone,
-    days: u32,
-    wanted: [bool; 3],
-) -> [Option<f64>; 3] {
-    let t = f64::from(days) / 365.0;
-    let series = |pick: fn(&TenorPoint) -> Option<f64>| {
-        expiries.clone().filter_map(move |e| Some((e.0, pick(&e)?)))
-    };
-    [
-        wanted[0]
-            .then(|| {
-                let variance = series(|e| e.1).map(|(t, iv)| (t, iv * iv * t));
-                interpolate_ascending(variance, t).map(|w| (w / t).max(0.0).sqrt())
-            })
-            .flatten(),
-        wanted[1]
-            .then(|| interpolate_ascending(series(|e| e.2), t))
-            .flatten(),
-        wanted[2]
-            .then(|| interpolate_ascending(series(|e| e.3), t))
-            .flatten(),
-    ]
-}
-
-/// `interpolate` over points that come in ascending x without repeats, read once and never
-/// collected: the same answer, without the list.
-pub fn interpolate_ascending(points: impl Iterator<Item = (f64, f64)>, x: f64) -> Option<f64> {
-    let mut below: Option<(f64, f64)> = None;
-    for p in points {
-        if p.0 == x {
-            return Some(p.1);
-        }
-        if p.0 < x {
-            below = Some(p);
-        } else {
-            let b = below?;
-            let w = (x - b.0) / (p.0 - b.0);
-            return Some(b.1 + w * (p.1 - b.1));
-        }
-    }
-    None
-}
-
 /// OI by side and GEX at each listed strike of the selected contracts.
 fn strike_figures(contracts: &[&Contract]) -> Vec<StrikeFigures> {
     let mut by_strike: Vec<&Contract> = contracts.to_vec();
@@ -476,6 +333,7 @@ fn strike_figures(contracts: &[&Contract]) -> Vec<StrikeFigures> {
 mod tests {
     use super::*;
     use crate::chain::Update;
+    use crate::figures::interpolate_ascending;
     use options_core::parse_symbol;
     use proptest::prelude::*;
 

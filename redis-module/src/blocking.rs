@@ -2,7 +2,7 @@
 //! XREAD BLOCK and RedisTimeSeries' `TS.READ … BLOCK` are on the same calls.
 //!
 //! A reader that has nothing to read is parked on its key with `RedisModule_BlockClientOnKeys`.
-//! Every write that changes a chain calls `signal` (the write chokepoint, `commands::changed`);
+//! Every write that changes a chain calls `signal` (the write chokepoint, `commands::keyspace::changed`);
 //! Redis then runs the parked readers' `serve` again, after the write's command, and each either
 //! answers (and is unblocked) or keeps waiting. Deletion wakes readers too: on servers with
 //! `REDISMODULE_BLOCK_UNBLOCK_DELETED` (7.2+) by that flag; before it a deleted key is never

@@ -12,6 +12,7 @@ pub mod args;
 mod blocking;
 pub mod chain;
 pub mod docs;
+pub mod figures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;

@@ -6,8 +6,9 @@ use options_core::AlertRule;
 use serde_json::Value;
 use warp::reply::Response;
 
-use crate::api::{json_value, State};
 use crate::error::{ApiError, ApiResult};
+use crate::respond::json_value;
+use crate::state::State;
 /// A dashboard is not a rule engine: a bound keeps every check of every rule cheap.
 const MAX_RULES: usize = 200;
 
@@ -92,7 +93,7 @@ async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
             fields: Some(vec!["symbol".into()]),
             ..options_client::cmd::Get::new(&parsed.base, &parsed.canonical())
         };
-        match crate::api::typed(st, &get).await {
+        match crate::respond::typed(st, &get).await {
             Ok(_) => {}
             Err(ApiError::NotFound(_)) => {
                 return Err(ApiError::bad(

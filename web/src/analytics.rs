@@ -5,8 +5,10 @@ use options_client::cmd as module;
 use options_core::{Expiry, Settle};
 use warp::reply::Response;
 
-use crate::api::{forward, json_body, known_asset, State};
+use crate::assets::known_asset;
 use crate::error::{ApiError, ApiResult};
+use crate::respond::{forward, json_body};
+use crate::state::State;
 
 /// The query of an analytics request: `expiry` (repeatable, or comma-separated; `all` or
 /// absent for every expiry), `settle`, `bystrike`.

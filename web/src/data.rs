@@ -7,12 +7,13 @@ use options_core::python_float;
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
-use crate::api::{
-    asset_config, data_api_stats, json_value, known_asset, object_from_row, typed, State,
-    OBJECT_FIELDS,
-};
+use crate::api::{object_from_row, OBJECT_FIELDS};
+use crate::assets::{asset_config, known_asset};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Query};
+use crate::respond::{json_value, typed};
+use crate::state::State;
+use crate::stats::data_api_stats;
 
 /// The rows `query` matches, with the option-object fields plus what the endpoints derive
 /// from.
@@ -279,7 +280,7 @@ pub async fn websocket(st: std::sync::Arc<State>, ws: warp::ws::WebSocket) {
                 }
                 let count = data.len();
                 data.truncate(10);
-                let msg = json!({"type": "update", "timestamp": crate::now_iso(), "count": count, "data": data});
+                let msg = json!({"type": "update", "timestamp": options_core::clock::now_iso(), "count": count, "data": data});
                 if sink.send(warp::ws::Message::text(msg.to_string())).await.is_err() {
                     return;
                 }
@@ -302,7 +303,7 @@ pub async fn export(st: &State, kind: &str, q: &Query) -> ApiResult<Response> {
             all.push((a.clone(), r));
         }
     }
-    let stamp = crate::now_iso();
+    let stamp = options_core::clock::now_iso();
     let stamp: String = stamp
         .chars()
         .filter(|c| c.is_ascii_digit())
@@ -465,7 +466,7 @@ pub fn root() -> Response {
 
 /// `GET /api/stats` of the data API.
 pub async fn stats(st: &State) -> ApiResult<Response> {
-    Ok(json_value(&data_api_stats(&crate::api::stats(st).await?)))
+    Ok(json_value(&data_api_stats(&crate::stats::stats(st).await?)))
 }
 
 /// `GET /api/expiries/{asset}` of the data API: the symbols' own expiry codes (`3DEC26`, not

@@ -9,8 +9,10 @@ use options_core::{format_number, Expiry};
 use warp::http::header;
 use warp::reply::Response;
 
-use crate::api::{forward, json_body, known_asset, State};
+use crate::assets::known_asset;
 use crate::error::{ApiError, ApiResult};
+use crate::respond::{forward, json_body};
+use crate::state::State;
 
 /// The query: `metric` (repeatable or comma-separated), `tenor` or `expiry`, `from`, `to` (Unix
 /// ms, inclusive), `format` (`json`, `csv`).

@@ -3,23 +3,19 @@
 //! a dashboard writes every price with the exchange's own precision. Asked of Bybit's REST API
 //! (`--bybit-rest-url`) and kept for ten minutes.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use options_core::bybit::{Envelope, OptionInstrument, Page};
-use serde_json::{json, Value};
+use serde_json::json;
 use warp::reply::Response;
 
-use crate::api::{json_value, State};
 use crate::error::{ApiError, ApiResult};
 use crate::params;
+use crate::respond::json_value;
+use crate::state::State;
 
 const KEEP: Duration = Duration::from_secs(600);
-
-/// Answers per asset, with when they were fetched.
-#[derive(Default)]
-pub struct Cache(Mutex<HashMap<String, (Instant, Value)>>);
 
 /// The most common tick per settle coin (an asset's options share one).
 fn ticks(instruments: &[OptionInstrument]) -> BTreeMap<String, f64> {

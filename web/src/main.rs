@@ -3,14 +3,19 @@
 mod alert_rules;
 mod analytics;
 mod api;
+mod assets;
 mod dashboard;
 mod data;
 mod error;
+mod health;
 mod history;
 mod instruments;
 mod params;
+mod respond;
 mod routes;
 mod sse;
+mod state;
+mod stats;
 mod status;
 
 use std::net::SocketAddr;
@@ -21,7 +26,7 @@ use std::time::Duration;
 use clap::Parser;
 use warp::Filter;
 
-use crate::api::State;
+use crate::state::State;
 
 /// Serves the Python system's HTTP API (web app and data API, same paths and JSON), SSE at
 /// /api/stream, /api/chain, /metrics and /health — each answered by Redis module commands.
@@ -71,22 +76,6 @@ struct Args {
 }
 
 pub use options_core::clock::now_ms;
-
-pub fn now_iso() -> String {
-    let ms = now_ms();
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    let date = options_core::Expiry::from_unix_days(days)
-        .map(|e| e.iso())
-        .unwrap_or_default();
-    format!(
-        "{date}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
-}
 
 /// A listener whose connections send each write at once (`TCP_NODELAY`, which Linux hands from
 /// the listening socket to every accepted one): an event of a stream is a small write after a

@@ -20,7 +20,9 @@ use options_client::reply::ChangesHead;
 use tokio::sync::{broadcast, mpsc};
 use warp::hyper::body::Bytes;
 
-use crate::api::{self, forward, State};
+use crate::respond::forward;
+use crate::state::State;
+use crate::stats;
 
 /// How long one blocking read waits before the reader checks that someone still listens.
 const BLOCK_MS: u64 = 1000;
@@ -260,7 +262,7 @@ pub fn stream(
         loop {
             tokio::select! {
                 _ = stats_tick.tick() => {
-                    let text = match api::stats(&st).await {
+                    let text = match stats::stats(&st).await {
                         Ok(s) => s.sse_text(),
                         // The seed sent nothing useful here; a client should learn why.
                         Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),

@@ -8,9 +8,10 @@ use options_client::reply::{FeederStatus, FEEDER_STATUS_KEY};
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
-use crate::api::{cmd, json_value, typed, State};
 use crate::error::ApiResult;
 use crate::params::{self, Query};
+use crate::respond::{cmd, json_value, typed};
+use crate::state::State;
 
 /// The status of `assets` (their chains' contracts and last write).
 pub async fn of(st: &State, assets: &[String]) -> ApiResult<Value> {

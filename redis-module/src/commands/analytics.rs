@@ -5,10 +5,11 @@ use options_core::clock::now_ms;
 use options_core::{Expiry, Settle};
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
-use super::{err, text_args, with_chain};
-use crate::analytics::{self, Analytics, Selection};
+use super::keyspace::{err, text_args, with_chain};
+use crate::analytics::{self, Selection};
 use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
 use crate::chain::Chain;
+use crate::figures::Analytics;
 use crate::reply::Reply;
 
 const COMMAND: &str = "OPTIONS.ANALYTICS";

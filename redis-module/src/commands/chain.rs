@@ -4,7 +4,7 @@ use options_core::clock::now_ms;
 use options_core::{Column, Expiry, Settle};
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
-use super::{err, text_args, with_chain};
+use super::keyspace::{err, text_args, with_chain};
 use crate::args::{self, ArgCursor, OutputOptions};
 use crate::chain::{Chain, Contract};
 use crate::reply::Reply;

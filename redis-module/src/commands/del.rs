@@ -3,7 +3,7 @@
 use options_core::clock::now_ms;
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use super::{chain_mut, changed, err, text_args};
+use super::keyspace::{chain_mut, changed, err, text_args};
 use crate::args;
 use crate::chain::symbol_for_key;
 use crate::stats::Footprint;

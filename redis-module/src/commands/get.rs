@@ -3,7 +3,7 @@
 use options_core::clock::now_ms;
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use super::{err, text_args, with_chain};
+use super::keyspace::{err, text_args, with_chain};
 use crate::args::{self, ArgCursor, OutputOptions};
 use crate::chain::symbol_for_key;
 use crate::reply::Reply;

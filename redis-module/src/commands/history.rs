@@ -5,7 +5,7 @@
 use options_core::Expiry;
 use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use super::{chain_or_create, err, text_args, with_chain};
+use super::keyspace::{chain_or_create, err, text_args, with_chain};
 use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
 use crate::history::{History, Sample, Want, EXPIRY_METRICS, TENOR_METRICS, TOTAL_METRICS};
 use crate::reply::{Points, Reply};
@@ -70,7 +70,7 @@ impl HistoryArgs {
                 let days = t
                     .parse::<u32>()
                     .ok()
-                    .filter(|d| crate::analytics::TENOR_DAYS.contains(d))
+                    .filter(|d| crate::figures::TENOR_DAYS.contains(d))
                     .ok_or_else(|| format!("ERR TENOR must be 7, 30, 60, 90 or 180, got '{t}'"))?;
                 tenor = Some(days);
             } else if is("EXPIRY") {

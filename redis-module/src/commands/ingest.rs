@@ -4,7 +4,7 @@ use options_core::clock::now_ms;
 use options_core::Field;
 use redis_module::{Context, RedisResult, RedisString, RedisValue};
 
-use super::{chain_or_create, changed, err, is_authoritative, purge_if_due, text_args};
+use super::keyspace::{chain_or_create, changed, err, is_authoritative, purge_if_due, text_args};
 use crate::args::{self, ArgResult};
 use crate::chain::{symbol_for_key, Update, UpsertOutcome};
 use crate::stats::Footprint;

@@ -4,7 +4,7 @@ use options_core::clock::now_ms;
 use options_core::Expiry;
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
-use super::{err, format_only, text_args, with_chain};
+use super::keyspace::{err, format_only, text_args, with_chain};
 use crate::args::{self, ArgCursor, Format, OutputOptions};
 use crate::chain::Contract;
 use crate::reply::Reply;

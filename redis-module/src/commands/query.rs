@@ -3,7 +3,7 @@
 use options_core::clock::now_ms;
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
-use super::{err, text_args, with_chain};
+use super::keyspace::{err, text_args, with_chain};
 use crate::args::Format;
 use crate::chain::Chain;
 use crate::query::Query;

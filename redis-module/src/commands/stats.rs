@@ -3,7 +3,7 @@
 use options_core::clock::now_ms;
 use redis_module::{Context, RedisResult, RedisString, RedisValue};
 
-use super::{format_only, text_args, with_chain};
+use super::keyspace::{format_only, text_args, with_chain};
 use crate::reply::Reply;
 
 /// `OPTIONS.STATS [key] [FORMAT RESP|JSON]`

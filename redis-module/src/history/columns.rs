@@ -27,7 +27,7 @@ use options_core::Expiry;
 use super::decimal::{pow10, value_of};
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
-use crate::analytics::{self, TENOR_DAYS, YEAR_MS};
+use crate::figures::{self, TENOR_DAYS, YEAR_MS};
 
 /// A column chunk's first byte. A row chunk starts with a timestamp's varint, whose first byte
 /// is always 0x80 or more, so the two never collide.
@@ -412,7 +412,7 @@ pub fn decode_into(
                         (t, value(e, 1), value(e, 2), value(e, 3))
                     });
                     if let Some(slot) = TENOR_DAYS.iter().position(|d| *d == days) {
-                        tenor_values[slot] = analytics::tenor_at(points, days, metrics);
+                        tenor_values[slot] = figures::tenor_at(points, days, metrics);
                     }
                 }
                 Want::All | Want::Expiry(_) => {
@@ -460,7 +460,7 @@ pub(super) fn tenors_of(ts: i64, expiries: &[ExpiryValues]) -> [[Option<f64>; 3]
     let points = expiries
         .iter()
         .map(|(e, v)| ((e.timestamp_ms() - ts) as f64 / YEAR_MS, v[1], v[2], v[3]));
-    TENOR_DAYS.map(|days| analytics::tenor_at(points.clone(), days, [true; 3]))
+    TENOR_DAYS.map(|days| figures::tenor_at(points.clone(), days, [true; 3]))
 }
 
 #[cfg(test)]

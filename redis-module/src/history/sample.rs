@@ -3,7 +3,7 @@
 
 use options_core::Expiry;
 
-use crate::analytics::{Analytics, TENOR_DAYS};
+use crate::figures::{Analytics, TENOR_DAYS};
 
 /// Per-expiry figures of a sample, in this order.
 pub const EXPIRY_METRICS: [&str; 7] = [

@@ -10,9 +10,10 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::{finish, query, read, with_errors, with_gzip, with_state, Routes};
-use crate::api::{self, State};
 use crate::data;
 use crate::params::Query;
+use crate::state::State;
+use crate::{health, respond};
 
 /// Option objects of an asset, filtered (`/api/assets/{asset}`) or across assets.
 fn option_lists(st: &Arc<State>) -> Routes {
@@ -96,7 +97,7 @@ fn health(st: &Arc<State>) -> Routes {
     warp::path!("health")
         .and(read())
         .and(with_state(st))
-        .then(|st: Arc<State>| async move { api::health(&st).await })
+        .then(|st: Arc<State>| async move { health::health(&st).await })
         .boxed()
 }
 
@@ -153,7 +154,7 @@ fn own_shapes(st: &Arc<State>) -> Routes {
     );
     let openapi = warp::path!("api" / "openapi.json")
         .and(read())
-        .map(|| api::json_body(include_bytes!("../openapi.json").to_vec()))
+        .map(|| respond::json_body(include_bytes!("../openapi.json").to_vec()))
         .boxed();
     any_of!(root, option, expiries, strikes, stats, openapi)
 }

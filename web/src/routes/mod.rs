@@ -13,9 +13,9 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use crate::api::State;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Query;
+use crate::state::State;
 
 /// `GET path` (and HEAD) with the state and the decoded query string, answered by `handler`.
 macro_rules! get {

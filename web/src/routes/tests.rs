@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::api::State;
+use crate::state::State;
 use crate::{dashboard, sse};
 
 fn state() -> Arc<State> {

@@ -11,10 +11,12 @@ use super::{
     auth_header, finish, finish_authorized, json_body, query, raw_query, read, with_errors,
     with_gzip, with_state, Routes,
 };
-use crate::api::{self, State};
+use crate::api::{self};
 use crate::error::ApiResult;
 use crate::params::{self, Query};
+use crate::state::State;
 use crate::{alert_rules, analytics, dashboard, history, sse};
+use crate::{assets, health, respond, stats};
 
 /// Rows and lists of one asset's chain.
 fn chains(st: &Arc<State>) -> Routes {
@@ -87,7 +89,7 @@ fn totals(st: &Arc<State>) -> Routes {
     let stats = get!(
         st,
         warp::path!("api" / "stats"),
-        |st: Arc<State>, _q: Query| async move { finish(&st, api::stats_reply(&st).await) }
+        |st: Arc<State>, _q: Query| async move { finish(&st, stats::stats_reply(&st).await) }
     );
     let summary_asset = get!(
         st,
@@ -103,12 +105,12 @@ fn totals(st: &Arc<State>) -> Routes {
     );
     let openapi = warp::path!("api" / "openapi.json")
         .and(read())
-        .map(|| api::json_body(include_bytes!("../openapi.json").to_vec()))
+        .map(|| respond::json_body(include_bytes!("../openapi.json").to_vec()))
         .boxed();
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with_state(st))
-        .map(|st: Arc<State>| api::metrics(&st))
+        .map(|st: Arc<State>| health::metrics(&st))
         .boxed();
     any_of!(stats, summary_asset, status, openapi, metrics)
 }
@@ -118,16 +120,16 @@ fn asset_config(st: &Arc<State>) -> Routes {
     let list = get!(
         st,
         warp::path!("api" / "assets"),
-        |st: Arc<State>, _q: Query| async move { finish(&st, api::assets_get(&st).await) }
+        |st: Arc<State>, _q: Query| async move { finish(&st, assets::assets_get(&st).await) }
     );
     let test = warp::path!("api" / "assets" / "test")
         .and(warp::post())
         .and(with_state(st))
         .and(auth_header())
-        .and(json_body::<api::AssetBody>())
+        .and(json_body::<assets::AssetBody>())
         .then(
-            |st: Arc<State>, h: Option<String>, b: ApiResult<api::AssetBody>| async move {
-                finish_authorized(&st, h, async { api::assets_test(&st, b?).await }).await
+            |st: Arc<State>, h: Option<String>, b: ApiResult<assets::AssetBody>| async move {
+                finish_authorized(&st, h, async { assets::assets_test(&st, b?).await }).await
             },
         )
         .boxed();
@@ -135,10 +137,10 @@ fn asset_config(st: &Arc<State>) -> Routes {
         .and(warp::post())
         .and(with_state(st))
         .and(auth_header())
-        .and(json_body::<api::AssetBody>())
+        .and(json_body::<assets::AssetBody>())
         .then(
-            |st: Arc<State>, h: Option<String>, b: ApiResult<api::AssetBody>| async move {
-                finish_authorized(&st, h, async { api::assets_add(&st, b?).await }).await
+            |st: Arc<State>, h: Option<String>, b: ApiResult<assets::AssetBody>| async move {
+                finish_authorized(&st, h, async { assets::assets_add(&st, b?).await }).await
             },
         )
         .boxed();
@@ -148,7 +150,7 @@ fn asset_config(st: &Arc<State>) -> Routes {
         .and(auth_header())
         .then(
             |sym: String, st: Arc<State>, h: Option<String>| async move {
-                finish_authorized(&st, h, api::assets_toggle(&st, &sym)).await
+                finish_authorized(&st, h, assets::assets_toggle(&st, &sym)).await
             },
         )
         .boxed();
@@ -158,7 +160,7 @@ fn asset_config(st: &Arc<State>) -> Routes {
         .and(auth_header())
         .then(
             |sym: String, st: Arc<State>, h: Option<String>| async move {
-                finish_authorized(&st, h, api::assets_remove(&st, &sym)).await
+                finish_authorized(&st, h, assets::assets_remove(&st, &sym)).await
             },
         )
         .boxed();
@@ -236,7 +238,7 @@ fn pages(st: &Arc<State>, board: Arc<dashboard::Dashboard>) -> Routes {
             .then(move |st: Arc<State>, q: Query| {
                 let board = board.clone();
                 async move {
-                    let config = api::asset_config(&st).await.map_err(|e| e.to_string());
+                    let config = assets::asset_config(&st).await.map_err(|e| e.to_string());
                     board.page(default_view, &q, config)
                 }
             })
