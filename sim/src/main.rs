@@ -4,7 +4,10 @@
 mod clock;
 mod market;
 mod replay;
+mod rest;
+mod routes;
 mod server;
+mod socket;
 mod wire;
 
 use std::net::SocketAddr;
@@ -12,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use warp::Filter;
 
 use crate::market::{AssetSpec, Market};
 use crate::server::{Faults, Limits, Sim};
@@ -132,7 +136,9 @@ async fn main() -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         println!("bybit-sim replaying on http://{local} (ws://{local}/v5/public/option)");
         tokio::spawn(replay.clone().run());
-        let serve = warp::serve(replay::routes(replay)).incoming(listener).run();
+        let serve = warp::serve(routes::exchange(replay))
+            .incoming(listener)
+            .run();
         tokio::select! {
             _ = serve => {}
             _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
@@ -174,7 +180,9 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(server::run_maintenance(sim.clone()));
     spawn_scheduled_faults(&sim, &args);
 
-    let routes = server::routes(sim.clone());
+    let routes = routes::exchange(sim.clone())
+        .or(rest::control_routes(sim.clone()))
+        .unify();
     let serve = warp::serve(routes).incoming(listener).run();
     tokio::select! {
         _ = serve => {}

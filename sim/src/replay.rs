@@ -6,7 +6,9 @@
 //! the whole recording.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,12 +19,11 @@ use options_core::recording::{self, Entry};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 use warp::ws::{Message, WebSocket};
-use warp::{Filter, Reply};
+use warp::Reply;
 
 use crate::clock::now_ms;
+use crate::routes::{Exchange, Query};
 use crate::wire;
-
-type Query = HashMap<String, String>;
 
 /// What to replay and how fast.
 #[derive(Debug, Clone)]
@@ -342,52 +343,26 @@ async fn websocket(replay: Arc<Replay>, ws: WebSocket) {
     }
 }
 
-pub fn routes(
-    replay: Arc<Replay>,
-) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let with = {
-        let r = replay.clone();
-        warp::any().map(move || r.clone())
-    };
-    let instruments = warp::path!("v5" / "market" / "instruments-info")
-        .and(warp::get())
-        .and(with.clone())
-        .and(warp::query::<Query>())
-        .map(|r: Arc<Replay>, q: Query| {
-            let st = lock(&r.state);
-            let base = q.get("baseCoin").cloned().unwrap_or_else(|| "BTC".into());
-            let items = st
-                .listings
-                .get(&base)
-                .map(|l| select(l.iter(), &q))
-                .unwrap_or_default();
-            warp::reply::json(&page(&q, items)).into_response()
-        });
-    let tickers = warp::path!("v5" / "market" / "tickers")
-        .and(warp::get())
-        .and(with.clone())
-        .and(warp::query::<Query>())
-        .map(|r: Arc<Replay>, q: Query| {
-            let st = lock(&r.state);
-            let list = select(st.tickers.iter(), &q);
-            warp::reply::json(&wire::envelope(list, None, now_ms())).into_response()
-        });
-    let ws = warp::path!("v5" / "public" / "option")
-        .and(warp::ws())
-        .and(with.clone())
-        .map(|ws: warp::ws::Ws, r: Arc<Replay>| {
-            ws.on_upgrade(move |socket| websocket(r, socket))
-                .into_response()
-        });
-    let stats = warp::path!("sim" / "stats")
-        .and(warp::get())
-        .and(with)
-        .map(|r: Arc<Replay>| warp::reply::json(&r.stats()).into_response());
-    instruments
-        .or(tickers)
-        .unify()
-        .or(ws)
-        .unify()
-        .or(stats)
-        .unify()
+impl Exchange for Replay {
+    fn instruments_info(&self, q: &Query) -> warp::reply::Response {
+        let st = lock(&self.state);
+        let base = q.get("baseCoin").cloned().unwrap_or_else(|| "BTC".into());
+        let items = st
+            .listings
+            .get(&base)
+            .map(|l| select(l.iter(), q))
+            .unwrap_or_default();
+        warp::reply::json(&page(q, items)).into_response()
+    }
+    fn tickers(&self, q: &Query) -> warp::reply::Response {
+        let st = lock(&self.state);
+        let list = select(st.tickers.iter(), q);
+        warp::reply::json(&wire::envelope(list, None, now_ms())).into_response()
+    }
+    fn stats(&self) -> Value {
+        Replay::stats(self)
+    }
+    fn serve_socket(self: Arc<Self>, ws: WebSocket) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(websocket(self, ws))
+    }
 }

@@ -13,15 +13,17 @@
 //   tabs.js, dialog-assets.js, dialog-alerts.js, api.js, dom.js, cells.js, plot.js
 // No module imports this one: the page loads it as `app.js?v=…`, and an import of
 // `./app.js` would be a second copy of it.
+import './init.js';
 import { expiryCode } from './format.js';
 import { $, storage, closePopovers, togglePopover } from './dom.js';
 import { prefs, ui, store, focusExpiry } from './state.js';
 import { stepExpiry } from './store.js';
 import { renderColumnChecks } from './view-table.js';
-import { markOldRows, renderChainColumnChecks } from './view-chain.js';
-import { connect, releaseHeld, renderLive, renderStatusPanel } from './stream.js';
+import { renderChainColumnChecks } from './view-chain.js';
+import { connect, releaseHeld } from './stream.js';
+import { renderLive, renderStatusPanel } from './live.js';
 import { refreshAssets, renderTabs } from './tabs.js';
-import { allExpiryViews, renderView, syncDisplayPrefs } from './render.js';
+import { allExpiryViews, renderView, syncDisplayPrefs, markOldRows } from './render.js';
 import './dialog-assets.js';
 
 // ---------------------------------------------------------------------------------------------

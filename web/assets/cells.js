@@ -33,3 +33,6 @@ export function setCell(td, text, html, before, after, canFlash) {
 export function ageTitle(r) {
   return r && isNum(r.updated_ms) ? `${r.symbol}: updated ${ago(r.updated_ms)} (${clock(r.updated_ms, prefs.utc)})` : '';
 }
+
+/** Whether a row's quotes may be gone from the book: not updated for `prefs.oldSecs`. */
+export const isOld = (r, now) => !r || !isNum(r.updated_ms) || now - r.updated_ms > prefs.oldSecs * 1000;

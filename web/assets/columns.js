@@ -1,7 +1,6 @@
 // The table's columns (keys are the seed's localStorage keys, plus this project's), its
 // presets, and which columns are shown.
 import { fixed, volume, pct, strikeText, expiryLabel, greek, timeLeft, moneyness, isNum } from './format.js';
-import { storage } from './dom.js';
 import { quote, prem, spreadOf, spotText, forwardOf } from './prices.js';
 
 // `flash`: a quote or a trade, the only cells that flash when they move (not the mark: a
@@ -39,7 +38,8 @@ export const PRESETS = {
 };
 const DEFAULT_HIDDEN = ['gamma', 'theta', 'vega', 'underlying', 'index', 'spread', 'settle', 'moneyness', 'dte'];
 
-export function loadVisibility() {
+/** Which columns show: the defaults, overridden by what `storage` remembers. */
+export function loadVisibility(storage) {
   const vis = Object.fromEntries(COLUMNS.map((c) => [c.key, !DEFAULT_HIDDEN.includes(c.key)]));
   try {
     const saved = JSON.parse(storage.get('columnVisibility') || 'null');

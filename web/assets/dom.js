@@ -25,3 +25,10 @@ export function togglePopover(panelId, btn) {
   if (btn) btn.setAttribute('aria-expanded', String(!panel.hidden));
   return !panel.hidden;
 }
+
+/** The settle-coin select: coins the shown expiry lacks are disabled; `settle` is selected. */
+export function syncSettleSelect(settles, settle) {
+  const sel = $('f-settle');
+  for (const o of sel.options) o.disabled = settles.size > 0 && !settles.has(o.value);
+  sel.value = settle;
+}

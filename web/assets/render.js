@@ -3,12 +3,13 @@
 // back into here; nothing here runs until the page (app.js) starts.
 import { NF, expiryLabel, timeLeft } from './format.js';
 import { $, storage } from './dom.js';
-import { prefs, ui, store, conn, metrics, recomputeExpiries, focusExpiry } from './state.js';
+import { prefs, ui, store, conn, metrics, page, recomputeExpiries, focusExpiry, serverNow } from './state.js';
+import { isOld } from './cells.js';
 import { table, renderTable, patchTable } from './view-table.js';
 import { renderChain, patchChain, patchChainFigures } from './view-chain.js';
 import { renderCharts, scheduleCharts, analyticsView, historyView } from './view-charts.js';
 import { renderCards } from './view-cards.js';
-import { renderLive } from './stream.js';
+import { renderLive } from './live.js';
 import { alertsDialog, renderAlertExpiries } from './dialog-alerts.js';
 import { onFigures } from './figures.js';
 
@@ -69,12 +70,6 @@ function renderExpirySelect() {
   }
   sel.value = want;
   if (sel.value !== want && sel.options.length) sel.selectedIndex = 0;
-}
-
-export function syncSettleSelect(settles) {
-  const sel = $('f-settle');
-  for (const o of sel.options) o.disabled = settles.size > 0 && !settles.has(o.value);
-  sel.value = ui.settle;
 }
 
 export function renderView() {
@@ -152,3 +147,18 @@ export function syncDisplayPrefs() {
   $('pref-clock').value = prefs.utc ? 'utc' : 'local';
   if (document.activeElement !== $('pref-old-secs')) $('pref-old-secs').value = String(prefs.oldSecs);
 }
+
+/** Dims the sides of the chain (and rows of the table) that have not updated for a while. */
+export function markOldRows() {
+  const now = serverNow();
+  if (ui.view === 'chain') {
+    for (const td of document.querySelectorAll('#chain-table td[data-symbol]')) {
+      td.classList.toggle('old', isOld(store.rows.get(td.dataset.symbol), now));
+    }
+  } else if (ui.view === 'table') {
+    for (const [s, tr] of table.rendered) tr.classList.toggle('old', isOld(store.rows.get(s), now));
+  }
+}
+setInterval(markOldRows, 5000);
+
+page.renderView = renderView;

@@ -1,58 +1,50 @@
 // The dashboard's state, one object per concern, shared by every module: what the page was
 // opened with (`boot`), display preferences, the UI's choices, the row store, the connection,
 // and main-thread metrics. Derived chains are cached here per change of the store.
+//
+// Nothing here touches the page: the objects start with their defaults and `initState` (called
+// once by init.js, the first module the page runs) fills them from the page's boot data and
+// the remembered settings. So every module that reads the state can run under node's tests.
 import { expiryCode, isNum } from './format.js';
-import { storage } from './dom.js';
-import { loadVisibility } from './columns.js';
 import { newStore, expiriesOf, settlesOf as settlesIn, buildChain } from './store.js';
 
-export const boot = JSON.parse(document.getElementById('boot').textContent);
+export const boot = {};
 
 // Display preferences, remembered: flashing, premium unit, clock, the chain's outer columns.
 const CHAIN_EXTRA_DEFAULT = ['open_interest', 'delta'];
 export const prefs = {
-  flash: storage.get('flash') !== 'off',
-  premium: storage.get('premium') === 'coin' ? 'coin' : 'usd',
-  utc: storage.get('clock') !== 'local',
-  chainExtras: (() => {
-    try {
-      const v = JSON.parse(storage.get('chainColumns') || 'null');
-      if (Array.isArray(v)) return v.filter((k) => typeof k === 'string');
-    } catch (e) { /* corrupt: defaults */ }
-    return CHAIN_EXTRA_DEFAULT;
-  })(),
-  side: storage.get('chainSide') === 'put' ? 'put' : 'call',
+  flash: true,
+  premium: 'usd',
+  utc: true,
+  chainExtras: CHAIN_EXTRA_DEFAULT,
+  side: 'call',
   // A side not updated for this long is dimmed: its quotes may be gone from the book.
-  oldSecs: (() => {
-    const v = parseInt(storage.get('oldQuoteSeconds') || '', 10);
-    return v >= 1 && v <= 3600 ? v : 60;
-  })(),
+  oldSecs: 60,
 };
 
 export const ui = {
-  view: boot.view || 'table',
-  asset: boot.asset || '',
-  expiry: expiryCode(boot.expiry),
-  type: ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all',
-  settle: (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC',
-  search: boot.search || '',
+  view: 'table',
+  asset: '',
+  expiry: '',
+  type: 'all',
+  settle: 'USDC',
+  search: '',
   sort: { key: 'volume', dir: 'desc' },
   page: 0,
   pageSize: 50,
-  visible: loadVisibility(),
+  visible: {}, // column key -> shown (columns.js: loadVisibility)
   live: true,
+  focusStrike: null, // the strike the chain scrolls to on its next render (a table row's click)
 };
-const savedSize = parseInt(storage.get('pageSize') || '', 10);
-if ([0, 10, 25, 50, 100, 250, 500].includes(savedSize)) ui.pageSize = savedSize;
 
-export const store = newStore(boot.assets);
+export const store = newStore([]);
 export const conn = {
   source: null,
   state: 'connecting',
   stats: null,
   lastUpdateMs: 0,
   statsSeen: false,
-  error: boot.error || null,
+  error: null,
   generation: 0, // bumped per connect(): a late snapshot of a previous asset is dropped
   redisError: null, // the server's last stats event said Redis is unreadable
   notice: null, // a passing remark, e.g. a deep link's unknown expiry
@@ -69,11 +61,44 @@ export const metrics = {
   changeEvents: 0, rowsChanged: 0, patchFrames: 0, patchMs: 0, cellsWritten: 0,
   fullRenders: 0, fullRenderMs: 0,
 };
-window.dashboardMetrics = () => ({
-  ...metrics,
-  rows: store.rows.size,
-  timeToFirstRenderMs: metrics.firstRenderAt ? metrics.firstRenderAt - metrics.connectAt : null,
-});
+
+/**
+ * Fills the state from the page's boot data (the server's view of the request: view, asset,
+ * filters, the asset list, an error) and from remembered settings (`storage.get(key)`).
+ */
+export function initState(data, storage) {
+  for (const k of Object.keys(boot)) delete boot[k];
+  Object.assign(boot, data);
+  prefs.flash = storage.get('flash') !== 'off';
+  prefs.premium = storage.get('premium') === 'coin' ? 'coin' : 'usd';
+  prefs.utc = storage.get('clock') !== 'local';
+  try {
+    const v = JSON.parse(storage.get('chainColumns') || 'null');
+    if (Array.isArray(v)) prefs.chainExtras = v.filter((k) => typeof k === 'string');
+  } catch (e) { /* corrupt: defaults */ }
+  prefs.side = storage.get('chainSide') === 'put' ? 'put' : 'call';
+  const secs = parseInt(storage.get('oldQuoteSeconds') || '', 10);
+  if (secs >= 1 && secs <= 3600) prefs.oldSecs = secs;
+  ui.view = boot.view || 'table';
+  ui.asset = boot.asset || '';
+  ui.expiry = expiryCode(boot.expiry);
+  ui.type = ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all';
+  ui.settle = (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC';
+  ui.search = boot.search || '';
+  const size = parseInt(storage.get('pageSize') || '', 10);
+  if ([0, 10, 25, 50, 100, 250, 500].includes(size)) ui.pageSize = size;
+  store.assets = boot.assets || [];
+  conn.error = boot.error || null;
+}
+
+/**
+ * What a view asks of the page without importing it (the page's modules import the views):
+ * render.js and live.js put their functions here when they load.
+ */
+export const page = {
+  renderView: () => {},
+  renderLive: () => {},
+};
 
 // ---------------------------------------------------------------------------------------------
 // derived data

@@ -1,21 +1,18 @@
 // The live feed of the shown asset: the snapshot from /api/changes, then /api/stream's events
-// (changes, analytics, status and the seed's stats), and the live indicator that says whether
-// what is shown is current.
-import { NF, clock, isNum, ago } from './format.js';
-import { $, togglePopover } from './dom.js';
+// (changes, analytics, status and the seed's stats). The indicator of whether what is shown is
+// current is live.js.
+import { NF, clock } from './format.js';
+import { $ } from './dom.js';
 import { prefs, ui, store, conn, metrics, storeChanged } from './state.js';
 import { applyChanges, holdChanges, heldAsChanges } from './store.js';
-import { diagnose, secs } from './diagnose.js';
 import { loadInstruments } from './prices.js';
 import { cards, loadCardAnalytics, renderCards } from './view-cards.js';
 import { refreshFigures } from './figures.js';
 import { analyticsView, historyView } from './view-charts.js';
 import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
 import { queueRender, renderView, refreshFormats } from './render.js';
-import { createLatency, noteServerTime, newestUpdate, record, summary, label as latencyLabel } from './latency.js';
-
-/** Exchange time → paint of what this page shows (latency.js), for the live indicator. */
-export const latency = createLatency();
+import { noteServerTime, newestUpdate, record } from './latency.js';
+import { latency, renderLive, renderStatusPanel } from './live.js';
 
 /** Applies one OPTIONS.CHANGES reply and schedules the views' update. */
 function apply(ch) {
@@ -171,46 +168,3 @@ export async function connect() {
     if (es === conn.source) onStats(s);
   };
 }
-
-export function renderLive() {
-  const el = $('live');
-  const banner = $('banner');
-  const d = diagnose(conn, ui.asset, ui.live);
-  let message = d.message || null;
-  let error = !!d.error;
-  if (!message && conn.error) {
-    message = conn.error;
-    error = true;
-  }
-  if (!message && conn.notice) message = conn.notice;
-  el.dataset.state = d.state;
-  const seen = d.state === 'live' ? summary(latency, Date.now()) : null;
-  $('live-text').textContent = seen ? `${d.label} · ${latencyLabel(seen)}` : d.label;
-  el.title = seen ? `Exchange time to this screen over the last minute (${NF[0].format(seen.n)} updates), on the server's clock` : '';
-  // Quotes that may be old are dimmed, not hidden: the last book is still worth seeing.
-  document.querySelector('main').classList.toggle('quotes-old', d.state === 'stale' || d.state === 'disconnected');
-  banner.hidden = message === null;
-  banner.classList.toggle('error', error);
-  if (message !== null && banner.textContent !== message) banner.textContent = message;
-  $('stat-last-ago').textContent = conn.lastUpdateMs ? ago(conn.lastUpdateMs) : '';
-}
-
-/** The operations figures, in the status popover of the live indicator. */
-export function renderStatusPanel() {
-  const st = conn.status;
-  const f = st && st.feeder;
-  let feeder = 'unknown';
-  if (st && !st.error) {
-    feeder = !f ? 'not running (no heartbeat in Redis)'
-      : `up since ${clock(f.started_ms, prefs.utc)} · ${f.ws_open}/${f.ws_wanted} connections to Bybit · last ticker ${isNum(f.last_message_ms) && f.last_message_ms ? secs(st.server_ms - f.last_message_ms) + ' ago' : 'none yet'} · Telegram ${f.telegram ? 'on' : 'off'}`;
-  }
-  $('stat-feeder').textContent = feeder;
-  $('stat-server').textContent = st && isNum(st.server_ms) ? clock(st.server_ms, prefs.utc) : '–';
-}
-$('live').addEventListener('click', (e) => {
-  e.stopPropagation();
-  togglePopover('status-panel', $('live'));
-  renderStatusPanel();
-});
-$('status-panel').addEventListener('click', (e) => e.stopPropagation());
-setInterval(renderLive, 1000);

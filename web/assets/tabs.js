@@ -3,7 +3,8 @@
 import { $ } from './dom.js';
 import { ui, store, conn } from './state.js';
 import { api } from './api.js';
-import { connect, renderLive } from './stream.js';
+import { connect } from './stream.js';
+import { renderLive } from './live.js';
 
 export async function refreshAssets() {
   try {

@@ -1,13 +1,11 @@
 // The chain view: calls and puts of one expiry side by side per strike, as on Deribit and
 // Bybit, centred on the money; sides not updated for a while are dimmed.
-import { pct, fixed, volume, greek, strikeText, expiryLabel, timeLeft, dec, valuesDecimals, esc, isNum } from './format.js';
-import { $, storage, togglePopover } from './dom.js';
+import { pct, fixed, volume, greek, strikeText, expiryLabel, timeLeft, dec, valuesDecimals, esc } from './format.js';
+import { $, storage, togglePopover, syncSettleSelect } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, serverNow } from './state.js';
 import { expiryFigures, wantFigures } from './figures.js';
 import { prem, quote, spreadOf, spotText, signedPct, sizeText, premiumUnit } from './prices.js';
-import { setCell, ageTitle } from './cells.js';
-import { table } from './view-table.js';
-import { syncSettleSelect } from './render.js';
+import { setCell, ageTitle, isOld } from './cells.js';
 
 // The book of each side in one order on both sides, as on Deribit: bid left of ask, so a
 // put is never misread. Only the outer columns (chosen in the chain's column menu) mirror.
@@ -36,7 +34,7 @@ const EXTRA = Object.fromEntries(EXTRA_COLS.map((c) => [c.key, c]));
 const cellValue = (c, r) => (c.value ? c.value(r) : r[c.key]);
 const NARROW = window.matchMedia('(max-width: 640px)');
 NARROW.addEventListener('change', () => { if (ui.view === 'chain') renderChain(); });
-export const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null, focusStrike: null };
+export const chainView = { cells: new Map(), key: '', atm: null, scrolledTo: null };
 
 /** The columns of each side: calls (outer → strike) and puts (strike → outer). */
 function chainLayout() {
@@ -49,7 +47,6 @@ function chainLayout() {
   return { call: [...extras, ...QUOTE_COLS], put: [...QUOTE_COLS, ...[...extras].reverse()], phone: false };
 }
 const isItm = (side, strike, forward) => forward !== null && (side === 'call' ? strike < forward : strike > forward);
-const isOld = (r, now) => !r || !isNum(r.updated_ms) || now - r.updated_ms > prefs.oldSecs * 1000;
 
 function chainCell(r, c, side, strike, forward, now) {
   const cls = [c.cls || '', isItm(side, strike, forward) ? 'itm' : '', r && isOld(r, now) ? 'old' : ''].join(' ').trim();
@@ -72,7 +69,7 @@ export function renderChain() {
   }
   const settles = settlesOf(expiry);
   if (!settles.has(ui.settle) && settles.size) ui.settle = settles.has('USDC') ? 'USDC' : [...settles][0];
-  syncSettleSelect(settles);
+  syncSettleSelect(settles, ui.settle);
   const ch = chainOf(expiry, ui.settle);
   chainView.key = `${expiry}|${ui.settle}`;
   chainView.atm = ch.atm;
@@ -122,8 +119,8 @@ export function renderChain() {
   chainView.layout = layout;
   // A new chain opens centred on the money, where a trader looks first, or on the strike
   // of the contract it was opened from.
-  const focus = chainView.focusStrike;
-  chainView.focusStrike = null;
+  const focus = ui.focusStrike;
+  ui.focusStrike = null;
   if (chainView.scrolledTo !== chainView.key || focus !== null) {
     chainView.scrolledTo = chainView.key;
     const wrap = tbody.closest('.table-wrap');
@@ -175,18 +172,6 @@ export function patchChain(changed) {
   }
 }
 
-/** Dims the sides of the chain (and rows of the table) that have not updated for a while. */
-export function markOldRows() {
-  const now = serverNow();
-  if (ui.view === 'chain') {
-    for (const td of document.querySelectorAll('#chain-table td[data-symbol]')) {
-      td.classList.toggle('old', isOld(store.rows.get(td.dataset.symbol), now));
-    }
-  } else if (ui.view === 'table') {
-    for (const [s, tr] of table.rendered) tr.classList.toggle('old', isOld(store.rows.get(s), now));
-  }
-}
-setInterval(markOldRows, 5000);
 
 document.querySelector('#chain-table tbody').addEventListener('mouseover', (e) => {
   const td = e.target.closest('td');

@@ -1,13 +1,12 @@
 // The charts view (smile, open interest by strike, ATM term structure) and the chart helpers
 // the Analytics and History views draw with (uPlot, served by our own server).
 import { strikeText, expiryLabel, dec, valuesDecimals, isNum } from './format.js';
-import { $, storage } from './dom.js';
+import { $, storage, syncSettleSelect } from './dom.js';
 import { ui, focusExpiry, settlesOf, chainOf } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
 import { verticalMarker } from './plot.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
-import { syncSettleSelect } from './render.js';
 
 // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
 // that created it (later renders only swap its data).
@@ -54,7 +53,7 @@ export function renderCharts() {
   const expiry = focusExpiry();
   const settles = expiry ? settlesOf(expiry) : new Set();
   if (expiry && !settles.has(ui.settle) && settles.size) ui.settle = settles.has('USDC') ? 'USDC' : [...settles][0];
-  syncSettleSelect(settles);
+  syncSettleSelect(settles, ui.settle);
   const ch = expiry ? chainOf(expiry, ui.settle) : { lines: [], spot: null, atm: null };
   const call = cssVar('--call');
   const put = cssVar('--put');

@@ -2,13 +2,11 @@
 // hundred rows are windowed. Live changes patch only the cells whose text changed.
 import { NF, esc } from './format.js';
 import { $, storage, togglePopover } from './dom.js';
-import { ui, store, metrics } from './state.js';
+import { ui, store, metrics, page } from './state.js';
 import { COLUMNS, COLUMN, PRESETS } from './columns.js';
 import { premiumUnit } from './prices.js';
 import { setCell, ageTitle } from './cells.js';
 import { filterAndSort, windowRange } from './store.js';
-import { chainView } from './view-chain.js';
-import { renderView } from './render.js';
 
 export const table = {
   el: document.getElementById('options-table'),
@@ -193,8 +191,8 @@ table.tbody.addEventListener('click', (e) => {
   ui.expiry = r.expiry;
   ui.settle = r.settle;
   ui.view = 'chain';
-  chainView.focusStrike = r.strike;
-  renderView();
+  ui.focusStrike = r.strike;
+  page.renderView();
 });
 
 $('page-prev').addEventListener('click', () => { ui.page = Math.max(0, ui.page - 1); renderTable(); });

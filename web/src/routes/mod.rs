@@ -77,9 +77,34 @@ pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clo
     warp::query::raw().or(warp::any().map(String::new)).unify()
 }
 
-/// The `Authorization` header, checked by `finish_authorized`.
-pub fn auth_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
-    warp::header::optional::<String>("authorization")
+/// A write's caller: the state and its `Authorization` header, which `Writer::answer` checks
+/// against `--api-token` before the handler runs. Every write route takes one, so the login check
+/// is in one place.
+pub struct Writer {
+    st: Arc<State>,
+    header: Option<String>,
+}
+
+pub fn writer(st: &Arc<State>) -> impl Filter<Extract = (Writer,), Error = Rejection> + Clone {
+    with_state(st)
+        .and(warp::header::optional::<String>("authorization"))
+        .map(|st, header| Writer { st, header })
+}
+
+impl Writer {
+    /// Runs `handler` when the caller may write and answers 401 when not; the request is counted
+    /// either way.
+    pub async fn answer<F, Fut>(self, handler: F) -> Response
+    where
+        F: FnOnce(Arc<State>) -> Fut,
+        Fut: std::future::Future<Output = ApiResult<Response>>,
+    {
+        let r = match authorized(&self.st, self.header) {
+            Ok(()) => handler(self.st.clone()).await,
+            Err(e) => Err(e),
+        };
+        finish(&self.st, r)
+    }
 }
 
 /// A JSON body of at most 16 KiB. A body that is not JSON (a form, say) reaches the handler as a
@@ -120,19 +145,6 @@ fn authorized(st: &State, header: Option<String>) -> ApiResult<()> {
         Some(t) if header.as_deref() == Some(&format!("Bearer {t}")) => Ok(()),
         Some(_) => Err(ApiError::Unauthorized),
     }
-}
-
-/// Runs a write handler only for a request with the bearer token (when one is configured).
-pub async fn finish_authorized(
-    st: &State,
-    header: Option<String>,
-    handler: impl std::future::Future<Output = ApiResult<Response>>,
-) -> Response {
-    let r = match authorized(st, header) {
-        Ok(()) => handler.await,
-        Err(e) => Err(e),
-    };
-    finish(st, r)
 }
 
 /// Rejections (no route, wrong method, bad query string) as the API's JSON errors.

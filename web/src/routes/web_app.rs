@@ -8,8 +8,8 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::{
-    auth_header, finish, finish_authorized, json_body, query, raw_query, read, with_errors,
-    with_gzip, with_state, Routes,
+    finish, json_body, query, raw_query, read, with_errors, with_gzip, with_state, writer, Routes,
+    Writer,
 };
 use crate::api::{self};
 use crate::error::ApiResult;
@@ -124,45 +124,33 @@ fn asset_config(st: &Arc<State>) -> Routes {
     );
     let test = warp::path!("api" / "assets" / "test")
         .and(warp::post())
-        .and(with_state(st))
-        .and(auth_header())
+        .and(writer(st))
         .and(json_body::<assets::AssetBody>())
-        .then(
-            |st: Arc<State>, h: Option<String>, b: ApiResult<assets::AssetBody>| async move {
-                finish_authorized(&st, h, async { assets::assets_test(&st, b?).await }).await
-            },
-        )
+        .then(|w: Writer, b: ApiResult<assets::AssetBody>| {
+            w.answer(|st| async move { assets::assets_test(&st, b?).await })
+        })
         .boxed();
     let add = warp::path!("api" / "assets" / "add")
         .and(warp::post())
-        .and(with_state(st))
-        .and(auth_header())
+        .and(writer(st))
         .and(json_body::<assets::AssetBody>())
-        .then(
-            |st: Arc<State>, h: Option<String>, b: ApiResult<assets::AssetBody>| async move {
-                finish_authorized(&st, h, async { assets::assets_add(&st, b?).await }).await
-            },
-        )
+        .then(|w: Writer, b: ApiResult<assets::AssetBody>| {
+            w.answer(|st| async move { assets::assets_add(&st, b?).await })
+        })
         .boxed();
     let toggle = warp::path!("api" / "assets" / String / "toggle")
         .and(warp::post())
-        .and(with_state(st))
-        .and(auth_header())
-        .then(
-            |sym: String, st: Arc<State>, h: Option<String>| async move {
-                finish_authorized(&st, h, assets::assets_toggle(&st, &sym)).await
-            },
-        )
+        .and(writer(st))
+        .then(|sym: String, w: Writer| {
+            w.answer(|st| async move { assets::assets_toggle(&st, &sym).await })
+        })
         .boxed();
     let remove = warp::path!("api" / "assets" / String / "remove")
         .and(warp::delete())
-        .and(with_state(st))
-        .and(auth_header())
-        .then(
-            |sym: String, st: Arc<State>, h: Option<String>| async move {
-                finish_authorized(&st, h, assets::assets_remove(&st, &sym)).await
-            },
-        )
+        .and(writer(st))
+        .then(|sym: String, w: Writer| {
+            w.answer(|st| async move { assets::assets_remove(&st, &sym).await })
+        })
         .boxed();
     any_of!(test, add, toggle, remove, list)
 }
@@ -176,24 +164,18 @@ fn alerts(st: &Arc<State>) -> Routes {
         .boxed();
     let add = warp::path!("api" / "alerts")
         .and(warp::post())
-        .and(with_state(st))
-        .and(auth_header())
+        .and(writer(st))
         .and(json_body::<serde_json::Value>())
-        .then(
-            |st: Arc<State>, h: Option<String>, b: ApiResult<serde_json::Value>| async move {
-                finish_authorized(&st, h, async { alert_rules::add(&st, b?).await }).await
-            },
-        )
+        .then(|w: Writer, b: ApiResult<serde_json::Value>| {
+            w.answer(|st| async move { alert_rules::add(&st, b?).await })
+        })
         .boxed();
     let remove = warp::path!("api" / "alerts" / String)
         .and(warp::delete())
-        .and(with_state(st))
-        .and(auth_header())
-        .then(
-            |name: String, st: Arc<State>, h: Option<String>| async move {
-                finish_authorized(&st, h, alert_rules::remove(&st, &name)).await
-            },
-        )
+        .and(writer(st))
+        .then(|name: String, w: Writer| {
+            w.answer(|st| async move { alert_rules::remove(&st, &name).await })
+        })
         .boxed();
     any_of!(list, add, remove)
 }
