@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import { volPoints, ratio, dollars, termSeries, gexSeries, tableCells, TABLE_HEADERS } from '../../web/assets/analytics.js';
+import { volPoints, ratio, dollars } from '../../web/assets/format.js';
+import { termSeries, gexSeries, tableCells, TABLE_HEADERS } from '../../web/assets/analytics-series.js';
 
 test('figures read the way traders write them', () => {
   assert.equal(volPoints(0.0123), '+1.23');

@@ -309,30 +309,34 @@ pub fn of<'a>(contracts: &'a [FixtureContract], underlying: &str) -> Vec<&'a Fix
     v
 }
 
+/// The keys of the data API's option object, in the seed's order (SEED-API.md): the symbol,
+/// then the 14 numbers its tracker wrote into each `option:{symbol}` hash.
+pub const SEED_OBJECT_KEYS: [&str; 15] = [
+    "symbol",
+    "last_price",
+    "mark_price",
+    "index_price",
+    "mark_iv",
+    "underlying_price",
+    "open_interest",
+    "volume_24h",
+    "turnover_24h",
+    "delta",
+    "gamma",
+    "theta",
+    "vega",
+    "bid_iv",
+    "ask_iv",
+];
+
 /// Writes the seed's `option:{symbol}` hash (symbol + 14 floats, EXPIRE 86400).
 pub fn write_seed_hashes(con: &mut redis::Connection, contracts: &[FixtureContract]) {
-    const SEED_FIELDS: [&str; 14] = [
-        "bid_iv",
-        "ask_iv",
-        "last_price",
-        "mark_price",
-        "index_price",
-        "mark_iv",
-        "underlying_price",
-        "open_interest",
-        "delta",
-        "gamma",
-        "vega",
-        "theta",
-        "volume_24h",
-        "turnover_24h",
-    ];
     let mut pipe = redis::pipe();
     for c in contracts {
         let key = format!("option:{}", c.symbol);
         let mut cmd = redis::cmd("HSET");
         cmd.arg(&key).arg("symbol").arg(&c.symbol);
-        for f in SEED_FIELDS {
+        for f in &SEED_OBJECT_KEYS[1..] {
             cmd.arg(f).arg(options_core::python_float(c.value(f)));
         }
         pipe.add_command(cmd).ignore();

@@ -131,22 +131,7 @@ fn system_alerts_reach_telegram_once_per_problem_and_resolution() {
     let (port, seen) = mock_bot_api(1);
     let mut redis = RedisServer::start(&[]);
     let sim = quiet_sim();
-    let api = format!("http://127.0.0.1:{port}/");
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC",
-        &[
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "123:abc",
-            "--telegram-chat-id",
-            "4242",
-            "--telegram-api-url",
-            &api,
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    let mut feeder = telegram_feeder(&sim, &redis.url(), port, &[]);
 
     // The start message: first refused with 429, sent again after the second Telegram asked for.
     wait_for(Duration::from_secs(10), "the start message", || {
@@ -203,22 +188,7 @@ fn telegram_down_never_blocks_the_feeder() {
     let redis = RedisServer::start(&[]);
     let mut con = redis.connection();
     let sim = quiet_sim();
-    let api = format!("http://127.0.0.1:{dead}/");
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC",
-        &[
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "1:x",
-            "--telegram-chat-id",
-            "@ops",
-            "--telegram-api-url",
-            &api,
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    let mut feeder = telegram_feeder(&sim, &redis.url(), dead, &[]);
     let listed = sim.tickers("BTC").len() as u64;
     wait_for(Duration::from_secs(10), "the chain in Redis", || {
         let s = options_tests::json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
@@ -242,25 +212,30 @@ fn watched_contract(sim: &Sim, i: usize) -> (String, f64) {
     (symbol, (highest * 10.0).ceil())
 }
 
-/// A ready feeder on the Redis at `redis_url` sending alerts to the mock Bot API on `port`,
-/// checking rules every 0.2 s.
-fn alerting_feeder(sim: &Sim, redis_url: &str, port: u16, extra: &[&str]) -> Feeder {
+/// A ready feeder on the Redis at `redis_url` whose Telegram is the mock Bot API on `port`
+/// (bot `123:abc`, chat 4242), with `extra` flags: every test here starts its feeder this way.
+fn telegram_feeder(sim: &Sim, redis_url: &str, port: u16, extra: &[&str]) -> Feeder {
     let api = format!("http://127.0.0.1:{port}/");
     let mut args = vec![
         "--enable-notifications",
         "--telegram-bot-token",
-        "9:z",
+        "123:abc",
         "--telegram-chat-id",
-        "77",
+        "4242",
         "--telegram-api-url",
         &api,
-        "--alerts-check-interval",
-        "0.2",
     ];
     args.extend_from_slice(extra);
     let mut feeder = Feeder::start(sim, redis_url, "BTC", &args);
     feeder.wait_ready(Duration::from_secs(20));
     feeder
+}
+
+/// `telegram_feeder` checking market rules every 0.2 s.
+fn alerting_feeder(sim: &Sim, redis_url: &str, port: u16, extra: &[&str]) -> Feeder {
+    let mut args = vec!["--alerts-check-interval", "0.2"];
+    args.extend_from_slice(extra);
+    telegram_feeder(sim, redis_url, port, &args)
 }
 
 /// Freezes the sim and pushes `symbol`'s mark price to `value`.
@@ -346,23 +321,7 @@ fn bot_commands_answer_the_alert_chat_only() {
     let (port, seen, inbox) = mock_bot_api_with_updates(0);
     let mut redis = RedisServer::start(&[]);
     let sim = quiet_sim();
-    let api = format!("http://127.0.0.1:{port}/");
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC",
-        &[
-            "--enable-notifications",
-            "--telegram-commands",
-            "--telegram-bot-token",
-            "5:q",
-            "--telegram-chat-id",
-            "4242",
-            "--telegram-api-url",
-            &api,
-        ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
+    let _feeder = telegram_feeder(&sim, &redis.url(), port, &["--telegram-commands"]);
     inbox.lock().unwrap().extend([
         (4242, "/status"),
         (999, "/status"),
@@ -705,19 +664,11 @@ fn an_analytics_rise_counts_the_history_recorded_before_the_feeder_watched() {
 
 /// A feeder with Telegram alerts to the mock, quick WebSocket-down and stale thresholds.
 fn watching_feeder(sim: &Sim, redis: &RedisServer, port: u16) -> Feeder {
-    let api = format!("http://127.0.0.1:{port}/");
-    let mut feeder = Feeder::start(
+    telegram_feeder(
         sim,
         &redis.url(),
-        "BTC",
+        port,
         &[
-            "--enable-notifications",
-            "--telegram-bot-token",
-            "123:abc",
-            "--telegram-chat-id",
-            "4242",
-            "--telegram-api-url",
-            &api,
             "--alert-ws-down-after",
             "1",
             "--alert-stale-after",
@@ -725,9 +676,7 @@ fn watching_feeder(sim: &Sim, redis: &RedisServer, port: u16) -> Feeder {
             "--alert-throttle",
             "1",
         ],
-    );
-    feeder.wait_ready(Duration::from_secs(20));
-    feeder
+    )
 }
 
 fn contracts_in_redis(redis: &RedisServer) -> Option<u64> {

@@ -159,23 +159,7 @@ fn item3_a_value_never_received_keeps_its_key_as_0_0() {
         .arg(base.value("underlying_price"))
         .query::<()>(&mut con)
         .unwrap();
-    let every_key = [
-        "symbol",
-        "last_price",
-        "mark_price",
-        "index_price",
-        "mark_iv",
-        "underlying_price",
-        "open_interest",
-        "volume_24h",
-        "turnover_24h",
-        "delta",
-        "gamma",
-        "theta",
-        "vega",
-        "bid_iv",
-        "ask_iv",
-    ];
+    let every_key = fixture::SEED_OBJECT_KEYS;
     let check = |o: &Value, route: &str| {
         let keys: Vec<&str> = o.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys[..every_key.len()], every_key, "{route}");

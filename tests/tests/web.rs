@@ -196,26 +196,7 @@ fn web_app_endpoints_answer_like_the_seed() {
     let (code, o) = web.get(&format!("/api/options/{}", c.symbol), &[]);
     assert_eq!(code, 200);
     let keys: Vec<&str> = o.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        [
-            "symbol",
-            "last_price",
-            "mark_price",
-            "index_price",
-            "mark_iv",
-            "underlying_price",
-            "open_interest",
-            "volume_24h",
-            "turnover_24h",
-            "delta",
-            "gamma",
-            "theta",
-            "vega",
-            "bid_iv",
-            "ask_iv"
-        ]
-    );
+    assert_eq!(keys, fixture::SEED_OBJECT_KEYS);
     for k in &keys[1..] {
         assert_eq!(f(&o[*k]), c.value(k), "{k}");
     }

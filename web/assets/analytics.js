@@ -4,95 +4,12 @@
 // per expiry. The figures come from /api/analytics/{asset}; the stream's `analytics` events
 // (at most every 2 s, when the chain changed) trigger a refresh.
 //
-// Pure helpers are exported for `node --test` (tests/js/); `AnalyticsView` needs the DOM and
-// uPlot.
+// The figures' text is format.js's, the series and the table's text analytics-series.js's (both
+// pure, tested under node); this module is the view, which needs the DOM and uPlot.
 
-import { NF, isNum, pct, plain, expiryLabel, esc } from './format.js';
+import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contracts, strike } from './format.js';
+import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
 import { verticalMarker } from './plot.js';
-
-/** Volatility points, signed: 0.0123 → "+1.23". */
-export const volPoints = (v) => (isNum(v) ? (v >= 0 ? '+' : '−') + Math.abs(v * 100).toFixed(2) : '–');
-/** A ratio to two decimals. */
-export const ratio = (v) => (isNum(v) ? v.toFixed(2) : '–');
-/** Dollar amounts compactly, signed: 1234567 → "$1.23M", -5300 → "−$5.30K". */
-export function dollars(v) {
-  if (!isNum(v)) return '–';
-  const a = Math.abs(v);
-  const sign = v < 0 ? '−' : '';
-  if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(2)}M`;
-  if (a >= 1e3) return `${sign}$${(a / 1e3).toFixed(2)}K`;
-  return `${sign}$${a.toFixed(0)}`;
-}
-/** Open interest or volume in contracts. */
-export const contracts = (v) => (isNum(v) ? NF[v >= 100 ? 0 : 2].format(v) : '–');
-/** A strike as listed: enough decimals for XRP's 2.35, none for BTC's 100000. */
-export const strike = (v) => (isNum(v) ? new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 }).format(v) : '–');
-
-/**
- * Chart series of a reply: x in days to expiry; ATM IV by expiry and at the tenors (percent),
- * RR25 and BF25 by expiry (vol points). uPlot wants one x array shared by every series, so the
- * expiries' and tenors' days are merged, and each series is null where it has no point.
- */
-export function termSeries(a) {
-  const byDay = new Map();
-  const at = (days) => {
-    if (!byDay.has(days)) byDay.set(days, { atm: null, tenor: null, rr: null, bf: null });
-    return byDay.get(days);
-  };
-  for (const e of a.expiries || []) {
-    const p = at(+(e.t * 365).toFixed(4));
-    if (isNum(e.atm_iv)) p.atm = e.atm_iv * 100;
-    if (isNum(e.rr25)) p.rr = e.rr25 * 100;
-    if (isNum(e.bf25)) p.bf = e.bf25 * 100;
-  }
-  for (const t of a.tenors || []) if (isNum(t.atm_iv)) at(t.days).tenor = t.atm_iv * 100;
-  const days = [...byDay.keys()].sort((x, y) => x - y);
-  const col = (k) => days.map((d) => byDay.get(d)[k]);
-  return { days, atm: col('atm'), tenor: col('tenor'), rr: col('rr'), bf: col('bf') };
-}
-
-/**
- * GEX bars: strikes ascending, their GEX split into a positive and a negative series (drawn in
- * the call and put colours), and the x range's room of half a strike step at each end.
- */
-export function gexSeries(strikes) {
-  const s = (strikes || []).filter((x) => isNum(x.strike)).sort((x, y) => x.strike - y.strike);
-  const k = s.map((x) => x.strike);
-  const half = k.length > 1 ? (k[k.length - 1] - k[0]) / (k.length - 1) / 2 : 1;
-  const gex = s.map((x) => x.gex);
-  return {
-    strikes: k,
-    gex,
-    positive: gex.map((g) => (isNum(g) && g >= 0 ? g : null)),
-    negative: gex.map((g) => (isNum(g) && g < 0 ? g : null)),
-    half,
-  };
-}
-
-const TABLE = [
-  ['Expiry', (e) => expiryLabel(e.expiry), 'text'],
-  ['DTE', (e) => (e.t * 365).toFixed(1)],
-  ['Forward', (e) => plain(e.forward)],
-  ['ATM', (e) => strike(e.atm_strike)],
-  ['ATM IV', (e) => pct(e.atm_iv)],
-  ['RR25', (e) => volPoints(e.rr25)],
-  ['BF25', (e) => volPoints(e.bf25)],
-  ['RR10', (e) => volPoints(e.rr10)],
-  ['BF10', (e) => volPoints(e.bf10)],
-  ['PCR OI', (e) => ratio(e.pcr_oi)],
-  ['PCR Vol', (e) => ratio(e.pcr_volume)],
-  ['Max pain', (e) => strike(e.max_pain)],
-  ['GEX', (e) => dollars(e.gex), 'signed'],
-  ['Notional OI', (e) => dollars(e.notional_oi)],
-];
-
-/** The per-expiry table's rows as text, in column order (the DOM and the tests share it). */
-export function tableCells(a) {
-  return (a.expiries || []).map((e) => TABLE.map(([, f]) => f(e)));
-}
-
-export const TABLE_HEADERS = TABLE.map(([h]) => h);
 
 export class AnalyticsView {
   /**
@@ -186,19 +103,19 @@ export class AnalyticsView {
       .join('');
 
     const table = this.el('analytics-table');
-    table.querySelector('thead').innerHTML = `<tr>${TABLE.map(([h, , c]) => `<th class="${c || ''}">${esc(h)}</th>`).join('')}</tr>`;
+    table.querySelector('thead').innerHTML = `<tr>${TABLE_HEADERS.map((h, j) => `<th class="${TABLE_KINDS[j]}">${esc(h)}</th>`).join('')}</tr>`;
     const rows = tableCells(a);
     table.querySelector('tbody').innerHTML = rows.length
       ? rows
         .map((cells, i) => `<tr data-expiry="${esc(a.expiries[i].expiry)}">${cells
           .map((c, j) => {
-            const kind = TABLE[j][2];
+            const kind = TABLE_KINDS[j];
             const sign = kind === 'signed' && isNum(a.expiries[i].gex) ? (a.expiries[i].gex < 0 ? ' neg' : ' pos') : '';
-            return `<td class="${kind === 'text' ? 'text' : ''}${sign}" data-col="${esc(TABLE[j][0])}">${esc(c)}</td>`;
+            return `<td class="${kind === 'text' ? 'text' : ''}${sign}" data-col="${esc(TABLE_HEADERS[j])}">${esc(c)}</td>`;
           })
           .join('')}</tr>`)
         .join('')
-      : `<tr><td class="empty" colspan="${TABLE.length}">No live expiries</td></tr>`;
+      : `<tr><td class="empty" colspan="${TABLE_HEADERS.length}">No live expiries</td></tr>`;
     this.renderCharts(a);
   }
 

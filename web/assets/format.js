@@ -137,3 +137,23 @@ export function moneyness(strike, forward) {
   const t = Math.abs(m) < 0.05 ? '0.0' : m.toFixed(1);
   return (m >= 0.05 ? '+' : '') + t + '%';
 }
+
+// The analytics' figures (OPTIONS.ANALYTICS and its history).
+/** Volatility points, signed: 0.0123 → "+1.23". */
+export const volPoints = (v) => (isNum(v) ? (v >= 0 ? '+' : '−') + Math.abs(v * 100).toFixed(2) : '–');
+/** A ratio to two decimals. */
+export const ratio = (v) => (isNum(v) ? v.toFixed(2) : '–');
+/** Dollar amounts compactly, signed: 1234567 → "$1.23M", -5300 → "−$5.30K". */
+export function dollars(v) {
+  if (!isNum(v)) return '–';
+  const a = Math.abs(v);
+  const sign = v < 0 ? '−' : '';
+  if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}B`;
+  if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(2)}M`;
+  if (a >= 1e3) return `${sign}$${(a / 1e3).toFixed(2)}K`;
+  return `${sign}$${a.toFixed(0)}`;
+}
+/** Open interest or volume in contracts. */
+export const contracts = (v) => (isNum(v) ? NF[v >= 100 ? 0 : 2].format(v) : '–');
+/** A strike as listed: enough decimals for XRP's 2.35, none for BTC's 100000. */
+export const strike = (v) => (isNum(v) ? new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 }).format(v) : '–');

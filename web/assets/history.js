@@ -5,8 +5,7 @@
 //
 // Pure helpers are exported for `node --test` (tests/js/); `HistoryView` needs the DOM and uPlot.
 
-import { isNum, pct, plain } from './format.js';
-import { volPoints, ratio, dollars } from './analytics.js';
+import { isNum, pct, plain, volPoints, ratio, dollars } from './format.js';
 
 export const RANGES = { '1h': 3600e3, '1d': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
