@@ -29,114 +29,12 @@ pub struct FeederStatus {
 
 use serde::{Deserialize, Serialize};
 
-/// `OPTIONS.ANALYTICS … FORMAT JSON` (ANALYTICS.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Analytics {
-    pub underlying: String,
-    pub now: i64,
-    pub index: Option<f64>,
-    pub totals: AnalyticsTotals,
-    pub tenors: Vec<AnalyticsTenor>,
-    pub expiries: Vec<ExpiryAnalytics>,
-    /// Only with `BYSTRIKE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strikes: Option<Vec<StrikeAnalytics>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalyticsTotals {
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub volume_calls: f64,
-    pub volume_puts: f64,
-    pub gex: f64,
-    pub notional_oi: f64,
-    pub pcr_oi: Option<f64>,
-    pub pcr_volume: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalyticsTenor {
-    pub days: u32,
-    pub atm_iv: Option<f64>,
-    pub rr25: Option<f64>,
-    pub bf25: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExpiryAnalytics {
-    /// Bybit's code, e.g. `3DEC26`.
-    pub expiry: String,
-    pub expiry_ts: i64,
-    pub t: f64,
-    pub forward: Option<f64>,
-    pub atm_strike: Option<f64>,
-    pub atm_iv: Option<f64>,
-    pub call25_iv: Option<f64>,
-    pub put25_iv: Option<f64>,
-    pub call10_iv: Option<f64>,
-    pub put10_iv: Option<f64>,
-    pub rr25: Option<f64>,
-    pub bf25: Option<f64>,
-    pub rr10: Option<f64>,
-    pub bf10: Option<f64>,
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub volume_calls: f64,
-    pub volume_puts: f64,
-    pub pcr_oi: Option<f64>,
-    pub pcr_volume: Option<f64>,
-    pub max_pain: Option<f64>,
-    pub gex: f64,
-    pub notional_oi: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StrikeAnalytics {
-    pub strike: f64,
-    pub oi_calls: f64,
-    pub oi_puts: f64,
-    pub gex: f64,
-}
-
-impl Analytics {
-    /// The figures at a constant maturity of `days`, if the reply has that tenor.
-    pub fn tenor(&self, days: u32) -> Option<&AnalyticsTenor> {
-        self.tenors.iter().find(|t| t.days == days)
-    }
-
-    /// A tenor figure (`atm_iv`, `rr25`, `bf25`) or a total (`pcr_oi`, `gex`, … and the other
-    /// totals) by name; `None` when missing or `null`.
-    pub fn metric(&self, name: &str, tenor: Option<u32>) -> Option<f64> {
-        if let Some(days) = tenor {
-            let t = self.tenor(days)?;
-            return match name {
-                "atm_iv" => t.atm_iv,
-                "rr25" => t.rr25,
-                "bf25" => t.bf25,
-                _ => None,
-            };
-        }
-        let t = &self.totals;
-        match name {
-            "oi_calls" => Some(t.oi_calls),
-            "oi_puts" => Some(t.oi_puts),
-            "volume_calls" => Some(t.volume_calls),
-            "volume_puts" => Some(t.volume_puts),
-            "gex" => Some(t.gex),
-            "notional_oi" => Some(t.notional_oi),
-            "pcr_oi" => t.pcr_oi,
-            "pcr_volume" => t.pcr_volume,
-            "index" => self.index,
-            _ => None,
-        }
-    }
-}
+/// `OPTIONS.ANALYTICS … FORMAT JSON`: the module's own figure types (`options_core::figures`),
+/// under the names this crate has always given them.
+pub use options_core::figures::{
+    Analytics, ExpiryFigures as ExpiryAnalytics, StrikeFigures as StrikeAnalytics,
+    Tenor as AnalyticsTenor, Totals as AnalyticsTotals,
+};
 
 #[cfg(test)]
 mod tests {

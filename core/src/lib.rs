@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod expiry;
 pub mod fields;
+pub mod figures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod number;

@@ -10,7 +10,7 @@
 use options_core::{Expiry, Field, OptionType, Settle};
 
 use crate::chain::{Chain, Contract};
-use crate::figures::{tenors, Analytics, ExpiryFigures, StrikeFigures, Totals, YEAR_MS};
+use options_core::figures::{tenors, Analytics, ExpiryFigures, StrikeFigures, Totals, YEAR_MS};
 
 /// Which contracts count: live at `now`, of the listed expiries (all when empty), of one
 /// settle coin (both when `None`).
@@ -41,7 +41,8 @@ pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, by_strike: boo
         .collect();
     let index = median(selected.iter().filter_map(|c| c.get(Field::IndexPrice)));
     Analytics {
-        now_ms,
+        underlying: chain.underlying.to_string(),
+        now: now_ms,
         index,
         totals: totals(&expiries),
         tenors: tenors(&expiries),
@@ -84,7 +85,8 @@ pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
     let volume_calls = side_sum(OptionType::Call, Field::Volume24h);
     let volume_puts = side_sum(OptionType::Put, Field::Volume24h);
     ExpiryFigures {
-        expiry: Some(expiry),
+        expiry: expiry.code(),
+        expiry_ts: expiry.timestamp_ms(),
         t: (expiry.timestamp_ms() - now_ms) as f64 / YEAR_MS,
         forward,
         atm_strike,
@@ -333,7 +335,7 @@ fn strike_figures(contracts: &[&Contract]) -> Vec<StrikeFigures> {
 mod tests {
     use super::*;
     use crate::chain::Update;
-    use crate::figures::interpolate_ascending;
+    use options_core::figures::interpolate_ascending;
     use options_core::parse_symbol;
     use proptest::prelude::*;
 

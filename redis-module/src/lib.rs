@@ -12,7 +12,6 @@ pub mod args;
 mod blocking;
 pub mod chain;
 pub mod docs;
-pub mod figures;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;

@@ -9,8 +9,8 @@ use super::keyspace::{err, text_args, with_chain};
 use crate::analytics::{self, Selection};
 use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
 use crate::chain::Chain;
-use crate::figures::Analytics;
 use crate::reply::Reply;
+use options_core::figures::Analytics;
 
 const COMMAND: &str = "OPTIONS.ANALYTICS";
 
@@ -97,11 +97,11 @@ pub fn analytics(ctx: &Context, args: &[RedisString]) -> RedisResult {
 }
 
 /// The reply in ANALYTICS.md's shape and field order.
-pub fn reply<'a>(underlying: &'a str, a: &Analytics) -> Reply<'a> {
+pub fn reply<'a>(underlying: &'a str, a: &'a Analytics) -> Reply<'a> {
     let t = &a.totals;
     let mut top = vec![
         ("underlying", Reply::text(underlying)),
-        ("now", Reply::Int(a.now_ms)),
+        ("now", Reply::Int(a.now)),
         ("index", Reply::number(a.index)),
         (
             "totals",
@@ -138,12 +138,9 @@ pub fn reply<'a>(underlying: &'a str, a: &Analytics) -> Reply<'a> {
                 a.expiries
                     .iter()
                     .map(|e| {
-                        let (code, ts) = e.expiry.map_or((Reply::Null, Reply::Null), |x| {
-                            (Reply::text(x.code()), Reply::Int(x.timestamp_ms()))
-                        });
                         Reply::Map(vec![
-                            ("expiry", code),
-                            ("expiry_ts", ts),
+                            ("expiry", Reply::text(e.expiry.as_str())),
+                            ("expiry_ts", Reply::Int(e.expiry_ts)),
                             ("t", Reply::Num(e.t)),
                             ("forward", Reply::number(e.forward)),
                             ("atm_strike", Reply::number(e.atm_strike)),

@@ -70,7 +70,7 @@ impl HistoryArgs {
                 let days = t
                     .parse::<u32>()
                     .ok()
-                    .filter(|d| crate::figures::TENOR_DAYS.contains(d))
+                    .filter(|d| options_core::figures::TENOR_DAYS.contains(d))
                     .ok_or_else(|| format!("ERR TENOR must be 7, 30, 60, 90 or 180, got '{t}'"))?;
                 tenor = Some(days);
             } else if is("EXPIRY") {

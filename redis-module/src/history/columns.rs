@@ -27,7 +27,7 @@ use options_core::Expiry;
 use super::decimal::{pow10, value_of};
 use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
-use crate::figures::{self, TENOR_DAYS, YEAR_MS};
+use options_core::figures::{self, TENOR_DAYS, YEAR_MS};
 
 /// A column chunk's first byte. A row chunk starts with a timestamp's varint, whose first byte
 /// is always 0x80 or more, so the two never collide.

@@ -511,7 +511,7 @@ mod tests {
             "samples 100 to 129 (each a few ms past its minute)"
         );
         assert!(one.iter().all(|s| s.expiries.iter().any(|(x, _)| *x == e)));
-        for (slot, days) in crate::figures::TENOR_DAYS.iter().enumerate() {
+        for (slot, days) in options_core::figures::TENOR_DAYS.iter().enumerate() {
             let want = Want::Tenor {
                 days: *days,
                 metrics: [true, false, true],

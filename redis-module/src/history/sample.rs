@@ -3,7 +3,7 @@
 
 use options_core::Expiry;
 
-use crate::figures::{Analytics, TENOR_DAYS};
+use options_core::figures::{Analytics, TENOR_DAYS};
 
 /// Per-expiry figures of a sample, in this order.
 pub const EXPIRY_METRICS: [&str; 7] = [
@@ -66,7 +66,7 @@ impl Sample {
                 .iter()
                 .filter_map(|e| {
                     Some((
-                        e.expiry?,
+                        Expiry::parse(&e.expiry).ok()?,
                         [
                             e.forward,
                             e.atm_iv,

@@ -1,8 +1,9 @@
-//! What the analytics compute, as numbers: the figures `OPTIONS.ANALYTICS` answers and the
-//! history samples keep, and the maths on figures alone (constant-maturity tenors) that both
-//! share. Nothing here reads a chain, so the history can use it without the chain's code.
+//! The analytics' figures (ANALYTICS.md): what `OPTIONS.ANALYTICS` answers, as one set of types
+//! that the module computes and fills, its history samples keep, and the client decodes (the
+//! names are the reply's field names, so the JSON is `serde`'s), and the maths on figures alone
+//! (constant-maturity tenors) that the module's reply and its history reads share.
 
-use options_core::Expiry;
+use serde::{Deserialize, Serialize};
 
 /// Milliseconds in a year of 365 days (`t`).
 pub const YEAR_MS: f64 = 31_536_000_000.0;
@@ -10,9 +11,12 @@ pub const YEAR_MS: f64 = 31_536_000_000.0;
 pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
 
 /// The figures of one expiry.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExpiryFigures {
-    pub expiry: Option<Expiry>,
+    /// Bybit's code, e.g. `3DEC26`.
+    pub expiry: String,
+    pub expiry_ts: i64,
     pub t: f64,
     pub forward: Option<f64>,
     pub atm_strike: Option<f64>,
@@ -37,7 +41,8 @@ pub struct ExpiryFigures {
 }
 
 /// Sums over the selected expiries, with the ratios recomputed from the sums.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Totals {
     pub oi_calls: f64,
     pub oi_puts: f64,
@@ -50,7 +55,8 @@ pub struct Totals {
 }
 
 /// ATM volatility and skew at a constant maturity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tenor {
     pub days: u32,
     pub atm_iv: Option<f64>,
@@ -59,7 +65,8 @@ pub struct Tenor {
 }
 
 /// Open interest and gamma exposure at one strike, over the selected expiries.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StrikeFigures {
     pub strike: f64,
     pub oi_calls: f64,
@@ -68,15 +75,53 @@ pub struct StrikeFigures {
 }
 
 /// Everything `OPTIONS.ANALYTICS` answers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Analytics {
-    pub now_ms: i64,
+    pub underlying: String,
+    /// The instant the figures are of (Unix ms).
+    pub now: i64,
     pub index: Option<f64>,
     pub totals: Totals,
     pub tenors: Vec<Tenor>,
     pub expiries: Vec<ExpiryFigures>,
     /// `Some` when asked for (`BYSTRIKE`), in strike order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strikes: Option<Vec<StrikeFigures>>,
+}
+
+impl Analytics {
+    /// The figures at a constant maturity of `days`, if the reply has that tenor.
+    pub fn tenor(&self, days: u32) -> Option<&Tenor> {
+        self.tenors.iter().find(|t| t.days == days)
+    }
+
+    /// A tenor figure (`atm_iv`, `rr25`, `bf25`) or a total (`pcr_oi`, `gex`, … and the other
+    /// totals) by name; `None` when missing or `null`.
+    pub fn metric(&self, name: &str, tenor: Option<u32>) -> Option<f64> {
+        if let Some(days) = tenor {
+            let t = self.tenor(days)?;
+            return match name {
+                "atm_iv" => t.atm_iv,
+                "rr25" => t.rr25,
+                "bf25" => t.bf25,
+                _ => None,
+            };
+        }
+        let t = &self.totals;
+        match name {
+            "oi_calls" => Some(t.oi_calls),
+            "oi_puts" => Some(t.oi_puts),
+            "volume_calls" => Some(t.volume_calls),
+            "volume_puts" => Some(t.volume_puts),
+            "gex" => Some(t.gex),
+            "notional_oi" => Some(t.notional_oi),
+            "pcr_oi" => t.pcr_oi,
+            "pcr_volume" => t.pcr_volume,
+            "index" => self.index,
+            _ => None,
+        }
+    }
 }
 
 /// Constant-maturity ATM IV (total variance interpolated in t), RR25 and BF25 (interpolated in
