@@ -98,6 +98,8 @@ SCHEMATHESIS := target/api-venv/bin/schemathesis
 test: build doctor $(SCHEMATHESIS)
 	$(CARGO) fmt --all -- --check
 	$(MAKE) --no-print-directory lint-js
+	# No two source files whose imports reach each other (crates and the dashboard's modules).
+	python3 scripts/import_cycles.py
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
 	# Every documented HTTP operation, every schemathesis check and phase, a few examples each.
