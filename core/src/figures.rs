@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::svi::Svi;
+
 /// Milliseconds in a year of 365 days (`t`).
 pub const YEAR_MS: f64 = 31_536_000_000.0;
 /// The constant maturities of `tenors`, in days.
@@ -38,6 +40,19 @@ pub struct ExpiryFigures {
     pub max_pain: Option<f64>,
     pub gex: f64,
     pub notional_oi: f64,
+    /// The CBOE method's variance of the expiry (`σ²`), from its bid/ask mids.
+    pub variance: Option<f64>,
+    /// `forward · atm_iv · sqrt(t)`: the one-σ move to expiry, USD.
+    pub expected_move: Option<f64>,
+    /// The raw SVI fit of the expiry's total variance in log-moneyness.
+    pub svi: Option<Svi>,
+    /// Root mean square of market − fitted IV over the fitted strikes.
+    pub svi_rmse: Option<f64>,
+    /// The fit's density is negative somewhere near the strikes (`null` without a fit).
+    pub butterfly_arb: Option<bool>,
+    /// The fit's total variance falls below the previous fitted expiry's somewhere near the
+    /// strikes (`null` without a fit; false for the first fitted expiry).
+    pub calendar_arb: Option<bool>,
 }
 
 /// Sums over the selected expiries, with the ratios recomputed from the sums.
@@ -82,6 +97,8 @@ pub struct Analytics {
     /// The instant the figures are of (Unix ms).
     pub now: i64,
     pub index: Option<f64>,
+    /// The 30-day volatility index (percent), from every live expiry of the settle coins asked.
+    pub vol_index: Option<f64>,
     pub totals: Totals,
     pub tenors: Vec<Tenor>,
     pub expiries: Vec<ExpiryFigures>,
@@ -119,6 +136,7 @@ impl Analytics {
             "pcr_oi" => t.pcr_oi,
             "pcr_volume" => t.pcr_volume,
             "index" => self.index,
+            "vol_index" => self.vol_index,
             _ => None,
         }
     }

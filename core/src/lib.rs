@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod number;
 #[cfg(feature = "recording")]
 pub mod recording;
+pub mod svi;
 pub mod symbol;
 
 pub use alert_rule::{parse_alert_rules_json, AlertRule, Watched};

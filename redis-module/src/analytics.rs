@@ -10,7 +10,9 @@
 use options_core::{Expiry, Field, OptionType, Settle};
 
 use crate::chain::{Chain, Contract};
+use crate::vix;
 use options_core::figures::{tenors, Analytics, ExpiryFigures, StrikeFigures, Totals, YEAR_MS};
+use options_core::svi::Svi;
 
 /// Which contracts count: live at `now`, of the listed expiries (all when empty), of one
 /// settle coin (both when `None`).
@@ -20,35 +22,251 @@ pub struct Selection {
     pub settle: Option<Settle>,
 }
 
-impl Selection {
-    fn admits(&self, c: &Contract, now_ms: i64) -> bool {
-        c.is_live(now_ms)
-            && self.settle.is_none_or(|s| c.settle == s)
-            && (self.expiries.is_empty() || self.expiries.binary_search(&c.expiry).is_ok())
-    }
+/// What a computation includes beyond the selected contracts' figures.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Extras {
+    /// Per-strike OI and GEX (`BYSTRIKE`).
+    pub by_strike: bool,
+    /// The annual rate of the volatility index's forwards and discounting (`RATE`).
+    pub rate: f64,
+    /// The smile fits (`svi` and its flags); the history's samples do without.
+    pub smiles: bool,
 }
 
 /// Computes the analytics of `chain` at `now_ms` over the selected contracts.
-pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, by_strike: bool) -> Analytics {
-    let selected: Vec<&Contract> = chain
+///
+/// The volatility index and each fit's calendar check look at every live expiry of the settle
+/// coins asked, whatever `EXPIRY` selects, so the index is one number per underlying and an
+/// expiry's flag one answer.
+pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, extras: Extras) -> Analytics {
+    let admitted: Vec<&Contract> = chain
         .contracts()
-        .filter(|c| selection.admits(c, now_ms))
+        .filter(|c| c.is_live(now_ms) && selection.settle.is_none_or(|s| c.settle == s))
         .collect();
-    // The chain is sorted by expiry first, so each expiry is one run of `selected`.
-    let expiries: Vec<ExpiryFigures> = selected
-        .chunk_by(|a, b| a.expiry == b.expiry)
-        .map(|group| expiry_figures(group, now_ms))
-        .collect();
+    let mut expiries: Vec<ExpiryFigures> = Vec::new();
+    let mut selected: Vec<&Contract> = Vec::new();
+    let mut variances: Vec<(f64, f64)> = Vec::new();
+    let mut previous_fit: Option<Svi> = None;
+    // The chain is sorted by expiry first, so each expiry is one run of `admitted`.
+    for group in admitted.chunk_by(|a, b| a.expiry == b.expiry) {
+        let expiry = group[0].expiry;
+        let t = (expiry.timestamp_ms() - now_ms) as f64 / YEAR_MS;
+        let variance = vix::expiry_variance(&quotes(group, selection.settle), t, extras.rate)
+            .map(|v| v.variance);
+        if let Some(v) = variance {
+            variances.push((t, v));
+        }
+        let wanted =
+            selection.expiries.is_empty() || selection.expiries.binary_search(&expiry).is_ok();
+        let smile = if extras.smiles {
+            forward_of(group).and_then(|f| smile(chain, group, selection.settle, f, t))
+        } else {
+            None
+        };
+        if wanted {
+            let mut e = expiry_figures(group, now_ms);
+            e.variance = variance;
+            e.expected_move = e
+                .forward
+                .zip(e.atm_iv)
+                .map(|(f, iv)| f * iv * t.max(0.0).sqrt());
+            if let Some(s) = &smile {
+                e.svi = Some(s.svi);
+                e.svi_rmse = Some(s.rmse);
+                e.butterfly_arb = Some(s.butterfly_arb);
+                e.calendar_arb = Some(previous_fit.is_some_and(|p| {
+                    options_core::svi::calendar_arb(&s.svi, &p, s.k_min, s.k_max)
+                }));
+            }
+            expiries.push(e);
+            selected.extend_from_slice(group);
+        }
+        if let Some(s) = &smile {
+            previous_fit = Some(s.svi);
+        }
+    }
     let index = median(selected.iter().filter_map(|c| c.get(Field::IndexPrice)));
     Analytics {
         underlying: chain.underlying.to_string(),
         now: now_ms,
         index,
+        vol_index: vix::vol_index(variances.into_iter()),
         totals: totals(&expiries),
         tenors: tenors(&expiries),
-        strikes: by_strike.then(|| strike_figures(&selected)),
+        strikes: extras.by_strike.then(|| strike_figures(&selected)),
         expiries,
     }
+}
+
+/// One expiry's quotes for the volatility index, of one settle coin: `settle` when asked, else
+/// the coin with more strikes where both the call and the put have a bid (USDC on a tie).
+fn quotes(group: &[&Contract], settle: Option<Settle>) -> Vec<vix::StrikeQuotes> {
+    let coin = settle.unwrap_or_else(|| {
+        let both_bid = |coin: Settle| {
+            let mut n = 0;
+            for line in group
+                .iter()
+                .filter(|c| c.settle == coin)
+                .collect::<Vec<_>>()
+                .chunk_by(|a, b| a.strike == b.strike)
+            {
+                let bid = |kind| {
+                    line.iter()
+                        .any(|c| c.kind == kind && c.get(Field::BidPrice).is_some_and(|b| b > 0.0))
+                };
+                if bid(OptionType::Call) && bid(OptionType::Put) {
+                    n += 1;
+                }
+            }
+            n
+        };
+        if both_bid(Settle::Usdt) > both_bid(Settle::Usdc) {
+            Settle::Usdt
+        } else {
+            Settle::Usdc
+        }
+    });
+    let mut out: Vec<vix::StrikeQuotes> = Vec::new();
+    for c in group.iter().filter(|c| c.settle == coin) {
+        if out.last().is_none_or(|l| l.strike != c.strike) {
+            out.push(vix::StrikeQuotes {
+                strike: c.strike,
+                ..Default::default()
+            });
+        }
+        let quote = vix::Quote {
+            bid: c.get(Field::BidPrice),
+            ask: c.get(Field::AskPrice),
+        };
+        if let Some(line) = out.last_mut() {
+            match c.kind {
+                OptionType::Call => line.call = quote,
+                OptionType::Put => line.put = quote,
+            }
+        }
+    }
+    out
+}
+
+/// An expiry's fitted smile at `t`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Smile {
+    /// Total variance `w(k)` at `t`.
+    pub svi: Svi,
+    pub forward: f64,
+    pub t: f64,
+    /// `(strike, k, iv)` of every strike with an IV, ascending.
+    pub points: Vec<(f64, f64, f64)>,
+    pub rmse: f64,
+    pub butterfly_arb: bool,
+    pub k_min: f64,
+    pub k_max: f64,
+}
+
+impl Smile {
+    /// The fitted IV at log-moneyness `k`.
+    pub fn fit_iv(&self, k: f64) -> f64 {
+        (self.svi.w(k) / self.t).max(0.0).sqrt()
+    }
+}
+
+/// The raw SVI fit of one expiry's smile (`k = ln(K/forward)`, `w = iv²·t`), `None` with fewer
+/// than five strikes with an IV, no time left, or nothing to fit. The fit is made on the
+/// annual variance `iv²` (the same parameters up to the factor `t` on `a` and `b`, which a
+/// least-squares fit in `w` scales by) and kept in the expiry's `FitCache`, so a chain that has
+/// not changed is not fitted again as time passes.
+pub fn smile(
+    chain: &Chain,
+    group: &[&Contract],
+    settle: Option<Settle>,
+    forward: f64,
+    t: f64,
+) -> Option<Smile> {
+    if t.is_nan() || t <= 0.0 || forward.is_nan() || forward <= 0.0 {
+        return None;
+    }
+    let points: Vec<(f64, f64, f64)> = strike_ivs(group)
+        .into_iter()
+        .filter(|&(k, iv)| k > 0.0 && iv > 0.0 && iv.is_finite())
+        .map(|(strike, iv)| (strike, (strike / forward).ln(), iv))
+        .collect();
+    if points.len() < options_core::svi::MIN_POINTS {
+        return None;
+    }
+    let expiry = group.first()?.expiry;
+    let annual = || {
+        let kw: Vec<(f64, f64)> = points.iter().map(|&(_, k, iv)| (k, iv * iv)).collect();
+        options_core::svi::fit(&kw).map(|f| f.svi)
+    };
+    let annual = match chain.fit_cache(expiry) {
+        Some((cache, latest, len)) => cache.get_or((latest, len, settle), annual),
+        None => annual(),
+    }?;
+    let svi = Svi {
+        a: annual.a * t,
+        b: annual.b * t,
+        ..annual
+    };
+    let (k_min, k_max) = (points[0].1, points[points.len() - 1].1);
+    let mut smile = Smile {
+        svi,
+        forward,
+        t,
+        points,
+        rmse: 0.0,
+        butterfly_arb: options_core::svi::butterfly_arb(&svi, k_min, k_max),
+        k_min,
+        k_max,
+    };
+    let sq: f64 = smile
+        .points
+        .iter()
+        .map(|&(_, k, iv)| (iv - smile.fit_iv(k)).powi(2))
+        .sum();
+    smile.rmse = (sq / smile.points.len() as f64).sqrt();
+    Some(smile)
+}
+
+/// The fitted smile of `expiry` (settle coins as `settle` asks) at `now_ms` and whether it
+/// has a calendar arbitrage against the chain's previous fitted expiry; `None` when the expiry
+/// has no fit.
+pub fn smile_of(
+    chain: &Chain,
+    expiry: Expiry,
+    settle: Option<Settle>,
+    now_ms: i64,
+) -> Option<(Smile, bool)> {
+    let mut previous: Option<Svi> = None;
+    for block in chain
+        .live(now_ms)
+        .collect::<Vec<_>>()
+        .chunk_by(|a, b| a.expiry == b.expiry)
+    {
+        let e = block[0].expiry;
+        if e > expiry {
+            break;
+        }
+        let group: Vec<&Contract> = block
+            .iter()
+            .copied()
+            .filter(|c| settle.is_none_or(|s| c.settle == s))
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let t = (e.timestamp_ms() - now_ms) as f64 / YEAR_MS;
+        let fitted = forward_of(&group).and_then(|f| smile(chain, &group, settle, f, t));
+        if e == expiry {
+            let s = fitted?;
+            let calendar = previous
+                .is_some_and(|p| options_core::svi::calendar_arb(&s.svi, &p, s.k_min, s.k_max));
+            return Some((s, calendar));
+        }
+        if let Some(s) = fitted {
+            previous = Some(s.svi);
+        }
+    }
+    None
 }
 
 /// The figures of one expiry's contracts (all of the same expiry, in chain order).
@@ -111,6 +329,12 @@ pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
             .iter()
             .filter_map(|c| Some(c.get(Field::OpenInterest)? * c.get(Field::UnderlyingPrice)?))
             .sum(),
+        variance: None,
+        expected_move: None,
+        svi: None,
+        svi_rmse: None,
+        butterfly_arb: None,
+        calendar_arb: None,
     }
 }
 
@@ -426,7 +650,15 @@ mod tests {
                 ],
             ),
         ]);
-        let a = compute(&c, &Selection::default(), NOW, true);
+        let a = compute(
+            &c,
+            &Selection::default(),
+            NOW,
+            Extras {
+                by_strike: true,
+                ..Extras::default()
+            },
+        );
         let e = &a.expiries[0];
         assert_eq!(e.forward, Some(101.0), "median of 100, 101, 300");
         // Strikes are 90000.. and the forward 101: the nearest listed strike is the lowest.
@@ -518,7 +750,7 @@ mod tests {
             )).collect();
             let refs: Vec<(&str, &[(Field, f64)])> = syms.iter().map(|(s, v)| (s.as_str(), v.as_slice())).collect();
             let c = chain(&refs);
-            let a = compute(&c, &Selection::default(), NOW, false);
+            let a = compute(&c, &Selection::default(), NOW, Extras::default());
             // The stored contract per symbol is the last write of it.
             let all: Vec<&Contract> = c.contracts().collect();
             let pay = |at: f64| all.iter().map(|c| {

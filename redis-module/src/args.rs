@@ -139,6 +139,27 @@ pub fn parse_f64(name: &str, text: &str) -> ArgResult<f64> {
         .map_err(|_| format!("ERR {name} must be a number, got '{text}'"))
 }
 
+/// `NOW ms`'s value: Unix milliseconds, not negative.
+pub fn parse_now(cur: &mut ArgCursor) -> ArgResult<i64> {
+    let ms = parse_i64("NOW", cur.value_for("NOW", "a time in Unix milliseconds")?)?;
+    if ms < 0 {
+        return Err(format!("ERR NOW must not be negative, got '{ms}'"));
+    }
+    Ok(ms)
+}
+
+/// `RATE r`'s value: an annual, continuously compounded rate from -1 to 1 (0.05 is 5 %).
+pub fn parse_rate(cur: &mut ArgCursor) -> ArgResult<f64> {
+    let text = cur.value_for("RATE", "an annual rate such as 0.05")?;
+    let r = parse_f64("RATE", text)?;
+    if !(-1.0..=1.0).contains(&r) {
+        return Err(format!(
+            "ERR RATE must be an annual rate from -1 to 1 (0.05 is 5 %), got '{text}'"
+        ));
+    }
+    Ok(r)
+}
+
 pub fn parse_count(name: &str, text: &str) -> ArgResult<usize> {
     text.parse::<usize>()
         .ok()

@@ -135,6 +135,53 @@ pub enum UpsertOutcome {
 struct Block {
     expiry: Expiry,
     contracts: Vec<Contract>,
+    fits: FitCache,
+}
+
+/// What identifies the inputs of an expiry's smile fit: the latest change among its contracts,
+/// how many there are, and the settle coin asked for (`None`: both).
+pub type FitKey = (u64, usize, Option<Settle>);
+
+/// One expiry's smile fit (`analytics`), kept until its contracts change: a read that finds the
+/// same key reuses it. Not part of the chain's value: a copy starts empty and two chains compare
+/// equal whatever their caches hold.
+#[derive(Default)]
+pub struct FitCache(std::cell::RefCell<Option<(FitKey, Option<options_core::svi::Svi>)>>);
+
+impl FitCache {
+    /// The fit for `key`: the kept one, or `fit()` kept for next time.
+    pub fn get_or(
+        &self,
+        key: FitKey,
+        fit: impl FnOnce() -> Option<options_core::svi::Svi>,
+    ) -> Option<options_core::svi::Svi> {
+        if let Some((k, v)) = self.0.borrow().as_ref() {
+            if *k == key {
+                return *v;
+            }
+        }
+        let v = fit();
+        *self.0.borrow_mut() = Some((key, v));
+        v
+    }
+}
+
+impl Clone for FitCache {
+    fn clone(&self) -> Self {
+        FitCache::default()
+    }
+}
+
+impl PartialEq for FitCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for FitCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FitCache")
+    }
 }
 
 impl Block {
@@ -269,6 +316,14 @@ impl Chain {
         self.blocks.binary_search_by(|b| b.expiry.cmp(&expiry))
     }
 
+    /// The fit cache of `expiry` and what its contracts are now (latest change, count); `None`
+    /// when the chain lists no contract of it.
+    pub fn fit_cache(&self, expiry: Expiry) -> Option<(&FitCache, u64, usize)> {
+        let b = &self.blocks[self.block_index(expiry).ok()?];
+        let latest = b.contracts.iter().map(|c| c.seq).max().unwrap_or(0);
+        Some((&b.fits, latest, b.contracts.len()))
+    }
+
     /// Contracts of one expiry, in strike order.
     pub fn expiry_slice(&self, expiry: Expiry) -> &[Contract] {
         match self.block_index(expiry) {
@@ -302,6 +357,7 @@ impl Chain {
                     Block {
                         expiry: key.expiry,
                         contracts: Vec::new(),
+                        fits: FitCache::default(),
                     },
                 );
                 b
@@ -533,6 +589,7 @@ impl Chain {
             chain.blocks.push(Block {
                 expiry,
                 contracts: block,
+                fits: FitCache::default(),
             });
         }
         for (s, sym) in tombstones {

@@ -15,6 +15,7 @@ use crate::commands::get::GetArgs;
 use crate::commands::history::HistoryArgs;
 use crate::commands::ingest::IngestArgs;
 use crate::commands::lists::StrikesArgs;
+use crate::commands::smile::SmileArgs;
 use crate::commands::stats::stats_key_position;
 use crate::history::Want;
 use crate::query::Query;
@@ -69,12 +70,27 @@ pub fn command_args(data: &[u8]) {
             .map(|&c| Reply::row(&chain, c, q.output.fields.as_deref()));
         encode_every_way(&Reply::Array(rows.collect()));
     }
+    if let Ok(a) = SmileArgs::parse(&argv) {
+        if let Some((s, _)) = analytics::smile_of(&chain, a.expiry, a.settle, a.now.unwrap_or(NOW))
+        {
+            assert!(s.points.iter().all(|p| s.fit_iv(p.1).is_finite()));
+        }
+    }
     if let Ok(a) = AnalyticsArgs::parse(&argv) {
         let selection = Selection {
             expiries: a.expiries.clone(),
             settle: a.settle,
         };
-        let figures = analytics::compute(&chain, &selection, a.now.unwrap_or(NOW), a.by_strike);
+        let figures = analytics::compute(
+            &chain,
+            &selection,
+            a.now.unwrap_or(NOW),
+            analytics::Extras {
+                by_strike: a.by_strike,
+                rate: a.rate,
+                smiles: true,
+            },
+        );
         encode_every_way(&crate::commands::analytics::reply("BTC", &figures));
     }
     if let Ok(h) = HistoryArgs::parse(&argv) {
@@ -156,7 +172,16 @@ fn read_everything(chain: &Chain) {
     for now in [0, 1_760_000_000_000, i64::MAX / 2] {
         let _ = chain.changes_since(0, now);
         let _ = chain.expiries(now);
-        let a = analytics::compute(chain, &Selection::default(), now, true);
+        let a = analytics::compute(
+            chain,
+            &Selection::default(),
+            now,
+            analytics::Extras {
+                by_strike: true,
+                rate: 0.0,
+                smiles: true,
+            },
+        );
         encode_every_way(&crate::commands::analytics::reply(&chain.underlying, &a));
         let (_, rows) = Query::default().run(chain, now);
         let mut out = Vec::new();

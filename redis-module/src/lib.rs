@@ -27,6 +27,7 @@ pub mod rdb;
 pub mod render;
 pub mod reply;
 pub mod stats;
+pub mod vix;
 
 #[cfg(not(any(test, fuzzing)))]
 mod module {
@@ -111,6 +112,7 @@ mod module {
         del => commands::del,
         purge => commands::purge,
         analytics => commands::analytics,
+        smile => commands::smile,
         history_cmd => commands::history,
         history_restore => commands::history_restore,
     }
@@ -213,6 +215,7 @@ mod module {
             // patterns, COMMAND GETKEYS) where it is, so the keyless form routes nowhere.
             ["options.stats", stats_cmd, "readonly getkeys-api", 0, 0, 0, "", "read options"],
             ["options.analytics", analytics, "readonly", 1, 1, 1, "", "read options"],
+            ["options.smile", smile, "readonly", 1, 1, 1, "", "read options"],
             ["options.history", history_cmd, "readonly", 1, 1, 1, "", "read options"],
             // Internal: what the AOF rewrite writes to rebuild a chain's history.
             ["options.historyrestore", history_restore, "write deny-oom", 1, 1, 1, "", "write options"],

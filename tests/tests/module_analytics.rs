@@ -3,7 +3,9 @@
 //! by contract). Every figure is recomputed from ANALYTICS.md's definitions with plain loops
 //! over the fixture (`options_tests::analytics_model`), never with the module's code.
 
-use options_tests::analytics_model::{expected, Row};
+use options_tests::analytics_model::{
+    expected, fits_of, smile_points, svi_best_sse, with_volatility, Row,
+};
 use options_tests::fixture::{self, FixtureContract};
 use options_tests::{error, json, value, RedisServer};
 use serde_json::Value;
@@ -120,6 +122,7 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
                     expiry_ts: c.expiry_ts(),
                     strike: c.strike,
                     call: c.call,
+                    usdt: c.usdt,
                     fields: fields.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
                 },
             }
@@ -131,7 +134,14 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
 
     // Everything, by strike.
     let got = analytics(&mut con, &["NOW", &now_s, "BYSTRIKE"]);
-    let want = expected(&rows(&btc), now, true);
+    let all_fits = fits_of(&got);
+    let want = with_volatility(
+        expected(&rows(&btc), now, true),
+        &rows(&btc),
+        now,
+        0.0,
+        &all_fits,
+    );
     assert!(want["expiries"].as_array().unwrap().len() >= 8);
     assert!(
         want["expiries"]
@@ -170,8 +180,19 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
         .clone();
     let got = analytics(
         &mut con,
-        &["SETTLE", "USDT", "EXPIRY", e[0], &second_iso, "NOW", &now_s],
+        &[
+            "SETTLE",
+            "USDT",
+            "EXPIRY",
+            e[0],
+            &second_iso,
+            "NOW",
+            &now_s,
+            "RATE",
+            "0.05",
+        ],
     );
+    let usdt_fits = fits_of(&analytics(&mut con, &["SETTLE", "USDT", "NOW", &now_s]));
     let picked: Vec<&Stored> = usdt
         .iter()
         .copied()
@@ -179,7 +200,13 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
         .collect();
     assert_close(
         &got,
-        &expected(&rows(&picked), now, false),
+        &with_volatility(
+            expected(&rows(&picked), now, false),
+            &rows(&usdt),
+            now,
+            0.05,
+            &usdt_fits,
+        ),
         "USDT, two expiries",
     );
     assert!(got.get("strikes").is_none(), "strikes only with BYSTRIKE");
@@ -193,9 +220,16 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
         .filter(|s| s.c.expiry_ts() > later)
         .collect();
     let got = analytics(&mut con, &["NOW", &later.to_string()]);
+    let live_fits = fits_of(&got);
     assert_close(
         &got,
-        &expected(&rows(&live), later, false),
+        &with_volatility(
+            expected(&rows(&live), later, false),
+            &rows(&live),
+            later,
+            0.0,
+            &live_fits,
+        ),
         "after the first expiry",
     );
 
@@ -203,6 +237,64 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
     let got = analytics(&mut con, &["EXPIRY", "1JAN99", "NOW", &now_s]);
     assert_eq!(got["expiries"], serde_json::json!([]));
     assert!(got["index"].is_null() && got["totals"]["pcr_oi"].is_null());
+}
+
+/// Each expiry's fit is the least-squares minimum of its smile: no worse than a generic search
+/// written in the test (`svi_best_sse`) finds, by more than 0.1 %.
+#[test]
+fn every_fit_is_the_least_squares_minimum_of_its_smile() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let contracts = fixture::chain(5);
+    let fields = load(&mut con, &contracts);
+    let btc: Vec<Row> = fields
+        .into_iter()
+        .filter(|(i, _)| contracts[*i].underlying == "BTC")
+        .map(|(i, fields)| {
+            let c = &contracts[i];
+            Row {
+                underlying: c.underlying.clone(),
+                expiry: c.expiry.clone(),
+                expiry_ts: c.expiry_ts(),
+                strike: c.strike,
+                call: c.call,
+                usdt: c.usdt,
+                fields: fields.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+            }
+        })
+        .collect();
+    let now = fixture::now_ms().to_string();
+    let got = analytics(&mut con, &["NOW", &now]);
+    let mut fitted = 0;
+    for e in got["expiries"].as_array().unwrap() {
+        let svi = &e["svi"];
+        if svi.is_null() {
+            continue;
+        }
+        fitted += 1;
+        let t = e["t"].as_f64().unwrap();
+        let ts = e["expiry_ts"].as_i64().unwrap();
+        let rows: Vec<&Row> = btc.iter().filter(|r| r.expiry_ts == ts).collect();
+        let points: Vec<(f64, f64)> = smile_points(&rows, e["forward"].as_f64().unwrap())
+            .into_iter()
+            .map(|(k, iv)| (k, iv * iv * t))
+            .collect();
+        let p = |n: &str| svi[n].as_f64().unwrap();
+        let module_sse: f64 = points
+            .iter()
+            .map(|&(k, w)| {
+                let x = k - p("m");
+                (p("a") + p("b") * (p("rho") * x + (x * x + p("sigma").powi(2)).sqrt()) - w).powi(2)
+            })
+            .sum();
+        let generic = svi_best_sse(&points);
+        assert!(
+            module_sse <= generic * 1.001 + 1e-15,
+            "{}: module {module_sse:e}, generic search {generic:e}; svi {svi}; points {points:?}",
+            e["expiry"]
+        );
+    }
+    assert!(fitted >= 5, "the fixture has smiles to fit: {fitted}");
 }
 
 #[test]
@@ -228,7 +320,15 @@ fn resp_carries_the_same_figures_and_bad_arguments_change_nothing() {
         .collect();
     assert_eq!(
         names,
-        ["underlying", "now", "index", "totals", "tenors", "expiries"]
+        [
+            "underlying",
+            "now",
+            "index",
+            "vol_index",
+            "totals",
+            "tenors",
+            "expiries"
+        ]
     );
     let redis::Value::BulkString(index) = &top[5] else {
         panic!("index {:?}", top[5])

@@ -32,6 +32,7 @@ fn row(c: &FixtureContract) -> Row {
         expiry_ts: c.expiry_ts(),
         strike: c.strike,
         call: c.call,
+        usdt: c.usdt,
         fields: options_core::FIELDS
             .iter()
             .map(|f| (f.name().to_string(), c.value(f.name())))

@@ -6,7 +6,7 @@ use options_core::{Expiry, Settle};
 use redis_module::{Context, RedisError, RedisResult, RedisString};
 
 use super::keyspace::{err, text_args, with_chain};
-use crate::analytics::{self, Selection};
+use crate::analytics::{self, Extras, Selection};
 use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
 use crate::chain::Chain;
 use crate::reply::Reply;
@@ -23,11 +23,13 @@ pub struct AnalyticsArgs {
     pub by_strike: bool,
     /// `NOW ms`: judge liveness and `t` at this instant instead of the server's clock.
     pub now: Option<i64>,
+    /// `RATE r`: the annual rate of the volatility index (0 when not given).
+    pub rate: f64,
     pub format: Format,
 }
 
 fn is_keyword(s: &str) -> bool {
-    ["EXPIRY", "SETTLE", "BYSTRIKE", "NOW", "FORMAT"]
+    ["EXPIRY", "SETTLE", "BYSTRIKE", "NOW", "RATE", "FORMAT"]
         .iter()
         .any(|k| k.eq_ignore_ascii_case(s))
 }
@@ -53,12 +55,9 @@ impl AnalyticsArgs {
             } else if is("BYSTRIKE") {
                 out.by_strike = true;
             } else if is("NOW") {
-                let ms = cur.value_for("NOW", "a time in Unix milliseconds")?;
-                let ms = args::parse_i64("NOW", ms)?;
-                if ms < 0 {
-                    return Err(format!("ERR NOW must not be negative, got '{ms}'"));
-                }
-                out.now = Some(ms);
+                out.now = Some(args::parse_now(&mut cur)?);
+            } else if is("RATE") {
+                out.rate = args::parse_rate(&mut cur)?;
             } else if is("FORMAT") {
                 let mut opts = OutputOptions::default();
                 opts.try_parse(kw, &mut cur)?;
@@ -90,7 +89,11 @@ pub fn analytics(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 settle: req.settle,
             },
             now,
-            req.by_strike,
+            Extras {
+                by_strike: req.by_strike,
+                rate: req.rate,
+                smiles: true,
+            },
         ))
     })?;
     reply(argv[1], &figures).send(ctx, req.format)
@@ -103,6 +106,7 @@ pub fn reply<'a>(underlying: &'a str, a: &'a Analytics) -> Reply<'a> {
         ("underlying", Reply::text(underlying)),
         ("now", Reply::Int(a.now)),
         ("index", Reply::number(a.index)),
+        ("vol_index", Reply::number(a.vol_index)),
         (
             "totals",
             Reply::Map(vec![
@@ -162,6 +166,18 @@ pub fn reply<'a>(underlying: &'a str, a: &'a Analytics) -> Reply<'a> {
                             ("max_pain", Reply::number(e.max_pain)),
                             ("gex", Reply::Num(e.gex)),
                             ("notional_oi", Reply::Num(e.notional_oi)),
+                            ("variance", Reply::number(e.variance)),
+                            ("expected_move", Reply::number(e.expected_move)),
+                            ("svi", e.svi.as_ref().map_or(Reply::Null, svi_reply)),
+                            ("svi_rmse", Reply::number(e.svi_rmse)),
+                            (
+                                "butterfly_arb",
+                                e.butterfly_arb.map_or(Reply::Null, Reply::Bool),
+                            ),
+                            (
+                                "calendar_arb",
+                                e.calendar_arb.map_or(Reply::Null, Reply::Bool),
+                            ),
                         ])
                     })
                     .collect(),
@@ -187,6 +203,17 @@ pub fn reply<'a>(underlying: &'a str, a: &'a Analytics) -> Reply<'a> {
         ));
     }
     Reply::Map(top)
+}
+
+/// SVI parameters as ANALYTICS.md names them.
+pub fn svi_reply<'a>(s: &options_core::svi::Svi) -> Reply<'a> {
+    Reply::Map(vec![
+        ("a", Reply::Num(s.a)),
+        ("b", Reply::Num(s.b)),
+        ("rho", Reply::Num(s.rho)),
+        ("m", Reply::Num(s.m)),
+        ("sigma", Reply::Num(s.sigma)),
+    ])
 }
 
 #[cfg(test)]

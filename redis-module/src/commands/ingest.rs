@@ -126,7 +126,7 @@ pub fn ingest(ctx: &Context, args: &[RedisString]) -> RedisResult {
                 chain,
                 &crate::analytics::Selection::default(),
                 at,
-                false,
+                crate::analytics::Extras::default(),
             );
             crate::history::Sample::of(&figures, at)
         }));

@@ -15,6 +15,7 @@ pub(crate) mod ingest;
 mod keyspace;
 pub(crate) mod lists;
 mod query;
+pub(crate) mod smile;
 pub(crate) mod stats;
 
 pub use analytics::analytics;
@@ -26,4 +27,5 @@ pub use history::{history, history_restore};
 pub use ingest::ingest;
 pub use lists::{expiries, strikes};
 pub use query::query;
+pub use smile::smile;
 pub use stats::stats_cmd;
