@@ -325,6 +325,8 @@ pub struct Analytics {
     pub expiries: Vec<Expiry>,
     pub settle: Option<Settle>,
     pub by_strike: bool,
+    /// `RATE r`: the volatility index's annual rate (the module's default, 0, when `None`).
+    pub rate: Option<f64>,
     pub now_ms: Option<i64>,
 }
 
@@ -348,6 +350,51 @@ impl Command for Analytics {
         }
         if self.by_strike {
             c.arg("BYSTRIKE");
+        }
+        if let Some(r) = self.rate {
+            c.arg("RATE").arg(options_core::format_number(r));
+        }
+        if let Some(now) = self.now_ms {
+            c.arg("NOW").arg(now);
+        }
+        json(c)
+    }
+}
+
+/// `OPTIONS.SMILE key expiry [SETTLE s] [RATE r] [NOW ms]`: one expiry's SVI fit; nil without
+/// one.
+#[derive(Debug, Clone)]
+pub struct Smile {
+    pub key: String,
+    pub expiry: Expiry,
+    pub settle: Option<Settle>,
+    pub rate: Option<f64>,
+    pub now_ms: Option<i64>,
+}
+
+impl Smile {
+    pub fn new(key: &str, expiry: Expiry) -> Smile {
+        Smile {
+            key: key.to_string(),
+            expiry,
+            settle: None,
+            rate: None,
+            now_ms: None,
+        }
+    }
+}
+
+impl Command for Smile {
+    const NAME: &'static str = "OPTIONS.SMILE";
+    type Reply = reply::Smile;
+    fn to_cmd(&self) -> Cmd {
+        let mut c = start(Self::NAME, &self.key);
+        c.arg(self.expiry.code());
+        if let Some(s) = self.settle {
+            c.arg("SETTLE").arg(s.as_str());
+        }
+        if let Some(r) = self.rate {
+            c.arg("RATE").arg(options_core::format_number(r));
         }
         if let Some(now) = self.now_ms {
             c.arg("NOW").arg(now);

@@ -70,6 +70,32 @@ mod tests {
     }
 }
 
+/// `OPTIONS.SMILE … FORMAT JSON`: one expiry's raw SVI fit (ANALYTICS.md, "Fitted smiles").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smile {
+    pub underlying: String,
+    pub expiry: String,
+    pub t: f64,
+    pub forward: f64,
+    pub svi: options_core::svi::Svi,
+    pub svi_rmse: f64,
+    pub butterfly_arb: bool,
+    pub calendar_arb: bool,
+    pub strikes: Vec<SmileStrike>,
+}
+
+/// A strike of a fitted smile: its market IV, the fit's, and the difference (positive: rich).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmileStrike {
+    pub strike: f64,
+    pub k: f64,
+    pub iv: f64,
+    pub fit_iv: f64,
+    pub residual: f64,
+}
+
 /// `OPTIONS.HISTORY … FORMAT JSON`: `points` are `[ts, value…]` in the order of `metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -297,6 +297,119 @@ fn every_fit_is_the_least_squares_minimum_of_its_smile() {
     assert!(fitted >= 5, "the fixture has smiles to fit: {fitted}");
 }
 
+/// `OPTIONS.SMILE` answers the fit `OPTIONS.ANALYTICS` reports for the expiry, with each
+/// strike's market IV (the mean of its contracts'), `k`, the fitted IV and the residual, all
+/// recomputed here from the parameters; nil without a fit; bad arguments change nothing.
+#[test]
+fn the_smile_of_an_expiry_is_its_fit_with_every_strike() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let contracts = fixture::chain(5);
+    let fields = load(&mut con, &contracts);
+    let now = fixture::now_ms().to_string();
+    let a = analytics(&mut con, &["NOW", &now]);
+    let fitted: Vec<&Value> = a["expiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["svi"].is_null())
+        .collect();
+    assert!(fitted.len() >= 2);
+    for e in fitted {
+        let code = e["expiry"].as_str().unwrap();
+        let s = json(
+            &mut con,
+            &["OPTIONS.SMILE", "BTC", code, "NOW", &now, "FORMAT", "JSON"],
+        );
+        let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "underlying",
+                "expiry",
+                "t",
+                "forward",
+                "svi",
+                "svi_rmse",
+                "butterfly_arb",
+                "calendar_arb",
+                "strikes"
+            ]
+        );
+        for k in ["t", "forward", "svi", "butterfly_arb", "calendar_arb"] {
+            assert_eq!(s[k], e[k], "{code} {k}");
+        }
+        assert_close(&s["svi_rmse"], &e["svi_rmse"], code);
+        let (t, f) = (e["t"].as_f64().unwrap(), e["forward"].as_f64().unwrap());
+        let p = |n: &str| s["svi"][n].as_f64().unwrap();
+        let w = |k: f64| {
+            p("a")
+                + p("b")
+                    * (p("rho") * (k - p("m")) + ((k - p("m")).powi(2) + p("sigma").powi(2)).sqrt())
+        };
+        // The market IV of each strike: the mean of its BTC contracts' `mark_iv` of this expiry.
+        let ts = e["expiry_ts"].as_i64().unwrap();
+        let mut want: Vec<(f64, f64)> = Vec::new();
+        for (i, fields) in &fields {
+            let c = &contracts[*i];
+            if c.underlying != "BTC" || c.expiry_ts() != ts {
+                continue;
+            }
+            if let Some((_, iv)) = fields.iter().find(|(n, _)| *n == "mark_iv") {
+                want.push((c.strike, *iv));
+            }
+        }
+        want.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut by_strike: Vec<(f64, f64)> = Vec::new();
+        for chunk in want.chunk_by(|a, b| a.0 == b.0) {
+            by_strike.push((
+                chunk[0].0,
+                chunk.iter().map(|x| x.1).sum::<f64>() / chunk.len() as f64,
+            ));
+        }
+        let strikes = s["strikes"].as_array().unwrap();
+        assert_eq!(
+            strikes.len(),
+            by_strike.len(),
+            "{code}: every strike with an IV"
+        );
+        for (row, (strike, iv)) in strikes.iter().zip(&by_strike) {
+            let k = (strike / f).ln();
+            let fit = (w(k) / t).sqrt();
+            let want = serde_json::json!({"strike": strike, "k": k, "iv": iv, "fit_iv": fit, "residual": iv - fit});
+            assert_close(row, &want, &format!("{code} {strike}"));
+        }
+    }
+    // No fit: an expiry the chain does not list, a key that does not exist.
+    for args in [
+        &["OPTIONS.SMILE", "BTC", "1JAN99", "NOW", now.as_str()][..],
+        &["OPTIONS.SMILE", "NOSUCH", "26DEC26"],
+    ] {
+        assert_eq!(
+            value(&mut con, args).unwrap(),
+            redis::Value::Nil,
+            "{args:?}"
+        );
+    }
+    let before = json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]);
+    for (args, want) in [
+        (&["OPTIONS.SMILE", "BTC"][..], "wrong number of arguments"),
+        (
+            &["OPTIONS.SMILE", "BTC", "26DEC26", "RATE", "2"],
+            "RATE must be an annual rate",
+        ),
+        (&["OPTIONS.SMILE", "BTC", "soon"], "soon"),
+        (&["OPTIONS.SMILE", "BTC", "26DEC26", "BYSTRIKE"], "BYSTRIKE"),
+    ] {
+        let e = error(&mut con, args);
+        assert!(e.contains(want), "{args:?}: {e}");
+    }
+    assert_eq!(
+        json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"]),
+        before
+    );
+}
+
 #[test]
 fn resp_carries_the_same_figures_and_bad_arguments_change_nothing() {
     let server = RedisServer::start(&[]);

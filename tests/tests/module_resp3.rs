@@ -19,7 +19,10 @@ fn ingest(con: &mut redis::Connection, symbol: &str, fields: &[(&str, f64)]) {
 }
 
 fn load(con: &mut redis::Connection) {
-    for (i, strike) in [90_000, 100_000, 110_000].into_iter().enumerate() {
+    for (i, strike) in [90_000, 100_000, 110_000, 120_000, 130_000]
+        .into_iter()
+        .enumerate()
+    {
         for (kind, delta) in [("C", 0.55), ("P", -0.45)] {
             let i = i as f64;
             let mut fields = vec![
@@ -184,6 +187,7 @@ fn every_data_reply_says_the_same_in_json_resp2_and_resp3() {
         &["OPTIONS.STRIKES", "BTC", "EXPIRY", "25DEC26"],
         &["OPTIONS.ANALYTICS", "BTC", "NOW", now],
         &["OPTIONS.ANALYTICS", "BTC", "NOW", now, "BYSTRIKE"],
+        &["OPTIONS.SMILE", "BTC", "25DEC26", "NOW", now],
         &["OPTIONS.HISTORY", "BTC", "METRIC", "pcr_oi", "FROM", "0"],
     ];
     for args in commands {
@@ -228,7 +232,7 @@ fn every_data_reply_says_the_same_in_json_resp2_and_resp3() {
     }
     // A missing contract is nil in both protocols.
     for con in [&mut con2, &mut con3] {
-        let v = value(con, &["OPTIONS.GET", "BTC", "BTC-25DEC26-120000-C-USDT"]).unwrap();
+        let v = value(con, &["OPTIONS.GET", "BTC", "BTC-25DEC26-150000-C-USDT"]).unwrap();
         assert_eq!(v, Value::Nil);
     }
 }

@@ -852,13 +852,19 @@ fn changes_snapshot_then_stream_from_its_sequence() {
 
 /// The figures of an analytics reply that do not move with the clock (`now`, `t` and the
 /// tenors, interpolated in `t`, do).
+/// An analytics reply without what moves with the clock between two calls (`t` and what
+/// scales with it: the variances and the index, the expected moves, the fits' `a` and `b`).
 fn timeless(v: &Value) -> Value {
     let mut v = v.clone();
     let obj = v.as_object_mut().unwrap();
     obj.remove("now");
     obj.remove("tenors");
+    obj.remove("vol_index");
     for e in obj["expiries"].as_array_mut().unwrap() {
-        e.as_object_mut().unwrap().remove("t");
+        let e = e.as_object_mut().unwrap();
+        for k in ["t", "variance", "expected_move", "svi", "svi_rmse"] {
+            e.remove(k);
+        }
     }
     v
 }
@@ -922,6 +928,79 @@ fn analytics_over_http_and_sse() {
     assert_eq!(code, 400, "{body}");
     let (_, spec) = web.get("/api/openapi.json", &[]);
     assert!(spec["paths"]["/api/analytics/{asset}"]["get"].is_object());
+    assert!(spec["paths"]["/api/smile/{asset}"]["get"].is_object());
+
+    // The volatility index and the rate.
+    let (code, body) = web.get("/api/analytics/BTC", &[("rate", "0.05")]);
+    assert_eq!(code, 200, "{body}");
+    assert!(body["vol_index"].is_number(), "{}", body["vol_index"]);
+    let (code, body) = web.get("/api/analytics/BTC", &[("rate", "2")]);
+    assert_eq!(
+        (code, body["parameter"].as_str()),
+        (400, Some("rate")),
+        "{body}"
+    );
+
+    // One expiry's fit, as the module answers it (t and what scales with it aside).
+    let fitted = all["expiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["svi"].is_object())
+        .expect("the fixture has a fitted expiry");
+    let code_text = fitted["expiry"].as_str().unwrap();
+    let (code, smile) = web.get("/api/smile/BTC", &[("expiry", code_text)]);
+    assert_eq!(code, 200, "{smile}");
+    let direct: String = redis::cmd("OPTIONS.SMILE")
+        .arg("BTC")
+        .arg(code_text)
+        .arg("FORMAT")
+        .arg("JSON")
+        .query(&mut con)
+        .unwrap();
+    let direct: Value = serde_json::from_str(&direct).unwrap();
+    for k in [
+        "underlying",
+        "expiry",
+        "forward",
+        "butterfly_arb",
+        "calendar_arb",
+    ] {
+        assert_eq!(smile[k], direct[k], "{k}");
+    }
+    for k in ["rho", "m", "sigma"] {
+        assert_eq!(smile["svi"][k], direct["svi"][k], "svi {k}");
+    }
+    let strikes = |v: &Value| -> Vec<(Value, Value, Value)> {
+        v["strikes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["strike"].clone(), s["k"].clone(), s["iv"].clone()))
+            .collect()
+    };
+    assert_eq!(strikes(&smile), strikes(&direct));
+    for (query, code_want, param) in [
+        (vec![], 400, Some("expiry")),
+        (vec![("expiry", "soon")], 400, Some("expiry")),
+        (
+            vec![("expiry", code_text), ("rate", "x")],
+            400,
+            Some("rate"),
+        ),
+        (
+            vec![("expiry", code_text), ("settle", "EUR")],
+            400,
+            Some("settle"),
+        ),
+        (vec![("expiry", "1JAN30")], 404, None),
+    ] {
+        let (code, body) = web.get("/api/smile/BTC", &query);
+        assert_eq!(code, code_want, "{query:?}: {body}");
+        assert_eq!(body["parameter"].as_str(), param, "{query:?}: {body}");
+    }
+    let (code, body) = web.get("/api/smile/NOPE", &[("expiry", code_text)]);
+    assert_eq!(code, 404, "{body}");
 
     // SSE: an analytics event per subscribed asset, again after its chain changes.
     let rx = web.sse_events("assets=ETH", None);

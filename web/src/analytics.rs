@@ -1,5 +1,6 @@
-//! `GET /api/analytics/{asset}`: `OPTIONS.ANALYTICS` over HTTP (ANALYTICS.md). The module's
-//! JSON is forwarded as it is; this file only turns query parameters into command arguments.
+//! `GET /api/analytics/{asset}` and `GET /api/smile/{asset}`: `OPTIONS.ANALYTICS` and
+//! `OPTIONS.SMILE` over HTTP (ANALYTICS.md). The module's JSON is forwarded as it is; this file
+//! only turns query parameters into command arguments.
 
 use options_client::cmd as module;
 use options_core::{Expiry, Settle};
@@ -11,12 +12,27 @@ use crate::respond::{forward, json_body};
 use crate::state::State;
 
 /// The query of an analytics request: `expiry` (repeatable, or comma-separated; `all` or
-/// absent for every expiry), `settle`, `bystrike`.
+/// absent for every expiry), `settle`, `bystrike`, `rate`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsQuery {
     pub expiries: Vec<Expiry>,
     pub settle: Option<Settle>,
     pub by_strike: bool,
+    pub rate: Option<f64>,
+}
+
+/// `rate`: an annual rate from -1 to 1, as the module takes it.
+fn parse_rate(value: &str) -> ApiResult<Option<f64>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match options_core::parse_number(value) {
+        Ok(r) if (-1.0..=1.0).contains(&r) => Ok(Some(r)),
+        _ => Err(ApiError::bad(
+            "rate",
+            format!("'{value}' is not an annual rate from -1 to 1 (0.05 is 5 %)"),
+        )),
+    }
 }
 
 impl AnalyticsQuery {
@@ -24,7 +40,7 @@ impl AnalyticsQuery {
     pub fn parse(raw: &str) -> ApiResult<AnalyticsQuery> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
             .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
-        crate::params::refuse_repeats(&pairs, &["settle", "bystrike"])?;
+        crate::params::refuse_repeats(&pairs, &["settle", "bystrike", "rate"])?;
         let mut q = AnalyticsQuery::default();
         for (name, value) in &pairs {
             let value = value.trim();
@@ -52,6 +68,7 @@ impl AnalyticsQuery {
                         ApiError::bad("settle", format!("'{value}' is not USDC or USDT"))
                     })?)
                 }
+                "rate" => q.rate = parse_rate(value)?,
                 "bystrike" => {
                     q.by_strike = match value.to_ascii_lowercase().as_str() {
                         "" | "1" | "true" | "yes" => true,
@@ -78,6 +95,7 @@ impl AnalyticsQuery {
             expiries: self.expiries.clone(),
             settle: self.settle,
             by_strike: self.by_strike,
+            rate: self.rate,
             ..module::Analytics::new(asset)
         }
     }
@@ -88,6 +106,54 @@ pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response
     let q = AnalyticsQuery::parse(raw_query)?;
     let asset = known_asset(st, asset).await?;
     Ok(json_body(forward(st, &q.command(&asset)).await?))
+}
+
+/// `GET /api/smile/{asset}?expiry=…[&settle=…][&rate=…]`: one expiry's fit; 404 when it has
+/// none.
+pub async fn smile(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw_query)
+        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+    crate::params::refuse_repeats(&pairs, &["expiry", "settle", "rate"])?;
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    let expiry_text = get("expiry");
+    if expiry_text.is_empty() {
+        return Err(ApiError::bad("expiry", "expiry is required (e.g. 26DEC26)"));
+    }
+    let expiry = Expiry::parse(expiry_text).map_err(|_| {
+        ApiError::bad(
+            "expiry",
+            format!("'{expiry_text}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
+        )
+    })?;
+    let settle = match get("settle") {
+        "" => None,
+        s if s.eq_ignore_ascii_case("all") => None,
+        s => Some(
+            Settle::parse(s)
+                .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?,
+        ),
+    };
+    let rate = parse_rate(get("rate"))?;
+    let asset = known_asset(st, asset).await?;
+    let command = module::Smile {
+        settle,
+        rate,
+        ..module::Smile::new(&asset, expiry)
+    };
+    match st.redis.json(&command).await? {
+        Some(body) => Ok(json_body(body)),
+        None => Err(ApiError::NotFound(format!(
+            "{asset} {} has no fitted smile (no such live expiry, or fewer than five strikes \
+             with an IV)",
+            expiry.code()
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -73,6 +73,14 @@ fn analytics(st: &Arc<State>) -> Routes {
             finish(&st, analytics::get(&st, &a, &raw).await)
         })
         .boxed();
+    let smile = warp::path!("api" / "smile" / String)
+        .and(read())
+        .and(with_state(st))
+        .and(raw_query())
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, analytics::smile(&st, &a, &raw).await)
+        })
+        .boxed();
     let past = warp::path!("api" / "history" / String)
         .and(read())
         .and(with_state(st))
@@ -81,7 +89,7 @@ fn analytics(st: &Arc<State>) -> Routes {
             finish(&st, history::get(&st, &a, &raw).await)
         })
         .boxed();
-    any_of!(now, past)
+    any_of!(now, smile, past)
 }
 
 /// Totals, the OpenAPI document and Prometheus metrics.
