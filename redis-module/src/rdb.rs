@@ -21,7 +21,7 @@ use options_core::FIELDS;
 
 use crate::chain::{Chain, Contract, TOMBSTONE_CAPACITY};
 
-pub const ENCODING_VERSION: i32 = 3;
+pub const ENCODING_VERSION: i32 = 4;
 
 /// Reads RDB items in order; each fails when the stream has no such item.
 pub trait RdbRead {

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use options_tests::analytics_model::{expected, Row};
+use options_tests::analytics_model::{cboe_index, cboe_variance, expected, Row};
 use options_tests::fixture::{self, FixtureContract};
 use options_tests::{error, json, text, RedisServer, TempDir};
 use serde_json::Value;
@@ -123,11 +123,32 @@ fn one_sample_per_crossing_write_with_the_analytics_of_its_time() {
             "notional_oi",
             "pcr_oi",
             "pcr_volume",
+            "vol_index",
         ],
     );
     assert_eq!(times(&totals), [b, w]);
     let p = &totals["points"][1];
     close(&p[1], &want["index"], "index");
+    // The volatility index of the whole chain at the sample's time, with r = 0 (ANALYTICS.md).
+    let by_expiry = {
+        let mut dates: Vec<i64> = refs.iter().map(|r| r.expiry_ts).collect();
+        dates.sort();
+        dates.dedup();
+        dates
+            .into_iter()
+            .filter_map(|ts| {
+                let of: Vec<&Row> = refs.iter().copied().filter(|r| r.expiry_ts == ts).collect();
+                let t = (ts - w) as f64 / 31_536_000_000.0;
+                Some((t, cboe_variance(&of, t, 0.0)?))
+            })
+            .collect::<Vec<_>>()
+    };
+    let vol_index = cboe_index(&by_expiry);
+    assert!(
+        vol_index.is_some(),
+        "the fixture has expiries around 30 days"
+    );
+    close(&p[10], &serde_json::json!(vol_index), "vol_index");
     for (i, k) in [
         "oi_calls",
         "oi_puts",

@@ -10,7 +10,9 @@
 //! ```text
 //! MAGIC count
 //! time of the first sample, then each step's change from the previous step
-//! 7 sections: index, oi_calls, oi_puts, volume_calls, volume_puts, gex, notional_oi columns
+//! 8 sections: index, oi_calls, oi_puts, volume_calls, volume_puts, gex, notional_oi, vol_index
+//!           columns (chunks sealed before the volatility index was recorded start with
+//!           LEGACY_MAGIC and have the first 7)
 //! expiries: k, then k × (day change, presence over the samples, section of 7 sections:
 //!           forward, atm_iv, rr25, bf25, pcr_oi, max_pain, gex columns over its samples)
 //! column:   presence (0 none | 1 all | 2 runs: n, then n run lengths, present first),
@@ -29,9 +31,14 @@ use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
 use options_core::figures::{self, TENOR_DAYS, YEAR_MS};
 
-/// A column chunk's first byte. A row chunk starts with a timestamp's varint, whose first byte
-/// is always 0x80 or more, so the two never collide.
-pub const MAGIC: u8 = 0x02;
+/// A column chunk's first byte. Row chunks start with `rows::MAGIC` (or, written before the
+/// volatility index was recorded, a timestamp's varint, whose first byte is 0x80 or more), so
+/// the forms never collide.
+pub const MAGIC: u8 = 0x03;
+/// The first byte of column chunks sealed before the volatility index was recorded.
+pub const LEGACY_MAGIC: u8 = 0x02;
+/// The fixed sections of a chunk: index, the stored totals, the volatility index.
+const FIXED_SECTIONS: usize = 1 + STORED_TOTALS + 1;
 /// Significant decimal digits every value keeps, at least.
 pub const DIGITS: i32 = 7;
 /// Changes per bit-packed block.
@@ -54,7 +61,7 @@ pub enum Want {
 }
 
 pub fn is_columns(bytes: &[u8]) -> bool {
-    bytes.first() == Some(&MAGIC)
+    matches!(bytes.first(), Some(&MAGIC) | Some(&LEGACY_MAGIC))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -62,7 +69,17 @@ pub fn is_columns(bytes: &[u8]) -> bool {
 
 /// The chunk of `samples` (oldest first).
 pub fn encode(samples: &[Sample]) -> Vec<u8> {
-    let mut out = vec![MAGIC];
+    encode_as(samples, MAGIC, FIXED_SECTIONS)
+}
+
+/// A chunk in the form sealed before the volatility index was recorded.
+#[cfg(test)]
+pub fn encode_legacy(samples: &[Sample]) -> Vec<u8> {
+    encode_as(samples, LEGACY_MAGIC, FIXED_SECTIONS - 1)
+}
+
+fn encode_as(samples: &[Sample], magic: u8, fixed_sections: usize) -> Vec<u8> {
+    let mut out = vec![magic];
     put_varint(&mut out, samples.len() as u64);
     let (mut prev, mut step) = (0i64, 0i64);
     for (i, s) in samples.iter().enumerate() {
@@ -75,10 +92,14 @@ pub fn encode(samples: &[Sample]) -> Vec<u8> {
         }
         prev = s.ts;
     }
-    for j in 0..=STORED_TOTALS {
+    for j in 0..fixed_sections {
         let column: Vec<Option<f64>> = samples
             .iter()
-            .map(|s| if j == 0 { s.index } else { s.totals[j - 1] })
+            .map(|s| match j {
+                0 => s.index,
+                j if j == FIXED_SECTIONS - 1 => s.vol_index,
+                j => s.totals[j - 1],
+            })
             .collect();
         let mut section = Vec::new();
         put_column(&mut section, &column);
@@ -321,9 +342,11 @@ pub fn decode_into(
     to: i64,
 ) -> Result<(), String> {
     let mut r = Reader::new(bytes);
-    if r.byte()? != MAGIC {
-        return Err("history: not a column chunk".into());
-    }
+    let sections = match r.byte()? {
+        MAGIC => FIXED_SECTIONS,
+        LEGACY_MAGIC => FIXED_SECTIONS - 1,
+        _ => return Err("history: not a column chunk".into()),
+    };
     let count = r.varint()?;
     if count == 0 || count > MAX_SAMPLES {
         return Err(format!("history: a chunk of {count} samples"));
@@ -344,8 +367,8 @@ pub fn decode_into(
     }
     // Index and totals: read for the reads that return them, skipped by the others.
     let with_totals = matches!(want, Want::Totals | Want::All);
-    let mut fixed = Vec::with_capacity(1 + STORED_TOTALS);
-    for _ in 0..=STORED_TOTALS {
+    let mut fixed = Vec::with_capacity(FIXED_SECTIONS);
+    for _ in 0..sections {
         let section = r.section()?;
         fixed.push(if with_totals {
             read_column(section, n)?
@@ -392,7 +415,7 @@ pub fn decode_into(
     // Each expiry's next value, walking the samples in order.
     let expiry_ts: Vec<i64> = expiries.iter().map(|(e, _, _)| e.timestamp_ms()).collect();
     let mut cursor = vec![0usize; expiries.len()];
-    let fixed_at = |j: usize, i: usize| fixed[j].get(i).copied().flatten();
+    let fixed_at = |j: usize, i: usize| fixed.get(j).and_then(|c| c.get(i)).copied().flatten();
     for (i, &ts) in times.iter().enumerate() {
         let in_range = ts >= from && ts <= to;
         let mut here: Vec<ExpiryValues> = Vec::new();
@@ -446,6 +469,7 @@ pub fn decode_into(
         out.push(Sample {
             ts,
             index: fixed_at(0, i),
+            vol_index: fixed_at(FIXED_SECTIONS - 1, i),
             totals,
             tenors: tenor_values,
             expiries: here,

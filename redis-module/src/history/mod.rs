@@ -229,6 +229,19 @@ impl History {
             h.chunks.push(chunk);
             h.encoder = encoder.unwrap_or_default();
         }
+        // An open chunk written before the volatility index was recorded is rewritten in the
+        // current form, so the samples appended to it carry the index.
+        if let Some(open) = h.chunks.last_mut() {
+            if !open.is_sealed() && rows::is_legacy(&open.bytes) {
+                let (samples, _) = rows::decode(&open.bytes, open.count, i64::MIN, i64::MAX, true)?;
+                let (mut bytes, mut encoder) = (Vec::new(), RowEncoder::default());
+                for s in &samples {
+                    encoder.push(&mut bytes, s);
+                }
+                open.bytes = bytes;
+                h.encoder = encoder;
+            }
+        }
         Ok(h)
     }
 
@@ -259,11 +272,43 @@ mod tests {
         retention_ms: 3_600_000,
     };
 
+    /// Chunks written before the volatility index was recorded (rows without a magic byte,
+    /// columns with the older one) load and read without it; the open one is rewritten so the
+    /// samples appended to it carry it.
+    #[test]
+    fn chunks_from_before_the_volatility_index_load_and_the_open_one_is_rewritten() {
+        let old: Vec<Sample> = (0..4)
+            .map(|i| Sample {
+                vol_index: None,
+                ..sample(1_800_000_000_000 + i * 60_000, i as f64)
+            })
+            .collect();
+        let sealed = columns::encode_legacy(&old[..2]);
+        let open = rows::encode_legacy(&old[2..]);
+        assert!(rows::is_legacy(&open) && columns::is_columns(&sealed));
+        let mut h = History::from_chunks(vec![(2, sealed), (2, open)]).unwrap();
+        assert!(
+            !rows::is_legacy(&h.chunks()[1].bytes),
+            "the open chunk is rewritten"
+        );
+        let back = h.samples(i64::MIN, i64::MAX, S, Want::All).unwrap();
+        assert_eq!(back.len(), 4);
+        assert!(back.iter().all(|s| s.vol_index.is_none()));
+        assert_eq!(back[3].total("oi_puts"), old[3].total("oi_puts"));
+        let next = sample(1_800_000_000_000 + 4 * 60_000, 4.0);
+        h.push(&next, S);
+        let back = h.samples(i64::MIN, i64::MAX, S, Want::Totals).unwrap();
+        assert_eq!(back.len(), 5);
+        assert_eq!(back[4].total("vol_index"), next.vol_index);
+        assert_eq!(back[3].total("vol_index"), None);
+    }
+
     fn sample(ts: i64, x: f64) -> Sample {
         let e = |d: u16| Expiry::from_ymd(2026, 12, d as u8).unwrap();
         Sample {
             ts,
             index: Some(97_000.0 + x),
+            vol_index: Some(52.5 + x / 100.0),
             totals: [
                 Some(10.5),
                 Some(2.0 * x),
@@ -649,6 +694,7 @@ mod timing {
             let s = Sample {
                 ts,
                 index: Some(97_000.0 + noise()),
+                vol_index: Some(50.0 + noise()),
                 totals: [Some(1e5 + noise()); 6],
                 tenors: [[None; 3]; 5],
                 expiries,

@@ -6,13 +6,19 @@
 //! unchanged value one byte. A full row chunk is sealed into columns (`columns`); row chunks
 //! sealed by earlier versions of the module still load and read.
 //!
-//! A row chunk's first byte is the first varint of a timestamp (always ≥ 0x80); a column
-//! chunk's is `columns::MAGIC`.
+//! A row chunk starts with `MAGIC` and its samples carry `FIXED` fixed series (the volatility
+//! index last). A row chunk written before the volatility index was recorded has no magic byte
+//! (its first byte is the first varint of a timestamp, always ≥ 0x80) and `LEGACY_FIXED` fixed
+//! series; it still reads (without the index), and a history loaded with one rewrites it in the
+//! current form before appending to it. Column chunks start with `columns::MAGIC…`.
 
 use options_core::Expiry;
 
 use super::decimal::{pow10, value_of};
-use super::sample::{ExpiryValues, Sample, STORED_TOTALS};
+use super::sample::{ExpiryValues, Sample, FIXED, LEGACY_FIXED, STORED_TOTALS};
+
+/// A current row chunk's first byte (below 0x80, and not a column chunk's magic).
+pub const MAGIC: u8 = 0x04;
 use super::varint::{put_section, put_varint, unzigzag, zigzag, Reader};
 
 /// A value rounded to 10 significant digits: `significand × 10^exponent`, the significand in
@@ -121,11 +127,13 @@ struct State {
     expiries: Vec<(i64, [Option<Decimal>; 7])>,
 }
 
-fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample) {
+/// Appends one sample with its first `width` fixed series (`FIXED`; `LEGACY_FIXED` writes the
+/// older form, for tests).
+fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample, width: usize) {
     put_varint(out, zigzag(s.ts - state.ts));
     state.ts = s.ts;
     let fixed = s.fixed();
-    state.fixed.resize(fixed.len(), None);
+    state.fixed.resize(width, None);
     for (slot, v) in state.fixed.iter_mut().zip(fixed) {
         *slot = put_value(out, *slot, v);
     }
@@ -153,12 +161,17 @@ fn encode_sample(out: &mut Vec<u8>, state: &mut State, s: &Sample) {
 /// Advances `state` by one sample (its time returned), converting nothing. Without `expiries`
 /// the expiry section is skipped (and the state of those series is not kept: a pass decodes
 /// them in every sample or in none).
-fn decode_state(r: &mut Reader<'_>, state: &mut State, expiries: bool) -> Result<i64, String> {
+fn decode_state(
+    r: &mut Reader<'_>,
+    state: &mut State,
+    expiries: bool,
+    width: usize,
+) -> Result<i64, String> {
     state.ts = state
         .ts
         .checked_add(unzigzag(r.varint()?))
         .ok_or("history: time overflows")?;
-    state.fixed.resize(1 + STORED_TOTALS + 15, None);
+    state.fixed.resize(width, None);
     for slot in state.fixed.iter_mut() {
         *slot = read_value(r, *slot)?;
     }
@@ -236,6 +249,12 @@ fn fixed_sample(state: &State, expiries: Vec<ExpiryValues>) -> Sample {
     Sample {
         ts: state.ts,
         index: f(0),
+        vol_index: state
+            .fixed
+            .get(FIXED - 1)
+            .copied()
+            .flatten()
+            .map(from_decimal),
         totals,
         tenors,
         expiries,
@@ -248,8 +267,12 @@ fn fixed_sample(state: &State, expiries: Vec<ExpiryValues>) -> Sample {
 pub struct RowEncoder(State);
 
 impl RowEncoder {
+    /// Appends `s` to the row chunk `out` (started with `MAGIC` when empty).
     pub fn push(&mut self, out: &mut Vec<u8>, s: &Sample) {
-        encode_sample(out, &mut self.0, s);
+        if out.is_empty() {
+            out.push(MAGIC);
+        }
+        encode_sample(out, &mut self.0, s, FIXED);
     }
 
     /// Heap bytes held.
@@ -259,9 +282,15 @@ impl RowEncoder {
     }
 }
 
+/// Whether a row chunk is in the form written before the volatility index was recorded.
+pub fn is_legacy(bytes: &[u8]) -> bool {
+    bytes.first() != Some(&MAGIC)
+}
+
 /// Decodes a row chunk of `count` samples, converting those with `from <= ts <= to` (per-expiry
 /// figures only with `expiries`). With every sample and `expiries`, the whole chunk is checked
-/// (no trailing bytes) and the encoder that continues it is returned too.
+/// (no trailing bytes) and the encoder that continues it is returned too (for a legacy chunk,
+/// one that continues it only once it is rewritten: see `History::from_chunks`).
 pub fn decode(
     bytes: &[u8],
     count: u32,
@@ -269,12 +298,17 @@ pub fn decode(
     to: i64,
     expiries: bool,
 ) -> Result<(Vec<Sample>, RowEncoder), String> {
+    let (bytes, width) = if is_legacy(bytes) {
+        (bytes, LEGACY_FIXED)
+    } else {
+        (&bytes[1..], FIXED)
+    };
     let mut r = Reader::new(bytes);
     let mut state = State::default();
     let mut out = Vec::new();
     for _ in 0..count {
         // Samples before the range are decoded for the deltas, not converted.
-        let ts = decode_state(&mut r, &mut state, expiries)?;
+        let ts = decode_state(&mut r, &mut state, expiries, width)?;
         if ts > to {
             return Ok((out, RowEncoder::default()));
         }
@@ -286,6 +320,16 @@ pub fn decode(
         return Err("history chunk has trailing bytes".into());
     }
     Ok((out, RowEncoder(state)))
+}
+
+/// A row chunk in the form written before the volatility index was recorded.
+#[cfg(test)]
+pub fn encode_legacy(samples: &[Sample]) -> Vec<u8> {
+    let (mut out, mut state) = (Vec::new(), State::default());
+    for s in samples {
+        encode_sample(&mut out, &mut state, s, LEGACY_FIXED);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ pub const EXPIRY_METRICS: [&str; 7] = [
 ];
 /// Per-tenor figures of a sample, in this order.
 pub const TENOR_METRICS: [&str; 3] = ["atm_iv", "rr25", "bf25"];
-/// Underlying-wide figures: the index and the totals (ratios computed from the sums).
-pub const TOTAL_METRICS: [&str; 9] = [
+/// Underlying-wide figures: the index, the totals (ratios computed from the sums) and the
+/// volatility index.
+pub const TOTAL_METRICS: [&str; 10] = [
     "index",
     "oi_calls",
     "oi_puts",
@@ -22,9 +23,15 @@ pub const TOTAL_METRICS: [&str; 9] = [
     "notional_oi",
     "pcr_oi",
     "pcr_volume",
+    "vol_index",
 ];
 /// How many totals are stored (the rest are ratios of them).
 pub(super) const STORED_TOTALS: usize = 6;
+/// The fixed series of a sample, in encoding order: index, totals, the tenors' 15 figures, the
+/// volatility index.
+pub(super) const FIXED: usize = 1 + STORED_TOTALS + 15 + 1;
+/// The fixed series of samples encoded before the volatility index was recorded.
+pub(super) const LEGACY_FIXED: usize = FIXED - 1;
 
 /// One expiry's figures in a sample (`EXPIRY_METRICS`).
 pub type ExpiryValues = (Expiry, [Option<f64>; 7]);
@@ -34,6 +41,9 @@ pub type ExpiryValues = (Expiry, [Option<f64>; 7]);
 pub struct Sample {
     pub ts: i64,
     pub index: Option<f64>,
+    /// The 30-day volatility index (computed with r = 0); `None` in samples recorded before
+    /// the module recorded it.
+    pub vol_index: Option<f64>,
     /// `oi_calls oi_puts volume_calls volume_puts gex notional_oi`.
     pub totals: [Option<f64>; STORED_TOTALS],
     /// Per tenor of `TENOR_DAYS`: `TENOR_METRICS`.
@@ -52,6 +62,7 @@ impl Sample {
         Sample {
             ts,
             index: a.index,
+            vol_index: a.vol_index,
             totals: [
                 Some(t.oi_calls),
                 Some(t.oi_puts),
@@ -90,6 +101,7 @@ impl Sample {
         };
         match name {
             "index" => self.index,
+            "vol_index" => self.vol_index,
             "pcr_oi" => ratio(1, 0),
             "pcr_volume" => ratio(3, 2),
             _ => {
@@ -113,14 +125,16 @@ impl Sample {
         self.expiries[i].1[m]
     }
 
-    /// The values in encoding order: index, totals, tenors (the fixed series).
-    pub(super) fn fixed(&self) -> [Option<f64>; 1 + STORED_TOTALS + 15] {
-        let mut out = [None; 1 + STORED_TOTALS + 15];
+    /// The values in encoding order: index, totals, tenors, volatility index (the fixed
+    /// series).
+    pub(super) fn fixed(&self) -> [Option<f64>; FIXED] {
+        let mut out = [None; FIXED];
         out[0] = self.index;
         out[1..=STORED_TOTALS].copy_from_slice(&self.totals);
         for (i, t) in self.tenors.iter().enumerate() {
             out[1 + STORED_TOTALS + 3 * i..1 + STORED_TOTALS + 3 * i + 3].copy_from_slice(t);
         }
+        out[FIXED - 1] = self.vol_index;
         out
     }
 }
