@@ -1,6 +1,9 @@
 //! A market alert rule: a field of one contract, or of an asset's at-the-money call of a given
 //! (or the nearest) expiry, or one of an asset's chain analytics (ANALYTICS.md: `atm_iv`, `rr25`, `bf25`
-//! at a tenor, the total `pcr_oi` or `gex`), crossing a threshold or rising fast. Shared by the
+//! at a tenor; the totals `pcr_oi`, `gex`, the volatility index `vol_index`, the term spread
+//! `term_spread` (7-day minus 30-day ATM IV: above 0, the term structure is inverted) and
+//! `arbitrage_flags` (expiries whose fit has a butterfly or calendar arbitrage: above 0, a flag
+//! is up)), crossing a threshold or rising fast. Shared by the
 //! feeder (which checks the rules from `alerts.toml` and from Redis `config:alerts`) and the web
 //! server (which edits `config:alerts` and refuses a bad rule before storing it).
 
@@ -38,12 +41,15 @@ pub struct AlertRule {
 }
 
 /// The analytics an alert can watch: (name, read at a tenor?), as `OPTIONS.ANALYTICS` names them.
-pub const ANALYTICS_METRICS: [(&str, bool); 5] = [
+pub const ANALYTICS_METRICS: [(&str, bool); 8] = [
     ("atm_iv", true),
     ("rr25", true),
     ("bf25", true),
     ("pcr_oi", false),
     ("gex", false),
+    ("vol_index", false),
+    ("term_spread", false),
+    ("arbitrage_flags", false),
 ];
 
 /// The constant maturities `OPTIONS.ANALYTICS` reports, in days.
@@ -110,7 +116,7 @@ impl AlertRule {
             (None, tenor) => {
                 if Field::parse(&self.field).is_none() {
                     return Err(format!(
-                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex)",
+                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex, vol_index, term_spread, arbitrage_flags)",
                         self.field
                     ));
                 }
@@ -316,5 +322,20 @@ mod analytics_rules {
         let text = serde_json::to_string(&rules).unwrap();
         assert!(text.contains(r#""tenor":30"#) && !text.contains(r#""tenor":null"#));
         assert_eq!(parse_alert_rules_json(&text).unwrap(), rules);
+        // The volatility index, an inverted term structure and a new arbitrage flag are totals.
+        let vol = parse_alert_rules_json(
+            r#"[{"asset":"BTC","field":"vol_index","above":80},
+                {"asset":"BTC","field":"term_spread","above":0},
+                {"asset":"BTC","field":"arbitrage_flags","above":0}]"#,
+        )
+        .unwrap();
+        assert_eq!(vol[0].watched(), Some(Watched::Total("vol_index")));
+        assert_eq!(vol[1].label(), "BTC total term_spread");
+        assert_eq!(vol[2].crossed(1.0, 0.0), Some("above 0".into()));
+        assert_eq!(vol[2].crossed(0.0, 0.0), None, "no flag up");
+        let e =
+            parse_alert_rules_json(r#"[{"asset":"BTC","field":"vol_index","tenor":30,"above":1}]"#)
+                .unwrap_err();
+        assert!(e.contains("takes no tenor"), "{e}");
     }
 }

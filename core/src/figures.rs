@@ -113,8 +113,9 @@ impl Analytics {
         self.tenors.iter().find(|t| t.days == days)
     }
 
-    /// A tenor figure (`atm_iv`, `rr25`, `bf25`) or a total (`pcr_oi`, `gex`, … and the other
-    /// totals) by name; `None` when missing or `null`.
+    /// A tenor figure (`atm_iv`, `rr25`, `bf25`) or an underlying-wide figure by name (the
+    /// totals, `index`, `vol_index`, `term_spread`, `arbitrage_flags`); `None` when missing or
+    /// `null`.
     pub fn metric(&self, name: &str, tenor: Option<u32>) -> Option<f64> {
         if let Some(days) = tenor {
             let t = self.tenor(days)?;
@@ -137,6 +138,15 @@ impl Analytics {
             "pcr_volume" => t.pcr_volume,
             "index" => self.index,
             "vol_index" => self.vol_index,
+            // 7-day minus 30-day ATM IV: positive when the term structure is inverted.
+            "term_spread" => Some(self.tenor(7)?.atm_iv? - self.tenor(30)?.atm_iv?),
+            // Expiries whose fit has an arbitrage flag up.
+            "arbitrage_flags" => Some(
+                self.expiries
+                    .iter()
+                    .filter(|e| e.butterfly_arb == Some(true) || e.calendar_arb == Some(true))
+                    .count() as f64,
+            ),
             _ => None,
         }
     }
@@ -209,4 +219,54 @@ pub fn interpolate_ascending(points: impl Iterator<Item = (f64, f64)>, x: f64) -
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenor(days: u32, atm_iv: Option<f64>) -> Tenor {
+        Tenor {
+            days,
+            atm_iv,
+            rr25: None,
+            bf25: None,
+        }
+    }
+
+    #[test]
+    fn derived_figures_by_name() {
+        let flagged = |b, c| ExpiryFigures {
+            butterfly_arb: b,
+            calendar_arb: c,
+            ..ExpiryFigures::default()
+        };
+        let a = Analytics {
+            underlying: "BTC".into(),
+            now: 0,
+            index: Some(97_000.0),
+            vol_index: Some(55.5),
+            totals: Totals::default(),
+            tenors: vec![tenor(7, Some(0.62)), tenor(30, Some(0.55)), tenor(60, None)],
+            expiries: vec![
+                flagged(Some(true), Some(false)),
+                flagged(Some(false), Some(true)),
+                flagged(Some(false), Some(false)),
+                flagged(None, None),
+            ],
+            strikes: None,
+        };
+        assert_eq!(a.metric("vol_index", None), Some(55.5));
+        let spread = a.metric("term_spread", None).unwrap();
+        assert!(
+            (spread - 0.07).abs() < 1e-12,
+            "inverted: 7-day above 30-day"
+        );
+        assert_eq!(a.metric("arbitrage_flags", None), Some(2.0));
+        let flat = Analytics {
+            tenors: vec![tenor(7, None), tenor(30, Some(0.5))],
+            ..a
+        };
+        assert_eq!(flat.metric("term_spread", None), None, "needs both tenors");
+    }
 }

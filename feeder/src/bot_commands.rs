@@ -136,6 +136,7 @@ fn analytics_text(
     format!(
         "<b>{} analytics</b>
 Index: {}
+Volatility index (30-day): {}
 30-day ATM IV: {}
 30-day RR25: {}
 30-day BF25: {}
@@ -144,6 +145,7 @@ GEX per 1%: {}
 Max pain {}: {}",
         html(&a.underlying),
         num(a.index, &|v| format!("{v:.2}")),
+        num(a.vol_index, &|v| format!("{v:.2}")),
         num(t30.and_then(|t| t.atm_iv), &pct),
         num(t30.and_then(|t| t.rr25), &pts),
         num(t30.and_then(|t| t.bf25), &pts),
@@ -240,7 +242,7 @@ mod tests {
     #[test]
     fn analytics_message() {
         let a: options_client::reply::Analytics = serde_json::from_str(
-            r#"{"underlying":"BTC","now":0,"index":97000.456,
+            r#"{"underlying":"BTC","now":0,"index":97000.456,"vol_index":53.214,
             "totals":{"oi_calls":10,"oi_puts":5,"volume_calls":0,"volume_puts":1,"gex":-4500000,"notional_oi":1e6,"pcr_oi":0.5,"pcr_volume":null},
             "tenors":[{"days":30,"atm_iv":0.523,"rr25":-0.0123,"bf25":null}],
             "expiries":[{"expiry":"3DEC26","expiry_ts":0,"t":0.005,"forward":97010,"atm_strike":97000,
@@ -253,6 +255,7 @@ mod tests {
         for want in [
             "<b>BTC analytics</b>",
             "Index: 97000.46",
+            "Volatility index (30-day): 53.21",
             "30-day ATM IV: 52.3%",
             "30-day RR25: -1.23 vol pts",
             "30-day BF25: n/a",

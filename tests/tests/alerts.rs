@@ -469,7 +469,8 @@ fn analytics_alerts_and_the_analytics_command() {
     std::fs::write(
         &file,
         "[[alert]]\nasset = \"BTC\"\nfield = \"pcr_oi\"\nabove = 1000\n\n\
-         [[alert]]\nname = \"BTC 30d ATM IV sky-high\"\nasset = \"BTC\"\nfield = \"atm_iv\"\ntenor = 30\nabove = 50\n",
+         [[alert]]\nname = \"BTC 30d ATM IV sky-high\"\nasset = \"BTC\"\nfield = \"atm_iv\"\ntenor = 30\nabove = 50\n\n\
+         [[alert]]\nname = \"BTC volatility index alive\"\nasset = \"BTC\"\nfield = \"vol_index\"\nabove = 1\n",
     )
     .unwrap();
     let path = file.display().to_string();
@@ -530,9 +531,15 @@ fn analytics_alerts_and_the_analytics_command() {
         "one alert per crossing"
     );
     assert_eq!(count(&seen, "sky-high"), 0, "an IV of 5000% is not reached");
+    // The simulator quotes every contract, so its chain has a volatility index well above 1.
+    wait_for(
+        Duration::from_secs(10),
+        "the volatility index alert",
+        || (count(&seen, "BTC volatility index alive") == 1).then_some(()),
+    );
 
     // /analytics answers with the module's figures.
-    inbox.lock().unwrap().push((77, "/analytics btc"));
+    inbox.lock().unwrap().push((4242, "/analytics btc"));
     wait_for(Duration::from_secs(10), "the /analytics reply", || {
         (count(&seen, "<b>BTC analytics</b>") == 1).then_some(())
     });
@@ -551,6 +558,7 @@ fn analytics_alerts_and_the_analytics_command() {
         reply.contains(&pcr) && reply.contains(&pain),
         "{reply}\nwant {pcr} and {pain}"
     );
+    assert!(reply.contains("Volatility index (30-day): "), "{reply}");
 
     // The web server takes analytics rules too, and refuses malformed ones.
     let web = Web::start(&redis.url(), &["--assets", "BTC"]);

@@ -10,7 +10,7 @@ export const alertsDialog = $('alerts-dialog');
 // Volatilities (and vol-point skews) are entered and shown in percent.
 const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv', 'atm_iv', 'rr25', 'bf25'];
 const TENOR_METRICS = ['atm_iv', 'rr25', 'bf25'];
-const ANALYTICS_METRICS = [...TENOR_METRICS, 'pcr_oi', 'gex'];
+const ANALYTICS_METRICS = [...TENOR_METRICS, 'pcr_oi', 'gex', 'vol_index', 'term_spread', 'arbitrage_flags'];
 const alertsMsg = (text, good) => {
   $('alerts-message').textContent = text;
   $('alerts-message').className = 'message ' + (good ? 'ok' : text ? 'error' : '');
