@@ -191,6 +191,30 @@ try {
     await sleep(250);
   }
   assertEq(JSON.stringify(shown), JSON.stringify(want), 'ATM IV 30d, put/call ratio and 25Δ risk reversal cards');
+  // The volatility index card: the module's figure, with its last 24 hours.
+  let volShown;
+  let volWant;
+  for (let i = 0; i < 40; i++) {
+    const an = await getJson(`${BASE}/api/analytics/BTC`);
+    volWant = an.vol_index === null ? '–' : an.vol_index.toFixed(2);
+    volShown = await page.textContent('#stat-volidx');
+    if (volShown === volWant) break;
+    await sleep(250);
+  }
+  assertEq(volShown, volWant, 'volatility index card');
+  assert(/^24 h /.test(await page.textContent('#stat-volidx-sub')), `its day: ${await page.textContent('#stat-volidx-sub')}`);
+  // Each strike of the chain against the module's fit: one residual per strike the fit saw,
+  // rich above the fit, cheap below.
+  const expiryShown = await page.inputValue('#f-expiry');
+  const smileOf = await getJson(`${BASE}/api/smile/BTC?expiry=${expiryShown}&settle=USDC`);
+  let resid = [];
+  for (let i = 0; i < 40; i++) {
+    resid = await page.$$eval('#chain-table tbody td.strike[data-resid]', (tds) => tds.map((td) => [td.dataset.resid, td.className]));
+    if (resid.length === smileOf.strikes.length) break;
+    await sleep(250);
+  }
+  assertEq(resid.length, smileOf.strikes.length, 'a residual on every strike the fit saw');
+  assert(resid.every(([r, c]) => (r.startsWith('+') ? /\brich\b/ : /\bcheap\b/).test(c)), `rich or cheap by sign: ${JSON.stringify(resid.slice(0, 3))}`);
   // Operations figures sit in the status popover.
   assert(await page.isHidden('#status-panel'), 'status popover closed');
   await page.click('#live');
@@ -207,7 +231,7 @@ try {
   });
   await page.click('body', { position: { x: 5, y: 880 } });
   await page.screenshot({ path: join(SHOTS, 'trader-chain-BTC-desktop.png') });
-  ok('trader cards: index, forward, 30-day ATM IV, RR25, put/call; operations in the status popover', `chain at ${room.top} px, ${room.rows} strikes in view at 1440×900`);
+  ok('trader cards: index, forward, 30-day ATM IV, volatility index, RR25, put/call; residuals on the strikes; operations in the status popover', `chain at ${room.top} px, ${room.rows} strikes in view at 1440×900`);
 
   // ------------------------------------------------------------------ freshness per row
   await page.click('#display-btn');
@@ -245,6 +269,8 @@ try {
   await page.click('.views button[data-view="charts"]');
   await page.waitForSelector('#chart-smile canvas');
   await page.screenshot({ path: join(SHOTS, 'trader-charts-XRP-desktop.png') });
+  const smileSeries = await page.$$eval('#chart-smile .u-legend .u-label', (els) => els.map((e) => e.textContent));
+  assert(smileSeries.includes('SVI fit %'), `the fitted smile over the market's: ${smileSeries.join(', ')}`);
   await sim('resume');
   ok('XRP: strikes, forward and premiums with the precision they need', `forward ${spot(xChain.underlying_price)}, tick ${xInst.price_tick[xSettle]}`);
 

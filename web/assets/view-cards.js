@@ -1,13 +1,29 @@
 // The trader's cards above every view: index, the forward of the expiry in view, and the
-// chain analytics a desk watches (30-day ATM IV and 25Δ risk reversal, put/call ratio), from
-// OPTIONS.ANALYTICS.
+// chain analytics a desk watches (30-day ATM IV, the 30-day volatility index with its last 24
+// hours, 25Δ risk reversal, put/call ratio), from OPTIONS.ANALYTICS and OPTIONS.HISTORY.
 import { pct, strikeText, expiryLabel, clock, isNum } from './format.js';
 import { $ } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
 import { expiryFigures, wantFigures } from './figures.js';
 import { spotText } from './prices.js';
+import { sparkPoints, changeSince } from './smile.js';
 
-export const cards = { analytics: null, asset: null, fetching: false, again: false };
+export const cards = { analytics: null, asset: null, fetching: false, again: false, day: null, dayAsset: null, dayAt: 0 };
+
+const DAY_MS = 86_400_000;
+
+/** The volatility index's last 24 hours (OPTIONS.HISTORY), asked at most once a minute. */
+async function loadVolDay(asset) {
+  if (cards.dayAsset === asset && Date.now() - cards.dayAt < 60_000) return;
+  cards.dayAt = Date.now();
+  try {
+    const r = await fetch(`/api/history/${encodeURIComponent(asset)}?metric=vol_index&from=${Date.now() - DAY_MS}`, { headers: { Accept: 'application/json' } });
+    if (r.ok && asset === ui.asset) {
+      cards.day = (await r.json()).points || [];
+      cards.dayAsset = asset;
+    }
+  } catch (e) { /* the card shows the index without its day */ }
+}
 export async function loadCardAnalytics() {
   if (!ui.asset) return;
   if (cards.fetching) {
@@ -21,6 +37,7 @@ export async function loadCardAnalytics() {
     if (r.ok && asset === ui.asset) {
       cards.analytics = await r.json();
       cards.asset = asset;
+      await loadVolDay(asset);
       renderCards();
     }
   } catch (e) { /* the cards keep their last figures; the banner says why */ }
@@ -55,6 +72,12 @@ export function renderCards() {
   const t7 = tenor(7);
   const t90 = tenor(90);
   $('stat-iv30-sub').textContent = a ? `7d ${pct(t7.atm_iv)} · 90d ${pct(t90.atm_iv)}` : '';
+  const vol = a && isNum(a.vol_index) ? a.vol_index : null;
+  $('stat-volidx').textContent = vol === null ? '–' : vol.toFixed(2);
+  const day = cards.dayAsset === ui.asset && Array.isArray(cards.day) ? cards.day : [];
+  const change = changeSince(day, Date.now() - DAY_MS, vol);
+  $('stat-volidx-sub').textContent = a ? `24 h ${change === null ? '–' : (change > 0 ? '+' : '') + change.toFixed(2)}` : '';
+  $('stat-volidx-spark').firstElementChild.setAttribute('points', sparkPoints([...day.map((p) => p[1]), vol], 60, 18));
   const pts = (v) => (isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(2) : '–');
   $('stat-rr25').textContent = pts(t30.rr25);
   $('stat-rr25').className = 'value ' + (isNum(t30.rr25) ? (t30.rr25 < 0 ? 'neg' : 'pos') : '');

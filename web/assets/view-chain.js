@@ -6,6 +6,7 @@ import { prefs, ui, store, focusExpiry, settlesOf, chainOf, serverNow } from './
 import { expiryFigures, wantFigures } from './figures.js';
 import { prem, quote, spreadOf, spotText, signedPct, sizeText, premiumUnit } from './prices.js';
 import { setCell, ageTitle, isOld } from './cells.js';
+import { residual, arbitrageWarning } from './smile.js';
 
 // The book of each side in one order on both sides, as on Deribit: bid left of ask, so a
 // put is never misread. Only the outer columns (chosen in the chain's column menu) mirror.
@@ -74,7 +75,8 @@ export function renderChain() {
   chainView.key = `${expiry}|${ui.settle}`;
   chainView.atm = ch.atm;
   const e = store.expiries.find((x) => x.code === expiry);
-  const iv = chainAtmIv(expiry);
+  const fig = chainFigures(expiry);
+  const iv = fig ? fig.atm_iv : null;
   const layout = chainLayout();
   head.innerHTML = [
     `<span>Expiry <b>${esc(expiryLabel(expiry))}</b> <span class="muted">in</span> <b id="chain-left">${e ? esc(timeLeft(e.ts)) : '?'}</b></span>`,
@@ -83,6 +85,7 @@ export function renderChain() {
     `<span>ATM strike <b id="chain-atm">${ch.atm === null ? '–' : esc(strikeText(ch.atm))}</b></span>`,
     `<span title="OPTIONS.ANALYTICS: the IV interpolated at the forward, this settle coin">ATM IV <b id="chain-atm-iv">${esc(pct(iv))}</b></span>`,
     `<span>${ch.lines.length} strikes · ${esc(ui.settle)} · premium in ${esc(premiumUnit())}</span>`,
+    warningHtml(fig),
     layout.phone
       ? `<span class="side-toggle" role="group" aria-label="Side"><button type="button" data-side="call" class="${prefs.side === 'call' ? 'active' : ''}">Calls</button><button type="button" data-side="put" class="${prefs.side === 'put' ? 'active' : ''}">Puts</button></span>`
       : '<span class="columns-menu"><button type="button" id="chain-cols-btn" aria-haspopup="true" aria-expanded="false">Columns ▾</button></span>',
@@ -108,7 +111,7 @@ export function renderChain() {
       const cls = l.strike === ch.atm ? ' class="atm"' : '';
       return `<tr data-strike="${l.strike}"${cls}>` +
         layout.call.map((c) => chainCell(l.call, c, 'call', l.strike, ch.spot, now)).join('') +
-        `<td class="strike">${esc(strikeFmt(l.strike))}</td>` +
+        strikeCell(strikeFmt(l.strike), fig, l) +
         layout.put.map((c) => chainCell(l.put, c, 'put', l.strike, ch.spot, now)).join('') +
         '</tr>';
     })
@@ -216,15 +219,71 @@ $('chain-col-checks').addEventListener('change', (e) => {
 });
 
 /** The module's ATM IV of `expiry` in the settle coin on screen (loaded on first use). */
-function chainAtmIv(expiry) {
+/** The module's figures of `expiry` for the settle coin in view (loaded on first ask). */
+function chainFigures(expiry) {
   wantFigures(ui.asset, ui.settle);
-  const fig = expiryFigures(ui.asset, ui.settle, expiry);
+  return expiryFigures(ui.asset, ui.settle, expiry);
+}
+
+function chainAtmIv(expiry) {
+  const fig = chainFigures(expiry);
   return fig ? fig.atm_iv : null;
 }
 
-/** New module figures arrived: the header's ATM IV follows them. */
+/**
+ * A strike cell's attributes for its market IV against the SVI fit, in vol points: rich above
+ * it, cheap below. Shown by CSS (`data-resid`), so the cell's text stays the strike.
+ */
+function residualAttrs(fig, line) {
+  const r = residual(fig, line);
+  if (r === null) return { cls: '', resid: '', title: '' };
+  const cls = r >= 0 ? 'rich' : 'cheap';
+  return {
+    cls,
+    resid: `${r >= 0 ? '+' : '−'}${Math.abs(r * 100).toFixed(1)}`,
+    title: `Market IV minus the fitted smile: ${cls} by ${Math.abs(r * 100).toFixed(2)} vol points`,
+  };
+}
+
+function strikeCell(text, fig, line) {
+  const a = residualAttrs(fig, line);
+  return a.resid
+    ? `<td class="strike ${a.cls}" data-resid="${a.resid}" title="${esc(a.title)}">${esc(text)}</td>`
+    : `<td class="strike">${esc(text)}</td>`;
+}
+
+/** The header's warning when the expiry's fit has an arbitrage flag. */
+function warningHtml(fig) {
+  const w = arbitrageWarning(fig);
+  return `<span id="chain-arb" class="warn" role="status"${w ? '' : ' hidden'}>⚠ ${esc(w || '')}</span>`;
+}
+
+/** New module figures arrived: the header's ATM IV, the warning and the residuals follow. */
 export function patchChainFigures() {
   const el = document.getElementById('chain-atm-iv');
   const expiry = focusExpiry();
-  if (el && expiry) el.textContent = pct(chainAtmIv(expiry));
+  if (!el || !expiry) return;
+  el.textContent = pct(chainAtmIv(expiry));
+  const fig = chainFigures(expiry);
+  const warning = arbitrageWarning(fig);
+  const arb = document.getElementById('chain-arb');
+  if (arb) {
+    arb.hidden = !warning;
+    arb.textContent = warning ? `⚠ ${warning}` : '';
+  }
+  const ch = chainOf(expiry, ui.settle);
+  const lines = new Map(ch.lines.map((l) => [String(l.strike), l]));
+  for (const td of document.querySelectorAll('#chain-table tbody td.strike')) {
+    const line = lines.get(td.closest('tr').dataset.strike);
+    if (!line) continue;
+    const a = residualAttrs(fig, line);
+    td.className = `strike ${a.cls}`.trim();
+    if (a.resid) {
+      td.dataset.resid = a.resid;
+      td.title = a.title;
+    } else {
+      delete td.dataset.resid;
+      td.removeAttribute('title');
+    }
+  }
 }

@@ -1,16 +1,18 @@
 // The charts view (smile, open interest by strike, ATM term structure) and the chart helpers
 // the Analytics and History views draw with (uPlot, served by our own server).
-import { strikeText, expiryLabel, dec, valuesDecimals, isNum } from './format.js';
+import { strikeText, expiryLabel, dec, valuesDecimals, isNum, esc } from './format.js';
+import { spotText } from './prices.js';
 import { $, storage, syncSettleSelect } from './dom.js';
 import { ui, focusExpiry, settlesOf, chainOf } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
 import { verticalMarker } from './plot.js';
+import { fitIv, arbitrageWarning } from './smile.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
 
 // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
 // that created it (later renders only swap its data).
-export const charts = { smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
+export const charts = { moveLo: null, moveHi: null, smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 function chartWidth(el) {
@@ -61,10 +63,19 @@ export function renderCharts() {
   const strikes = ch.lines.map((l) => l.strike);
   charts.spot = ch.spot;
   const ivOf = (r) => (r && isNum(r.mark_iv) && r.mark_iv > 0 ? r.mark_iv * 100 : null);
-  $('smile-caption').textContent = expiry ? `· ${expiryLabel(expiry)} · ${ui.settle}` : '';
-  // Max pain and the term structure as the module computes them for this settle coin.
+  // Max pain, the fit and the term structure as the module computes them for this settle coin.
   wantFigures(ui.asset, ui.settle);
   const fig = expiry ? expiryFigures(ui.asset, ui.settle, expiry) : null;
+  const move = fig && isNum(fig.expected_move) && isNum(fig.forward) ? fig.expected_move : null;
+  charts.moveLo = move === null ? null : fig.forward - move;
+  charts.moveHi = move === null ? null : fig.forward + move;
+  const warning = arbitrageWarning(fig);
+  $('smile-caption').innerHTML = expiry
+    ? esc(`· ${expiryLabel(expiry)} · ${ui.settle}`) +
+      (move === null ? '' : esc(` · expected move ±${spotText(move)} (dotted)`)) +
+      (fig && fig.svi ? esc(` · SVI fit, rmse ${(fig.svi_rmse * 100).toFixed(2)} vol pts`) : '') +
+      (warning ? ` <span class="warn" role="status">⚠ ${esc(warning)}</span>` : '')
+    : '';
   const pain = fig ? fig.max_pain : null;
   $('oi-caption').textContent = expiry
     ? `· ${expiryLabel(expiry)} · ${ui.settle}${pain === null ? '' : ` · max pain ${strikeText(pain)}`}` : '';
@@ -77,18 +88,23 @@ export function renderCharts() {
     const dp = Math.min(4, valuesDecimals(vals.filter((v) => v !== null && Math.abs(v) < 10000)));
     return vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : dec(dp)(v)));
   };
+  const muted = cssVar('--muted');
   drawChart('smile', $('chart-smile'), {
     key: 'smile',
-    plugins: [spotPlugin],
+    plugins: [spotPlugin, verticalMarker(() => charts.moveLo, muted, [1, 3]), verticalMarker(() => charts.moveHi, muted, [1, 3])],
     scales: { x: { time: false } },
     series: [
       { label: 'Strike', value: (u, v) => (v === null ? '–' : strikeText(v)) },
       { label: 'Call IV %', stroke: call, width: 2, points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
       // Dashed: where call and put IVs agree the call line still shows through.
       { label: 'Put IV %', stroke: put, width: 2, dash: [6, 4], points: { size: 4 }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
+      { label: 'SVI fit %', stroke: accent, width: 1.5, points: { show: false }, spanGaps: true, value: (u, v) => (v === null ? '–' : v.toFixed(1)) },
     ],
     axes: axes('Strike', 'IV %', strikeAxis),
-  }, [strikes, ch.lines.map((l) => ivOf(l.call)), ch.lines.map((l) => ivOf(l.put))]);
+  }, [strikes, ch.lines.map((l) => ivOf(l.call)), ch.lines.map((l) => ivOf(l.put)), strikes.map((k) => {
+    const f = fitIv(fig, k);
+    return f === null ? null : f * 100;
+  })]);
 
   const barsL = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: -1 }) : null;
   const barsR = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.45, 24], align: 1 }) : null;
