@@ -9,6 +9,10 @@
 //!    `OPTIONS.QUERY` of the 11 fields needed, typed decoding, sorting and prefix sums), one
 //!    client each.
 //!
+//! 3. `OPTIONS.SMILE` of one expiry (issue 28), idle (the fit kept since the chain last changed)
+//!    against `GET` of a string as large as its reply, and under the same writes (every call
+//!    refits: the expiry's contracts changed since the last).
+//!
 //! Every rate is the median of interleaved rounds, with their range. Results replace the
 //! `analytics` section of BENCHMARKS.md. Run with `make bench`.
 
@@ -48,6 +52,23 @@ fn main() {
         .arg("x".repeat(reply.len()))
         .query(&mut con)
         .unwrap();
+    // The smile of a fitted expiry in the middle of the chain, and a string of its size.
+    let figures: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let fitted: Vec<&serde_json::Value> = figures["expiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["svi"].is_object())
+        .collect();
+    assert!(!fitted.is_empty(), "the market's smiles are fitted");
+    let smile_expiry = fitted[fitted.len() / 2]["expiry"].as_str().unwrap().to_string();
+    let smile_cmd = ["OPTIONS.SMILE", "BTC", smile_expiry.as_str(), "FORMAT", "JSON"];
+    let smile_reply = options_tests::text(&mut con, &smile_cmd).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("smileblob")
+        .arg("x".repeat(smile_reply.len()))
+        .query(&mut con)
+        .unwrap();
 
     // 1. idle: analytics and GET interleaved
     let (requests, clients) = (4_000, 4);
@@ -63,6 +84,20 @@ fn main() {
     }
     let (a_rps, a_p50, a_p99) = median_run(&idle);
     let (g_rps, g_p50, g_p99) = median_run(&get);
+
+    // 3. the smile, idle, against GET of its size, interleaved
+    let (mut smile_idle, mut smile_get) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        smile_idle.push(redis_benchmark(server.port, requests * 5, clients, &smile_cmd));
+        smile_get.push(redis_benchmark(
+            server.port,
+            requests * 5,
+            clients,
+            &["GET", "smileblob"],
+        ));
+    }
+    let (s_rps, s_p50, s_p99) = median_run(&smile_idle);
+    let (sg_rps, _, _) = median_run(&smile_get);
 
     // 2. the same figures in a competent client, and in Redis, one client each, alternating
     let now = options_core::clock::now_ms();
@@ -126,26 +161,33 @@ fn main() {
     };
     std::thread::sleep(Duration::from_millis(300));
     let (w0, t0) = (written.load(Ordering::Relaxed), Instant::now());
-    let busy: Vec<BenchResult> = (0..ROUNDS)
-        .map(|_| redis_benchmark(server.port, requests, clients, &command))
-        .collect();
+    let (mut busy, mut smile_busy) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        busy.push(redis_benchmark(server.port, requests, clients, &command));
+        smile_busy.push(redis_benchmark(server.port, requests, clients, &smile_cmd));
+    }
     let write_rate = (written.load(Ordering::Relaxed) - w0) as f64 / t0.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     writer.join().expect("writer");
     let (b_rps, b_p50, b_p99) = median_run(&busy);
+    let (sb_rps, sb_p50, sb_p99) = median_run(&smile_busy);
 
     let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
     let section = format!(
         "<!-- analytics:begin -->\n\
-## Chain analytics (issue #14)\n\n\
+## Chain analytics (issues #14 and 28)\n\n\
 Shared by redis-server and the clients. Chain: {n} BTC contracts ({EXPIRIES} expiries × {STRIKES} strikes × call/put) of a moving \
 market (index, forwards, smiles, open interest and volume random-walk; greeks from Black-76). Command: `{cmd}` → {bytes} bytes \
-of JSON (every figure of every expiry, tenors, totals). Rates: the median of {ROUNDS} interleaved rounds, their range in brackets; \
-latencies from the median round.\n\n\
+of JSON (every figure of every expiry with its variance, expected move and SVI fit, tenors, totals, the volatility index). \
+`OPTIONS.SMILE` of {smile_expiry}: {smile_bytes} bytes. Rates: the median of {ROUNDS} interleaved rounds, their range in brackets; \
+latencies from the median round. The writer is this benchmark's own (a moving market, every contract rewritten in turn), not \
+the simulator.\n\n\
 | measurement | `OPTIONS.ANALYTICS` | baseline | ratio | target |\n\
 |---|---|---|---|---|\n\
 | idle, redis-benchmark -c {clients} -n {requests}, vs `GET` of a {bytes}-byte string | {a_s} calls/s (p50 {a_p50:.3} ms, p99 {a_p99:.3} ms) | {g_s} req/s (p50 {g_p50:.3} ms, p99 {g_p99:.3} ms) | {r1:.2}× of GET | ≥ 1,000 calls/s {ok1} |\n\
 | while a client moves the market and rewrites contracts ({write_rate:.0} updates/s achieved, aiming at {UPDATES_PER_SEC}) | {b_s} calls/s (p50 {b_p50:.3} ms, p99 {b_p99:.3} ms) | {a_rps:.0} calls/s idle | {r2:.2}× of idle | ≥ 1,000 calls/s {ok2} |\n\
+| `OPTIONS.SMILE BTC {smile_expiry}` idle (the fit kept since the chain last changed), redis-benchmark -c {clients} -n {sn}, vs `GET` of a {smile_bytes}-byte string | {s_s} calls/s (p50 {s_p50:.3} ms, p99 {s_p99:.3} ms) | {sg_s} req/s | {r4:.2}× of GET | ≥ 10,000 calls/s {ok4} |\n\
+| `OPTIONS.SMILE` while the market moves (every call refits) | {sb_s} calls/s (p50 {sb_p50:.3} ms, p99 {sb_p99:.3} ms) | {s_rps:.0} calls/s idle | {r5:.2}× of idle | ≥ 1,000 calls/s {ok5} |\n\
 | the same figures computed by a competent client: one `OPTIONS.QUERY BTC FIELDS {nf} … FORMAT JSON` ({n} rows of {nf} fields), typed decoding, sorting and prefix sums (O(n log n)); one client each, 3 s per round | {m_s} calls/s | {c_s} per s | {r3:.1}× faster in Redis ({r3_s}) | — |\n\
 \n<!-- analytics:end -->",
         cmd = command.join(" "),
@@ -166,6 +208,15 @@ latencies from the median round.\n\n\
             options_tests::bench::median(&r)
         },
         r3_s = spread(&ratios, 1),
+        smile_bytes = smile_reply.len(),
+        sn = requests * 5,
+        s_s = spread(&rates(&smile_idle), 0),
+        sg_s = spread(&rates(&smile_get), 0),
+        sb_s = spread(&rates(&smile_busy), 0),
+        r4 = s_rps / sg_rps,
+        ok4 = met(s_rps >= 10_000.0),
+        r5 = sb_rps / s_rps,
+        ok5 = met(sb_rps >= 1000.0),
     );
     println!("{section}");
     options_tests::write_benchmark_section("analytics", "module_analytics", &section);
