@@ -160,6 +160,37 @@ pub fn parse_rate(cur: &mut ArgCursor) -> ArgResult<f64> {
     Ok(r)
 }
 
+/// The options the figure commands (`OPTIONS.ANALYTICS`, `OPTIONS.SMILE`) share: `SETTLE`,
+/// `RATE`, `NOW` and `FORMAT`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FigureOptions {
+    pub settle: Option<Settle>,
+    pub rate: f64,
+    pub now: Option<i64>,
+    pub format: Format,
+}
+
+impl FigureOptions {
+    /// Takes `kw` and its value when it is one of these options; false when it is not.
+    pub fn try_parse(&mut self, kw: &str, cur: &mut ArgCursor) -> ArgResult<bool> {
+        let is = |k: &str| kw.eq_ignore_ascii_case(k);
+        if is("SETTLE") {
+            self.settle = Some(parse_settle(cur.value_for("SETTLE", "USDC or USDT")?)?);
+        } else if is("RATE") {
+            self.rate = parse_rate(cur)?;
+        } else if is("NOW") {
+            self.now = Some(parse_now(cur)?);
+        } else if is("FORMAT") {
+            let mut opts = OutputOptions::default();
+            opts.try_parse(kw, cur)?;
+            self.format = opts.format;
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
 pub fn parse_count(name: &str, text: &str) -> ArgResult<usize> {
     text.parse::<usize>()
         .ok()

@@ -61,8 +61,17 @@ fn main() {
         .filter(|e| e["svi"].is_object())
         .collect();
     assert!(!fitted.is_empty(), "the market's smiles are fitted");
-    let smile_expiry = fitted[fitted.len() / 2]["expiry"].as_str().unwrap().to_string();
-    let smile_cmd = ["OPTIONS.SMILE", "BTC", smile_expiry.as_str(), "FORMAT", "JSON"];
+    let smile_expiry = fitted[fitted.len() / 2]["expiry"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let smile_cmd = [
+        "OPTIONS.SMILE",
+        "BTC",
+        smile_expiry.as_str(),
+        "FORMAT",
+        "JSON",
+    ];
     let smile_reply = options_tests::text(&mut con, &smile_cmd).unwrap();
     let _: () = redis::cmd("SET")
         .arg("smileblob")
@@ -88,7 +97,12 @@ fn main() {
     // 3. the smile, idle, against GET of its size, interleaved
     let (mut smile_idle, mut smile_get) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        smile_idle.push(redis_benchmark(server.port, requests * 5, clients, &smile_cmd));
+        smile_idle.push(redis_benchmark(
+            server.port,
+            requests * 5,
+            clients,
+            &smile_cmd,
+        ));
         smile_get.push(redis_benchmark(
             server.port,
             requests * 5,

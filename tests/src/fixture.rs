@@ -28,6 +28,22 @@ pub struct FixtureContract {
 }
 
 impl FixtureContract {
+    /// The contract as the analytics model reads it, with the fields that were stored.
+    pub fn model_row(
+        &self,
+        fields: impl IntoIterator<Item = (String, f64)>,
+    ) -> crate::analytics_model::Row {
+        crate::analytics_model::Row {
+            underlying: self.underlying.clone(),
+            expiry: self.expiry.clone(),
+            expiry_ts: self.expiry_ts(),
+            strike: self.strike,
+            call: self.call,
+            usdt: self.usdt,
+            fields: fields.into_iter().collect(),
+        }
+    }
+
     pub fn expiry_ts(&self) -> i64 {
         self.expiry_days * 86_400_000 + 8 * 3_600_000
     }

@@ -116,15 +116,7 @@ fn analytics_match_the_definitions_on_a_chain_with_holes() {
             let c = &contracts[i];
             Stored {
                 c,
-                row: Row {
-                    underlying: c.underlying.clone(),
-                    expiry: c.expiry.clone(),
-                    expiry_ts: c.expiry_ts(),
-                    strike: c.strike,
-                    call: c.call,
-                    usdt: c.usdt,
-                    fields: fields.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
-                },
+                row: c.model_row(fields.iter().map(|(n, v)| (n.to_string(), *v))),
             }
         })
         .collect();
@@ -252,15 +244,7 @@ fn every_fit_is_the_least_squares_minimum_of_its_smile() {
         .filter(|(i, _)| contracts[*i].underlying == "BTC")
         .map(|(i, fields)| {
             let c = &contracts[i];
-            Row {
-                underlying: c.underlying.clone(),
-                expiry: c.expiry.clone(),
-                expiry_ts: c.expiry_ts(),
-                strike: c.strike,
-                call: c.call,
-                usdt: c.usdt,
-                fields: fields.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
-            }
+            c.model_row(fields.iter().map(|(n, v)| (n.to_string(), *v)))
         })
         .collect();
     let now = fixture::now_ms().to_string();

@@ -26,18 +26,11 @@ fn ingest_at(con: &mut redis::Connection, c: &FixtureContract, at: i64) {
 }
 
 fn row(c: &FixtureContract) -> Row {
-    Row {
-        underlying: c.underlying.clone(),
-        expiry: c.expiry.clone(),
-        expiry_ts: c.expiry_ts(),
-        strike: c.strike,
-        call: c.call,
-        usdt: c.usdt,
-        fields: options_core::FIELDS
+    c.model_row(
+        options_core::FIELDS
             .iter()
-            .map(|f| (f.name().to_string(), c.value(f.name())))
-            .collect(),
-    }
+            .map(|f| (f.name().to_string(), c.value(f.name()))),
+    )
 }
 
 fn history(con: &mut redis::Connection, args: &[&str]) -> Value {

@@ -7,7 +7,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString};
 
 use super::keyspace::{err, text_args, with_chain};
 use crate::analytics::{self, Extras, Selection};
-use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
+use crate::args::{self, ArgCursor, ArgResult, FigureOptions, Format};
 use crate::chain::Chain;
 use crate::reply::Reply;
 use options_core::figures::Analytics;
@@ -37,6 +37,7 @@ fn is_keyword(s: &str) -> bool {
 impl AnalyticsArgs {
     pub fn parse(argv: &[&str]) -> ArgResult<Self> {
         let mut out = AnalyticsArgs::default();
+        let mut shared = FigureOptions::default();
         let mut cur = ArgCursor::new(argv);
         while let Some(kw) = cur.next() {
             let is = |k: &str| kw.eq_ignore_ascii_case(k);
@@ -48,24 +49,14 @@ impl AnalyticsArgs {
                     out.expiries.push(args::parse_expiry(next)?);
                     cur.next();
                 }
-            } else if is("SETTLE") {
-                out.settle = Some(args::parse_settle(
-                    cur.value_for("SETTLE", "USDC or USDT")?,
-                )?);
             } else if is("BYSTRIKE") {
                 out.by_strike = true;
-            } else if is("NOW") {
-                out.now = Some(args::parse_now(&mut cur)?);
-            } else if is("RATE") {
-                out.rate = args::parse_rate(&mut cur)?;
-            } else if is("FORMAT") {
-                let mut opts = OutputOptions::default();
-                opts.try_parse(kw, &mut cur)?;
-                out.format = opts.format;
-            } else {
+            } else if !shared.try_parse(kw, &mut cur)? {
                 return Err(args::unknown_keyword(kw, COMMAND));
             }
         }
+        (out.settle, out.rate, out.now, out.format) =
+            (shared.settle, shared.rate, shared.now, shared.format);
         out.expiries.sort();
         out.expiries.dedup();
         Ok(out)

@@ -8,7 +8,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString, RedisValue};
 use super::analytics::svi_reply;
 use super::keyspace::{err, text_args, with_chain};
 use crate::analytics;
-use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
+use crate::args::{self, ArgCursor, ArgResult, FigureOptions, Format};
 use crate::reply::Reply;
 
 const COMMAND: &str = "OPTIONS.SMILE";
@@ -32,32 +32,21 @@ impl SmileArgs {
                 "ERR wrong number of arguments for '{COMMAND}' command"
             ));
         };
-        let mut out = SmileArgs {
-            expiry: args::parse_expiry(expiry)?,
-            settle: None,
-            rate: 0.0,
-            now: None,
-            format: Format::Resp,
-        };
+        let expiry = args::parse_expiry(expiry)?;
+        let mut shared = FigureOptions::default();
         let mut cur = ArgCursor::new(rest);
         while let Some(kw) = cur.next() {
-            let is = |k: &str| kw.eq_ignore_ascii_case(k);
-            if is("SETTLE") {
-                out.settle = Some(args::parse_settle(
-                    cur.value_for("SETTLE", "USDC or USDT")?,
-                )?);
-            } else if is("RATE") {
-                out.rate = args::parse_rate(&mut cur)?;
-            } else if is("NOW") {
-                out.now = Some(args::parse_now(&mut cur)?);
-            } else if is("FORMAT") {
-                let mut opts = OutputOptions::default();
-                opts.try_parse(kw, &mut cur)?;
-                out.format = opts.format;
-            } else {
+            if !shared.try_parse(kw, &mut cur)? {
                 return Err(args::unknown_keyword(kw, COMMAND));
             }
         }
+        let out = SmileArgs {
+            expiry,
+            settle: shared.settle,
+            rate: shared.rate,
+            now: shared.now,
+            format: shared.format,
+        };
         Ok(out)
     }
 }
