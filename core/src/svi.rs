@@ -136,9 +136,13 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
             continue;
         }
         let (f, m, s) = nelder_mead(&objective, (m0, s0), (m_step, s_step), w_scale);
-        // Nelder–Mead stalls where the objective has a kink or a flat edge: a compass search
-        // finishes from where it stopped.
-        let cand = compass(&objective, (f, m, s), (m_step / 4.0, s_step / 4.0));
+        // Nelder–Mead stalls where the objective has a kink or a flat edge, which it has near
+        // σ's bound (the smile a V): there a compass search finishes from where it stopped.
+        let cand = if s <= s_lo + 2.0 * s_step {
+            compass(&objective, (f, m, s), (m_step / 4.0, s_step / 4.0))
+        } else {
+            (f, m, s)
+        };
         if best.is_none_or(|b| cand.0 < b.0) {
             best = Some(cand);
         }
