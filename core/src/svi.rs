@@ -113,7 +113,7 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
         .map(|i| k_min - 0.5 * span + 2.0 * span * i as f64 / 14.0)
         .collect();
     const S_STEPS: usize = 12;
-    const S_FINE: usize = 4;
+    const S_FINE: usize = 1;
     let (s_lo, s_hi) = (SIGMA_MIN.ln(), (2.0 * span).max(1.0).ln());
     let s_step = (s_hi - s_lo) / (S_STEPS - 1) as f64;
     let m_step = span / ks.len() as f64;
@@ -131,7 +131,7 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
             .then(x.2.total_cmp(&y.2))
     });
     let mut best: Option<(f64, f64, f64)> = None;
-    for &(f0, m0, s0) in grid.iter().take(3) {
+    for &(f0, m0, s0) in grid.iter().take(2) {
         if !f0.is_finite() {
             continue;
         }
@@ -440,24 +440,9 @@ pub fn inner(points: &[(f64, f64)], m: f64, sigma: f64) -> Option<((f64, f64, f6
     let best_i = (0..=SCAN)
         .min_by(|&i, &j| cost(at(i)).total_cmp(&cost(at(j))))
         .unwrap_or(0);
-    let (mut lo, mut hi) = (at(best_i.saturating_sub(1)), at((best_i + 1).min(SCAN)));
-    let phi = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut x1, mut x2) = (hi - phi * (hi - lo), lo + phi * (hi - lo));
-    let (mut f1, mut f2) = (cost(x1), cost(x2));
-    for _ in 0..45 {
-        if f1 <= f2 {
-            hi = x2;
-            (x2, f2) = (x1, f1);
-            x1 = hi - phi * (hi - lo);
-            f1 = cost(x1);
-        } else {
-            lo = x1;
-            (x1, f1) = (x2, f2);
-            x2 = lo + phi * (hi - lo);
-            f2 = cost(x2);
-        }
-    }
-    for rho in [at(best_i), (lo + hi) / 2.0] {
+    let (lo, hi) = (at(best_i.saturating_sub(1)), at((best_i + 1).min(SCAN)));
+    let (refined, _) = golden(cost, lo, hi, 45);
+    for rho in [at(best_i), refined] {
         if let Some(c) = s.edge_c(rho) {
             consider(-c * (1.0 - rho * rho).sqrt(), rho * c, c);
         }
@@ -741,6 +726,34 @@ mod tests {
                 rho: 0.0,
                 m: 0.0,
                 sigma: 0.02,
+            },
+            Svi {
+                a: 0.0005,
+                b: 0.02,
+                rho: -0.95,
+                m: 0.2,
+                sigma: 0.05,
+            },
+            Svi {
+                a: 0.08,
+                b: 0.4,
+                rho: 0.6,
+                m: -0.2,
+                sigma: 0.5,
+            },
+            Svi {
+                a: 0.015,
+                b: 0.15,
+                rho: -0.1,
+                m: 0.3,
+                sigma: 0.01,
+            },
+            Svi {
+                a: 0.04,
+                b: 0.01,
+                rho: 0.9,
+                m: -0.3,
+                sigma: 0.2,
             },
         ];
         let mut noise_state = 7u64;
