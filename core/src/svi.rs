@@ -6,7 +6,9 @@
 //! `(a, d, c) = (a, ρ·b·σ, b·σ)`, and the constraints (`b ≥ 0`, `|ρ| ≤ 0.999`,
 //! `a + b·σ·sqrt(1 − ρ²) ≥ 0`) make that inner problem convex, so it is solved exactly: the
 //! unconstrained least squares when feasible, else the best point of the boundary's faces. The
-//! outer search over `(m, ln σ)` is a fixed grid then Nelder–Mead from the best grid points.
+//! outer search over `(m, ln σ)` is a fixed grid, then Nelder–Mead from the two best grid
+//! points (a compass search finishing where it can stall, near σ's bound), and every interval
+//! between strikes searched when the best fit has σ at its bound.
 //! Everything is deterministic: no randomness, one order of operations.
 
 use serde::{Deserialize, Serialize};
@@ -97,10 +99,11 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
         inner(points, m, sigma).map_or(f64::INFINITY, |s| s.1)
     };
 
-    // The grid. For small σ the smile is nearly a V whose vertex is m, and the objective has a
+    // The grid. At σ's bound the smile is nearly a V whose vertex is m, and the objective has a
     // local minimum for nearly every interval between two strikes, so there m is tried at every
-    // point's k and beyond both ends; for larger σ the objective is smooth in m and 15 values
-    // across the range do. σ is log-spaced from its bound.
+    // point's k and beyond both ends (and the interval search below finishes the edge); above
+    // it the objective is smooth in m and 15 values across the range do. σ is log-spaced from
+    // its bound.
     let mut ks: Vec<f64> = points.iter().map(|p| p.0).collect();
     ks.sort_by(f64::total_cmp);
     ks.dedup();
