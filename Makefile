@@ -95,13 +95,20 @@ e2e: build
 # schemathesis (PyPI) for the HTTP API checks; its rule is with test-api's below.
 SCHEMATHESIS := target/api-venv/bin/schemathesis
 
-test: build doctor $(SCHEMATHESIS)
+# The Python client's own environment: the client (editable, with pandas), pytest, mypy.
+PYVENV := target/py-venv
+PYTEST := $(PYVENV)/bin/pytest
+
+test: build doctor $(SCHEMATHESIS) $(PYTEST)
 	$(CARGO) fmt --all -- --check
 	$(MAKE) --no-print-directory lint-js
 	# No two source files whose imports reach each other (crates and the dashboard's modules).
 	python3 scripts/import_cycles.py
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
+	# The Python client: typed strictly, tested against a server it starts.
+	$(PYVENV)/bin/mypy --strict clients/python/redis_options clients/python/tests
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(PYTEST) -q clients/python/tests
 	# Every documented HTTP operation, every schemathesis check and phase, a few examples each.
 	API_FUZZ_EXAMPLES=10 scripts/api-fuzz.sh $(CURDIR)/$(SCHEMATHESIS)
 
@@ -126,6 +133,12 @@ $(VALKEY81):
 	chmod +x $@
 
 # schemathesis (PyPI), in a virtualenv of its own under target/ (SCHEMATHESIS is set above).
+
+$(PYTEST): clients/python/pyproject.toml
+	python3 -m venv $(PYVENV)
+	$(PYVENV)/bin/pip install --quiet -e './clients/python[pandas]' 'redis==8.2.0' 'pandas==3.1.1' \
+	  'pytest==9.2.0' 'mypy==2.4.1' 'pandas-stubs==3.1.0.261029'
+	touch $@
 
 $(SCHEMATHESIS):
 	python3 -m venv target/api-venv

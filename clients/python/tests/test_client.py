@@ -1,0 +1,181 @@
+"""The client against a real server: typed results, DataFrames, following changes, errors that
+name the argument, RESP3, asyncio, and the README's example."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import redis
+import redis.asyncio
+
+from redis_options import AsyncOptions, Options, OptionsError, ReplyError
+from redis_options.types import QueryPage
+
+from conftest import FAR, NEAR, ROOT, STRIKES, load_chain, smile_iv
+
+
+def test_rows_come_back_typed_and_as_a_dataframe(opts: Options) -> None:
+    load_chain(opts)
+    page = opts.query("BTC", expiry=NEAR, type="call", sort_by="strike")
+    assert page.total == len(STRIKES) and page.limit is None
+    assert [r["strike"] for r in page.rows] == [float(k) for k in STRIKES]
+    first = page.rows[0]
+    assert first["symbol"] == f"BTC-{NEAR}-90000-C" and first["type"] == "call"
+    assert first["mark_iv"] == pytest.approx(smile_iv(90_000, False))
+    assert first["gamma"] is None, "a field never sent is None"
+    df = page.to_pandas()
+    assert str(df["strike"].dtype) == "float64"
+    assert str(df["expiry"].dtype).startswith("datetime64") and str(df["expiry"].dt.tz) == "UTC"
+    assert df["expiry"].iloc[0].hour == 8, "delivery at 08:00 UTC"
+    assert str(df["type"].dtype) == "category"
+    assert math.isnan(df["gamma"].iloc[0])
+    # Paging, a filter, chosen fields.
+    page = opts.query("BTC", type="put", strike_min=100_000, sort_by="strike", descending=True,
+                      offset=1, limit=2, fields=["mark_iv"])
+    assert page.total == 10 and page.limit == 2 and len(page.rows) == 2
+    assert all(set(r) == {"symbol", "mark_iv"} for r in page.rows)
+    shown = [int(r["symbol"].split("-")[2]) for r in page.rows]
+    assert shown == sorted(shown, reverse=True) and shown[0] <= 120_000
+
+
+def test_one_contract_a_chain_and_what_it_lists(opts: Options) -> None:
+    load_chain(opts)
+    row = opts.get("BTC", f"BTC-{NEAR}-100000-P", fields=["delta", "mark_iv"])
+    assert row is not None and set(row) == {"symbol", "delta", "mark_iv"}
+    assert opts.get("BTC", f"BTC-{NEAR}-130000-P") is None, "nil: no such contract"
+    chain = opts.chain("BTC", NEAR)
+    assert [l.strike for l in chain.lines] == [float(k) for k in STRIKES]
+    assert chain.atm_strike == 100_000 and chain.underlying_price == 100_050
+    assert all(l.call is not None and l.put is not None for l in chain.lines)
+    assert len(chain.to_pandas()) == 2 * len(STRIKES)
+    assert opts.expiries("BTC") == [NEAR, FAR]
+    assert opts.strikes("BTC", NEAR) == [float(k) for k in STRIKES]
+    stats = opts.stats("BTC")
+    assert stats["contracts"] == 4 * len(STRIKES) and stats["key"] == "BTC"
+    assert opts.delete("BTC", f"BTC-{NEAR}-90000-C") == 1
+    assert opts.stats("BTC")["contracts"] == 4 * len(STRIKES) - 1
+
+
+def test_figures_the_smile_and_a_day_of_history(opts: Options) -> None:
+    minute = 60_000
+    t0 = (int(time.time() * 1000) // minute) * minute
+    load_chain(opts, updated_ms=t0)
+    load_chain(opts, updated_ms=t0 + minute)
+    now = t0 + 2 * minute
+    a = opts.analytics("BTC", rate=0.01, now_ms=now)
+    assert a.underlying == "BTC" and [e["expiry"] for e in a.expiries] == [NEAR, FAR]
+    assert a.vol_index is not None and 30 < a.vol_index < 90
+    assert a.tenor(30) is not None
+    term = a.to_pandas()
+    assert list(term["expiry"]) == [NEAR, FAR]
+    assert isinstance(term.index, pd.DatetimeIndex) and str(term.index.tz) == "UTC"
+    smile = opts.smile("BTC", NEAR, now_ms=now)
+    assert smile is not None and smile.expiry == NEAR
+    assert smile.svi == a.expiries[0]["svi"]
+    frame = smile.to_pandas()
+    assert list(frame.index) == [float(k) for k in STRIKES]
+    assert (frame["residual"] - (frame["iv"] - frame["fit_iv"])).abs().max() < 1e-12
+    assert opts.smile("BTC", "1JAN30") is None, "nil: no such expiry"
+    h = opts.history("BTC", ["index", "vol_index"], from_ms=t0 - minute)
+    day = h.to_pandas()
+    assert isinstance(day.index, pd.DatetimeIndex) and str(day.index.tz) == "UTC"
+    assert list(day.columns) == ["index", "vol_index"] and len(day) == 2
+    assert day["index"].iloc[-1] == 100_000
+
+
+def test_follow_yields_the_chain_then_its_changes(opts: Options, r: redis.Redis) -> None:
+    load_chain(opts)
+    stream = opts.follow("BTC", block_ms=2000)
+    first = next(stream)
+    assert first.reset and len(first.rows) == 4 * len(STRIKES)
+    symbol = f"BTC-{FAR}-105000-C"
+    writer = threading.Timer(0.2, lambda: Options(r).ingest("BTC", symbol, {"mark_price": 1234.5}))
+    writer.start()
+    change = next(stream)
+    writer.join()
+    assert not change.reset and [row["symbol"] for row in change.rows] == [symbol]
+    assert change.rows[0]["mark_price"] == 1234.5 and change.seq > first.seq
+    # A cursor from another incarnation of the key: a reset with the whole chain again.
+    r.delete("BTC")
+    load_chain(opts)
+    again = next(stream)
+    assert again.reset and len(again.rows) == 4 * len(STRIKES)
+
+
+def test_errors_name_the_argument_and_are_never_none(opts: Options, r: redis.Redis) -> None:
+    load_chain(opts)
+    with pytest.raises(OptionsError) as e:
+        opts.analytics("BTC", rate=5)
+    assert e.value.argument == "RATE" and "RATE" in e.value.message
+    with pytest.raises(OptionsError) as e:
+        opts.query("BTC", expiry="31FEB26")
+    assert e.value.argument is not None and "31FEB26" in e.value.message
+    with pytest.raises(OptionsError) as e:
+        opts.query("BTC", fields=["colour"])
+    assert e.value.argument == "FIELDS" or "colour" in e.value.message
+    with pytest.raises(ValueError, match="rate"):
+        opts.analytics("BTC", rate=float("nan"))
+    r.set("plain", "text")
+    with pytest.raises(OptionsError, match="WRONGTYPE"):
+        opts.query("plain")
+    # A reply of another shape fails loudly.
+    with pytest.raises(ReplyError):
+        QueryPage.decode(b'{"total":1,"offset":0,"data":[]}')
+
+
+def test_resp3_connections_give_the_same_results(redis_url: str, opts: Options) -> None:
+    load_chain(opts)
+    resp3 = Options(redis.Redis.from_url(redis_url, protocol=3))
+    assert resp3.query("BTC", expiry=FAR) == opts.query("BTC", expiry=FAR)
+    now = int(time.time() * 1000)
+    assert resp3.smile("BTC", FAR, now_ms=now) == opts.smile("BTC", FAR, now_ms=now)
+
+
+def test_asyncio(redis_url: str, opts: Options) -> None:
+    load_chain(opts)
+
+    async def main() -> tuple[int, bool]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        aopts = AsyncOptions(client)
+        page = await aopts.query("BTC", expiry=NEAR)
+        follow = aopts.follow("BTC")
+        first = await follow.__anext__()
+        await client.aclose()
+        return page.total, first.reset
+
+    assert asyncio.run(main()) == (2 * len(STRIKES), True)
+
+
+def test_the_readme_example_runs(redis_url: str, opts: Options) -> None:
+    load_chain(opts)
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Python client"):]
+    example = re.search(r"```python\n(.*?)```", section, re.S)
+    assert example, "the README has a Python example"
+    os.environ["REDIS_URL"] = redis_url
+    scope: dict[str, object] = {}
+    exec(compile(example.group(1), "README.md", "exec"), scope)
+    smile = scope["smile"]
+    assert isinstance(smile, pd.DataFrame) and len(smile) == len(STRIKES)
+    term = scope["term"]
+    assert isinstance(term, pd.DataFrame) and list(term["expiry"]) == [NEAR, FAR]
+    day = scope["day"]
+    assert isinstance(day, pd.DataFrame) and isinstance(day.index, pd.DatetimeIndex)
+
+
+def test_values_sent_as_the_exact_floats(opts: Options) -> None:
+    v = 0.1 + 0.2
+    opts.ingest("BTC", f"BTC-{NEAR}-100000-C", {"mark_price": v})
+    row = opts.get("BTC", f"BTC-{NEAR}-100000-C")
+    assert row is not None and row["mark_price"] == v
+    with pytest.raises(ValueError, match="values"):
+        opts.ingest("BTC", f"BTC-{NEAR}-100000-C", {})
+    assert Path(__file__).exists()
