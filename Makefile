@@ -107,7 +107,7 @@ test: build doctor $(SCHEMATHESIS) $(PYTEST)
 	node --test tests/js/
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(CARGO) test --workspace
 	# The Python client: typed strictly, tested against a server it starts.
-	$(PYVENV)/bin/mypy --strict clients/python/redis_options clients/python/tests
+	$(PYVENV)/bin/mypy --strict clients/python/redis_options clients/python/tests clients/python/bench.py
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_DEBUG) $(PYTEST) -q clients/python/tests
 	# Every documented HTTP operation, every schemathesis check and phase, a few examples each.
 	API_FUZZ_EXAMPLES=10 scripts/api-fuzz.sh $(CURDIR)/$(SCHEMATHESIS)
@@ -174,9 +174,10 @@ lint: lint-js
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-bench: release
+bench: release $(PYTEST)
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_query
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_analytics
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench python_client
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_history
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench module_scale
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench feeder

@@ -87,6 +87,7 @@ fn section_of(bench: &str) -> Option<&'static str> {
         "soak" => "soak",
         "chaos" => "chaos",
         "push" => "push",
+        "python_client" => "python",
         _ => return None,
     })
 }
