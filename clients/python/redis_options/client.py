@@ -332,6 +332,12 @@ class AsyncOptions:
                      updated_ms: int | None = None) -> int:
         return await self._run(_Commands.ingest(key, symbol, values, no_history=no_history, updated_ms=updated_ms))
 
+    async def delete(self, key: str, *symbols: str) -> int:
+        return await self._run(_Commands.delete(key, symbols))
+
+    async def purge(self, key: str, now_ms: int | None = None) -> int:
+        return await self._run(_Commands.purge(key, now_ms))
+
     async def query(self, key: str, **kw: Any) -> QueryPage:
         return await self._run(_Commands.query(key, **kw))
 
@@ -344,6 +350,12 @@ class AsyncOptions:
 
     async def expiries(self, key: str) -> list[str]:
         return await self._run(_Commands.expiries(key))
+
+    async def strikes(self, key: str, expiry: str | None = None) -> list[float]:
+        return await self._run(_Commands.strikes(key, expiry))
+
+    async def stats(self, key: str) -> ChainStats:
+        return await self._run(_Commands.stats(key))
 
     async def changes(self, key: str, since: int, *, fields: Sequence[str] | None = None,
                       block: int | None = None) -> Changes | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import subprocess
 import re
 import threading
 import time
@@ -179,3 +180,84 @@ def test_values_sent_as_the_exact_floats(opts: Options) -> None:
     with pytest.raises(ValueError, match="values"):
         opts.ingest("BTC", f"BTC-{NEAR}-100000-C", {})
     assert Path(__file__).exists()
+
+
+class _NoBlockClient:
+    """A server whose OPTIONS.CHANGES has no BLOCK (an older module): refuses it, answers the
+    plain read."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+        self.replies = [
+            b'{"seq":5,"reset":true,"data":[{"symbol":"BTC-1JAN30-1-C"}],"removed":[]}',
+            b'{"seq":5,"reset":false,"data":[],"removed":[]}',
+            b'{"seq":6,"reset":false,"data":[],"removed":["BTC-1JAN30-1-C"]}',
+        ]
+
+    def execute_command(self, *args: object) -> object:
+        self.calls.append(args)
+        if "BLOCK" in args:
+            raise redis.ResponseError("ERR unknown keyword 'BLOCK' for 'OPTIONS.CHANGES'")
+        return self.replies.pop(0)
+
+
+def test_follow_polls_a_server_without_the_blocking_read() -> None:
+    stub = _NoBlockClient()
+    events = Options(stub).follow("BTC", poll_interval=0.01)
+    first, second = next(events), next(events)
+    assert first.reset and first.rows[0]["symbol"] == "BTC-1JAN30-1-C"
+    assert not second.reset and second.removed == ["BTC-1JAN30-1-C"] and second.seq == 6
+    assert sum("BLOCK" in c for c in stub.calls) == 1, "asked once, then polled"
+    assert [c[2] for c in stub.calls[1:]] == [0, 5, 5], "each read from the last cursor"
+
+
+def test_a_cluster_routes_every_command_by_its_key(tmp_path: Path) -> None:
+    """Three masters; chains of two underlyings land on their slots' nodes."""
+    from redis.cluster import RedisCluster
+
+    from conftest import free_port
+
+    module = os.environ.get("OPTIONS_MODULE", str(ROOT / "target/debug/libredis_options.so"))
+    server = os.environ.get("REDIS_SERVER", "redis-server")
+    ports = [free_port() for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [server, "--port", str(p), "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{p}.conf",
+             "--dir", str(tmp_path), "--save", "", "--loadmodule", module],
+            stdout=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
+    try:
+        for p in ports:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    redis.Redis(host="127.0.0.1", port=p).ping()
+                    break
+                except redis.ConnectionError:
+                    assert time.monotonic() < deadline, "a cluster node did not start"
+                    time.sleep(0.05)
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-yes"],
+            check=True, capture_output=True,
+        )
+        deadline = time.monotonic() + 20
+        while redis.Redis(host="127.0.0.1", port=ports[0]).cluster("INFO")["cluster_state"] != "ok":
+            assert time.monotonic() < deadline, "the cluster did not come up"
+            time.sleep(0.1)
+        opts = Options(RedisCluster(host="127.0.0.1", port=ports[0]))
+        load_chain(opts)
+        for k in (90_000, 100_000):
+            opts.ingest("ETH", f"ETH-{NEAR}-{k // 30}-C", {"mark_price": 10.0})
+        assert opts.query("BTC", expiry=NEAR).total == 2 * len(STRIKES)
+        assert opts.query("ETH").total == 2
+        assert opts.stats("ETH")["contracts"] == 2
+        assert opts.smile("BTC", NEAR) is not None
+        first = next(opts.follow("ETH"))
+        assert first.reset and len(first.rows) == 2
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
