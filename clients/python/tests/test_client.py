@@ -261,3 +261,25 @@ def test_a_cluster_routes_every_command_by_its_key(tmp_path: Path) -> None:
             proc.terminate()
         for proc in procs:
             proc.wait(10)
+
+
+def test_follow_resumes_from_its_cursor_after_the_connection_drops(redis_url: str, opts: Options) -> None:
+    load_chain(opts)
+    follower = redis.Redis.from_url(redis_url)
+    stream = Options(follower).follow("BTC", block_ms=5000, reconnect_delay=0.05)
+    assert next(stream).reset
+    admin = redis.Redis.from_url(redis_url)
+    symbol = f"BTC-{NEAR}-95000-P"
+
+    def drop_then_write() -> None:
+        time.sleep(0.2)
+        admin.client_kill_filter(_type="normal", skipme=True)
+        time.sleep(0.2)
+        Options(admin).ingest("BTC", symbol, {"mark_price": 77.0})
+
+    t = threading.Thread(target=drop_then_write)
+    t.start()
+    change = next(stream)
+    t.join()
+    assert not change.reset, "the cursor survived the reconnect: no reset"
+    assert [r["symbol"] for r in change.rows] == [symbol]
