@@ -103,34 +103,48 @@ def expect_keys(obj: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
     return cast(dict[str, Any], obj)
 
 
+_KNOWN_COLUMNS = frozenset(ROW_COLUMNS)
+
+
 def rows_of(obj: Any, what: str) -> list[Contract]:
-    """A list of rows: each an object with a `symbol` and only known columns."""
+    """A list of rows: each an object with a `symbol` and only known columns, all with the same
+    columns (one reply's rows have the columns its `FIELDS` chose)."""
     if not isinstance(obj, list):
         raise ReplyError(f"{what}: expected a list of rows")
-    known = set(ROW_COLUMNS)
+    if not obj:
+        return []
+    first = obj[0]
+    if not isinstance(first, dict) or "symbol" not in first or not first.keys() <= _KNOWN_COLUMNS:
+        raise ReplyError(f"{what}: a row not understood: {first!r}")
+    columns = first.keys()
     for r in obj:
-        if not isinstance(r, dict) or "symbol" not in r or not set(r) <= known:
+        if not isinstance(r, dict) or r.keys() != columns:
             raise ReplyError(f"{what}: a row not understood: {r!r}")
     return cast(list[Contract], obj)
 
 
 def _frame(rows: list[Contract]) -> pd.DataFrame:
     """Rows as a DataFrame: one row per contract, `expiry` as a UTC timestamp (delivery at
-    08:00), `strike` a float, missing fields NaN."""
+    08:00), `strike` and the numbers as float64 (missing: NaN), the labels as categories. Built
+    column by column, each converted once."""
+    import numpy as np
     import pandas as pd
 
-    df = pd.DataFrame.from_records([dict(r) for r in rows])
-    if "expiry_ts" in df:
-        df["expiry"] = pd.to_datetime(df.pop("expiry_ts"), unit="ms", utc=True)
-    if "updated_ms" in df:
-        df["updated"] = pd.to_datetime(df.pop("updated_ms"), unit="ms", utc=True)
-    for c in ("strike",) + NUMERIC_FIELDS:
-        if c in df:
-            df[c] = df[c].astype("float64")
-    for c in ("type", "settle", "underlying"):
-        if c in df:
-            df[c] = df[c].astype("category")
-    return df
+    numeric = set(NUMERIC_FIELDS) | {"strike"}
+    times = {"expiry_ts": "expiry", "updated_ms": "updated"}
+    data: dict[str, Any] = {}
+    for c in (list(rows[0]) if rows else []):
+        col = [r[c] for r in rows]  # type: ignore[literal-required]
+        if c in numeric:
+            data[c] = np.array([np.nan if v is None else v for v in col], dtype="float64")
+        elif c in times:
+            data[times[c]] = pd.to_datetime(np.array(col, dtype="int64"), unit="ms", utc=True)
+        elif c in ("type", "settle", "underlying"):
+            data[c] = pd.Categorical(col)
+        else:
+            data[c] = col
+    # With `expiry_ts`, the `expiry` column is the timestamp (the code stays in `symbol`).
+    return pd.DataFrame(data)
 
 
 @dataclass(frozen=True)

@@ -211,15 +211,35 @@ def test_follow_polls_a_server_without_the_blocking_read() -> None:
     assert [c[2] for c in stub.calls[1:]] == [0, 5, 5], "each read from the last cursor"
 
 
+def cluster_ports(n: int) -> list[int]:
+    """`n` ports whose cluster bus ports (10,000 above) are free too: a node whose bus port is
+    taken, or above 65535, does not start."""
+    import random
+    import socket
+
+    def free(p: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p))
+                return True
+            except OSError:
+                return False
+
+    out: list[int] = []
+    while len(out) < n:
+        p = random.randrange(20_000, 50_000)
+        if p not in out and free(p) and free(p + 10_000):
+            out.append(p)
+    return out
+
+
 def test_a_cluster_routes_every_command_by_its_key(tmp_path: Path) -> None:
     """Three masters; chains of two underlyings land on their slots' nodes."""
     from redis.cluster import RedisCluster
 
-    from conftest import free_port
-
     module = os.environ.get("OPTIONS_MODULE", str(ROOT / "target/debug/libredis_options.so"))
     server = os.environ.get("REDIS_SERVER", "redis-server")
-    ports = [free_port() for _ in range(3)]
+    ports = cluster_ports(3)
     procs = [
         subprocess.Popen(
             [server, "--port", str(p), "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{p}.conf",
