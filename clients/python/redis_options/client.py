@@ -217,8 +217,29 @@ class _Commands:
         return _Call(args + ["FORMAT", "JSON"], History.decode)
 
 
-def _event(ch: Changes) -> ChangeEvent:
-    return ChangeEvent(ch.seq, ch.reset, ch.rows, ch.removed)
+class _Following:
+    """What `follow` keeps between reads: its cursor, and whether the server has the blocking
+    read (a module without it refuses `BLOCK`: then it polls)."""
+
+    def __init__(self, since: int, block_ms: int) -> None:
+        self.cursor, self.block_ms, self.blocking = since, block_ms, True
+
+    def block(self) -> int | None:
+        return self.block_ms if self.blocking else None
+
+    def refused(self, e: OptionsError) -> None:
+        """A refusal of `BLOCK` switches to polling; any other is the caller's to see."""
+        if self.blocking and e.argument == "BLOCK":
+            self.blocking = False
+        else:
+            raise e
+
+    def take(self, ch: Changes | None) -> ChangeEvent | None:
+        """The event of a reply (moving the cursor), or `None`: a timeout, or nothing new."""
+        if ch is None or not (ch.reset or ch.rows or ch.removed):
+            return None
+        self.cursor = ch.seq
+        return ChangeEvent(ch.seq, ch.reset, ch.rows, ch.removed)
 
 
 class Options:
@@ -294,25 +315,21 @@ class Options:
         whenever the cursor is no longer valid), then the changes. Waits in Redis
         (`CHANGES … BLOCK`), or polls every `poll_interval` s on a server without the blocking
         form; resumes from its cursor after a lost connection."""
-        cursor, blocking = since, True
+        state = _Following(since, block_ms)
         while True:
             try:
-                ch = self.changes(key, cursor, fields=fields, block=block_ms if blocking else None)
+                ch = self.changes(key, state.cursor, fields=fields, block=state.block())
             except OptionsError as e:
-                if blocking and e.argument == "BLOCK":
-                    blocking = False
-                    continue
-                raise
+                state.refused(e)
+                continue
             except (redis.ConnectionError, redis.TimeoutError):
                 time.sleep(reconnect_delay)
                 continue
-            if ch is None:
-                continue
-            if not (ch.reset or ch.rows or ch.removed):
+            event = state.take(ch)
+            if event is not None:
+                yield event
+            elif ch is not None:
                 time.sleep(poll_interval)
-                continue
-            cursor = ch.seq
-            yield _event(ch)
 
 
 class AsyncOptions:
@@ -374,25 +391,21 @@ class AsyncOptions:
                      block_ms: int = 1000, poll_interval: float = 0.1,
                      reconnect_delay: float = 0.5) -> AsyncIterator[ChangeEvent]:
         """As `Options.follow`."""
-        cursor, blocking = since, True
+        state = _Following(since, block_ms)
         while True:
             try:
-                ch = await self.changes(key, cursor, fields=fields, block=block_ms if blocking else None)
+                ch = await self.changes(key, state.cursor, fields=fields, block=state.block())
             except OptionsError as e:
-                if blocking and e.argument == "BLOCK":
-                    blocking = False
-                    continue
-                raise
+                state.refused(e)
+                continue
             except (redis.ConnectionError, redis.TimeoutError):
                 await asyncio.sleep(reconnect_delay)
                 continue
-            if ch is None:
-                continue
-            if not (ch.reset or ch.rows or ch.removed):
+            event = state.take(ch)
+            if event is not None:
+                yield event
+            elif ch is not None:
                 await asyncio.sleep(poll_interval)
-                continue
-            cursor = ch.seq
-            yield _event(ch)
 
 
 __all__ = ["Options", "AsyncOptions"]
