@@ -58,11 +58,20 @@ pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, extras: Extras
         }
         let wanted =
             selection.expiries.is_empty() || selection.expiries.binary_search(&expiry).is_ok();
-        let smile = if extras.smiles {
+        // A selected expiry's smile is reported whole; an unselected one counts for its fit
+        // alone (the next expiry's calendar check).
+        let smile = if extras.smiles && wanted {
             forward_of(group).and_then(|f| smile(chain, group, selection.settle, f, t))
         } else {
             None
         };
+        if extras.smiles && !wanted {
+            if let Some((svi, _)) =
+                forward_of(group).and_then(|f| fitted(chain, group, selection.settle, f, t))
+            {
+                previous_fit = Some(svi);
+            }
+        }
         if wanted {
             let mut e = expiry_figures(group, now_ms);
             e.variance = variance;
@@ -148,6 +157,9 @@ fn quotes(group: &[&Contract], settle: Option<Settle>) -> Vec<vix::StrikeQuotes>
     out
 }
 
+/// A strike of a smile: `(strike, k, iv)`.
+pub type SmilePoint = (f64, f64, f64);
+
 /// An expiry's fitted smile at `t`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Smile {
@@ -174,18 +186,18 @@ impl Smile {
 /// than five strikes with an IV, no time left, or nothing to fit. The fit is made on the
 /// annual variance `iv²` (the same parameters up to the factor `t` on `a` and `b`, which a
 /// least-squares fit in `w` scales by) and kept in the expiry's `FitCache`, so a chain that has
-/// not changed is not fitted again as time passes.
-pub fn smile(
+/// not changed is not fitted again as time passes. Its points come with it: `(strike, k, iv)`.
+pub fn fitted(
     chain: &Chain,
     group: &[&Contract],
     settle: Option<Settle>,
     forward: f64,
     t: f64,
-) -> Option<Smile> {
+) -> Option<(Svi, Vec<SmilePoint>)> {
     if t.is_nan() || t <= 0.0 || forward.is_nan() || forward <= 0.0 {
         return None;
     }
-    let points: Vec<(f64, f64, f64)> = strike_ivs(group)
+    let points: Vec<SmilePoint> = strike_ivs(group)
         .into_iter()
         .filter(|&(k, iv)| k > 0.0 && iv > 0.0 && iv.is_finite())
         .map(|(strike, iv)| (strike, (strike / forward).ln(), iv))
@@ -207,6 +219,18 @@ pub fn smile(
         b: annual.b * t,
         ..annual
     };
+    Some((svi, points))
+}
+
+/// `fitted` with what the reply reports of the fit: its IV error and the butterfly check.
+pub fn smile(
+    chain: &Chain,
+    group: &[&Contract],
+    settle: Option<Settle>,
+    forward: f64,
+    t: f64,
+) -> Option<Smile> {
+    let (svi, points) = fitted(chain, group, settle, forward, t)?;
     let (k_min, k_max) = (points[0].1, points[points.len() - 1].1);
     let mut smile = Smile {
         svi,
@@ -255,15 +279,16 @@ pub fn smile_of(
             continue;
         }
         let t = (e.timestamp_ms() - now_ms) as f64 / YEAR_MS;
-        let fitted = forward_of(&group).and_then(|f| smile(chain, &group, settle, f, t));
+        let forward = forward_of(&group);
         if e == expiry {
-            let s = fitted?;
+            let s = forward.and_then(|f| smile(chain, &group, settle, f, t))?;
             let calendar = previous
                 .is_some_and(|p| options_core::svi::calendar_arb(&s.svi, &p, s.k_min, s.k_max));
             return Some((s, calendar));
         }
-        if let Some(s) = fitted {
-            previous = Some(s.svi);
+        // An earlier expiry counts for its fit alone (the calendar check's other side).
+        if let Some((svi, _)) = forward.and_then(|f| fitted(chain, &group, settle, f, t)) {
+            previous = Some(svi);
         }
     }
     None
