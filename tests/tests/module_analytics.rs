@@ -3,6 +3,7 @@
 //! by contract). Every figure is recomputed from ANALYTICS.md's definitions with plain loops
 //! over the fixture (`options_tests::analytics_model`), never with the module's code.
 
+use options_core::Expiry;
 use options_tests::analytics_model::{
     expected, fits_of, smile_points, svi_best_sse, with_volatility, Row,
 };
@@ -473,4 +474,90 @@ fn resp_carries_the_same_figures_and_bad_arguments_change_nothing() {
     let empty = json(&mut con, &["OPTIONS.ANALYTICS", "NOPE", "FORMAT", "JSON"]);
     assert_eq!(empty["expiries"], serde_json::json!([]));
     assert_eq!(empty["underlying"], "NOPE");
+}
+
+/// The CBOE VIX white paper's worked example (2009 edition, Appendix 1): its S&P 500 quotes with
+/// 9 and 37 days to expiration ingested as one chain, `RATE 0.0038` for both terms as the paper
+/// uses. Each term's σ² to seven decimals and the index to two. The expected numbers are the
+/// paper's steps worked on its table outside this code base (a short script following the paper
+/// line by line); a public replication of the paper (khrapovs/vix) prints the same σ² to its six
+/// decimals and an index of 61.217999.
+#[test]
+fn the_cboe_white_paper_example_reproduces() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let table = include_str!("../data/cboe-vix-2009.csv");
+    // The paper's quotes are of January 2009, and a server refuses expired contracts: the two
+    // expiries move to 9 and 37 days after a 08:00 UTC that is still to come, which keeps what
+    // the method reads (the quotes and the time to each expiry) as printed.
+    let today = fixture::now_ms().div_euclid(86_400_000);
+    let near = Expiry::from_unix_days(today + 10).unwrap();
+    let next = Expiry::from_unix_days(today + 38).unwrap();
+    let now = (near.timestamp_ms() - 9 * 86_400_000).to_string();
+    let mut pipe = redis::pipe();
+    let mut contracts = 0;
+    for line in table.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let [expiration, _days, strike, call_bid, call_ask, put_bid, put_ask] = cols[..] else {
+            panic!("row {line}")
+        };
+        let expiry = match expiration {
+            "20090110" => near.code(),
+            "20090207" => next.code(),
+            other => panic!("expiration {other}"),
+        };
+        for (kind, bid, ask) in [("C", call_bid, call_ask), ("P", put_bid, put_ask)] {
+            pipe.cmd("OPTIONS.INGEST")
+                .arg("SPX")
+                .arg(format!("SPX-{expiry}-{strike}-{kind}"))
+                .arg("bid_price")
+                .arg(bid)
+                .arg("ask_price")
+                .arg(ask)
+                .ignore();
+            contracts += 1;
+        }
+    }
+    pipe.query::<()>(&mut con).expect("ingest");
+    assert_eq!(contracts, 2 * 368);
+    // Both expiries (08:00 UTC) exactly 9 and 37 days away: the paper's T1 = 9/365, T2 = 37/365.
+    let got = json(
+        &mut con,
+        &[
+            "OPTIONS.ANALYTICS",
+            "SPX",
+            "RATE",
+            "0.0038",
+            "NOW",
+            &now,
+            "FORMAT",
+            "JSON",
+        ],
+    );
+    let expiries = got["expiries"].as_array().expect("expiries");
+    let terms: Vec<(&str, f64, f64)> = expiries
+        .iter()
+        .map(|e| {
+            (
+                e["expiry"].as_str().unwrap(),
+                e["t"].as_f64().unwrap(),
+                e["variance"].as_f64().expect("variance"),
+            )
+        })
+        .collect();
+    assert_eq!(terms.len(), 2, "{got}");
+    assert_eq!(
+        (terms[0].0, terms[1].0),
+        (near.code().as_str(), next.code().as_str())
+    );
+    assert!((terms[0].1 - 9.0 / 365.0).abs() < 1e-15);
+    assert!((terms[1].1 - 37.0 / 365.0).abs() < 1e-15);
+    // Near term: F = 920 + e^{RT}(37.15 − 36.65) = 920.50005, K0 = 920, puts down to 400 and
+    // calls up to 1220 (each walk stopped by two zero bids). Next term: F = 921.00039, K0 = 920,
+    // puts down to 200, calls up to 1160.
+    let rounded = |v: f64, places: i32| (v * 10f64.powi(places)).round() / 10f64.powi(places);
+    assert_eq!(rounded(terms[0].2, 7), 0.4727672, "near-term σ²");
+    assert_eq!(rounded(terms[1].2, 7), 0.3668182, "next-term σ²");
+    let index = got["vol_index"].as_f64().expect("vol_index");
+    assert_eq!(rounded(index, 2), 61.22, "index {index}");
 }
