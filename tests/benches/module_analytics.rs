@@ -232,7 +232,8 @@ fn main() {
     let ingests = |con: &mut redis::Connection| -> u64 {
         let info: String = redis::cmd("INFO").arg("commandstats").query(con).unwrap();
         info.lines()
-            .find_map(|l| l.strip_prefix("cmdstat_OPTIONS.INGEST:calls="))
+            // Redis names module commands in lower case here.
+            .find_map(|l| l.strip_prefix("cmdstat_options.ingest:calls="))
             .and_then(|rest| rest.split(',').next())
             .and_then(|calls| calls.parse().ok())
             .unwrap_or(0)
