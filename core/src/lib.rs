@@ -25,7 +25,9 @@ pub use error::ParseError;
 pub use expiry::Expiry;
 pub use fields::{Column, Derived, Field, DERIVED, FIELDS, FIELD_COUNT};
 pub use number::{format_number, parse_number, python_float, write_number};
-pub use symbol::{parse_strike, parse_symbol, OptionType, Settle, Symbol};
+pub use symbol::{
+    parse_strike, parse_symbol, parse_venue_symbol, OptionType, Settle, Symbol, Venue,
+};
 
 /// The module's data type name as `TYPE key` reports it and RDB files record it (Redis requires
 /// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.

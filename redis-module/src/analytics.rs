@@ -108,7 +108,9 @@ pub fn compute(chain: &Chain, selection: &Selection, now_ms: i64, extras: Extras
 }
 
 /// One expiry's quotes for the volatility index, of one settle coin: `settle` when asked, else
-/// the coin with more strikes where both the call and the put have a bid (USDC on a tie).
+/// the coin with the most strikes where both the call and the put have a bid (on a tie the
+/// first of USDC, USDT, BTC, ETH). Deribit's inverse chains hold BTC- or ETH-settled contracts
+/// with USD prices (the feeder converts), so the method reads them as it reads Bybit's.
 fn quotes(group: &[&Contract], settle: Option<Settle>) -> Vec<vix::StrikeQuotes> {
     let coin = settle.unwrap_or_else(|| {
         let both_bid = |coin: Settle| {
@@ -129,11 +131,15 @@ fn quotes(group: &[&Contract], settle: Option<Settle>) -> Vec<vix::StrikeQuotes>
             }
             n
         };
-        if both_bid(Settle::Usdt) > both_bid(Settle::Usdc) {
-            Settle::Usdt
-        } else {
-            Settle::Usdc
+        // The first coin (USDC, USDT, BTC, ETH) with the most such strikes.
+        let mut best = (Settle::Usdc, both_bid(Settle::Usdc));
+        for coin in &Settle::ALL[1..] {
+            let n = both_bid(*coin);
+            if n > best.1 {
+                best = (*coin, n);
+            }
         }
+        best.0
     });
     let mut out: Vec<vix::StrikeQuotes> = Vec::new();
     for c in group.iter().filter(|c| c.settle == coin) {

@@ -130,7 +130,7 @@ pub fn parse_type(text: &str) -> ArgResult<OptionType> {
 }
 
 pub fn parse_settle(text: &str) -> ArgResult<Settle> {
-    Settle::parse(text).ok_or_else(|| format!("ERR SETTLE must be USDC or USDT, got '{text}'"))
+    Settle::parse(text).ok_or_else(|| format!("ERR SETTLE must be {}, got '{text}'", Settle::NAMES))
 }
 
 /// A finite number argument, named in the error.
@@ -175,7 +175,7 @@ impl FigureOptions {
     pub fn try_parse(&mut self, kw: &str, cur: &mut ArgCursor) -> ArgResult<bool> {
         let is = |k: &str| kw.eq_ignore_ascii_case(k);
         if is("SETTLE") {
-            self.settle = Some(parse_settle(cur.value_for("SETTLE", "USDC or USDT")?)?);
+            self.settle = Some(parse_settle(cur.value_for("SETTLE", Settle::NAMES)?)?);
         } else if is("RATE") {
             self.rate = parse_rate(cur)?;
         } else if is("NOW") {

@@ -12,7 +12,7 @@ use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use options_core::{Expiry, Field, OptionType, ParseError, Settle, Symbol, FIELD_COUNT};
+use options_core::{Expiry, Field, OptionType, ParseError, Settle, Symbol, Venue, FIELD_COUNT};
 
 /// Removed symbols remembered for `OPTIONS.CHANGES`; a client further behind resynchronises.
 pub const TOMBSTONE_CAPACITY: usize = 4096;
@@ -612,10 +612,13 @@ impl Chain {
     }
 }
 
-/// Parses a symbol and checks that it belongs in the chain stored under `key`.
+/// Parses a symbol as the key's venue writes it (`deribit:BTC` holds Deribit's names, a key
+/// without a venue prefix Bybit's) and checks that it belongs in the chain stored under `key`.
 pub fn symbol_for_key(key: &str, text: &str) -> Result<Symbol, String> {
-    let symbol = options_core::parse_symbol(text).map_err(|e: ParseError| e.to_string())?;
-    if symbol.base != key {
+    let (venue, underlying) = Venue::of_key(key);
+    let symbol =
+        options_core::parse_venue_symbol(venue, text).map_err(|e: ParseError| e.to_string())?;
+    if symbol.base != underlying {
         return Err(format!(
             "symbol '{text}' belongs to underlying {}, not to key '{key}'",
             symbol.base

@@ -80,9 +80,7 @@ impl Query {
                     cur.value_for("STRIKE_MAX", "a strike")?,
                 )?);
             } else if is("SETTLE") {
-                q.settle = Some(args::parse_settle(
-                    cur.value_for("SETTLE", "USDC or USDT")?,
-                )?);
+                q.settle = Some(args::parse_settle(cur.value_for("SETTLE", Settle::NAMES)?)?);
             } else if is("SORTBY") {
                 let col = args::parse_column(cur.value_for("SORTBY", "a field")?)?;
                 let mut desc = false;

@@ -444,7 +444,7 @@ fn resp_carries_the_same_figures_and_bad_arguments_change_nothing() {
         ),
         (
             vec!["OPTIONS.ANALYTICS", "BTC", "SETTLE", "BTC"],
-            "SETTLE must be USDC or USDT",
+            "SETTLE must be USDC, USDT, BTC or ETH",
         ),
         (
             vec!["OPTIONS.ANALYTICS", "BTC", "NOW", "x"],

@@ -952,7 +952,7 @@ fn bad_input_errors_and_changes_nothing() {
         (vec!["OPTIONS.CHAIN", "BTC", "someday"], "invalid expiry"),
         (
             vec!["OPTIONS.CHAIN", "BTC", "3SEP25", "SETTLE", "EUR"],
-            "SETTLE must be USDC or USDT",
+            "SETTLE must be USDC, USDT, BTC or ETH",
         ),
         (vec!["OPTIONS.STRIKES", "BTC", "EXPIRY"], "EXPIRY needs"),
         (

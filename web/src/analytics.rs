@@ -65,7 +65,7 @@ impl AnalyticsQuery {
                 }
                 "settle" => {
                     q.settle = Some(Settle::parse(value).ok_or_else(|| {
-                        ApiError::bad("settle", format!("'{value}' is not USDC or USDT"))
+                        ApiError::bad("settle", format!("'{value}' is not {}", Settle::NAMES))
                     })?)
                 }
                 "rate" => q.rate = parse_rate(value)?,
@@ -131,14 +131,14 @@ pub async fn smile(st: &State, asset: &str, raw_query: &str) -> ApiResult<Respon
             format!("'{expiry_text}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
         )
     })?;
-    let settle = match get("settle") {
-        "" => None,
-        s if s.eq_ignore_ascii_case("all") => None,
-        s => Some(
-            Settle::parse(s)
-                .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?,
-        ),
-    };
+    let settle =
+        match get("settle") {
+            "" => None,
+            s if s.eq_ignore_ascii_case("all") => None,
+            s => Some(Settle::parse(s).ok_or_else(|| {
+                ApiError::bad("settle", format!("'{s}' is not {}", Settle::NAMES))
+            })?),
+        };
     let rate = parse_rate(get("rate"))?;
     let asset = known_asset(st, asset).await?;
     let command = module::Smile {

@@ -149,10 +149,12 @@ pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResul
         .map_err(|_| ApiError::bad("expiry", format!("'{expiry}' is not an expiry")))?;
     let mut chain = module::Chain::new(&asset, e);
     if let Some(s) = params::filter(q, "settle") {
-        chain.settle = Some(
-            options_core::Settle::parse(s)
-                .ok_or_else(|| ApiError::bad("settle", format!("'{s}' is not USDC or USDT")))?,
-        );
+        chain.settle = Some(options_core::Settle::parse(s).ok_or_else(|| {
+            ApiError::bad(
+                "settle",
+                format!("'{s}' is not {}", options_core::Settle::NAMES),
+            )
+        })?);
     }
     Ok(json_body(forward(st, &chain).await?))
 }

@@ -1,4 +1,4 @@
-//! `OPTIONS.ANALYTICS key [EXPIRY e …] [SETTLE USDC|USDT] [BYSTRIKE] [NOW ms] [FORMAT RESP|JSON]`:
+//! `OPTIONS.ANALYTICS key [EXPIRY e …] [SETTLE USDC|USDT|BTC|ETH] [BYSTRIKE] [NOW ms] [FORMAT RESP|JSON]`:
 //! term structure, skew and positioning of one chain (definitions in `crate::analytics`).
 
 use options_core::clock::now_ms;
@@ -246,7 +246,7 @@ mod tests {
         let e = |argv: &[&str]| AnalyticsArgs::parse(argv).unwrap_err();
         assert!(e(&["EXPIRY"]).contains("EXPIRY needs"));
         assert!(e(&["EXPIRY", "32DEC26"]).contains("invalid expiry '32DEC26'"));
-        assert!(e(&["SETTLE", "EUR"]).contains("SETTLE must be USDC or USDT"));
+        assert!(e(&["SETTLE", "EUR"]).contains("SETTLE must be USDC, USDT, BTC or ETH"));
         assert!(e(&["NOW", "soon"]).contains("NOW must be an integer"));
         assert!(e(&["NOW", "-1"]).contains("must not be negative"));
         assert!(e(&["NOW"]).contains("NOW needs"));

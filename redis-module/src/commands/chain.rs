@@ -50,7 +50,7 @@ fn chain_lines<'a>(contracts: impl Iterator<Item = &'a Contract>) -> Vec<ChainLi
     lines
 }
 
-/// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT] [FIELDS n f…] [FORMAT RESP|JSON]`, parsed.
+/// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT|BTC|ETH] [FIELDS n f…] [FORMAT RESP|JSON]`, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainArgs {
     pub expiry: Expiry,
@@ -70,9 +70,7 @@ impl ChainArgs {
         let mut output = OutputOptions::default();
         while let Some(kw) = cur.next() {
             if kw.eq_ignore_ascii_case("SETTLE") {
-                settle = Some(args::parse_settle(
-                    cur.value_for("SETTLE", "USDC or USDT")?,
-                )?);
+                settle = Some(args::parse_settle(cur.value_for("SETTLE", Settle::NAMES)?)?);
             } else if !output.try_parse(kw, &mut cur)? {
                 return Err(args::unknown_keyword(kw, "OPTIONS.CHAIN"));
             }
@@ -85,7 +83,7 @@ impl ChainArgs {
     }
 }
 
-/// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT] [FIELDS n f…] [FORMAT RESP|JSON]`
+/// `OPTIONS.CHAIN key expiry [SETTLE USDC|USDT|BTC|ETH] [FIELDS n f…] [FORMAT RESP|JSON]`
 pub fn chain(ctx: &Context, args: &[RedisString]) -> RedisResult {
     if args.len() < 3 {
         return Err(RedisError::WrongArity);
@@ -158,7 +156,7 @@ mod tests {
         assert!(e(&["BTC"]).contains("wrong number"));
         assert!(e(&["BTC", "soon"]).contains("soon"));
         assert!(e(&["BTC", "3SEP25", "SETTLE"]).contains("SETTLE"));
-        assert!(e(&["BTC", "3SEP25", "SETTLE", "EUR"]).contains("USDC or USDT"));
+        assert!(e(&["BTC", "3SEP25", "SETTLE", "EUR"]).contains("USDC, USDT, BTC or ETH"));
         assert!(e(&["BTC", "3SEP25", "COLOUR"]).contains("COLOUR"));
     }
 }

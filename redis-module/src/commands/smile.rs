@@ -1,4 +1,4 @@
-//! `OPTIONS.SMILE key expiry [SETTLE USDC|USDT] [RATE r] [NOW ms] [FORMAT RESP|JSON]`: one
+//! `OPTIONS.SMILE key expiry [SETTLE USDC|USDT|BTC|ETH] [RATE r] [NOW ms] [FORMAT RESP|JSON]`: one
 //! expiry's raw SVI fit with its market points and residuals (ANALYTICS.md, "Fitted smiles").
 
 use options_core::clock::now_ms;
