@@ -10,6 +10,10 @@ pub enum ParseError {
         "invalid symbol '{0}' (expected BASE-EXPIRY-STRIKE-C|P or BASE-EXPIRY-STRIKE-C|P-USDT)"
     )]
     Symbol(String),
+    #[error(
+        "invalid Deribit symbol '{0}' (expected BTC-EXPIRY-STRIKE-C|P, ETH-…, or BASE_USDC-EXPIRY-STRIKE-C|P with a decimal point written d, e.g. XRP_USDC-24JAN27-0d625-C)"
+    )]
+    DeribitSymbol(String),
     #[error("invalid strike '{0}' (expected a positive decimal number)")]
     Strike(String),
     #[error("invalid number '{0}'")]

@@ -194,7 +194,7 @@ fn parse_kind(kind: &str) -> Option<OptionType> {
 
 /// `BTC-5NOV22-16000-C` (inverse: BTC and ETH only) or `XRP_USDC-24JAN25-0d625-C` (linear).
 fn parse_deribit(text: &str) -> Result<Symbol, ParseError> {
-    let bad = || ParseError::Symbol(text.to_string());
+    let bad = || ParseError::DeribitSymbol(text.to_string());
     let parts: Vec<&str> = text.splitn(5, '-').collect();
     let [base_part, expiry, strike, kind] = parts[..] else {
         return Err(bad());

@@ -129,7 +129,7 @@ pub const DOCS: &[CommandDoc] = &[
             opt("STRIKE", "strike", Kind::Double),
             opt("STRIKE_MIN", "min-strike", Kind::Double),
             opt("STRIKE_MAX", "max-strike", Kind::Double),
-            opt("SETTLE", "usdc-or-usdt", Kind::Text),
+            opt("SETTLE", "settle-coin", Kind::Text),
             opt("SORTBY", "field-and-order", Kind::Text),
             opt("LIMIT", "offset-and-count", Kind::Text),
             FIELDS,
@@ -162,7 +162,7 @@ pub const DOCS: &[CommandDoc] = &[
         summary: "Calls and puts of one expiry side by side per strike, with the forward and the ATM strike",
         complexity: "O(N)",
         key: KeyAccess::Read,
-        args: &[key(), req("expiry", Kind::Text), opt("SETTLE", "usdc-or-usdt", Kind::Text), FIELDS, FORMAT],
+        args: &[key(), req("expiry", Kind::Text), opt("SETTLE", "settle-coin", Kind::Text), FIELDS, FORMAT],
     },
     CommandDoc {
         name: "options.changes",
@@ -186,7 +186,7 @@ pub const DOCS: &[CommandDoc] = &[
         args: &[
             key(),
             many("EXPIRY", "expiry", Kind::Text),
-            opt("SETTLE", "usdc-or-usdt", Kind::Text),
+            opt("SETTLE", "settle-coin", Kind::Text),
             Arg { name: "bystrike", kind: Kind::Token, token: Some("BYSTRIKE"), optional: true, multiple: false },
             opt("RATE", "rate", Kind::Double),
             opt("NOW", "now-ms", Kind::UnixTimeMs),
@@ -201,7 +201,7 @@ pub const DOCS: &[CommandDoc] = &[
         args: &[
             key(),
             req("expiry", Kind::Text),
-            opt("SETTLE", "usdc-or-usdt", Kind::Text),
+            opt("SETTLE", "settle-coin", Kind::Text),
             opt("RATE", "rate", Kind::Double),
             opt("NOW", "now-ms", Kind::UnixTimeMs),
             FORMAT,

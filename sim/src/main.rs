@@ -2,6 +2,8 @@
 //! for the demo, the tests and the benchmarks. See `--help`.
 
 mod clock;
+mod deribit;
+mod deribit_socket;
 mod market;
 mod replay;
 mod rest;
@@ -174,7 +176,7 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, contracts, seed = args.seed, "bybit-sim listening");
-    println!("bybit-sim listening on http://{local} (ws://{local}/v5/public/option), {contracts} contracts");
+    println!("bybit-sim listening on http://{local} (Bybit: ws://{local}/v5/public/option; Deribit: http://{local}/api/v2, ws://{local}/ws/api/v2), {contracts} contracts");
 
     tokio::spawn(server::run_updates(sim.clone()));
     tokio::spawn(server::run_maintenance(sim.clone()));
@@ -182,6 +184,8 @@ async fn main() -> anyhow::Result<()> {
 
     let routes = routes::exchange(sim.clone())
         .or(rest::control_routes(sim.clone()))
+        .unify()
+        .or(deribit::routes(sim.clone()))
         .unify();
     let serve = warp::serve(routes).incoming(listener).run();
     tokio::select! {

@@ -72,9 +72,63 @@ impl Subs {
     }
 }
 
+/// One Deribit connection: its send queue and the channels it subscribed.
+pub(crate) struct DeribitConn {
+    pub(crate) tx: mpsc::Sender<String>,
+    pub(crate) kick: Arc<Notify>,
+    pub(crate) channels: HashSet<String>,
+}
+
+/// Deribit subscriptions: ticker channels by the market's (Bybit) symbol they follow, and the
+/// `instrument.state` channels.
+#[derive(Default)]
+pub(crate) struct DeribitSubs {
+    pub(crate) by_symbol: HashMap<String, Vec<(u64, String)>>,
+    pub(crate) symbol_of: HashMap<String, String>,
+    pub(crate) states: Vec<(u64, String)>,
+    pub(crate) conns: HashMap<u64, DeribitConn>,
+}
+
+impl DeribitSubs {
+    /// Adds `channel` for `conn`; `symbol` is the market contract a ticker channel follows.
+    pub(crate) fn add(&mut self, channel: &str, conn: u64, symbol: Option<&str>) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !c.channels.insert(channel.to_string()) {
+            return;
+        }
+        match symbol {
+            Some(sym) => {
+                self.symbol_of.insert(channel.to_string(), sym.to_string());
+                self.by_symbol
+                    .entry(sym.to_string())
+                    .or_default()
+                    .push((conn, channel.to_string()));
+            }
+            None => self.states.push((conn, channel.to_string())),
+        }
+    }
+
+    pub(crate) fn forget(&mut self, channel: &str, conn: u64) {
+        self.states
+            .retain(|(id, ch)| !(*id == conn && ch == channel));
+        if let Some(sym) = self.symbol_of.get(channel).cloned() {
+            if let Some(v) = self.by_symbol.get_mut(&sym) {
+                v.retain(|(id, _)| *id != conn);
+                if v.is_empty() {
+                    self.by_symbol.remove(&sym);
+                    self.symbol_of.remove(channel);
+                }
+            }
+        }
+    }
+}
+
 pub struct Sim {
     pub(crate) market: Mutex<Market>,
     pub(crate) subs: Mutex<Subs>,
+    pub(crate) deribit: Mutex<DeribitSubs>,
     pub faults: Mutex<Faults>,
     pub paused: AtomicBool,
     pub updates_per_sec: AtomicU64,
@@ -93,6 +147,7 @@ impl Sim {
         Arc::new(Sim {
             market: Mutex::new(market),
             subs: Mutex::new(Subs::default()),
+            deribit: Mutex::new(DeribitSubs::default()),
             faults: Mutex::new(faults),
             paused: AtomicBool::new(false),
             updates_per_sec: AtomicU64::new(updates_per_sec),
@@ -111,8 +166,8 @@ impl Sim {
         let updated = market.step(n, now);
         let subs = lock(&self.subs);
         let frames: Vec<(String, String)> = updated
-            .into_iter()
-            .filter_map(|i| {
+            .iter()
+            .filter_map(|&i| {
                 let c = market.contract(i);
                 subs.by_symbol.contains_key(&c.symbol).then(|| {
                     let seq = self.pushes.fetch_add(1, Ordering::Relaxed);
@@ -121,6 +176,34 @@ impl Sim {
             })
             .collect();
         Self::deliver(&subs, frames);
+        let deribit = lock(&self.deribit);
+        if deribit.by_symbol.is_empty() {
+            return;
+        }
+        for &i in &updated {
+            let c = market.contract(i);
+            let Some(list) = deribit.by_symbol.get(&c.symbol) else {
+                continue;
+            };
+            let mut frame: Option<(String, String)> = None;
+            for (id, channel) in list {
+                if frame.as_ref().is_none_or(|(ch, _)| ch != channel) {
+                    let name = channel
+                        .strip_prefix("ticker.")
+                        .and_then(|r| r.strip_suffix(".100ms"))
+                        .unwrap_or("");
+                    frame = Some((
+                        channel.clone(),
+                        crate::deribit::notification(channel, crate::deribit::ticker(c, name, now)),
+                    ));
+                }
+                if let (Some(conn), Some((_, f))) = (deribit.conns.get(id), frame.as_ref()) {
+                    if conn.tx.try_send(f.clone()).is_err() {
+                        conn.kick.notify_one();
+                    }
+                }
+            }
+        }
     }
 
     fn deliver(subs: &Subs, frames: Vec<(String, String)>) {
@@ -138,9 +221,50 @@ impl Sim {
         }
     }
 
-    /// Lists and delists by the calendar; runs every second.
+    /// Lists and delists by the calendar; runs every second. Deribit's `instrument.state`
+    /// subscribers hear of each instrument created or settled.
     pub fn maintain(&self) {
-        let (listed, removed) = lock(&self.market).maintain(now_ms());
+        let now = now_ms();
+        let mut market = lock(&self.market);
+        let before = crate::deribit::listing(&market);
+        let (listed, removed) = market.maintain(now);
+        if !listed.is_empty() || !removed.is_empty() {
+            let after = crate::deribit::listing(&market);
+            let deribit = lock(&self.deribit);
+            let mut events: Vec<(String, &str)> = Vec::new();
+            events.extend(
+                before
+                    .keys()
+                    .filter(|n| !after.contains_key(*n))
+                    .map(|n| (n.clone(), "settled")),
+            );
+            events.extend(
+                after
+                    .keys()
+                    .filter(|n| !before.contains_key(*n))
+                    .map(|n| (n.clone(), "created")),
+            );
+            for (name, state) in events {
+                let currency = if name.contains("_USDC") {
+                    "usdc"
+                } else {
+                    name.split('-').next().unwrap_or("")
+                };
+                for (id, channel) in &deribit.states {
+                    let wants = channel.rsplit('.').next().is_some_and(|c| {
+                        c.eq_ignore_ascii_case(currency) || c.eq_ignore_ascii_case("any")
+                    });
+                    if let (true, Some(conn)) = (wants, deribit.conns.get(id)) {
+                        let data =
+                            json!({"instrument_name": name, "state": state, "timestamp": now});
+                        let _ = conn
+                            .tx
+                            .try_send(crate::deribit::notification(channel, data));
+                    }
+                }
+            }
+        }
+        drop(market);
         if !listed.is_empty() || !removed.is_empty() {
             tracing::info!(
                 listed = listed.len(),
@@ -166,7 +290,11 @@ impl Sim {
         for c in subs.conns.values() {
             c.kick.notify_one();
         }
-        subs.conns.len()
+        let deribit = lock(&self.deribit);
+        for c in deribit.conns.values() {
+            c.kick.notify_one();
+        }
+        subs.conns.len() + deribit.conns.len()
     }
 
     pub(crate) fn garbage_all(&self) -> usize {
