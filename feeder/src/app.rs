@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use options_client::Redis;
+use options_core::Venue;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Args;
@@ -131,7 +132,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         notifier.is_some(),
     ));
     let initial = app.wanted_assets().await;
-    app.follow_assets(&initial).await;
+    let bybit = app.args.venues.contains(&Venue::Bybit);
+    // Deribit runs on its own task: its failures and reconnects never stall Bybit's streams.
+    let deribit_assets = app.args.venues.contains(&Venue::Deribit).then(|| {
+        let (assets_tx, assets_rx) = tokio::sync::watch::channel(initial.clone());
+        let settings = crate::deribit::Settings {
+            rest_url: app.args.deribit_rest_url.clone(),
+            ws_url: app.args.deribit_ws_url.clone(),
+            heartbeat: Duration::from_secs(app.args.deribit_heartbeat.max(10)),
+            reconnect_delay: Args::secs(app.args.reconnect_delay),
+            max_reconnect_delay: Args::secs(app.args.max_reconnect_delay),
+            refresh_interval: Args::secs(app.args.refresh_interval),
+            api_timeout: Args::secs(app.args.api_timeout),
+        };
+        tracing::info!(rest = %settings.rest_url, ws = %settings.ws_url, "deribit venue on");
+        tokio::spawn(crate::deribit::run(
+            settings,
+            assets_rx,
+            app.writer.clone(),
+            metrics.clone(),
+        ));
+        assets_tx
+    });
+    if bybit {
+        app.follow_assets(&initial).await;
+    }
     app.mark_ready_when_written();
 
     let mut refresh =
@@ -147,12 +172,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            _ = refresh.tick() => app.refresh_listings().await,
+            _ = refresh.tick(), if bybit => app.refresh_listings().await,
             _ = assets_poll.tick() => {
                 let wanted = app.wanted_assets().await;
-                app.follow_assets(&wanted).await;
+                if let Some(tx) = &deribit_assets {
+                    tx.send_if_modified(|current| {
+                        let changed = *current != wanted;
+                        if changed {
+                            current.clone_from(&wanted);
+                        }
+                        changed
+                    });
+                }
+                if bybit {
+                    app.follow_assets(&wanted).await;
+                }
             }
-            _ = quick.tick() => {
+            _ = quick.tick(), if bybit => {
                 app.drop_expired();
                 if !app.failed.is_empty() {
                     let retry: Vec<String> = app.failed.iter().cloned().collect();

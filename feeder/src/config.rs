@@ -27,6 +27,30 @@ pub struct Args {
     )]
     pub ws_url: String,
 
+    /// Venues to stream, comma-separated: `bybit`, `deribit` or both. Each venue has its own
+    /// connections and reconnects; one that fails never stalls the other. Bybit's chains keep
+    /// the keys `<UNDERLYING>`, Deribit's are `deribit:<UNDERLYING>`.
+    #[arg(long, env = "VENUES", default_value = "bybit", value_delimiter = ',', value_parser = parse_venue)]
+    pub venues: Vec<options_core::Venue>,
+    /// Deribit REST base URL (its `public/get_instruments` and `get_book_summary_by_currency`).
+    #[arg(
+        long,
+        env = "DERIBIT_REST_URL",
+        default_value = "https://www.deribit.com/api/v2"
+    )]
+    pub deribit_rest_url: String,
+    /// Deribit JSON-RPC WebSocket URL.
+    #[arg(
+        long,
+        env = "DERIBIT_WS_URL",
+        default_value = "wss://www.deribit.com/ws/api/v2"
+    )]
+    pub deribit_ws_url: String,
+    /// Seconds between Deribit's heartbeat `test_request`s (`public/set_heartbeat`, at least 10);
+    /// each is answered, and a session silent for two periods is reconnected.
+    #[arg(long, env = "DERIBIT_HEARTBEAT", default_value_t = 30)]
+    pub deribit_heartbeat: u64,
+
     /// Assets to track when Redis has no `config:assets` yet (comma-separated). The live list
     /// is `config:assets` (the web UI edits it); the feeder follows its enabled entries.
     #[arg(
@@ -155,6 +179,11 @@ impl Args {
     pub fn secs(v: f64) -> Duration {
         Duration::from_secs_f64(if v.is_finite() { v.max(0.0) } else { 0.0 })
     }
+}
+
+fn parse_venue(text: &str) -> Result<options_core::Venue, String> {
+    options_core::Venue::parse(text.trim())
+        .ok_or_else(|| format!("unknown venue '{text}' (expected bybit or deribit)"))
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! `options-feeder`: streams Bybit option tickers into the Redis options module.
+//! `options-feeder`: streams Bybit's (and Deribit's) option tickers into the Redis options
+//! module.
 
 mod alerts;
 mod app;
 mod bot_commands;
 mod config;
+mod deribit;
 mod health;
 mod heartbeat;
 mod market_alerts;

@@ -3,7 +3,10 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Instant;
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
 
 pub struct Metrics {
     registry: Registry,
@@ -39,6 +42,30 @@ pub struct Metrics {
     /// Unix ms of the last ticker received (0: none yet).
     pub last_message_ms: AtomicI64,
     pub snapshot_loaded: AtomicBool,
+    /// Per venue beyond Bybit (label `venue`); Bybit's own keep the names above.
+    pub venue_received: IntCounterVec,
+    pub venue_garbled: IntCounterVec,
+    pub venue_reconnects: IntCounterVec,
+    pub venue_rest_errors: IntCounterVec,
+    pub venue_connected: IntGaugeVec,
+    pub venue_channels: IntGaugeVec,
+    pub venue_refused_channels: IntGaugeVec,
+    pub venue_contracts: IntGaugeVec,
+    pub venue_unlisted_assets: IntGaugeVec,
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), &["venue"])
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    let _ = r.register(Box::new(c.clone()));
+    c
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), &["venue"])
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    let _ = r.register(Box::new(g.clone()));
+    g
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -167,6 +194,15 @@ impl Metrics {
                 "Frame received to written in Redis",
                 secs,
             ),
+            venue_received: counter_vec(&r, "feeder_venue_messages_received_total", "Ticker notifications received and converted"),
+            venue_garbled: counter_vec(&r, "feeder_venue_messages_garbled_total", "Frames, tickers or instruments not understood (skipped)"),
+            venue_reconnects: counter_vec(&r, "feeder_venue_reconnects_total", "WebSocket sessions ended and started again"),
+            venue_rest_errors: counter_vec(&r, "feeder_venue_rest_errors_total", "Failed REST calls (retried)"),
+            venue_connected: gauge_vec(&r, "feeder_venue_connected", "1 while the venue's WebSocket is subscribed"),
+            venue_channels: gauge_vec(&r, "feeder_venue_channels", "Channels the venue accepted"),
+            venue_refused_channels: gauge_vec(&r, "feeder_venue_refused_channels", "Channels asked for and not accepted (asked again)"),
+            venue_contracts: gauge_vec(&r, "feeder_venue_contracts", "Contracts listed for the tracked assets"),
+            venue_unlisted_assets: gauge_vec(&r, "feeder_venue_unlisted_assets", "Tracked assets the venue lists no options for"),
             registry: r,
             last_message_ms: AtomicI64::new(0),
             snapshot_loaded: AtomicBool::new(false),

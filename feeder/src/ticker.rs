@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Instant;
 
-use options_core::Field;
+use options_core::{Field, Venue};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -14,6 +14,8 @@ use serde_json::value::RawValue;
 /// to Redis unchanged and Redis parses it once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TickerUpdate {
+    /// The venue the values come from: it names the Redis key (`BTC`, `deribit:BTC`).
+    pub venue: Venue,
     pub symbol: String,
     pub fields: Vec<(Field, String)>,
     /// The exchange's timestamp (ms), when the frame had one.
@@ -22,9 +24,24 @@ pub struct TickerUpdate {
 }
 
 impl TickerUpdate {
-    /// The underlying: the symbol's first dash-separated part, which is the Redis key.
-    pub fn base(&self) -> &str {
-        self.symbol.split('-').next().unwrap_or("")
+    /// The underlying: the symbol's first dash-separated part (before `_USDC` on Deribit).
+    pub fn underlying(&self) -> &str {
+        let first = self.symbol.split('-').next().unwrap_or("");
+        first.split('_').next().unwrap_or(first)
+    }
+
+    /// The Redis key of the contract's chain: the underlying on Bybit (the seed's keys),
+    /// `<venue>:<underlying>` elsewhere.
+    pub fn base(&self) -> Cow<'_, str> {
+        match self.venue {
+            Venue::Bybit => Cow::Borrowed(self.underlying()),
+            other => Cow::Owned(other.key(self.underlying())),
+        }
+    }
+
+    /// The contract's identity across venues (the same name can be listed on two).
+    pub fn slot(&self) -> String {
+        slot_of(self.venue, &self.symbol)
     }
 
     /// Merges a newer update into this one: newer values win, fields the newer one lacks stay.
@@ -39,6 +56,14 @@ impl TickerUpdate {
             self.exchange_ts = newer.exchange_ts;
         }
         self.received = newer.received;
+    }
+}
+
+/// A contract's identity across venues: Bybit's symbol as is, others' behind their venue.
+pub fn slot_of(venue: Venue, symbol: &str) -> String {
+    match venue {
+        Venue::Bybit => symbol.to_string(),
+        other => format!("{}:{symbol}", other.as_str()),
     }
 }
 
@@ -199,6 +224,7 @@ pub fn parse_frame(text: &str, received: Instant) -> Result<Frame, Garbled> {
             return Err(Garbled(format!("push on {topic} names symbol {symbol:?}")));
         }
         return Ok(Frame::Ticker(TickerUpdate {
+            venue: Venue::Bybit,
             symbol,
             fields: t.fields,
             exchange_ts: raw.ts,
@@ -244,6 +270,7 @@ pub fn parse_rest_ticker(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Garbled("REST ticker without symbol".into()))?;
     Ok(TickerUpdate {
+        venue: Venue::Bybit,
         symbol,
         fields: t.fields,
         exchange_ts: Some(time_ms).filter(|ms| *ms > 0),
@@ -370,12 +397,14 @@ mod tests {
     fn merge_keeps_latest_values_and_old_fields() {
         let now = Instant::now();
         let mut a = TickerUpdate {
+            venue: Venue::Bybit,
             symbol: "A".into(),
             fields: vec![(Field::Delta, "1".into()), (Field::Gamma, "2".into())],
             exchange_ts: Some(1),
             received: now,
         };
         a.merge(TickerUpdate {
+            venue: Venue::Bybit,
             symbol: "A".into(),
             fields: vec![(Field::Delta, "3".into()), (Field::Vega, "4".into())],
             exchange_ts: None,

@@ -29,7 +29,7 @@ pub enum WriterMsg {
     Update(TickerUpdate),
     /// A REST snapshot row: old news by the time it is written, so it takes no history sample.
     Snapshot(TickerUpdate),
-    /// Remove contracts that are no longer listed.
+    /// Remove contracts that are no longer listed from the chain under `base` (a Redis key).
     Delete { base: String, symbols: Vec<String> },
     /// Answered once everything received before it has been written.
     Flush(oneshot::Sender<()>),
@@ -129,10 +129,12 @@ impl Writer {
                 merge_into(&mut self.rewrite, u);
             }
             WriterMsg::Delete { base, symbols } => {
+                let venue = options_core::Venue::of_key(&base).0;
                 for s in &symbols {
-                    self.pending.remove(s);
-                    self.rewrite.remove(s);
-                    self.known.remove(s);
+                    let slot = crate::ticker::slot_of(venue, s);
+                    self.pending.remove(&slot);
+                    self.rewrite.remove(&slot);
+                    self.known.remove(&slot);
                 }
                 self.deletes.push((base, symbols));
             }
@@ -333,7 +335,7 @@ impl Writer {
                     // during a flush).
                     let queue = self.queue(kind);
                     for u in batch {
-                        queue.insert(u.symbol.clone(), u);
+                        queue.insert(u.slot(), u);
                     }
                     self.count_queued();
                     return self.redis_failed(e);
@@ -382,9 +384,9 @@ impl Writer {
     async fn write_batch(&mut self, batch: &[TickerUpdate], kind: WriteKind) -> ClientResult<()> {
         // Cluster: one pipeline per underlying, as every command in it must map to one slot.
         let groups: Vec<Vec<&TickerUpdate>> = if self.redis.is_cluster() {
-            let mut by_base: HashMap<&str, Vec<&TickerUpdate>> = HashMap::new();
+            let mut by_base: HashMap<String, Vec<&TickerUpdate>> = HashMap::new();
             for u in batch {
-                by_base.entry(u.base()).or_default().push(u);
+                by_base.entry(u.base().into_owned()).or_default().push(u);
             }
             by_base.into_values().collect()
         } else {
@@ -394,7 +396,7 @@ impl Writer {
             let mut pipe = redis::pipe();
             for u in &group {
                 let values = u.fields.iter().map(|(f, v)| (*f, v.as_str()));
-                let mut ingest = cmd::ingest(u.base(), kind, &u.symbol, values);
+                let mut ingest = cmd::ingest(&u.base(), kind, &u.symbol, values);
                 // Market time: the chain, and the history it samples, follow the exchange's
                 // clock (live or replayed), not this machine's.
                 if let Some(ts) = u.exchange_ts.filter(|ts| *ts > 0) {
@@ -448,7 +450,11 @@ impl Writer {
     /// `stats:global` counters.
     async fn write_seed_hashes(&mut self, batch: &[TickerUpdate]) -> ClientResult<()> {
         let mut cmds = Vec::with_capacity(batch.len() * 2 + 2);
-        for u in batch {
+        // The seed knew Bybit only; its hashes stay Bybit's.
+        for u in batch
+            .iter()
+            .filter(|u| u.venue == options_core::Venue::Bybit)
+        {
             let key = format!("option:{}", u.symbol);
             let mut hset = redis::cmd("HSET");
             hset.arg(&key).arg("symbol").arg(&u.symbol);
@@ -493,13 +499,14 @@ impl Writer {
 /// Merges `u` into its contract's entry of `queue` (newer values win). Returns whether the
 /// contract was already there (an update conflated).
 fn merge_into(queue: &mut HashMap<String, TickerUpdate>, u: TickerUpdate) -> bool {
-    match queue.get_mut(&u.symbol) {
+    let slot = u.slot();
+    match queue.get_mut(&slot) {
         Some(existing) => {
             existing.merge(u);
             true
         }
         None => {
-            queue.insert(u.symbol.clone(), u);
+            queue.insert(slot, u);
             false
         }
     }
