@@ -191,13 +191,15 @@ fn control(sim: &Sim, action: &str, q: &Query) -> warp::reply::Response {
             ) else {
                 return bad_request("baseCoin and days are required");
             };
-            json!({"listed": lock(&sim.market).list_extra(base, days, now_ms())})
+            let (listed, _) = sim.relist(|m| (m.list_extra(base, days, now_ms()), Vec::new()));
+            json!({"listed": listed})
         }
         "delist" => {
             let Some(base) = q.get("baseCoin") else {
                 return bad_request("baseCoin is required");
             };
-            json!({"removed": lock(&sim.market).delist_nearest(base)})
+            let (_, removed) = sim.relist(|m| (Vec::new(), m.delist_nearest(base)));
+            json!({"removed": removed})
         }
         "set" => {
             let (Some(symbol), Some(field), Some(value)) =

@@ -176,26 +176,30 @@ impl Sim {
             })
             .collect();
         Self::deliver(&subs, frames);
+        self.deliver_deribit(&market, &updated, now);
+    }
+
+    /// Pushes the contracts at `indices` to their Deribit ticker subscribers, one frame per
+    /// channel.
+    fn deliver_deribit(&self, market: &Market, indices: &[usize], now: i64) {
         let deribit = lock(&self.deribit);
         if deribit.by_symbol.is_empty() {
             return;
         }
-        for &i in &updated {
+        for &i in indices {
             let c = market.contract(i);
             let Some(list) = deribit.by_symbol.get(&c.symbol) else {
                 continue;
             };
-            let mut frame: Option<(String, String)> = None;
+            let mut frame: Option<(&str, String)> = None;
             for (id, channel) in list {
                 if frame.as_ref().is_none_or(|(ch, _)| ch != channel) {
                     let name = channel
                         .strip_prefix("ticker.")
                         .and_then(|r| r.strip_suffix(".100ms"))
                         .unwrap_or("");
-                    frame = Some((
-                        channel.clone(),
-                        crate::deribit::notification(channel, crate::deribit::ticker(c, name, now)),
-                    ));
+                    let data = crate::deribit::ticker(c, name, now);
+                    frame = Some((channel, crate::deribit::notification(channel, data)));
                 }
                 if let (Some(conn), Some((_, f))) = (deribit.conns.get(id), frame.as_ref()) {
                     if conn.tx.try_send(f.clone()).is_err() {
@@ -221,50 +225,9 @@ impl Sim {
         }
     }
 
-    /// Lists and delists by the calendar; runs every second. Deribit's `instrument.state`
-    /// subscribers hear of each instrument created or settled.
+    /// Lists and delists by the calendar; runs every second.
     pub fn maintain(&self) {
-        let now = now_ms();
-        let mut market = lock(&self.market);
-        let before = crate::deribit::listing(&market);
-        let (listed, removed) = market.maintain(now);
-        if !listed.is_empty() || !removed.is_empty() {
-            let after = crate::deribit::listing(&market);
-            let deribit = lock(&self.deribit);
-            let mut events: Vec<(String, &str)> = Vec::new();
-            events.extend(
-                before
-                    .keys()
-                    .filter(|n| !after.contains_key(*n))
-                    .map(|n| (n.clone(), "settled")),
-            );
-            events.extend(
-                after
-                    .keys()
-                    .filter(|n| !before.contains_key(*n))
-                    .map(|n| (n.clone(), "created")),
-            );
-            for (name, state) in events {
-                let currency = if name.contains("_USDC") {
-                    "usdc"
-                } else {
-                    name.split('-').next().unwrap_or("")
-                };
-                for (id, channel) in &deribit.states {
-                    let wants = channel.rsplit('.').next().is_some_and(|c| {
-                        c.eq_ignore_ascii_case(currency) || c.eq_ignore_ascii_case("any")
-                    });
-                    if let (true, Some(conn)) = (wants, deribit.conns.get(id)) {
-                        let data =
-                            json!({"instrument_name": name, "state": state, "timestamp": now});
-                        let _ = conn
-                            .tx
-                            .try_send(crate::deribit::notification(channel, data));
-                    }
-                }
-            }
-        }
-        drop(market);
+        let (listed, removed) = self.relist(|market| market.maintain(now_ms()));
         if !listed.is_empty() || !removed.is_empty() {
             tracing::info!(
                 listed = listed.len(),
@@ -282,7 +245,50 @@ impl Sim {
         let frame = wire::ws_push(market.contract(i), now, seq);
         let pushed: Value = serde_json::from_str(&frame).unwrap_or(Value::Null);
         Self::deliver(&lock(&self.subs), vec![(symbol.to_string(), frame)]);
+        self.deliver_deribit(&market, &[i], now);
         Some(pushed)
+    }
+
+    /// Changes the listings with `change` (which answers the listed and removed Bybit
+    /// symbols) and tells Deribit's `instrument.state` subscribers of every instrument created
+    /// or settled by it, as Deribit does at 08:00 UTC.
+    pub(crate) fn relist(
+        &self,
+        change: impl FnOnce(&mut Market) -> (Vec<String>, Vec<String>),
+    ) -> (Vec<String>, Vec<String>) {
+        let now = now_ms();
+        let mut market = lock(&self.market);
+        let before = crate::deribit::listing(&market);
+        let (listed, removed) = change(&mut market);
+        if listed.is_empty() && removed.is_empty() {
+            return (listed, removed);
+        }
+        let after = crate::deribit::listing(&market);
+        let deribit = lock(&self.deribit);
+        let settled = before.keys().filter(|n| !after.contains_key(*n));
+        let created = after.keys().filter(|n| !before.contains_key(*n));
+        let events = settled
+            .map(|n| (n, "settled"))
+            .chain(created.map(|n| (n, "created")));
+        for (name, state) in events {
+            let currency = if name.contains("_USDC") {
+                "usdc"
+            } else {
+                name.split('-').next().unwrap_or("")
+            };
+            for (id, channel) in &deribit.states {
+                let wants = channel.rsplit('.').next().is_some_and(|c| {
+                    c.eq_ignore_ascii_case(currency) || c.eq_ignore_ascii_case("any")
+                });
+                if let (true, Some(conn)) = (wants, deribit.conns.get(id)) {
+                    let data = json!({"instrument_name": name, "state": state, "timestamp": now});
+                    let _ = conn
+                        .tx
+                        .try_send(crate::deribit::notification(channel, data));
+                }
+            }
+        }
+        (listed, removed)
     }
 
     pub(crate) fn kick_all(&self) -> usize {

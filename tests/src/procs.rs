@@ -205,6 +205,25 @@ impl Sim {
         format!("ws://127.0.0.1:{}/v5/public/option", self.port)
     }
 
+    /// Deribit's REST base on this sim (`…/api/v2`).
+    pub fn deribit_rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v2", self.port)
+    }
+
+    /// Deribit's JSON-RPC WebSocket on this sim.
+    pub fn deribit_ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/api/v2", self.port)
+    }
+
+    /// A Deribit `public/<method>` answer's `result`.
+    pub fn deribit(&self, method: &str, query: &[(&str, &str)]) -> Value {
+        let body: Value = self
+            .get(&format!("/api/v2/public/{method}"), query)
+            .json()
+            .unwrap_or_else(|e| panic!("deribit {method}: {e}"));
+        body["result"].clone()
+    }
+
     fn stats_opt(&self) -> Option<Value> {
         self.http
             .get(format!("{}/sim/stats", self.rest_url()))
