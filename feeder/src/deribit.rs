@@ -35,6 +35,46 @@ use crate::writer::WriterMsg;
 /// Channels per `public/subscribe`: Deribit documents 500, users hit "request entity too
 /// large" well below it.
 pub const CHUNK: usize = 250;
+/// Deribit's credit pool, as documented: a subscribe costs 3,000 of 30,000, refilled at about
+/// 10,000 a second (3 subscribes a second, a burst of 10); any other request 500. The feeder
+/// keeps its own count and waits rather than spend below zero (which answers 10028 and ends the
+/// session).
+const CREDIT_POOL: f64 = 30_000.0;
+const CREDIT_REFILL_PER_SEC: f64 = 10_000.0;
+const SUBSCRIBE_COST: f64 = 3_000.0;
+const REQUEST_COST: f64 = 500.0;
+
+/// The client's view of its credits.
+struct Credits {
+    left: f64,
+    at: Instant,
+}
+
+impl Credits {
+    fn new() -> Credits {
+        Credits {
+            left: CREDIT_POOL,
+            at: Instant::now(),
+        }
+    }
+
+    /// How long to wait before `cost` can be spent (zero when it can now); spends it.
+    fn spend(&mut self, cost: f64) -> Duration {
+        let now = Instant::now();
+        self.left = (self.left + now.duration_since(self.at).as_secs_f64() * CREDIT_REFILL_PER_SEC)
+            .min(CREDIT_POOL);
+        self.at = now;
+        // A margin of one request: the server's clock of our spending is not ours.
+        let need = cost + REQUEST_COST;
+        let wait = if self.left >= need {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((need - self.left) / CREDIT_REFILL_PER_SEC)
+        };
+        self.left -= cost;
+        wait
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -610,6 +650,8 @@ async fn stream(
             json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string(),
         )
     };
+    let mut credits = Credits::new();
+    credits.spend(REQUEST_COST);
     let heartbeat_secs = settings.heartbeat.as_secs().max(10);
     let (_, hb) = request(
         "public/set_heartbeat",
@@ -649,6 +691,11 @@ async fn stream(
     loop {
         // Ask for what is missing, a chunk per message.
         while !to_ask.is_empty() {
+            let wait = credits.spend(SUBSCRIBE_COST);
+            if !wait.is_zero() {
+                // Answer heartbeats while waiting: read what comes meanwhile.
+                tokio::time::sleep(wait).await;
+            }
             let chunk: Vec<String> = to_ask.drain(..to_ask.len().min(CHUNK)).collect();
             let (id, text) = request("public/subscribe", json!({"channels": chunk}), &mut next_id);
             asked.insert(id, chunk);
@@ -699,6 +746,7 @@ async fn stream(
         match v["method"].as_str() {
             Some("heartbeat") => {
                 if v["params"]["type"] == "test_request" {
+                    credits.spend(REQUEST_COST);
                     let (_, t) = request("public/test", json!({}), &mut next_id);
                     if sink.send(Message::text(t)).await.is_err() {
                         return Ended::Closed("send failed".into());
@@ -946,6 +994,25 @@ mod tests {
         assert_eq!(field(&u, Field::BidIv), None);
         assert_eq!(field(&u, Field::LastPrice), None);
         assert_eq!(field(&u, Field::HighPrice24h), None);
+    }
+
+    #[test]
+    fn credits_pace_subscriptions_after_the_burst() {
+        let mut c = Credits::new();
+        // The heartbeat request, then nine subscribes go at once; the tenth waits until the
+        // pool holds its 3,000 and a request's margin: (3,500 − 2,500) / 10,000 per s.
+        assert!(c.spend(REQUEST_COST).is_zero());
+        for _ in 0..9 {
+            assert!(c.spend(SUBSCRIBE_COST).is_zero());
+        }
+        let wait = c.spend(SUBSCRIBE_COST);
+        assert!(
+            wait > Duration::from_millis(90) && wait <= Duration::from_millis(100),
+            "{wait:?}"
+        );
+        // Spent into debt: the next waits for the whole subscribe.
+        let next = c.spend(SUBSCRIBE_COST);
+        assert!(next > Duration::from_millis(350), "{next:?}");
     }
 
     #[test]

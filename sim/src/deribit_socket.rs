@@ -160,6 +160,7 @@ fn handle(sim: &Sim, session: &mut Session, text: &str) -> (Vec<String>, bool) {
         REQUEST_COST
     };
     if !session.spend(cost) {
+        sim.deribit_credit_closes.fetch_add(1, Ordering::Relaxed);
         return (
             vec![deribit::error(id, 10_028, "too_many_requests", us_in)],
             true,
@@ -177,6 +178,9 @@ fn handle(sim: &Sim, session: &mut Session, text: &str) -> (Vec<String>, bool) {
     };
     match method {
         "public/test" => {
+            if session.awaiting_test {
+                sim.deribit_tests_answered.fetch_add(1, Ordering::Relaxed);
+            }
             session.awaiting_test = false;
             (
                 vec![deribit::envelope(id, json!({"version": "1.2.26"}), us_in)],

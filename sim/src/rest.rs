@@ -160,6 +160,7 @@ fn control(sim: &Sim, action: &str, q: &Query) -> warp::reply::Response {
         },
         "fault/drop" => json!({"dropped": sim.kick_all()}),
         "fault/garbage" => json!({"connections": sim.garbage_all()}),
+        "fault/credits" => json!({"connections": sim.spend_all_credits()}),
         "fault/silence" => {
             lock(&sim.faults).silent_until = until;
             json!({"silent_for_s": seconds(q).as_secs_f64()})

@@ -133,6 +133,10 @@ pub struct Sim {
     pub paused: AtomicBool,
     pub updates_per_sec: AtomicU64,
     pub(crate) pushes: AtomicU64,
+    /// Deribit heartbeat `test_request`s answered with `public/test`, and sessions ended by
+    /// 10028 (credits spent).
+    pub(crate) deribit_tests_answered: AtomicU64,
+    pub(crate) deribit_credit_closes: AtomicU64,
     pub(crate) next_conn: AtomicU64,
     pub(crate) limits: Limits,
 }
@@ -152,6 +156,8 @@ impl Sim {
             paused: AtomicBool::new(false),
             updates_per_sec: AtomicU64::new(updates_per_sec),
             pushes: AtomicU64::new(0),
+            deribit_tests_answered: AtomicU64::new(0),
+            deribit_credit_closes: AtomicU64::new(0),
             next_conn: AtomicU64::new(1),
             limits,
         })
@@ -303,6 +309,28 @@ impl Sim {
         subs.conns.len() + deribit.conns.len()
     }
 
+    /// Empties every Deribit session's credits: each hears 10028 and is closed, as Deribit
+    /// does when a client spends more than its pool.
+    pub(crate) fn spend_all_credits(&self) -> usize {
+        let deribit = lock(&self.deribit);
+        let us = now_ms() * 1000;
+        for c in deribit.conns.values() {
+            let _ =
+                c.tx.try_send(crate::deribit::error(None, 10_028, "too_many_requests", us));
+            self.deribit_credit_closes.fetch_add(1, Ordering::Relaxed);
+        }
+        // The writer sends what is queued before it sees the kick only if it runs first: give
+        // the frames a moment.
+        for c in deribit.conns.values() {
+            let kick = c.kick.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                kick.notify_one();
+            });
+        }
+        deribit.conns.len()
+    }
+
     pub(crate) fn garbage_all(&self) -> usize {
         let symbol = lock(&self.market)
             .contracts()
@@ -336,6 +364,7 @@ impl Sim {
     pub(crate) fn stats(&self) -> Value {
         let market = lock(&self.market);
         let subs = lock(&self.subs);
+        let deribit = lock(&self.deribit);
         json!({
             "contracts": market.contracts().len(),
             "assets": market.asset_names(),
@@ -345,6 +374,12 @@ impl Sim {
             "updates": market.updates,
             "paused": self.paused.load(Ordering::Relaxed),
             "updates_per_sec": self.updates_per_sec.load(Ordering::Relaxed),
+            "deribit": {
+                "connections": deribit.conns.len(),
+                "channels": deribit.conns.values().map(|c| c.channels.len()).sum::<usize>(),
+                "tests_answered": self.deribit_tests_answered.load(Ordering::Relaxed),
+                "credit_closes": self.deribit_credit_closes.load(Ordering::Relaxed),
+            },
         })
     }
 }

@@ -310,3 +310,79 @@ fn settled_instruments_leave_at_once_and_created_ones_arrive() {
     });
     assert_converges(&sim, &mut con);
 }
+
+#[test]
+fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    // The sim's four assets: about 2,300 Deribit instruments, ten subscribe messages, more than
+    // the credit pool's burst.
+    let sim = Sim::start(&["--updates-per-sec", "1000", "--seed", "9"]);
+    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC,ETH,SOL,XRP",
+        &[
+            "--venues",
+            "deribit",
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+            "--deribit-heartbeat",
+            "10",
+            "--max-reconnect-delay",
+            "1",
+        ],
+    );
+    feeder.wait_ready(WAIT);
+    let listed: usize = ["BTC", "ETH", "USDC"]
+        .iter()
+        .map(|c| {
+            sim.deribit("get_instruments", &[("currency", c), ("kind", "option")])
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert!(listed > 2_000, "{listed} instruments");
+    let deribit = || sim.stats()["deribit"].clone();
+    // Every ticker channel and the three instrument.state channels, without spending the pool.
+    wait_for(WAIT, "every channel subscribed", || {
+        (deribit()["channels"].as_u64()? == listed as u64 + 3).then_some(())
+    });
+    assert_eq!(deribit()["credit_closes"], 0, "subscriptions paced");
+    // Only Deribit: Bybit's keys stay empty.
+    assert_eq!(
+        json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"])["contracts"],
+        0
+    );
+    // The first test_request comes 10 s after set_heartbeat; unanswered, the next would close.
+    wait_for(Duration::from_secs(15), "a test_request answered", || {
+        (deribit()["tests_answered"].as_u64()? >= 1).then_some(())
+    });
+    let reconnects = |f: &Feeder| {
+        f.try_metric("feeder_venue_reconnects_total{venue=\"deribit\"}")
+            .unwrap_or(0.0)
+    };
+    assert_eq!(reconnects(&feeder), 0.0, "the session stayed up");
+
+    // 10028: the session ends; the feeder waits (5 s at least) instead of reconnecting in a loop.
+    let t0 = Instant::now();
+    sim.control("fault/credits", &[]);
+    wait_for(WAIT, "the session ended", || {
+        (reconnects(&feeder) == 1.0).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(reconnects(&feeder), 1.0, "no reconnect loop");
+    assert_eq!(deribit()["connections"], 0, "still backing off");
+    wait_for(WAIT, "back after the back-off", || {
+        (deribit()["channels"].as_u64()? == listed as u64 + 3).then_some(())
+    });
+    assert!(t0.elapsed() >= Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(
+        feeder.metric("feeder_venue_connected{venue=\"deribit\"}"),
+        1.0
+    );
+}
