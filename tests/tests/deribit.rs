@@ -386,3 +386,85 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
         1.0
     );
 }
+
+#[test]
+fn every_chain_endpoint_answers_per_venue() {
+    use options_tests::procs::Web;
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = sim();
+    let mut feeder = feeder(&sim, &redis, &[]);
+    feeder.wait_ready(WAIT);
+    wait_for(WAIT, "Deribit BTC chain filled", || {
+        let n = json(
+            &mut con,
+            &["OPTIONS.STATS", "deribit:BTC", "FORMAT", "JSON"],
+        )["contracts"]
+            .as_u64()?;
+        (n > 0).then_some(())
+    });
+    let web = Web::start(&redis.url(), &["--assets", "BTC,XRP"]);
+    let keys = |venue: &str| {
+        let stats = json(
+            &mut redis.connection(),
+            &["OPTIONS.EXPIRIES", &format!("{venue}BTC"), "FORMAT", "JSON"],
+        );
+        stats.as_array().unwrap().len()
+    };
+    // Expiries of each venue's chain; the default is Bybit's.
+    let (code, bybit) = web.get("/api/expiries/BTC", &[]);
+    assert_eq!(code, 200);
+    let (code, deribit) = web.get("/api/expiries/btc", &[("venue", "Deribit")]);
+    assert_eq!(code, 200);
+    assert_eq!(bybit.as_array().unwrap().len(), keys(""));
+    assert_eq!(deribit.as_array().unwrap().len(), keys("deribit:"));
+    let expiry = deribit[0].as_str().unwrap().to_string();
+    // The chain of one expiry: Deribit's names and settle coin.
+    let (code, chain) = web.get(&format!("/api/chain/BTC/{expiry}"), &[("venue", "deribit")]);
+    assert_eq!(code, 200, "{chain}");
+    let text = chain.to_string();
+    assert!(text.contains("\"settle\":\"BTC\""), "{text:.300}");
+    // Analytics, the smile and the rows read the Deribit chain.
+    let (code, figures) = web.get("/api/analytics/BTC", &[("venue", "deribit")]);
+    assert_eq!(code, 200);
+    assert_eq!(figures["underlying"], "deribit:BTC");
+    let (code, rows) = web.get("/api/options/XRP", &[("venue", "deribit"), ("limit", "1")]);
+    assert_eq!(code, 200);
+    assert!(
+        rows["data"][0]["symbol"]
+            .as_str()
+            .unwrap()
+            .starts_with("XRP_USDC-"),
+        "{rows}"
+    );
+    let (code, changes) = web.get("/api/changes/BTC", &[("venue", "deribit")]);
+    assert_eq!(code, 200);
+    assert_eq!(changes["reset"], true);
+    // Venues: both, with each tracked asset's key and contracts.
+    let (code, venues) = web.get("/api/venues", &[]);
+    assert_eq!(code, 200);
+    let names: Vec<&str> = venues["venues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["venue"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bybit", "deribit"]);
+    let deribit_btc = &venues["venues"][1]["chains"][0];
+    assert_eq!(deribit_btc["key"], "deribit:BTC");
+    assert!(deribit_btc["contracts"].as_u64().unwrap() > 0);
+    // A bad venue is a 400 naming the parameter; an asset the venue does not hold is a 404.
+    let (code, err) = web.get("/api/expiries/BTC", &[("venue", "okx")]);
+    assert_eq!(code, 400);
+    assert_eq!(err["parameter"], "venue");
+    let (code, _) = web.get("/api/expiries/DOGE", &[("venue", "deribit")]);
+    assert_eq!(code, 404);
+    // The stream follows Deribit's chain: events name its key.
+    let rx = web.sse_events("assets=BTC&venue=deribit", None);
+    let first = wait_for(WAIT, "a changes event", || {
+        let (event, _, data) = rx.recv_timeout(Duration::from_secs(5)).ok()?;
+        (event == "changes").then(|| serde_json::from_str::<Value>(&data).unwrap())
+    });
+    assert_eq!(first["asset"], "deribit:BTC");
+    assert_eq!(first["changes"]["reset"], true);
+}

@@ -6,7 +6,7 @@ use options_client::cmd as module;
 use options_core::{Expiry, Settle};
 use warp::reply::Response;
 
-use crate::assets::known_asset;
+use crate::assets::known_chain;
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{forward, json_body};
 use crate::state::State;
@@ -104,7 +104,7 @@ impl AnalyticsQuery {
 /// `GET /api/analytics/{asset}`.
 pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
     let q = AnalyticsQuery::parse(raw_query)?;
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(st, asset, crate::params::venue_in_raw(raw_query)?).await?;
     Ok(json_body(forward(st, &q.command(&asset)).await?))
 }
 
@@ -140,7 +140,7 @@ pub async fn smile(st: &State, asset: &str, raw_query: &str) -> ApiResult<Respon
             })?),
         };
     let rate = parse_rate(get("rate"))?;
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(st, asset, crate::params::venue_in_raw(raw_query)?).await?;
     let command = module::Smile {
         settle,
         rate,

@@ -7,7 +7,7 @@ use options_core::{Expiry, OptionType};
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
-use crate::assets::known_asset;
+use crate::assets::known_chain;
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Query};
 use crate::respond::{forward, json_body, json_value, typed};
@@ -37,7 +37,8 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
     if x.contains('-') {
         return option_object(st, x).await;
     }
-    let asset = params::asset(x)?;
+    let venue = params::venue(q.get("venue").map(String::as_str))?;
+    let asset = venue.key(&params::asset(x)?);
     let mut query = module::Query {
         expiries: params::expiry(q, "expiry")?.into_iter().collect(),
         kind: params::option_type(q, "type")?,
@@ -58,7 +59,7 @@ pub async fn options(st: &State, x: &str, q: &Query) -> ApiResult<Response> {
     // Only an empty answer needs to know whether the asset exists (404 or an empty list):
     // the common case stays one round trip.
     if bytes == b"[]" || bytes.starts_with(b"{\"total\":0,") {
-        known_asset(st, &asset).await?;
+        known_chain(st, x, venue).await?;
     }
     Ok(json_body(bytes))
 }
@@ -89,7 +90,12 @@ pub fn object_from_row(row: &Row) -> Map<String, Value> {
 
 /// `GET /api/strikes/{asset}?expiry`: strike strings in numeric order.
 pub async fn strikes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(
+        st,
+        asset,
+        params::venue(q.get("venue").map(String::as_str))?,
+    )
+    .await?;
     let strikes = module::Strikes {
         key: asset,
         expiry: params::expiry(q, "expiry")?,
@@ -106,9 +112,14 @@ pub async fn expiry_list(st: &State, asset: &str) -> ApiResult<Vec<Expiry>> {
         .collect())
 }
 
-/// `GET /api/expiries/{asset}`: zero-padded codes, chronological.
-pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
-    let asset = known_asset(st, asset).await?;
+/// `GET /api/expiries/{asset}[?venue=]`: zero-padded codes, chronological.
+pub async fn expiries(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_chain(
+        st,
+        asset,
+        params::venue(q.get("venue").map(String::as_str))?,
+    )
+    .await?;
     let list: Vec<String> = expiry_list(st, &asset)
         .await?
         .iter()
@@ -117,9 +128,14 @@ pub async fn expiries(st: &State, asset: &str) -> ApiResult<Response> {
     Ok(json_value(&json!(list)))
 }
 
-/// `GET /api/summary/{asset}`.
-pub async fn asset_summary(st: &State, asset: &str) -> ApiResult<Response> {
-    let asset = known_asset(st, asset).await?;
+/// `GET /api/summary/{asset}[?venue=]`.
+pub async fn asset_summary(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
+    let asset = known_chain(
+        st,
+        asset,
+        params::venue(q.get("venue").map(String::as_str))?,
+    )
+    .await?;
     let total = |kind| module::Query {
         kind: Some(kind),
         ..module::Query::new(&asset).count_only()
@@ -144,7 +160,12 @@ pub async fn asset_summary(st: &State, asset: &str) -> ApiResult<Response> {
 
 /// `GET /api/chain/{asset}/{expiry}`: calls and puts side by side (module JSON, forwarded).
 pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResult<Response> {
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(
+        st,
+        asset,
+        params::venue(q.get("venue").map(String::as_str))?,
+    )
+    .await?;
     let e = Expiry::parse(expiry)
         .map_err(|_| ApiError::bad("expiry", format!("'{expiry}' is not an expiry")))?;
     let mut chain = module::Chain::new(&asset, e);
@@ -163,7 +184,12 @@ pub async fn chain(st: &State, asset: &str, expiry: &str, q: &Query) -> ApiResul
 /// `reset` from 0). Unlike the SSE stream it can be gzipped: the dashboard takes its snapshot
 /// here, then follows `/api/stream?since=ASSET:seq`.
 pub async fn changes(st: &State, asset: &str, q: &Query) -> ApiResult<Response> {
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(
+        st,
+        asset,
+        params::venue(q.get("venue").map(String::as_str))?,
+    )
+    .await?;
     let since = params::count(q, "since", usize::MAX)?.unwrap_or(0);
     let changes = module::Changes::new(&asset, since as u64);
     Ok(json_body(forward(st, &changes).await?))

@@ -7,6 +7,8 @@ use options_core::bybit::{Envelope, Page};
 use serde_json::json;
 use warp::reply::Response;
 
+use options_core::Venue;
+
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::respond::{json_body, json_value, typed};
@@ -31,11 +33,23 @@ pub async fn contracts(st: &State, asset: &str) -> ApiResult<u64> {
 
 /// 404 for an asset that is neither configured nor holds data.
 pub async fn known_asset(st: &State, raw: &str) -> ApiResult<String> {
+    known_chain(st, raw, Venue::Bybit).await
+}
+
+/// The Redis key of `raw`'s chain on `venue` (`BTC`, `deribit:BTC`); 404 for an asset that is
+/// neither configured nor holds data there.
+pub async fn known_chain(st: &State, raw: &str, venue: Venue) -> ApiResult<String> {
     let asset = params::asset(raw)?;
-    if contracts(st, &asset).await? > 0 || asset_config(st).await?.contains(&asset) {
-        Ok(asset)
-    } else {
+    let key = venue.key(&asset);
+    if contracts(st, &key).await? > 0 || asset_config(st).await?.contains(&asset) {
+        Ok(key)
+    } else if venue == Venue::Bybit {
         Err(ApiError::NotFound(format!("Unknown asset {asset}")))
+    } else {
+        Err(ApiError::NotFound(format!(
+            "Unknown asset {asset} on {}",
+            venue.as_str()
+        )))
     }
 }
 

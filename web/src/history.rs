@@ -9,7 +9,7 @@ use options_core::{format_number, Expiry};
 use warp::http::header;
 use warp::reply::Response;
 
-use crate::assets::known_asset;
+use crate::assets::known_chain;
 use crate::error::{ApiError, ApiResult};
 use crate::respond::{forward, json_body};
 use crate::state::State;
@@ -138,7 +138,7 @@ pub fn to_csv(reply: &History) -> String {
 /// `GET /api/history/{asset}`. Unknown metrics and the like are the module's refusal, a 400.
 pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
     let q = HistoryQuery::parse(raw_query)?;
-    let asset = known_asset(st, asset).await?;
+    let asset = known_chain(st, asset, crate::params::venue_in_raw(raw_query)?).await?;
     let bytes = match forward(st, &q.command(&asset)).await {
         Ok(b) => b,
         // The module knows which metrics a selection has; its refusal names them.

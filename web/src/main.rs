@@ -17,6 +17,7 @@ mod sse;
 mod state;
 mod stats;
 mod status;
+mod venues;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;

@@ -170,6 +170,28 @@ pub fn count(q: &Query, name: &'static str, max: usize) -> ApiResult<Option<usiz
         .transpose()
 }
 
+/// `venue`: `bybit` (the default, the seed's chains) or `deribit`.
+pub fn venue(value: Option<&str>) -> ApiResult<options_core::Venue> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(options_core::Venue::Bybit),
+        Some(v) => options_core::Venue::parse(v)
+            .ok_or_else(|| ApiError::bad("venue", format!("'{v}' is not bybit or deribit"))),
+    }
+}
+
+/// The `venue` of a raw query string (the endpoints that read repeatable parameters).
+pub fn venue_in_raw(raw: &str) -> ApiResult<options_core::Venue> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+    refuse_repeats(&pairs, &["venue"])?;
+    venue(
+        pairs
+            .iter()
+            .find(|(n, _)| n == "venue")
+            .map(|(_, v)| v.as_str()),
+    )
+}
+
 /// An asset path segment: 1–16 letters or digits, upper-cased.
 pub fn asset(raw: &str) -> ApiResult<String> {
     let a = raw.trim().to_uppercase();
@@ -183,9 +205,24 @@ pub fn asset(raw: &str) -> ApiResult<String> {
     }
 }
 
-/// `/api/stream`'s `assets=BTC,ETH` and `since=BTC:12,ETH:40`; either is refused whole when
-/// any part is malformed, rather than silently streaming less than was asked.
+/// A chain key as a client writes it in a stream cursor: `BTC` (Bybit's) or `deribit:BTC`,
+/// normalised (upper-case asset, lower-case venue); `None` when malformed.
+pub fn chain_key(text: &str) -> Option<String> {
+    let text = text.trim();
+    match text.split_once(':') {
+        None => asset(text).ok(),
+        Some((venue, a)) => {
+            let v = options_core::Venue::parse(venue)?;
+            Some(v.key(&asset(a).ok()?))
+        }
+    }
+}
+
+/// `/api/stream`'s `assets=BTC,ETH`, `venue=` (the assets' chains on that venue) and
+/// `since=BTC:12,deribit:ETH:40`; each is refused whole when any part is malformed, rather
+/// than silently streaming less than was asked. Answers the chain keys and the cursor.
 pub fn stream_params(q: &Query) -> ApiResult<(Vec<String>, Option<String>)> {
+    let venue = venue(q.get("venue").map(String::as_str))?;
     let assets = match filter(q, "assets") {
         None => Vec::new(),
         Some(list) => list
@@ -193,6 +230,7 @@ pub fn stream_params(q: &Query) -> ApiResult<(Vec<String>, Option<String>)> {
             .filter(|a| !a.trim().is_empty())
             .map(|a| {
                 asset(a)
+                    .map(|a| venue.key(&a))
                     .map_err(|_| ApiError::bad("assets", format!("'{a}' is not an asset symbol")))
             })
             .collect::<ApiResult<_>>()?,
@@ -201,13 +239,15 @@ pub fn stream_params(q: &Query) -> ApiResult<(Vec<String>, Option<String>)> {
         None => None,
         Some(s) => {
             let well_formed = s.split(',').all(|part| {
-                part.split_once(':')
-                    .is_some_and(|(a, n)| asset(a).is_ok() && n.trim().parse::<u64>().is_ok())
+                part.rsplit_once(':')
+                    .is_some_and(|(k, n)| chain_key(k).is_some() && n.trim().parse::<u64>().is_ok())
             });
             if !well_formed {
                 return Err(ApiError::bad(
                     "since",
-                    format!("'{s}' is not ASSET:sequence[,ASSET:sequence…] (e.g. BTC:12,ETH:40)"),
+                    format!(
+                        "'{s}' is not KEY:sequence[,KEY:sequence…] (e.g. BTC:12,deribit:ETH:40)"
+                    ),
                 ));
             }
             Some(s.to_string())
@@ -310,5 +350,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn stream_keys_name_their_venue() {
+        let (keys, _) = stream_params(&q(&[("assets", "btc,eth"), ("venue", "deribit")])).unwrap();
+        assert_eq!(keys, ["deribit:BTC", "deribit:ETH"]);
+        let (keys, since) =
+            stream_params(&q(&[("assets", "BTC"), ("since", "BTC:4,deribit:eth:9")])).unwrap();
+        assert_eq!(keys, ["BTC"]);
+        assert_eq!(since.as_deref(), Some("BTC:4,deribit:eth:9"));
+        assert!(stream_params(&q(&[("assets", "BTC"), ("venue", "okx")])).is_err());
+        assert!(stream_params(&q(&[("since", "okx:BTC:4")])).is_err());
+        assert_eq!(chain_key("Deribit:eth").as_deref(), Some("deribit:ETH"));
     }
 }

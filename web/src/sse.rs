@@ -146,12 +146,12 @@ fn summarize(bytes: &[u8]) -> Option<ChangesHead> {
     serde_json::from_slice(bytes).ok()
 }
 
-/// `BTC:12,ETH:40` ↔ per-asset cursors.
+/// `BTC:12,deribit:ETH:40` ↔ per-chain cursors.
 pub fn parse_cursor(id: &str) -> BTreeMap<String, u64> {
     id.split(',')
         .filter_map(|p| {
-            let (a, s) = p.split_once(':')?;
-            Some((a.trim().to_uppercase(), s.trim().parse().ok()?))
+            let (k, s) = p.rsplit_once(':')?;
+            Some((crate::params::chain_key(k)?, s.trim().parse().ok()?))
         })
         .collect()
 }

@@ -37,7 +37,9 @@ fn chains(st: &Arc<State>) -> Routes {
     let expiries = get!(
         st,
         warp::path!("api" / "expiries" / String),
-        |a: String, st: Arc<State>, _q: Query| async move { finish(&st, api::expiries(&st, &a).await) }
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::expiries(&st, &a, &q).await)
+        }
     );
     let changes = get!(
         st,
@@ -102,9 +104,14 @@ fn totals(st: &Arc<State>) -> Routes {
     let summary_asset = get!(
         st,
         warp::path!("api" / "summary" / String),
-        |a: String, st: Arc<State>, _q: Query| async move {
-            finish(&st, api::asset_summary(&st, &a).await)
+        |a: String, st: Arc<State>, q: Query| async move {
+            finish(&st, api::asset_summary(&st, &a, &q).await)
         }
+    );
+    let venues = get!(
+        st,
+        warp::path!("api" / "venues"),
+        |st: Arc<State>, _q: Query| async move { finish(&st, crate::venues::list(&st).await) }
     );
     let status = get!(
         st,
@@ -120,7 +127,7 @@ fn totals(st: &Arc<State>) -> Routes {
         .and(with_state(st))
         .map(|st: Arc<State>| health::metrics(&st))
         .boxed();
-    any_of!(stats, summary_asset, status, openapi, metrics)
+    any_of!(stats, summary_asset, venues, status, openapi, metrics)
 }
 
 /// `config:assets`: read, test on the exchange, add, toggle, remove.
