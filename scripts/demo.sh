@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole system on this machine: a private redis-server with the module, the feeder,
-# and (for `make demo`) the bundled Bybit simulator. Ctrl-C stops everything.
+# Runs the whole system on this machine: a private redis-server with the module, the feeder
+# (Bybit and Deribit), and (for `make demo`) the bundled simulator, which speaks both venues'
+# APIs over one market. Ctrl-C stops everything.
 #
 #   scripts/demo.sh sim     # against bybit-sim (no internet needed)
 #   scripts/demo.sh live    # against live Bybit
 #
-# Ports can be moved with REDIS_PORT, SIM_PORT and HEALTH_CHECK_PORT.
+# Ports can be moved with REDIS_PORT, SIM_PORT and HEALTH_CHECK_PORT; VENUES=bybit streams
+# Bybit alone.
 set -euo pipefail
 
 mode=${1:-sim}
@@ -53,15 +55,21 @@ if [ "$mode" = sim ]; then
     pids+=($!)
     rest=http://127.0.0.1:$sim_port
     ws=ws://127.0.0.1:$sim_port/v5/public/option
+    deribit_rest=http://127.0.0.1:$sim_port/api/v2
+    deribit_ws=ws://127.0.0.1:$sim_port/ws/api/v2
     assets=${OPTION_ASSETS:-BTC,ETH,SOL,XRP}
     for _ in $(seq 50); do curl -sf "$rest/sim/stats" >/dev/null 2>&1 && break; sleep 0.1; done
 else
     rest=${BYBIT_REST_URL:-https://api.bybit.com}
     ws=${BYBIT_WS_URL:-wss://stream.bybit.com/v5/public/option}
+    deribit_rest=${DERIBIT_REST_URL:-https://www.deribit.com/api/v2}
+    deribit_ws=${DERIBIT_WS_URL:-wss://www.deribit.com/ws/api/v2}
     assets=${OPTION_ASSETS:-BTC,ETH,SOL}
 fi
 
+venues=${VENUES:-bybit,deribit}
 "$bin/options-feeder" --redis-url "redis://127.0.0.1:$redis_port/" --rest-url "$rest" --ws-url "$ws" \
+    --venues "$venues" --deribit-rest-url "$deribit_rest" --deribit-ws-url "$deribit_ws" \
     --assets "$assets" --health-port "$health_port" >"$run_dir/feeder.log" 2>&1 &
 pids+=($!)
 
@@ -76,6 +84,7 @@ cat <<MSG
 Running ($mode):
   redis-server + module  127.0.0.1:$redis_port        log: $run_dir/redis.log
 $( [ "$mode" = sim ] && echo "  bybit-sim              $rest (control: POST $rest/sim/pause, /sim/fault/drop, ...)   log: $run_dir/sim.log" )
+$( [ "$mode" = sim ] && echo "                         Deribit's side: $deribit_rest/public/get_instruments?currency=BTC   $deribit_ws" )
   options-feeder         http://127.0.0.1:$health_port/health  /ready  /metrics   log: $run_dir/feeder.log
   options-web            http://127.0.0.1:$web_port/api/stats   (API: /api/openapi.json)   log: $run_dir/web.log
                          data API (the seed's port 8000 shapes): http://127.0.0.1:$data_api_port/
@@ -89,6 +98,8 @@ Try:
   redis-cli -p $redis_port OPTIONS.EXPIRIES BTC
   redis-cli -p $redis_port OPTIONS.CHAIN BTC \$(redis-cli -p $redis_port OPTIONS.EXPIRIES BTC | head -1) FORMAT JSON
   redis-cli -p $redis_port OPTIONS.QUERY BTC TYPE CALL SORTBY volume_24h DESC LIMIT 0 10 FIELDS 3 mark_price mark_iv delta
+  redis-cli -p $redis_port OPTIONS.QUERY deribit:BTC LIMIT 0 3 FIELDS 3 mark_price mark_iv settle   # Deribit's chain
+  curl 'http://127.0.0.1:$web_port/api/analytics/BTC?venue=deribit'
 
 Ctrl-C stops everything.
 MSG
