@@ -10,6 +10,7 @@
 import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contracts, strike } from './format.js';
 import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
 import { verticalMarker } from './plot.js';
+import { withVenue } from './state.js';
 
 export class AnalyticsView {
   /**
@@ -51,7 +52,7 @@ export class AnalyticsView {
     }
     const q = new URLSearchParams({ bystrike: 'true' });
     if (this.expiry && this.expiry !== 'ALL') q.set('expiry', this.expiry);
-    const url = `/api/analytics/${encodeURIComponent(this.asset)}?${q}`;
+    const url = withVenue(`/api/analytics/${encodeURIComponent(this.asset)}?${q}`);
     const asset = this.asset;
     this.inflight = fetch(url, { headers: { Accept: 'application/json' } })
       .then(async (r) => {

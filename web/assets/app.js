@@ -45,6 +45,15 @@ $('f-type').addEventListener('change', (e) => {
   ui.page = 0;
   renderView();
 });
+// Another venue is another page: every cache and the stream start over with its chains.
+$('f-venue').addEventListener('change', (e) => {
+  const p = new URLSearchParams(location.search);
+  if (e.target.value === 'bybit') p.delete('venue');
+  else p.set('venue', e.target.value);
+  p.delete('expiry');
+  p.delete('settle');
+  location.assign('/' + (p.toString() ? '?' + p.toString() : ''));
+});
 $('f-settle').addEventListener('change', (e) => {
   ui.settle = e.target.value;
   renderView();
@@ -66,7 +75,7 @@ document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') e.target.blur();
     return;
   }
-  const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics', 5: 'history' };
+  const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics', 5: 'history', 6: 'compare' };
   if (views[e.key]) {
     ui.view = views[e.key];
     renderView();
@@ -134,7 +143,7 @@ if (location.pathname === '/' && !location.search) {
   const asset = (last.get('asset') || '').toUpperCase();
   if (asset && store.assets.some((a) => a.symbol === asset && a.enabled)) {
     ui.asset = asset;
-    ui.view = ['table', 'chain', 'charts', 'analytics', 'history'].includes(last.get('view')) ? last.get('view') : 'table';
+    ui.view = ['table', 'chain', 'charts', 'analytics', 'history', 'compare'].includes(last.get('view')) ? last.get('view') : 'table';
     ui.expiry = expiryCode(last.get('expiry'));
     ui.type = ['call', 'put'].includes(last.get('type')) ? last.get('type') : 'all';
     ui.settle = last.get('settle') === 'USDT' ? 'USDT' : 'USDC';
@@ -142,6 +151,7 @@ if (location.pathname === '/' && !location.search) {
   }
 }
 $('f-type').value = ui.type;
+$('f-venue').value = ui.venue;
 $('f-search').value = ui.search;
 renderColumnChecks();
 renderChainColumnChecks();

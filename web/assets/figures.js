@@ -2,6 +2,7 @@
 // the cards, the open-interest chart's max-pain marker and the term structure show. One figure
 // has one source: the page never computes ATM IV or max pain a second way. Loaded per asset and
 // settle coin; reloaded when the stream says the chain's analytics moved (at most every 2 s).
+import { withVenue } from './state.js';
 
 export const figures = { key: null, byExpiry: new Map(), fetching: null, again: false };
 
@@ -52,7 +53,7 @@ async function load(asset, settle, key) {
   figures.fetching = key;
   figures.again = false;
   try {
-    const r = await fetch(`/api/analytics/${encodeURIComponent(asset)}?settle=${encodeURIComponent(settle)}`, {
+    const r = await fetch(withVenue(`/api/analytics/${encodeURIComponent(asset)}?settle=${encodeURIComponent(settle)}`), {
       headers: { Accept: 'application/json' },
     });
     if (r.ok) {

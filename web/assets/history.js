@@ -6,15 +6,17 @@
 // Pure helpers are exported for `node --test` (tests/js/); `HistoryView` needs the DOM and uPlot.
 
 import { isNum, pct, plain, volPoints, ratio, dollars } from './format.js';
+import { ui } from './state.js';
 
 export const RANGES = { '1h': 3600e3, '1d': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
 /** The two requests a range needs: totals, and the 30-day tenor. */
-export function historyUrls(asset, from) {
+export function historyUrls(asset, from, venue = 'bybit') {
   const a = encodeURIComponent(asset);
+  const v = venue === 'bybit' ? '' : `&venue=${venue}`;
   return {
-    totals: `/api/history/${a}?metric=index&metric=pcr_oi&metric=gex&from=${Math.max(0, Math.floor(from))}`,
-    tenor: `/api/history/${a}?metric=atm_iv&metric=rr25&metric=bf25&tenor=30&from=${Math.max(0, Math.floor(from))}`,
+    totals: `/api/history/${a}?metric=index&metric=pcr_oi&metric=gex&from=${Math.max(0, Math.floor(from))}${v}`,
+    tenor: `/api/history/${a}?metric=atm_iv&metric=rr25&metric=bf25&tenor=30&from=${Math.max(0, Math.floor(from))}${v}`,
   };
 }
 
@@ -101,7 +103,7 @@ export class HistoryView {
     }
     this.busy = true;
     const asset = this.asset;
-    const urls = historyUrls(asset, from);
+    const urls = historyUrls(asset, from, ui.venue);
     try {
       const get = async (u) => {
         const r = await fetch(u, { headers: { Accept: 'application/json' } });

@@ -11,7 +11,8 @@ export function priceDp(settle, underlying) {
 }
 /** Asks the server for the exchange's tick sizes of `asset`; `onLoaded` once they arrive. */
 export async function loadInstruments(asset, onLoaded) {
-  if (!asset || inst.asset === asset) return;
+  // The quote steps are Bybit's (its instruments-info); other venues' prices keep the defaults.
+  if (!asset || inst.asset === asset || ui.venue !== 'bybit') return;
   try {
     const r = await fetch(`/api/instruments/${encodeURIComponent(asset)}`, { headers: { Accept: 'application/json' } });
     if (!r.ok || asset !== ui.asset) return;

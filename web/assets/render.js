@@ -7,7 +7,7 @@ import { prefs, ui, store, conn, metrics, page, recomputeExpiries, focusExpiry, 
 import { isOld } from './cells.js';
 import { table, renderTable, patchTable } from './view-table.js';
 import { renderChain, patchChain, patchChainFigures } from './view-chain.js';
-import { renderCharts, scheduleCharts, analyticsView, historyView } from './view-charts.js';
+import { renderCharts, scheduleCharts, analyticsView, historyView, compareView } from './view-charts.js';
 import { renderCards } from './view-cards.js';
 import { renderLive } from './live.js';
 import { alertsDialog, renderAlertExpiries } from './dialog-alerts.js';
@@ -92,6 +92,7 @@ export function renderView() {
   else if (ui.view === 'chain') renderChain();
   else if (ui.view === 'analytics') analyticsView.show(ui.asset, ui.expiry || 'ALL');
   else if (ui.view === 'history') historyView.show(ui.asset);
+  else if (ui.view === 'compare') compareView.show(ui.asset);
   else renderCharts();
   syncUrl();
 }
@@ -99,6 +100,7 @@ export function renderView() {
 function syncUrl() {
   const p = new URLSearchParams();
   if (ui.asset) p.set('asset', ui.asset);
+  if (ui.venue !== 'bybit') p.set('venue', ui.venue);
   if (ui.expiry && ui.expiry !== 'ALL') p.set('expiry', ui.expiry);
   if (ui.view !== 'table') p.set('view', ui.view);
   if (ui.type !== 'all' && ui.view === 'table') p.set('type', ui.type);
@@ -107,7 +109,8 @@ function syncUrl() {
   const url = '/' + (p.toString() ? '?' + p.toString() : '');
   if (location.pathname + location.search !== url) history.replaceState(null, '', url);
   storage.set('lastView', p.toString());
-  document.title = ui.asset ? `${ui.asset} options · Bybit` : 'Bybit options';
+  const venue = ui.venue === 'deribit' ? 'Deribit' : 'Bybit';
+  document.title = ui.asset ? `${ui.asset} options · ${venue}` : `${venue} options`;
 }
 
 // Batches of changes are applied at most once per animation frame.

@@ -24,6 +24,9 @@ export const prefs = {
 
 export const ui = {
   view: 'table',
+  // Whose chains the page shows: 'bybit' (keys BTC…) or 'deribit' (keys deribit:BTC…). Fixed
+  // for a page: switching venue loads the page again, so no cache outlives its venue.
+  venue: 'bybit',
   asset: '',
   expiry: '',
   type: 'all',
@@ -80,16 +83,27 @@ export function initState(data, storage) {
   const secs = parseInt(storage.get('oldQuoteSeconds') || '', 10);
   if (secs >= 1 && secs <= 3600) prefs.oldSecs = secs;
   ui.view = boot.view || 'table';
+  ui.venue = boot.venue === 'deribit' ? 'deribit' : 'bybit';
   ui.asset = boot.asset || '';
   ui.expiry = expiryCode(boot.expiry);
   ui.type = ['call', 'put'].includes((boot.type || '').toLowerCase()) ? boot.type.toLowerCase() : 'all';
-  ui.settle = (boot.settle || '').toUpperCase() === 'USDT' ? 'USDT' : 'USDC';
+  const settle = (boot.settle || '').toUpperCase();
+  ui.settle = ['USDT', 'BTC', 'ETH'].includes(settle) ? settle : 'USDC';
   ui.search = boot.search || '';
   const size = parseInt(storage.get('pageSize') || '', 10);
   if ([0, 10, 25, 50, 100, 250, 500].includes(size)) ui.pageSize = size;
   store.assets = boot.assets || [];
   conn.error = boot.error || null;
 }
+
+/** `url` asking for the page's venue (Bybit's needs nothing: it is every endpoint's default). */
+export function withVenue(url) {
+  if (ui.venue === 'bybit') return url;
+  return url + (url.includes('?') ? '&' : '?') + 'venue=' + ui.venue;
+}
+
+/** The Redis key of `asset`'s chain on the page's venue, as stream events name it. */
+export const chainKey = (asset) => (ui.venue === 'bybit' ? asset : `${ui.venue}:${asset}`);
 
 /**
  * What a view asks of the page without importing it (the page's modules import the views):

@@ -3,12 +3,12 @@
 // current is live.js.
 import { NF, clock } from './format.js';
 import { $ } from './dom.js';
-import { prefs, ui, store, conn, metrics, storeChanged } from './state.js';
+import { prefs, ui, store, conn, metrics, storeChanged, withVenue, chainKey } from './state.js';
 import { applyChanges, holdChanges, heldAsChanges } from './store.js';
 import { loadInstruments } from './prices.js';
 import { cards, loadCardAnalytics, renderCards } from './view-cards.js';
 import { refreshFigures } from './figures.js';
-import { analyticsView, historyView } from './view-charts.js';
+import { analyticsView, historyView, compareView } from './view-charts.js';
 import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
 import { queueRender, renderView, refreshFormats } from './render.js';
 import { noteServerTime, newestUpdate, record } from './latency.js';
@@ -90,7 +90,7 @@ export async function connect() {
   let since = 0;
   let streamable = true; // false for a name that is not an asset symbol at all
   try {
-    const resp = await fetch(`/api/changes/${encodeURIComponent(asset)}?since=0`, { headers: { Accept: 'application/json' } });
+    const resp = await fetch(withVenue(`/api/changes/${encodeURIComponent(asset)}?since=0`), { headers: { Accept: 'application/json' } });
     const text = await resp.text();
     if (generation !== conn.generation) return;
     if (resp.ok) {
@@ -113,8 +113,9 @@ export async function connect() {
     if (generation !== conn.generation) return;
   }
   // A malformed name gets the stats alone: the server would refuse it as an asset.
+  const key = chainKey(asset);
   const url = !streamable ? '/api/stream'
-    : `/api/stream?assets=${encodeURIComponent(asset)}` + (since ? `&since=${encodeURIComponent(`${asset}:${since}`)}` : '');
+    : withVenue(`/api/stream?assets=${encodeURIComponent(asset)}` + (since ? `&since=${encodeURIComponent(`${key}:${since}`)}` : ''));
   const es = new EventSource(url);
   conn.source = es;
   es.onopen = () => {
@@ -130,7 +131,7 @@ export async function connect() {
     let msg;
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     metrics.changeEvents++;
-    if (es !== conn.source || msg.asset !== ui.asset) return;
+    if (es !== conn.source || msg.asset !== chainKey(ui.asset)) return;
     if (ui.live || !store.loaded) {
       apply(msg.changes);
       // A reset repeats old rows: only a delta measures how late a push is painted.
@@ -142,6 +143,8 @@ export async function connect() {
     let msg;
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     if (es !== conn.source || !ui.live) return;
+    // Events name the chain's key (deribit:BTC); the views know the asset.
+    if (msg.asset === chainKey(ui.asset)) msg.asset = ui.asset;
     if (msg.asset === ui.asset && msg.analytics) {
       cards.analytics = msg.analytics;
       cards.asset = msg.asset;
@@ -150,6 +153,8 @@ export async function connect() {
     }
     if (ui.view === 'analytics') analyticsView.changed(msg.asset);
     if (ui.view === 'history') historyView.changed(msg.asset);
+    // The other venue's chain moves too: the comparison is asked again with each analytics event.
+    if (ui.view === 'compare' && msg.asset === ui.asset) compareView.refresh();
   });
   es.addEventListener('status', (ev) => {
     let msg;

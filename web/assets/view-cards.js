@@ -3,7 +3,7 @@
 // hours, 25Δ risk reversal, put/call ratio), from OPTIONS.ANALYTICS and OPTIONS.HISTORY.
 import { pct, strikeText, expiryLabel, clock, isNum } from './format.js';
 import { $ } from './dom.js';
-import { prefs, ui, store, focusExpiry, settlesOf, chainOf } from './state.js';
+import { prefs, ui, store, focusExpiry, settlesOf, chainOf, withVenue } from './state.js';
 import { expiryFigures, wantFigures } from './figures.js';
 import { spotText } from './prices.js';
 import { sparkPoints, changeSince } from './smile.js';
@@ -17,7 +17,7 @@ async function loadVolDay(asset) {
   if (cards.dayAsset === asset && Date.now() - cards.dayAt < 60_000) return;
   cards.dayAt = Date.now();
   try {
-    const r = await fetch(`/api/history/${encodeURIComponent(asset)}?metric=vol_index&from=${Date.now() - DAY_MS}`, { headers: { Accept: 'application/json' } });
+    const r = await fetch(withVenue(`/api/history/${encodeURIComponent(asset)}?metric=vol_index&from=${Date.now() - DAY_MS}`), { headers: { Accept: 'application/json' } });
     if (r.ok && asset === ui.asset) {
       cards.day = (await r.json()).points || [];
       cards.dayAsset = asset;
@@ -33,7 +33,7 @@ export async function loadCardAnalytics() {
   cards.fetching = true;
   const asset = ui.asset;
   try {
-    const r = await fetch(`/api/analytics/${encodeURIComponent(asset)}`, { headers: { Accept: 'application/json' } });
+    const r = await fetch(withVenue(`/api/analytics/${encodeURIComponent(asset)}`), { headers: { Accept: 'application/json' } });
     if (r.ok && asset === ui.asset) {
       cards.analytics = await r.json();
       cards.asset = asset;

@@ -3,16 +3,17 @@
 import { strikeText, expiryLabel, dec, valuesDecimals, isNum, esc } from './format.js';
 import { spotText } from './prices.js';
 import { $, storage, syncSettleSelect } from './dom.js';
-import { ui, focusExpiry, settlesOf, chainOf } from './state.js';
+import { prefs, ui, focusExpiry, settlesOf, chainOf } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
 import { verticalMarker } from './plot.js';
 import { fitIv, arbitrageWarning } from './smile.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
+import { CompareView } from './compare.js';
 
 // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
 // that created it (later renders only swap its data).
-export const charts = { moveLo: null, moveHi: null, smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
+export const charts = { moveLo: null, moveHi: null, smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, cmpTerm: null, cmpRr: null, cmpDiff: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 function chartWidth(el) {
@@ -140,7 +141,8 @@ export function renderCharts() {
 // above.
 export const analyticsView = new AnalyticsView({ el: $, drawChart, axes, cssVar });
 export const historyView = new HistoryView({ el: $, drawChart, axes, cssVar });
-const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex'];
+export const compareView = new CompareView({ el: $, drawChart, axes, cssVar, premium: () => prefs.premium });
+const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex', 'cmpTerm', 'cmpRr', 'cmpDiff'];
 
 export function scheduleCharts() {
   if (charts.timer) return;
@@ -162,7 +164,9 @@ $('theme-toggle').addEventListener('click', () => {
   if (ui.view === 'charts') renderCharts();
   if (ui.view === 'analytics') analyticsView.render();
   if (ui.view === 'history') historyView.render();
+  if (ui.view === 'compare') compareView.render();
 });
+$('compare-expiry').addEventListener('change', (e) => compareView.setExpiry(e.target.value));
 
 window.addEventListener('resize', () => {
   for (const k of CHART_SLOTS) {

@@ -25,7 +25,14 @@ mod embedded {
 const DASHBOARD: &str = include_str!("../templates/dashboard.hbs");
 
 /// Views the page can open on; anything else falls back to the table.
-const VIEWS: &[&str] = &["table", "chain", "charts", "analytics", "history"];
+const VIEWS: &[&str] = &[
+    "table",
+    "chain",
+    "charts",
+    "analytics",
+    "history",
+    "compare",
+];
 
 /// Everything precomputed once at startup.
 pub struct Dashboard {
@@ -158,6 +165,7 @@ impl Dashboard {
             "expiry": text("expiry"),
             "type": text("type"),
             "settle": text("settle"),
+            "venue": options_core::Venue::parse(&text("venue")).unwrap_or(options_core::Venue::Bybit).as_str(),
             "search": text("q"),
             "assets": assets.iter().map(|a| json!({
                 "symbol": a.symbol,
@@ -169,10 +177,16 @@ impl Dashboard {
         let page = Page {
             version: &self.version,
             view: &view,
-            title: if asset.is_empty() {
-                "Bybit options".into()
-            } else {
-                format!("{asset} options · Bybit")
+            title: {
+                let venue = match text("venue").to_ascii_lowercase().as_str() {
+                    "deribit" => "Deribit",
+                    _ => "Bybit",
+                };
+                if asset.is_empty() {
+                    format!("{venue} options")
+                } else {
+                    format!("{asset} options · {venue}")
+                }
             },
             tabs,
             boot: script_json(&boot),
