@@ -3,13 +3,16 @@
 //! at a tenor; the totals `pcr_oi`, `gex`, the volatility index `vol_index`, the term spread
 //! `term_spread` (7-day minus 30-day ATM IV: above 0, the term structure is inverted) and
 //! `arbitrage_flags` (expiries whose fit has a butterfly or calendar arbitrage: above 0, a flag
-//! is up)), crossing a threshold or rising fast. Shared by the
+//! is up)), crossing a threshold or rising fast; on Bybit's chains or, with `venue`, another
+//! venue's. One rule spans both venues: `venue_spread`, Deribit's ATM IV minus Bybit's (at a
+//! tenor, or of one expiry both list), which fires when the venues part by more than a
+//! threshold (`above` 0.03 and `below` -0.03: three vol points either way). Shared by the
 //! feeder (which checks the rules from `alerts.toml` and from Redis `config:alerts`) and the web
 //! server (which edits `config:alerts` and refuses a bad rule before storing it).
 
 use serde::{Deserialize, Serialize};
 
-use crate::{format_number, parse_symbol, Field};
+use crate::{format_number, parse_venue_symbol, Field, Venue};
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +24,10 @@ pub struct AlertRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     pub field: String,
+    /// Whose chain: `bybit` (the default) or `deribit`. Not with `venue_spread`, which reads
+    /// both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
     /// With `asset` and a contract field: the ATM call of this expiry (a Bybit code such as
     /// `26DEC25`) rather than of the nearest expiry, which rolls to a new contract every day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +59,9 @@ pub const ANALYTICS_METRICS: [(&str, bool); 8] = [
     ("arbitrage_flags", false),
 ];
 
+/// The cross-venue figure: Deribit's ATM IV minus Bybit's (IV units; 0.01 is one vol point).
+pub const VENUE_SPREAD: &str = "venue_spread";
+
 /// The constant maturities `OPTIONS.ANALYTICS` reports, in days.
 pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
 
@@ -64,6 +74,11 @@ pub enum Watched<'a> {
     Tenor(&'a str, u32),
     /// A total of the asset's analytics: `totals[metric]`.
     Total(&'a str),
+    /// Deribit's ATM IV minus Bybit's, at a tenor (days) or of one expiry (its code).
+    VenueSpread {
+        tenor: Option<u32>,
+        expiry: Option<&'a str>,
+    },
 }
 
 fn default_cooldown() -> f64 {
@@ -81,8 +96,16 @@ impl AlertRule {
         if self.symbol.is_some() == self.asset.is_some() {
             return Err(format!("{which}: give exactly one of symbol and asset"));
         }
+        let venue = match &self.venue {
+            None => Venue::Bybit,
+            Some(v) => Venue::parse(v)
+                .ok_or_else(|| format!("{which}: venue '{v}' is not bybit or deribit"))?,
+        };
         if let Some(s) = &self.symbol {
-            parse_symbol(s).map_err(|e| format!("{which}: {e}"))?;
+            parse_venue_symbol(venue, s).map_err(|e| format!("{which}: {e}"))?;
+        }
+        if self.field.eq_ignore_ascii_case(VENUE_SPREAD) {
+            return self.validate_spread(which);
         }
         if let Some(a) = &self.asset {
             if !crate::assets::valid_symbol(&a.to_uppercase()) {
@@ -116,7 +139,7 @@ impl AlertRule {
             (None, tenor) => {
                 if Field::parse(&self.field).is_none() {
                     return Err(format!(
-                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex, vol_index, term_spread, arbitrage_flags)",
+                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex, vol_index, term_spread, arbitrage_flags, venue_spread)",
                         self.field
                     ));
                 }
@@ -137,6 +160,10 @@ impl AlertRule {
             crate::Expiry::parse(e)
                 .map_err(|_| format!("{which}: '{e}' is not an expiry (e.g. 26DEC25)"))?;
         }
+        self.validate_thresholds(which)
+    }
+
+    fn validate_thresholds(&self, which: &str) -> Result<(), String> {
         if self.above.is_none() && self.below.is_none() && self.rise.is_none() {
             return Err(format!("{which}: give above, below and/or rise"));
         }
@@ -158,8 +185,55 @@ impl AlertRule {
         Ok(())
     }
 
+    /// `venue_spread`: an asset, a tenor or an expiry (not both), no venue.
+    fn validate_spread(&self, which: &str) -> Result<(), String> {
+        if self.asset.is_none() {
+            return Err(format!(
+                "{which}: venue_spread compares an asset's chains: give asset"
+            ));
+        }
+        if self.venue.is_some() {
+            return Err(format!(
+                "{which}: venue_spread reads both venues; it takes no venue"
+            ));
+        }
+        match (self.tenor, &self.expiry) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(format!(
+                    "{which}: venue_spread needs a tenor (7, 30, 60, 90 or 180 days) or an expiry, not both"
+                ))
+            }
+            (Some(t), None) if !TENOR_DAYS.contains(&t) => {
+                return Err(format!(
+                    "{which}: tenor {t} is not one of 7, 30, 60, 90 or 180 days"
+                ))
+            }
+            (None, Some(e)) => {
+                crate::Expiry::parse(e)
+                    .map_err(|_| format!("{which}: '{e}' is not an expiry (e.g. 26DEC25)"))?;
+            }
+            _ => {}
+        }
+        self.validate_thresholds(which)
+    }
+
+    /// The chain key the rule reads (`BTC`, `deribit:BTC`) of `underlying`.
+    pub fn key(&self, underlying: &str) -> String {
+        self.venue
+            .as_deref()
+            .and_then(Venue::parse)
+            .unwrap_or(Venue::Bybit)
+            .key(&underlying.to_uppercase())
+    }
+
     /// What the rule watches (for a rule that passed `validate`; `None` otherwise).
-    pub fn watched(&self) -> Option<Watched<'static>> {
+    pub fn watched(&self) -> Option<Watched<'_>> {
+        if self.field.eq_ignore_ascii_case(VENUE_SPREAD) {
+            return Some(Watched::VenueSpread {
+                tenor: self.tenor,
+                expiry: self.expiry.as_deref(),
+            });
+        }
         match ANALYTICS_METRICS
             .iter()
             .find(|(m, _)| m.eq_ignore_ascii_case(&self.field))
@@ -175,11 +249,30 @@ impl AlertRule {
         if let Some(name) = &self.name {
             return name.clone();
         }
-        let asset = self.asset.as_deref().map(str::to_uppercase);
+        let on_deribit = self.venue.as_deref().and_then(Venue::parse) == Some(Venue::Deribit);
+        let asset = self.asset.as_deref().map(|a| {
+            if on_deribit {
+                format!("{} on Deribit", a.to_uppercase())
+            } else {
+                a.to_uppercase()
+            }
+        });
         match (&self.symbol, asset, self.watched()) {
             (Some(s), _, _) => format!("{s} {}", self.field),
             (_, Some(a), Some(Watched::Tenor(m, d))) => format!("{a} {d}d {m}"),
             (_, Some(a), Some(Watched::Total(m))) => format!("{a} total {m}"),
+            (_, Some(a), Some(Watched::VenueSpread { tenor: Some(d), .. })) => {
+                format!("{a} {d}d ATM IV, Deribit − Bybit")
+            }
+            (
+                _,
+                Some(a),
+                Some(Watched::VenueSpread {
+                    expiry: Some(e), ..
+                }),
+            ) => {
+                format!("{a} {e} ATM IV, Deribit − Bybit")
+            }
             (_, Some(a), _) => match &self.expiry {
                 Some(e) => format!("{a} {e} ATM {}", self.field),
                 None => format!("{a} ATM {}", self.field),
@@ -224,6 +317,72 @@ pub fn parse_alert_rules_json(text: &str) -> Result<Vec<AlertRule>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cross_venue_and_venue_rules() {
+        let rules = parse_alert_rules_json(
+            r#"[{"asset":"btc","field":"venue_spread","tenor":30,"above":0.03,"below":-0.03},
+                {"asset":"ETH","field":"venue_spread","expiry":"26DEC26","above":0.02},
+                {"asset":"BTC","venue":"deribit","field":"atm_iv","tenor":30,"above":0.9},
+                {"symbol":"XRP_USDC-26DEC26-0d625-C","venue":"deribit","field":"mark_iv","above":2}]"#,
+        )
+        .unwrap();
+        assert_eq!(rules[0].label(), "BTC 30d ATM IV, Deribit − Bybit");
+        assert_eq!(
+            rules[0].watched(),
+            Some(Watched::VenueSpread {
+                tenor: Some(30),
+                expiry: None
+            })
+        );
+        assert_eq!(rules[1].label(), "ETH 26DEC26 ATM IV, Deribit − Bybit");
+        assert_eq!(rules[2].label(), "BTC on Deribit 30d atm_iv");
+        assert_eq!(rules[2].key("btc"), "deribit:BTC");
+        assert_eq!(rules[3].key("XRP"), "deribit:XRP");
+        // The spread crosses either way.
+        assert_eq!(
+            rules[0].crossed(-0.04, -0.04).as_deref(),
+            Some("below -0.03")
+        );
+        assert_eq!(rules[0].crossed(0.01, 0.0), None);
+        for (bad, want) in [
+            (
+                r#"[{"asset":"BTC","field":"venue_spread","above":0.03}]"#,
+                "a tenor",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"venue_spread","tenor":30,"expiry":"26DEC26","above":0.03}]"#,
+                "not both",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"venue_spread","tenor":31,"above":0.03}]"#,
+                "tenor 31",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"venue_spread","tenor":30,"venue":"deribit","above":0.03}]"#,
+                "takes no venue",
+            ),
+            (
+                r#"[{"symbol":"BTC-26DEC26-1-C","field":"venue_spread","tenor":30,"above":0.03}]"#,
+                "give asset",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"venue_spread","tenor":30}]"#,
+                "above, below and/or rise",
+            ),
+            (
+                r#"[{"asset":"BTC","venue":"okx","field":"delta","above":1}]"#,
+                "not bybit or deribit",
+            ),
+            (
+                r#"[{"symbol":"XRP-26DEC26-0.625-C","venue":"deribit","field":"delta","above":1}]"#,
+                "Deribit symbol",
+            ),
+        ] {
+            let e = parse_alert_rules_json(bad).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn json_rules_round_trip_and_are_checked() {

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use options_client::{cmd, Redis, SharedDoc};
+use options_core::Venue;
 use options_core::Watched;
 use serde::Deserialize;
 
@@ -67,26 +68,52 @@ async fn current(redis: &Redis, rule: &Rule) -> Option<(String, f64)> {
     let field = match rule.watched()? {
         Watched::Contract(f) => f.name(),
         Watched::Tenor(metric, days) => {
-            let asset = rule.asset.as_ref()?.to_uppercase();
+            let asset = rule.key(rule.asset.as_ref()?);
             let v = analytics(redis, &asset).await?.metric(metric, Some(days))?;
             return Some((format!("{asset} {days}-day {metric}"), v));
         }
         Watched::Total(metric) => {
-            let asset = rule.asset.as_ref()?.to_uppercase();
+            let asset = rule.key(rule.asset.as_ref()?);
             let v = analytics(redis, &asset).await?.metric(metric, None)?;
             return Some((format!("{asset} {metric}"), v));
         }
+        Watched::VenueSpread { tenor, expiry } => {
+            let asset = rule.asset.as_ref()?.to_uppercase();
+            let atm = |a: &options_client::reply::Analytics| match (tenor, expiry) {
+                (Some(days), _) => a.metric("atm_iv", Some(days)),
+                (None, Some(e)) => {
+                    let code = options_core::Expiry::parse(e).ok()?.code();
+                    a.expiries.iter().find(|x| x.expiry == code)?.atm_iv
+                }
+                (None, None) => None,
+            };
+            let bybit = atm(&analytics(redis, &Venue::Bybit.key(&asset)).await?)?;
+            let deribit = atm(&analytics(redis, &Venue::Deribit.key(&asset)).await?)?;
+            let at = match (tenor, expiry) {
+                (Some(days), _) => format!("{days}-day"),
+                (None, e) => e.unwrap_or_default().to_uppercase(),
+            };
+            return Some((
+                format!(
+                    "{asset} {at} ATM IV: Deribit {} − Bybit {}",
+                    options_core::format_number(deribit),
+                    options_core::format_number(bybit)
+                ),
+                deribit - bybit,
+            ));
+        }
     };
     if let Some(sym) = &rule.symbol {
-        let base = sym.split('-').next()?.to_uppercase();
+        let first = sym.split('-').next()?;
+        let key = rule.key(first.split('_').next().unwrap_or(first));
         let get = cmd::Get {
             fields: Some(vec![field.to_string()]),
-            ..cmd::Get::new(&base, sym)
+            ..cmd::Get::new(&key, sym)
         };
         let row = redis.run(&get).await.ok()??;
         return Some((sym.clone(), row.number(field)?));
     }
-    let asset = rule.asset.as_ref()?.to_uppercase();
+    let asset = rule.key(rule.asset.as_ref()?);
     // An expiry that does not parse watches the nearest one, as an absent one does.
     let expiry = rule
         .expiry
@@ -102,9 +129,10 @@ async fn recorded_low(redis: &Redis, rule: &Rule) -> Option<f64> {
     let (metric, tenor) = match rule.watched()? {
         Watched::Tenor(m, d) => (m, Some(d)),
         Watched::Total(m) => (m, None),
-        Watched::Contract(_) => return None,
+        // The history records each chain alone; a spread's low is this process's own.
+        Watched::Contract(_) | Watched::VenueSpread { .. } => return None,
     };
-    let asset = rule.asset.as_ref()?.to_uppercase();
+    let asset = rule.key(rule.asset.as_ref()?);
     let from = crate::now_ms() - (rule.window * 1000.0) as i64;
     let history = cmd::History {
         tenor_days: tenor,

@@ -968,3 +968,53 @@ fn a_hung_or_blackholed_redis_is_an_outage_while_it_lasts() {
         count(&seen, "Redis resolved")
     );
 }
+
+/// The cross-venue rule: the sim prices Deribit 1.5 vol points above Bybit, so a spread rule
+/// at one point fires (once) and one at five stays quiet; the message names both venues' IVs.
+#[test]
+fn the_venues_parting_sends_a_cross_venue_alert() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let dir = options_tests::TempDir::new("alerts");
+    let file = dir.path().join("alerts.toml");
+    std::fs::write(
+        &file,
+        "[[alert]]\nasset = \"BTC\"\nfield = \"venue_spread\"\ntenor = 30\nabove = 0.01\nbelow = -0.01\n\n\
+         [[alert]]\nname = \"venues far apart\"\nasset = \"BTC\"\nfield = \"venue_spread\"\ntenor = 30\nabove = 0.05\nbelow = -0.05\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+    let _feeder = alerting_feeder(
+        &sim,
+        &redis.url(),
+        port,
+        &[
+            "--alerts-file",
+            &path,
+            "--venues",
+            "bybit,deribit",
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+        ],
+    );
+    let label = "BTC 30d ATM IV, Deribit − Bybit";
+    wait_for(Duration::from_secs(20), "the cross-venue alert", || {
+        (count(&seen, label) == 1).then_some(())
+    });
+    let text = texts(&seen)
+        .into_iter()
+        .find(|t| t.contains(label))
+        .unwrap();
+    assert!(text.contains("venue_spread = 0.01"), "{text}");
+    assert!(
+        text.contains("Deribit 0.") && text.contains("Bybit 0."),
+        "{text}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count(&seen, label), 1, "once while the spread stays");
+    assert_eq!(count(&seen, "venues far apart"), 0, "1.5 points is not 5");
+}

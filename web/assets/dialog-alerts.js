@@ -8,8 +8,9 @@ import { api } from './api.js';
 // market alerts dialog: rules in config:alerts, checked by the feeder
 export const alertsDialog = $('alerts-dialog');
 // Volatilities (and vol-point skews) are entered and shown in percent.
-const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv', 'atm_iv', 'rr25', 'bf25'];
-const TENOR_METRICS = ['atm_iv', 'rr25', 'bf25'];
+const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv', 'atm_iv', 'rr25', 'bf25', 'venue_spread'];
+// venue_spread reads both venues' ATM IV at the tenor: Deribit's minus Bybit's.
+const TENOR_METRICS = ['atm_iv', 'rr25', 'bf25', 'venue_spread'];
 const ANALYTICS_METRICS = [...TENOR_METRICS, 'pcr_oi', 'gex', 'vol_index', 'term_spread', 'arbitrage_flags'];
 const alertsMsg = (text, good) => {
   $('alerts-message').textContent = text;
@@ -26,6 +27,11 @@ function describeRule(r) {
   return when.join(' or ');
 }
 function watches(r) {
+  if (r.field === 'venue_spread') return `${r.asset} on both venues, ${r.tenor ? `${r.tenor}-day` : expiryLabel(r.expiry)}`;
+  if (r.venue && r.venue !== 'bybit') return `${watchesOnBybit(r)} on ${r.venue === 'deribit' ? 'Deribit' : r.venue}`;
+  return watchesOnBybit(r);
+}
+function watchesOnBybit(r) {
   if (r.symbol) return r.symbol;
   if (r.tenor) return `${r.asset} ${r.tenor}-day analytics`;
   if (ANALYTICS_METRICS.includes(r.field)) return `${r.asset} analytics`;
@@ -127,6 +133,8 @@ $('alert-add').addEventListener('click', async () => {
   }
   if (targetKind === 'analytics' && TENOR_METRICS.includes(field)) rule.tenor = Number($('alert-tenor').value);
   if (kind === 'rise') rule.window = Number($('alert-window').value || 3600);
+  // A rule on the page's venue; the cross-venue figure reads both.
+  if (ui.venue !== 'bybit' && field !== 'venue_spread') rule.venue = ui.venue;
   const name = $('alert-name').value.trim();
   if (name) rule.name = name;
   try {

@@ -81,8 +81,9 @@ pub async fn add(st: &State, body: Value) -> ApiResult<Response> {
 async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
     let now = crate::now_ms();
     if let Some(sym) = &rule.symbol {
-        let parsed =
-            options_core::parse_symbol(sym).map_err(|e| ApiError::bad("rule", e.to_string()))?;
+        let venue = crate::params::venue(rule.venue.as_deref())?;
+        let parsed = options_core::parse_venue_symbol(venue, sym)
+            .map_err(|e| ApiError::bad("rule", e.to_string()))?;
         if parsed.expiry.timestamp_ms() <= now {
             return Err(ApiError::bad(
                 "rule",
@@ -91,7 +92,7 @@ async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
         }
         let get = options_client::cmd::Get {
             fields: Some(vec!["symbol".into()]),
-            ..options_client::cmd::Get::new(&parsed.base, &parsed.canonical())
+            ..options_client::cmd::Get::new(&rule.key(&parsed.base), &parsed.canonical())
         };
         match crate::respond::typed(st, &get).await {
             Ok(_) => {}
@@ -110,11 +111,21 @@ async fn listed(st: &State, rule: &AlertRule) -> ApiResult<()> {
         if wanted.timestamp_ms() <= now {
             return Err(ApiError::bad("rule", format!("{e} has expired")));
         }
-        if !crate::api::expiry_list(st, asset).await?.contains(&wanted) {
-            return Err(ApiError::bad(
-                "rule",
-                format!("{asset} lists no expiry {e}"),
-            ));
+        // A cross-venue rule needs the expiry on both venues.
+        let keys = if rule
+            .field
+            .eq_ignore_ascii_case(options_core::alert_rule::VENUE_SPREAD)
+        {
+            options_core::Venue::ALL
+                .map(|v| v.key(&asset.to_uppercase()))
+                .to_vec()
+        } else {
+            vec![rule.key(asset)]
+        };
+        for key in keys {
+            if !crate::api::expiry_list(st, &key).await?.contains(&wanted) {
+                return Err(ApiError::bad("rule", format!("{key} lists no expiry {e}")));
+            }
         }
     }
     Ok(())
