@@ -8,6 +8,9 @@
 //!    web server's poll, for the SSE samples) is met at every phase, not always at the same one.
 //! 3. Sustained throughput: the sim pushes as fast as it can; messages parsed per second and
 //!    contract updates written per second (after conflation), from the feeder's counters.
+//! 4. Deribit (issue 29), on a Redis of its own: start → every Deribit instrument of the four
+//!    assets in `deribit:*` (instruments, book-summary snapshot, paced subscriptions), and
+//!    exchange push → queryable for a Deribit ticker, as in 2.
 //!
 //! Results replace the `feeder` section of BENCHMARKS.md. Run with `make bench`.
 
@@ -84,6 +87,85 @@ fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
 /// Samples of each latency: push → queryable, and push → SSE event.
 const QUERYABLE_SAMPLES: usize = 1000;
 const SSE_SAMPLES: usize = 300;
+const DERIBIT_SAMPLES: usize = 500;
+
+/// Deribit's fill time, instrument count and push → queryable p50/p99/p99.9 (ms): a feeder
+/// with `--venues deribit` on a Redis of its own, the sim paused; each sample sets the mark of
+/// `symbol` (a USDC-settled ETH contract: Deribit lists it as its inverse twin, same name) and
+/// waits for the converted value to change in `deribit:ETH`.
+fn deribit(sim: &Sim, symbol: &str, rng: &mut impl Rng) -> (Duration, u64, f64, f64, f64) {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let listed: u64 = ["BTC", "ETH", "USDC"]
+        .iter()
+        .map(|c| {
+            sim.deribit("get_instruments", &[("currency", c), ("kind", "option")])
+                .as_array()
+                .map_or(0, |a| a.len() as u64)
+        })
+        .sum();
+    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+    let started = Instant::now();
+    let _feeder = Feeder::start(
+        sim,
+        &redis.url(),
+        "BTC,ETH,SOL,XRP",
+        &[
+            "--venues",
+            "deribit",
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+        ],
+    );
+    wait_for(Duration::from_secs(60), "every Deribit instrument", || {
+        (total_contracts(&mut con) >= listed).then_some(())
+    });
+    let fill = started.elapsed();
+    // Subscribed too: a push must reach the feeder, not only the snapshot.
+    std::thread::sleep(Duration::from_millis(500));
+    let mark = |con: &mut redis::Connection| {
+        json(
+            con,
+            &[
+                "OPTIONS.GET",
+                "deribit:ETH",
+                symbol,
+                "FIELDS",
+                "1",
+                "mark_price",
+                "FORMAT",
+                "JSON",
+            ],
+        )["mark_price"]
+            .as_f64()
+    };
+    let mut samples = Vec::new();
+    for i in 0..DERIBIT_SAMPLES {
+        random_pause(rng, 40);
+        let before = mark(&mut con);
+        let value = format!("{}.5", 2000 + i);
+        let t0 = Instant::now();
+        sim.control(
+            "set",
+            &[
+                ("symbol", symbol),
+                ("field", "markPrice"),
+                ("value", &value),
+            ],
+        );
+        while mark(&mut con) == before {
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "Deribit update {i} never arrived"
+            );
+        }
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (p50, p99, p999) = spread(samples);
+    (fill, listed, p50, p99, p999)
+}
 
 fn main() {
     let redis = RedisServer::start(&[]);
@@ -113,9 +195,20 @@ fn main() {
     let mut rng = rand::rng();
     sim.control("pause", &[]);
     std::thread::sleep(Duration::from_millis(300));
+    // A USDC-settled contract: Deribit lists it too (as its inverse twin, same name).
     let r = json(
         &mut con,
-        &["OPTIONS.QUERY", "ETH", "LIMIT", "0", "1", "FORMAT", "JSON"],
+        &[
+            "OPTIONS.QUERY",
+            "ETH",
+            "SETTLE",
+            "USDC",
+            "LIMIT",
+            "0",
+            "1",
+            "FORMAT",
+            "JSON",
+        ],
     );
     let symbol = r["data"][0]["symbol"].as_str().unwrap().to_string();
     let mut samples = Vec::new();
@@ -189,6 +282,9 @@ fn main() {
     drop(events);
     drop(web);
 
+    // 4. Deribit: its own Redis and feeder, the same (paused) market
+    let (d_fill, d_listed, d_p50, d_p99, d_p999) = deribit(&sim, &symbol, &mut rng);
+
     // 3. sustained throughput: the sim pushes as fast as it can for 10 s
     sim.control("rate", &[("updates_per_sec", "400000")]);
     sim.control("resume", &[]);
@@ -210,7 +306,7 @@ fn main() {
     let ok = |b: bool| if b { "✅ met" } else { "❌ missed" };
     let section = format!(
         "<!-- feeder:begin -->\n\
-## Feeder (issue #4)\n\n\
+## Feeder (issues #4 and 29)\n\n\
 Shared by redis-server, bybit-sim, options-feeder and the benchmark client. \
 Market: {contracts} contracts over BTC, ETH, SOL, XRP.\n\n\
 | measurement | result | target |\n\
@@ -221,8 +317,11 @@ Market: {contracts} contracts over BTC, ETH, SOL, XRP.\n\n\
 | the feeder's own part in steady streaming at 2,000 pushes/s: frame received → `OPTIONS.INGEST` acknowledged (histogram bucket bounds, 3 s) | p50 ≤ {own_p50:.1} ms, p99 ≤ {own_p99:.1} ms | — |\n\
 | sustained: pushes parsed per second (sim sending {pushed:.0}/s, at its limit) | {received:.0} msg/s ({garbled} garbled) | ≥ 200,000 msg/s {ok3} |\n\
 | sustained: contract updates written per second (latest-value conflation merges the rest) | {written:.0} updates/s | — |\n\
+| Deribit: start → every instrument in `deribit:*` ({d_listed} of BTC, ETH, SOL, XRP: instruments, book-summary snapshot, subscriptions paced by Deribit's credits) | {d_fill_ms:.0} ms | — |\n\
+| Deribit: exchange push → queryable with `OPTIONS.GET deribit:ETH …` ({DERIBIT_SAMPLES} samples at random moments, a coin premium converted to USD) | p50 {d_p50:.2} ms, p99 {d_p99:.2} ms, p99.9 {d_p999:.2} ms | — |\n\
 \n<!-- feeder:end -->",
         fill_ms = fill.as_secs_f64() * 1000.0,
+        d_fill_ms = d_fill.as_secs_f64() * 1000.0,
         conns = feeder.metric("feeder_ws_connections"),
         ok1 = ok(fill <= Duration::from_secs(2)),
         ok2 = ok(p99 <= 5.0),
