@@ -6,19 +6,16 @@
 //! [`VOL_OFFSET`] points higher and every premium moved by vega times that offset.
 //!
 //! JSON-RPC envelopes (`jsonrpc`, `id`, `result` or `error`, `usIn`, `usOut`, `usDiff`) are built
-//! here; the socket protocol is `deribit_socket.rs`.
+//! here, from the market alone; the REST routes are `deribit_rest.rs`, the socket protocol
+//! `deribit_socket.rs`.
 
 use std::collections::HashMap;
 
 use options_core::{format_number, Field, OptionType, Settle};
 use serde_json::{json, Map, Value};
-use warp::reply::Response;
-use warp::{Filter, Reply};
 
 use crate::clock::now_ms;
 use crate::market::{Contract, Market};
-use crate::routes::Query;
-use crate::server::{lock, Sim};
 
 /// Vol points Deribit's IVs sit above Bybit's in the simulation.
 pub const VOL_OFFSET: f64 = 1.5;
@@ -214,7 +211,7 @@ pub fn ticker(c: &Contract, name: &str, now: i64) -> Value {
 }
 
 /// One `get_book_summary_by_currency` item: quotes, mark IV and OI, no greeks or bid/ask IV.
-fn summary(c: &Contract, name: &str, now: i64) -> Value {
+pub(crate) fn summary(c: &Contract, name: &str, now: i64) -> Value {
     let v = |f: Field| c.values[f.index()];
     let q = quoted(c);
     let base = base_of(c);
@@ -243,7 +240,7 @@ fn summary(c: &Contract, name: &str, now: i64) -> Value {
 }
 
 /// One `get_instruments` item.
-fn instrument(c: &Contract, name: &str) -> Value {
+pub(crate) fn instrument(c: &Contract, name: &str) -> Value {
     let base = base_of(c);
     let inverse = is_inverse(base);
     json!({
@@ -268,7 +265,7 @@ fn instrument(c: &Contract, name: &str) -> Value {
 }
 
 /// The contracts listed under `currency` (BTC, ETH or USDC), in chain order, with their names.
-fn listed_under<'m>(market: &'m Market, currency: &str) -> Vec<(String, &'m Contract)> {
+pub(crate) fn listed_under<'m>(market: &'m Market, currency: &str) -> Vec<(String, &'m Contract)> {
     let mut out: Vec<(String, &Contract)> = market
         .contracts()
         .iter()
@@ -277,85 +274,6 @@ fn listed_under<'m>(market: &'m Market, currency: &str) -> Vec<(String, &'m Cont
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
-}
-
-/// `GET /api/v2/public/<method>`: instruments, the book summary and one ticker.
-pub fn rest(sim: &Sim, method: &str, q: &Query) -> Response {
-    let us_in = now_ms() * 1000;
-    let now = now_ms();
-    let market = lock(&sim.market);
-    let currency = q.get("currency").map(String::as_str).unwrap_or("");
-    let bad_currency = || {
-        warp::reply::with_status(
-            error(None, -32602, "Invalid params", us_in),
-            warp::http::StatusCode::BAD_REQUEST,
-        )
-        .into_response()
-    };
-    let ok = |v: Value| {
-        warp::reply::with_header(envelope(None, v, us_in), "content-type", "application/json")
-            .into_response()
-    };
-    let known_currency = ["BTC", "ETH", "USDC"]
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(currency));
-    match method {
-        "get_instruments" => {
-            if !known_currency || q.get("kind").is_some_and(|k| k != "option") {
-                return bad_currency();
-            }
-            let list: Vec<Value> = listed_under(&market, currency)
-                .iter()
-                .map(|(n, c)| instrument(c, n))
-                .collect();
-            ok(Value::Array(list))
-        }
-        "get_book_summary_by_currency" => {
-            if !known_currency {
-                return bad_currency();
-            }
-            let list: Vec<Value> = listed_under(&market, currency)
-                .iter()
-                .map(|(n, c)| summary(c, n, now))
-                .collect();
-            ok(Value::Array(list))
-        }
-        "ticker" => {
-            let name = q.get("instrument_name").map(String::as_str).unwrap_or("");
-            match listing(&market).get(name) {
-                Some(&i) => ok(ticker(market.contract(i), name, now)),
-                None => warp::reply::with_status(
-                    error(None, 10_004, "instrument_not_found", us_in),
-                    warp::http::StatusCode::BAD_REQUEST,
-                )
-                .into_response(),
-            }
-        }
-        _ => warp::reply::with_status(
-            error(None, -32601, "Method not found", us_in),
-            warp::http::StatusCode::BAD_REQUEST,
-        )
-        .into_response(),
-    }
-}
-
-/// Deribit's routes on the live simulation: REST under `/api/v2/public/` and the JSON-RPC
-/// WebSocket at `/ws/api/v2`.
-pub fn routes(sim: std::sync::Arc<Sim>) -> crate::routes::Routes {
-    let with = warp::any().map(move || sim.clone());
-    let rest_route = warp::path!("api" / "v2" / "public" / String)
-        .and(warp::get())
-        .and(with.clone())
-        .and(warp::query::<Query>())
-        .map(|method: String, sim: std::sync::Arc<Sim>, q: Query| rest(&sim, &method, &q));
-    let ws = warp::path!("ws" / "api" / "v2")
-        .and(warp::ws())
-        .and(with)
-        .map(|ws: warp::ws::Ws, sim: std::sync::Arc<Sim>| {
-            ws.on_upgrade(move |socket| crate::deribit_socket::serve(sim, socket))
-                .into_response()
-        });
-    rest_route.or(ws).unify().boxed()
 }
 
 #[cfg(test)]

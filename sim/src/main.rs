@@ -3,6 +3,7 @@
 
 mod clock;
 mod deribit;
+mod deribit_rest;
 mod deribit_socket;
 mod market;
 mod replay;
@@ -185,7 +186,7 @@ async fn main() -> anyhow::Result<()> {
     let routes = routes::exchange(sim.clone())
         .or(rest::control_routes(sim.clone()))
         .unify()
-        .or(deribit::routes(sim.clone()))
+        .or(deribit_rest::routes(sim.clone()))
         .unify();
     let serve = warp::serve(routes).incoming(listener).run();
     tokio::select! {
