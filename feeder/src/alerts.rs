@@ -37,6 +37,7 @@ pub enum Kind {
     WebSocket,
     Stale,
     Recording,
+    Deribit,
 }
 
 impl Kind {
@@ -46,6 +47,7 @@ impl Kind {
             Kind::WebSocket => "WebSocket",
             Kind::Stale => "Data",
             Kind::Recording => "Recording",
+            Kind::Deribit => "Deribit",
         }
     }
 }
@@ -241,6 +243,7 @@ pub struct SystemWatch {
     ws: Condition,
     stale: Condition,
     recording: Condition,
+    deribit: Condition,
 }
 
 impl SystemWatch {
@@ -252,6 +255,7 @@ impl SystemWatch {
             ws: Condition::default(),
             stale: Condition::default(),
             recording: Condition::default(),
+            deribit: Condition::default(),
         }
     }
 
@@ -269,6 +273,7 @@ impl SystemWatch {
             Kind::WebSocket => &mut self.ws,
             Kind::Stale => &mut self.stale,
             Kind::Recording => &mut self.recording,
+            Kind::Deribit => &mut self.deribit,
         };
         let now = Instant::now();
         if failing {
@@ -332,6 +337,17 @@ impl SystemWatch {
                 ),
                 "All WebSocket connections are open again",
             );
+            // Deribit's session, when that venue is on: Bybit's streams go on without it.
+            if m.deribit_on.load(Ordering::Relaxed) {
+                let connected = m.venue_connected.with_label_values(&["deribit"]).get() == 1;
+                self.update(
+                    Kind::Deribit,
+                    !connected,
+                    s.ws_down_after,
+                    "The Deribit connection is down; its chains keep their last values and Bybit's streams go on.".into(),
+                    "The Deribit connection is open and subscribed again",
+                );
+            }
             // A disk that fails or fills: frames are being lost from the recording.
             let (record_failing, record_errors, record_dropped) = (
                 m.record_ok.get() == 0,

@@ -146,6 +146,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             api_timeout: Args::secs(app.args.api_timeout),
         };
         tracing::info!(rest = %settings.rest_url, ws = %settings.ws_url, "deribit venue on");
+        metrics.deribit_on.store(true, Ordering::Relaxed);
         tokio::spawn(crate::deribit::run(
             settings,
             assets_rx,

@@ -43,6 +43,8 @@ const CREDIT_POOL: f64 = 30_000.0;
 const CREDIT_REFILL_PER_SEC: f64 = 10_000.0;
 const SUBSCRIBE_COST: f64 = 3_000.0;
 const REQUEST_COST: f64 = 500.0;
+/// The least wait after a 10028: longer than the whole pool takes to refill.
+const CREDIT_BACKOFF: Duration = Duration::from_secs(5);
 
 /// The client's view of its credits.
 struct Credits {
@@ -495,8 +497,13 @@ pub async fn run(
         }
         let wait = match outcome {
             Ended::CreditsSpent => {
-                tracing::warn!("deribit: credits spent (10028); backing off before reconnecting");
-                settings.max_reconnect_delay.max(Duration::from_secs(5))
+                // The pool refills in 3 s; a reconnect before that would spend it again.
+                let wait = CREDIT_BACKOFF.max(delay);
+                tracing::warn!(
+                    wait_s = wait.as_secs_f64(),
+                    "deribit: credits spent (10028); backing off before reconnecting"
+                );
+                wait
             }
             Ended::Closed(why) => {
                 tracing::warn!(reason = %why, "deribit: connection ended; reconnecting");
@@ -554,6 +561,10 @@ async fn refresh(
         .venue_unlisted_assets
         .with_label_values(&["deribit"])
         .set(state.unlisted_said.len() as i64);
+    *metrics
+        .deribit_unlisted
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = state.unlisted_said.iter().cloned().collect();
     let mut gone: HashMap<String, Vec<String>> = HashMap::new();
     for (name, l) in &state.listed {
         if !fresh.contains_key(name) {

@@ -39,6 +39,23 @@ fn health(m: &Metrics) -> (StatusCode, serde_json::Value) {
         "topics": m.ws_topics.get(),
         "contracts": m.contracts.get(),
     });
+    if m.deribit_on.load(Ordering::Relaxed) {
+        let g = |v: &prometheus::IntGaugeVec| v.with_label_values(&["deribit"]).get();
+        let unlisted = m
+            .deribit_unlisted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        body["venues"] = json!({"deribit": {
+            "connected": g(&m.venue_connected) == 1,
+            "channels": g(&m.venue_channels),
+            "refused_channels": g(&m.venue_refused_channels),
+            "contracts": g(&m.venue_contracts),
+            "messages_received": m.venue_received.with_label_values(&["deribit"]).get(),
+            "reconnects": m.venue_reconnects.with_label_values(&["deribit"]).get(),
+            "assets_not_listed": unlisted,
+        }});
+    }
     if stale {
         body["error"] = json!(format!("No messages for {idle_s} seconds"));
     }

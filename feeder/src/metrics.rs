@@ -52,6 +52,10 @@ pub struct Metrics {
     pub venue_refused_channels: IntGaugeVec,
     pub venue_contracts: IntGaugeVec,
     pub venue_unlisted_assets: IntGaugeVec,
+    /// Deribit is streamed (`--venues` names it), and the tracked assets it lists no options
+    /// for, for /health and the system alerts.
+    pub deribit_on: AtomicBool,
+    pub deribit_unlisted: std::sync::Mutex<Vec<String>>,
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str) -> IntCounterVec {
@@ -203,6 +207,8 @@ impl Metrics {
             venue_refused_channels: gauge_vec(&r, "feeder_venue_refused_channels", "Channels asked for and not accepted (asked again)"),
             venue_contracts: gauge_vec(&r, "feeder_venue_contracts", "Contracts listed for the tracked assets"),
             venue_unlisted_assets: gauge_vec(&r, "feeder_venue_unlisted_assets", "Tracked assets the venue lists no options for"),
+            deribit_on: AtomicBool::new(false),
+            deribit_unlisted: std::sync::Mutex::new(Vec::new()),
             registry: r,
             last_message_ms: AtomicI64::new(0),
             snapshot_loaded: AtomicBool::new(false),

@@ -1018,3 +1018,42 @@ fn the_venues_parting_sends_a_cross_venue_alert() {
     assert_eq!(count(&seen, label), 1, "once while the spread stays");
     assert_eq!(count(&seen, "venues far apart"), 0, "1.5 points is not 5");
 }
+
+/// Deribit's session down is announced, and its return, while Bybit's streams go on.
+#[test]
+fn a_deribit_outage_is_announced_and_resolved() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+    let _feeder = telegram_feeder(
+        &sim,
+        &redis.url(),
+        port,
+        &[
+            "--venues",
+            "bybit,deribit",
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+            "--alert-ws-down-after",
+            "1",
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count(&seen, "Deribit problem"), 0, "up at first");
+    // 10028: the feeder backs off 5 s, longer than the 1 s the alert waits.
+    sim.control("fault/credits", &[]);
+    wait_for(Duration::from_secs(10), "the Deribit alert", || {
+        (count(&seen, "Deribit problem") == 1).then_some(())
+    });
+    assert_eq!(
+        count(&seen, "WebSocket problem"),
+        0,
+        "Bybit's connections stay up"
+    );
+    wait_for(Duration::from_secs(20), "the Deribit resolution", || {
+        (count(&seen, "Deribit resolved") == 1).then_some(())
+    });
+}

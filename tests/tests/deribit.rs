@@ -322,7 +322,7 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
     let mut feeder = Feeder::start(
         &sim,
         &redis.url(),
-        "BTC,ETH,SOL,XRP",
+        "BTC,ETH,SOL,XRP,DOGE",
         &[
             "--venues",
             "deribit",
@@ -353,6 +353,15 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
         (deribit()["channels"].as_u64()? == listed as u64 + 3).then_some(())
     });
     assert_eq!(deribit()["credit_closes"], 0, "subscriptions paced");
+    // /health says what Deribit streams, and which tracked asset it does not list.
+    let health = wait_for(WAIT, "/health with every channel", || {
+        let h = feeder.health();
+        (h["venues"]["deribit"]["channels"].as_u64()? == listed as u64 + 3).then_some(h)
+    });
+    let venue = &health["venues"]["deribit"];
+    assert_eq!(venue["connected"], true, "{health}");
+    assert_eq!(venue["refused_channels"], 0);
+    assert_eq!(venue["assets_not_listed"], serde_json::json!(["DOGE"]));
     // Only Deribit: Bybit's keys stay empty.
     assert_eq!(
         json(&mut con, &["OPTIONS.STATS", "BTC", "FORMAT", "JSON"])["contracts"],
