@@ -327,7 +327,7 @@ pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
             .iter()
             .filter(|c| c.kind == kind)
             .filter_map(|c| c.get(field))
-            .sum()
+            .fold(0.0, add)
     };
     let oi_calls = side_sum(OptionType::Call, Field::OpenInterest);
     let oi_puts = side_sum(OptionType::Put, Field::OpenInterest);
@@ -355,11 +355,11 @@ pub fn expiry_figures(contracts: &[&Contract], now_ms: i64) -> ExpiryFigures {
         pcr_oi: ratio(oi_puts, oi_calls),
         pcr_volume: ratio(volume_puts, volume_calls),
         max_pain: max_pain(contracts, &strikes),
-        gex: contracts.iter().filter_map(|c| gex_of(c)).sum(),
+        gex: contracts.iter().filter_map(|c| gex_of(c)).fold(0.0, add),
         notional_oi: contracts
             .iter()
             .filter_map(|c| Some(c.get(Field::OpenInterest)? * c.get(Field::UnderlyingPrice)?))
-            .sum(),
+            .fold(0.0, add),
         variance: None,
         expected_move: None,
         svi: None,
@@ -547,8 +547,14 @@ fn max_pain(contracts: &[&Contract], strikes: &[f64]) -> Option<f64> {
     Some(strikes[i])
 }
 
+/// A sum that starts at +0: `Iterator::sum` of no floats is -0.0, which JSON would show as `-0`
+/// for an expiry without open interest.
+fn add(a: f64, b: f64) -> f64 {
+    a + b
+}
+
 fn totals(expiries: &[ExpiryFigures]) -> Totals {
-    let sum = |f: fn(&ExpiryFigures) -> f64| expiries.iter().map(f).sum::<f64>();
+    let sum = |f: fn(&ExpiryFigures) -> f64| expiries.iter().map(f).fold(0.0, add);
     let (oi_calls, oi_puts) = (sum(|e| e.oi_calls), sum(|e| e.oi_puts));
     let (volume_calls, volume_puts) = (sum(|e| e.volume_calls), sum(|e| e.volume_puts));
     Totals {
@@ -574,13 +580,13 @@ fn strike_figures(contracts: &[&Contract]) -> Vec<StrikeFigures> {
                 g.iter()
                     .filter(|c| c.kind == kind)
                     .filter_map(|c| c.get(Field::OpenInterest))
-                    .sum()
+                    .fold(0.0, add)
             };
             StrikeFigures {
                 strike: g[0].strike,
                 oi_calls: oi(OptionType::Call),
                 oi_puts: oi(OptionType::Put),
-                gex: g.iter().filter_map(|c| gex_of(c)).sum(),
+                gex: g.iter().filter_map(|c| gex_of(c)).fold(0.0, add),
             }
         })
         .collect()
