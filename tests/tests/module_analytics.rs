@@ -475,9 +475,12 @@ fn resp_carries_the_same_figures_and_bad_arguments_change_nothing() {
     assert_eq!(empty["expiries"], serde_json::json!([]));
     assert_eq!(empty["underlying"], "NOPE");
     // Totals of nothing are 0, not -0 (a float sum of no terms is -0.0).
-    let text = options_tests::text(&mut con, &["OPTIONS.ANALYTICS", "NOPE", "FORMAT", "JSON"])
-        .unwrap();
-    assert!(text.contains(r#""oi_calls":0,"#) && !text.contains("-0"), "{text}");
+    let text =
+        options_tests::text(&mut con, &["OPTIONS.ANALYTICS", "NOPE", "FORMAT", "JSON"]).unwrap();
+    assert!(
+        text.contains(r#""oi_calls":0,"#) && !text.contains("-0"),
+        "{text}"
+    );
 }
 
 /// The CBOE VIX white paper's worked example (2009 edition, Appendix 1): its S&P 500 quotes with
