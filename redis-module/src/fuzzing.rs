@@ -118,6 +118,20 @@ pub fn command_args(data: &[u8]) {
     if let Ok(Some(at)) = parse_purge(&argv) {
         let _ = chain.duplicate().purge_expired(at);
     }
+    if let Ok(t) = crate::commands::trade::TradeArgs::parse(&argv) {
+        assert!(
+            t.size > 0.0 && t.price >= 0.0 && t.ts > 0,
+            "a parsed trade is whole"
+        );
+    }
+    if let Ok(f) = crate::commands::flow::FlowArgs::parse(&argv) {
+        // A selection is either refused or small enough to sum.
+        if let Ok(sel) = f.selection(NOW) {
+            let tape = crate::flow::Tape::default();
+            let out = crate::flow::flow(&tape, &sel);
+            assert!(out.buckets.len() as i64 <= crate::flow::MAX_BUCKETS);
+        }
+    }
     if let Ok(w) = IngestArgs::parse(&argv) {
         let mut chain = small_chain();
         chain.upsert(&w.symbol, &w.update);

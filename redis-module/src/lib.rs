@@ -12,6 +12,7 @@ pub mod args;
 mod blocking;
 pub mod chain;
 pub mod docs;
+pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;
@@ -115,6 +116,8 @@ mod module {
         smile => commands::smile,
         history_cmd => commands::history,
         history_restore => commands::history_restore,
+        trade => commands::trade,
+        flow => commands::flow_cmd,
     }
 
     /// `OPTIONS.CHANGES` may wait (`BLOCK ms`): `blocking` tells clients and proxies so. Redis
@@ -217,6 +220,9 @@ mod module {
             ["options.analytics", analytics, "readonly", 1, 1, 1, "", "read options"],
             ["options.smile", smile, "readonly", 1, 1, 1, "", "read options"],
             ["options.history", history_cmd, "readonly", 1, 1, 1, "", "read options"],
+            // The tape: a stream beside the chain ({key}:trades, the chain's cluster slot).
+            ["options.trade", trade, "write deny-oom", 1, 1, 1, "", "write options"],
+            ["options.flow", flow, "readonly", 1, 1, 1, "", "read options"],
             // Internal: what the AOF rewrite writes to rebuild a chain's history.
             ["options.historyrestore", history_restore, "write deny-oom", 1, 1, 1, "", "write options"],
         ],

@@ -270,6 +270,7 @@ mod tests {
     const S: Settings = Settings {
         interval_ms: 60_000,
         retention_ms: 3_600_000,
+        flow_retention_ms: 86_400_000,
     };
 
     /// Chunks written before the volatility index was recorded (rows without a magic byte,
@@ -402,6 +403,7 @@ mod tests {
         assert!(h.wants_sample(60_000, S), "the next interval");
         let off = Settings {
             retention_ms: 0,
+            flow_retention_ms: 86_400_000,
             ..S
         };
         assert!(!History::default().wants_sample(0, off));
@@ -430,6 +432,7 @@ mod tests {
                 &sample(i * 60_000, i as f64),
                 Settings {
                     retention_ms: i64::MAX / 2,
+                    flow_retention_ms: 86_400_000,
                     ..S
                 },
             );
@@ -446,6 +449,7 @@ mod tests {
         let (mut a, mut b) = (h.clone(), back);
         let wide = Settings {
             retention_ms: i64::MAX / 2,
+            flow_retention_ms: 86_400_000,
             ..S
         };
         a.push(&sample(1e9 as i64, 3.0), wide);
@@ -502,6 +506,7 @@ mod tests {
     fn full_chunks_are_sealed_into_columns_and_read_the_same_to_seven_digits() {
         let wide = Settings {
             retention_ms: i64::MAX / 2,
+            flow_retention_ms: 86_400_000,
             ..S
         };
         let n = 2 * CHUNK_SAMPLES as i64 + 7;
@@ -588,6 +593,7 @@ mod tests {
     fn row_chunks_sealed_by_earlier_versions_still_read() {
         let wide = Settings {
             retention_ms: i64::MAX / 2,
+            flow_retention_ms: 86_400_000,
             ..S
         };
         let mut h = History::default();
@@ -616,17 +622,28 @@ mod tests {
             parse_settings(&["History-Interval", "30", "history-retention", "0"]).unwrap(),
             Settings {
                 interval_ms: 30_000,
-                retention_ms: 0
+                retention_ms: 0,
+                flow_retention_ms: 86_400_000,
             }
         );
         assert_eq!(
             parse_settings(&[]).unwrap(),
             Settings {
                 interval_ms: 60_000,
-                retention_ms: 2_592_000_000
+                retention_ms: 2_592_000_000,
+                flow_retention_ms: 86_400_000,
             }
         );
         assert!(parse_settings(&["history-interval", "0"])
+            .unwrap_err()
+            .contains("at least 1"));
+        assert_eq!(
+            parse_settings(&["flow-retention", "3600"])
+                .unwrap()
+                .flow_retention_ms,
+            3_600_000
+        );
+        assert!(parse_settings(&["flow-retention", "0"])
             .unwrap_err()
             .contains("at least 1"));
         assert!(parse_settings(&["history-interval"])
@@ -660,6 +677,7 @@ mod timing {
         let wide = Settings {
             interval_ms: 60_000,
             retention_ms: i64::MAX / 2,
+            flow_retention_ms: 86_400_000,
         };
         let mut h = History::default();
         let mut seed = 7u64;

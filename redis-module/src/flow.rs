@@ -1,0 +1,434 @@
+//! Option flow (issue 30): the trades of a chain, as the tape stream `{<key>}:trades` holds them,
+//! and what `OPTIONS.FLOW` sums over them. Pure: the index of one stream (`Tape`) and the
+//! figures of a selection of its trades, unit-tested here; the commands read and write the
+//! stream itself (`commands/trade.rs`, `commands/flow.rs`).
+//!
+//! Premium is size × price (USD), signed by the taker's side (a buyer pays it); notional is
+//! size × the index price at the trade. Volumes are in the contract's unit (coins).
+
+use std::collections::{BTreeMap, HashMap};
+
+use options_core::{Expiry, OptionType};
+
+/// The taker's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn parse(text: &str) -> Option<Side> {
+        if text.eq_ignore_ascii_case("buy") {
+            Some(Side::Buy)
+        } else if text.eq_ignore_ascii_case("sell") {
+            Some(Side::Sell)
+        } else {
+            None
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        }
+    }
+}
+
+/// One trade as the tape keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trade {
+    /// The stream entry id: (ms, seq).
+    pub entry: (i64, u64),
+    pub id: String,
+    pub symbol: String,
+    pub expiry: Expiry,
+    pub strike: f64,
+    pub kind: OptionType,
+    pub side: Side,
+    pub size: f64,
+    pub price: f64,
+    pub iv: Option<f64>,
+    pub index: Option<f64>,
+    pub block: bool,
+    pub ts: i64,
+}
+
+impl Trade {
+    /// Size × price, positive for a buyer's trade, negative for a seller's.
+    pub fn signed_premium(&self) -> f64 {
+        let p = self.size * self.price;
+        match self.side {
+            Side::Buy => p,
+            Side::Sell => -p,
+        }
+    }
+    pub fn signed_size(&self) -> f64 {
+        match self.side {
+            Side::Buy => self.size,
+            Side::Sell => -self.size,
+        }
+    }
+    /// Size × index price; `None` without an index price.
+    pub fn notional(&self) -> Option<f64> {
+        self.index.map(|i| self.size * i)
+    }
+}
+
+/// The module's index of one tape: its trades in entry order and the trade ids seen, so a
+/// resent trade counts once. It mirrors the stream; `matches` says whether it still does (a
+/// client may trim, delete or add entries by hand), and a mismatch rebuilds it from the stream.
+#[derive(Debug, Default, Clone)]
+pub struct Tape {
+    pub trades: Vec<Trade>,
+    ids: HashMap<String, usize>,
+}
+
+impl Tape {
+    /// From the stream's entries, in order.
+    pub fn from_trades(trades: Vec<Trade>) -> Tape {
+        let mut ids = HashMap::with_capacity(trades.len());
+        for (i, t) in trades.iter().enumerate() {
+            ids.insert(t.id.clone(), i);
+        }
+        Tape { trades, ids }
+    }
+
+    /// Whether the index describes a stream of `len` entries from `first` to `last`.
+    pub fn matches(&self, len: usize, first: Option<(i64, u64)>, last: Option<(i64, u64)>) -> bool {
+        self.trades.len() == len
+            && self.trades.first().map(|t| t.entry) == first
+            && self.trades.last().map(|t| t.entry) == last
+    }
+
+    pub fn seen(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// The entry id a trade at `ts` gets: its own time, or after the last entry when it is not
+    /// newer (the stream's ids only grow).
+    pub fn next_entry(&self, ts: i64) -> (i64, u64) {
+        match self.trades.last() {
+            Some(t) if ts <= t.entry.0 => (t.entry.0, t.entry.1 + 1),
+            _ => (ts.max(0), 0),
+        }
+    }
+
+    pub fn push(&mut self, t: Trade) {
+        self.ids.insert(t.id.clone(), self.trades.len());
+        self.trades.push(t);
+    }
+
+    /// Drops entries below `min_ms` (as `XTRIM MINID` does); returns how many.
+    pub fn trim_before(&mut self, min_ms: i64) -> usize {
+        let n = self.trades.partition_point(|t| t.entry.0 < min_ms);
+        if n > 0 {
+            self.trades.drain(..n);
+            self.ids.clear();
+            for (i, t) in self.trades.iter().enumerate() {
+                self.ids.insert(t.id.clone(), i);
+            }
+        }
+        n
+    }
+
+    /// The trades whose exchange time is within `[from, to]`. Entry times follow exchange
+    /// times (an older trade takes the last entry's time), so the search narrows by entry time
+    /// and then checks each trade's own `ts`.
+    pub fn between(&self, from: i64, to: i64) -> impl Iterator<Item = &Trade> {
+        let lo = self
+            .trades
+            .partition_point(|t| t.entry.0 < from.saturating_sub(MAX_LATE_MS));
+        self.trades[lo..]
+            .iter()
+            .take_while(move |t| t.entry.0 <= to.saturating_add(MAX_LATE_MS))
+            .filter(move |t| t.ts >= from && t.ts <= to)
+    }
+}
+
+/// How far behind the newest entry a trade's own time may be and still be found by time: a
+/// trade older than the last entry is stored at the last entry's time.
+const MAX_LATE_MS: i64 = 3_600_000;
+
+/// The sums `OPTIONS.FLOW` reports for a set of trades.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    pub trades: u64,
+    pub buy_volume: f64,
+    pub sell_volume: f64,
+    pub buy_premium: f64,
+    pub sell_premium: f64,
+    pub block_trades: u64,
+    pub block_volume: f64,
+}
+
+impl Sums {
+    pub fn add(&mut self, t: &Trade) {
+        self.trades += 1;
+        let premium = t.size * t.price;
+        match t.side {
+            Side::Buy => {
+                self.buy_volume += t.size;
+                self.buy_premium += premium;
+            }
+            Side::Sell => {
+                self.sell_volume += t.size;
+                self.sell_premium += premium;
+            }
+        }
+        if t.block {
+            self.block_trades += 1;
+            self.block_volume += t.size;
+        }
+    }
+    pub fn net_volume(&self) -> f64 {
+        self.buy_volume - self.sell_volume
+    }
+    pub fn net_premium(&self) -> f64 {
+        self.buy_premium - self.sell_premium
+    }
+}
+
+/// Per strike: calls' and puts' net premium and net volume.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StrikeFlow {
+    pub call_net_premium: f64,
+    pub call_net_volume: f64,
+    pub put_net_premium: f64,
+    pub put_net_volume: f64,
+}
+
+/// What to sum.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Selection {
+    pub expiries: Vec<Expiry>,
+    pub from: i64,
+    pub to: i64,
+    /// Trades below this notional (size × index) are left out; a trade without an index
+    /// price has no notional and is left out when a minimum is asked.
+    pub min_notional: Option<f64>,
+    pub by_strike: bool,
+    /// Bucket width in ms for the time series.
+    pub bucket_ms: Option<i64>,
+}
+
+/// Most buckets one call may ask for.
+pub const MAX_BUCKETS: i64 = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Flow {
+    pub totals: Sums,
+    pub expiries: Vec<(Expiry, Sums)>,
+    pub strikes: Vec<(f64, StrikeFlow)>,
+    /// `(bucket start, net premium, block volume)` for every bucket from `from` to `to`.
+    pub buckets: Vec<(i64, f64, f64)>,
+}
+
+/// The flow of the trades `tape` holds that `sel` selects.
+pub fn flow(tape: &Tape, sel: &Selection) -> Flow {
+    let mut out = Flow::default();
+    let mut by_expiry: BTreeMap<Expiry, Sums> = BTreeMap::new();
+    let mut by_strike: BTreeMap<u64, (f64, StrikeFlow)> = BTreeMap::new();
+    let bucket = sel.bucket_ms.filter(|b| *b > 0);
+    let first_bucket = bucket.map(|b| sel.from.div_euclid(b) * b);
+    let mut buckets: Vec<(i64, f64, f64)> = match (bucket, first_bucket) {
+        (Some(b), Some(start)) if sel.to >= sel.from => {
+            let n = (sel.to - start) / b + 1;
+            (0..n).map(|i| (start + i * b, 0.0, 0.0)).collect()
+        }
+        _ => Vec::new(),
+    };
+    for t in tape.between(sel.from, sel.to) {
+        if !sel.expiries.is_empty() && !sel.expiries.contains(&t.expiry) {
+            continue;
+        }
+        if let Some(min) = sel.min_notional {
+            if t.notional().is_none_or(|n| n < min) {
+                continue;
+            }
+        }
+        out.totals.add(t);
+        by_expiry.entry(t.expiry).or_default().add(t);
+        if sel.by_strike {
+            let slot = &mut by_strike
+                .entry(t.strike.to_bits())
+                .or_insert((t.strike, StrikeFlow::default()))
+                .1;
+            match t.kind {
+                OptionType::Call => {
+                    slot.call_net_premium += t.signed_premium();
+                    slot.call_net_volume += t.signed_size();
+                }
+                OptionType::Put => {
+                    slot.put_net_premium += t.signed_premium();
+                    slot.put_net_volume += t.signed_size();
+                }
+            }
+        }
+        if let (Some(b), Some(start)) = (bucket, first_bucket) {
+            let i = ((t.ts - start) / b) as usize;
+            if let Some(slot) = buckets.get_mut(i) {
+                slot.1 += t.signed_premium();
+                if t.block {
+                    slot.2 += t.size;
+                }
+            }
+        }
+    }
+    out.expiries = by_expiry.into_iter().collect();
+    let mut strikes: Vec<(f64, StrikeFlow)> = by_strike.into_values().collect();
+    strikes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out.strikes = strikes;
+    out.buckets = buckets;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::too_many_arguments)]
+    fn trade(
+        n: u64,
+        ts: i64,
+        strike: f64,
+        kind: OptionType,
+        side: Side,
+        size: f64,
+        price: f64,
+        block: bool,
+    ) -> Trade {
+        Trade {
+            entry: (ts, 0),
+            id: format!("t{n}"),
+            symbol: format!("BTC-26DEC26-{strike}-C"),
+            expiry: Expiry::parse(if n.is_multiple_of(2) {
+                "26DEC26"
+            } else {
+                "25JUN27"
+            })
+            .unwrap(),
+            strike,
+            kind,
+            side,
+            size,
+            price,
+            iv: None,
+            index: Some(100_000.0),
+            block,
+            ts,
+        }
+    }
+
+    #[test]
+    fn entries_follow_exchange_time_and_never_go_back() {
+        let mut tape = Tape::default();
+        assert_eq!(tape.next_entry(1000), (1000, 0));
+        tape.push(trade(
+            0,
+            1000,
+            1.0,
+            OptionType::Call,
+            Side::Buy,
+            1.0,
+            1.0,
+            false,
+        ));
+        assert_eq!(tape.next_entry(1000), (1000, 1));
+        assert_eq!(
+            tape.next_entry(900),
+            (1000, 1),
+            "an older trade goes after the last entry"
+        );
+        assert_eq!(tape.next_entry(1001), (1001, 0));
+        assert!(tape.seen("t0") && !tape.seen("t1"));
+        assert!(tape.matches(1, Some((1000, 0)), Some((1000, 0))));
+        assert!(!tape.matches(2, Some((1000, 0)), Some((1000, 0))));
+        assert_eq!(tape.trim_before(1001), 1);
+        assert!(!tape.seen("t0"));
+    }
+
+    #[test]
+    fn sums_sign_premium_by_the_takers_side() {
+        let mut tape = Tape::default();
+        tape.push(trade(
+            0,
+            1_000,
+            90_000.0,
+            OptionType::Call,
+            Side::Buy,
+            2.0,
+            1_000.0,
+            true,
+        ));
+        tape.push(trade(
+            1,
+            2_000,
+            90_000.0,
+            OptionType::Put,
+            Side::Sell,
+            1.0,
+            500.0,
+            false,
+        ));
+        tape.push(trade(
+            2,
+            3_000,
+            110_000.0,
+            OptionType::Call,
+            Side::Sell,
+            0.5,
+            200.0,
+            false,
+        ));
+        tape.push(trade(
+            3,
+            90_000,
+            110_000.0,
+            OptionType::Call,
+            Side::Buy,
+            1.0,
+            300.0,
+            false,
+        ));
+        let sel = Selection {
+            from: 0,
+            to: 60_000,
+            by_strike: true,
+            bucket_ms: Some(2_000),
+            ..Selection::default()
+        };
+        let f = flow(&tape, &sel);
+        assert_eq!(f.totals.trades, 3, "the last trade is after `to`");
+        assert_eq!(f.totals.buy_premium, 2_000.0);
+        assert_eq!(f.totals.sell_premium, 600.0);
+        assert_eq!(f.totals.net_premium(), 1_400.0);
+        assert_eq!(f.totals.net_volume(), 0.5);
+        assert_eq!((f.totals.block_trades, f.totals.block_volume), (1, 2.0));
+        assert_eq!(f.expiries.len(), 2);
+        assert_eq!(f.strikes[0].0, 90_000.0);
+        assert_eq!(f.strikes[0].1.call_net_premium, 2_000.0);
+        assert_eq!(f.strikes[0].1.put_net_premium, -500.0);
+        assert_eq!(f.strikes[1].1.call_net_volume, -0.5);
+        assert_eq!(f.buckets.len(), 31);
+        assert_eq!(f.buckets[0], (0, 2_000.0, 2.0));
+        assert_eq!(f.buckets[1], (2_000, -500.0 - 100.0, 0.0));
+        // A minimum notional leaves out the small trades (0.5 × 100,000 = 50,000).
+        let big = flow(
+            &tape,
+            &Selection {
+                min_notional: Some(60_000.0),
+                ..sel.clone()
+            },
+        );
+        assert_eq!(big.totals.trades, 2);
+        let one = flow(
+            &tape,
+            &Selection {
+                expiries: vec![Expiry::parse("25JUN27").unwrap()],
+                ..sel
+            },
+        );
+        assert_eq!(one.totals.trades, 1);
+    }
+}
