@@ -1,0 +1,193 @@
+//! `OPTIONS.FLOW` over a day of 50,000 trades (issue 30), side by side in one run:
+//!
+//! 1. the default call (the 24 hours before now, totals and per expiry) with redis-benchmark,
+//!    against `GET` of a string as large as its reply; and with `BYSTRIKE BUCKET 3600`, what a
+//!    dashboard's flow view asks;
+//! 2. recording: pipelined `OPTIONS.TRADE` (dedupe, append, trim) against pipelined `XADD` of
+//!    the same fields into a plain stream, alternating rounds.
+//!
+//! Results replace the `flow` section of BENCHMARKS.md. Run with `make bench`.
+
+use std::time::Instant;
+
+use options_tests::bench::{median, median_run, redis_benchmark, spread, BenchResult};
+use options_tests::RedisServer;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const TRADES: usize = 50_000;
+const ROUNDS: usize = 3;
+const PIPELINE: usize = 1_000;
+const WRITES_PER_ROUND: usize = 20_000;
+
+/// One trade's arguments after the key: id symbol side size price ts INDEX px [BLOCK].
+fn trade_args(rng: &mut StdRng, i: usize, ts: i64, expiries: &[String]) -> Vec<String> {
+    let e = &expiries[rng.random_range(0..expiries.len())];
+    let strike = 60_000 + 5_000 * rng.random_range(0..16);
+    let kind = if rng.random_bool(0.5) { "C" } else { "P" };
+    let mut a = vec![
+        format!("b{i}"),
+        format!("BTC-{e}-{strike}-{kind}"),
+        if rng.random_bool(0.5) { "buy" } else { "sell" }.to_string(),
+        format!("{}", rng.random_range(1..100) as f64 / 10.0),
+        format!("{}", rng.random_range(10..20_000)),
+        ts.to_string(),
+        "INDEX".into(),
+        format!("{}", 97_000 + rng.random_range(0..500)),
+    ];
+    if rng.random_bool(0.05) {
+        a.push("BLOCK".into());
+    }
+    a
+}
+
+fn rates(runs: &[BenchResult]) -> Vec<f64> {
+    runs.iter().map(|r| r.rps).collect()
+}
+
+fn main() {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let now = options_core::clock::now_ms();
+    let today = now.div_euclid(86_400_000);
+    let expiries: Vec<String> = [1, 2, 3, 9, 16, 30, 58, 86, 177, 268]
+        .iter()
+        .map(|d| {
+            options_core::Expiry::from_unix_days(today + d)
+                .unwrap()
+                .code()
+        })
+        .collect();
+    let mut rng = StdRng::seed_from_u64(30);
+    let mut pipe = redis::pipe();
+    for i in 0..TRADES {
+        let ts = now - 86_400_000 + (86_400_000 * i / TRADES) as i64;
+        let mut cmd = redis::cmd("OPTIONS.TRADE");
+        cmd.arg("BTC").arg(trade_args(&mut rng, i, ts, &expiries));
+        pipe.add_command(cmd).ignore();
+        if (i + 1) % PIPELINE == 0 {
+            pipe.query::<()>(&mut con).expect("trades");
+            pipe = redis::pipe();
+        }
+    }
+    let len: usize = redis::cmd("XLEN")
+        .arg("{BTC}:trades")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(len, TRADES);
+    let default_cmd = ["OPTIONS.FLOW", "BTC", "FORMAT", "JSON"];
+    let view_cmd = [
+        "OPTIONS.FLOW",
+        "BTC",
+        "BYSTRIKE",
+        "BUCKET",
+        "3600",
+        "FORMAT",
+        "JSON",
+    ];
+    let reply = options_tests::text(&mut con, &default_cmd).unwrap();
+    let view_reply = options_tests::text(&mut con, &view_cmd).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("blob")
+        .arg("x".repeat(reply.len()))
+        .query(&mut con)
+        .unwrap();
+
+    // 1. the flow, interleaved with GET of its size
+    let (requests, clients) = (4_000, 4);
+    let (mut flows, mut views, mut gets) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        flows.push(redis_benchmark(
+            server.port,
+            requests,
+            clients,
+            &default_cmd,
+        ));
+        views.push(redis_benchmark(server.port, requests, clients, &view_cmd));
+        gets.push(redis_benchmark(
+            server.port,
+            requests * 10,
+            clients,
+            &["GET", "blob"],
+        ));
+    }
+    let (f_rps, f_p50, f_p99) = median_run(&flows);
+    let (v_rps, v_p50, v_p99) = median_run(&views);
+    let (g_rps, _, _) = median_run(&gets);
+
+    // 2. recording, pipelined, alternating with XADD of the same fields into a plain stream
+    let (mut trade_rates, mut xadd_rates) = (Vec::new(), Vec::new());
+    let mut next = TRADES;
+    for round in 0..ROUNDS {
+        let batch: Vec<Vec<String>> = (0..WRITES_PER_ROUND)
+            .map(|j| {
+                let i = next + j;
+                trade_args(&mut rng, i, now + i as i64, &expiries)
+            })
+            .collect();
+        next += WRITES_PER_ROUND;
+        let t0 = Instant::now();
+        for chunk in batch.chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for a in chunk {
+                pipe.cmd("OPTIONS.TRADE").arg("BTC").arg(a).ignore();
+            }
+            pipe.query::<()>(&mut con).expect("trades");
+        }
+        trade_rates.push(WRITES_PER_ROUND as f64 / t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for chunk in batch.chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for a in chunk {
+                // The fields the tape's entries hold.
+                let block = if a.len() > 8 { "1" } else { "0" };
+                pipe.cmd("XADD")
+                    .arg(format!("plain{round}"))
+                    .arg("*")
+                    .arg(&[
+                        "id", &a[0], "symbol", &a[1], "side", &a[2], "size", &a[3], "price", &a[4],
+                        "index", &a[7], "block", block, "ts", &a[5],
+                    ])
+                    .ignore();
+            }
+            pipe.query::<()>(&mut con).expect("xadd");
+        }
+        xadd_rates.push(WRITES_PER_ROUND as f64 / t0.elapsed().as_secs_f64());
+    }
+    let ratios: Vec<f64> = trade_rates
+        .iter()
+        .zip(&xadd_rates)
+        .map(|(t, x)| t / x)
+        .collect();
+    let mut sorted = ratios.clone();
+    sorted.sort_by(f64::total_cmp);
+
+    let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
+    let section = format!(
+        "<!-- flow:begin -->\n\
+## Option flow (issue 30)\n\n\
+Shared by redis-server and the clients. A day of {TRADES} BTC trades (10 expiries, 16 strikes, calls and puts, \
+both sides, 5 % blocks) recorded with `OPTIONS.TRADE` on the tape `{{BTC}}:trades`. Rates: the median of {ROUNDS} \
+interleaved rounds, their range in brackets; latencies from the median round.\n\n\
+| measurement | result | baseline | ratio | target |\n\
+|---|---|---|---|---|\n\
+| `OPTIONS.FLOW BTC FORMAT JSON` (the 24 hours before now: totals and per expiry, {bytes} bytes), redis-benchmark -c {clients} -n {requests} | {f_s} calls/s (p50 {f_p50:.3} ms, p99 {f_p99:.3} ms) | `GET` of a {bytes}-byte string: {g_s} req/s | {r1:.3}× of GET | ≥ 500 calls/s {ok1} |\n\
+| `OPTIONS.FLOW BTC BYSTRIKE BUCKET 3600 FORMAT JSON` (the dashboard's view: per strike and hourly too, {vbytes} bytes) | {v_s} calls/s (p50 {v_p50:.3} ms, p99 {v_p99:.3} ms) | {f_rps:.0} calls/s for the default call | {r2:.2}× | — |\n\
+| recording: pipelined `OPTIONS.TRADE` ({PIPELINE} a pipeline; dedupe, append, trim), {WRITES_PER_ROUND} a round | {t_s} trades/s | pipelined `XADD` of the same fields to a plain stream: {x_s} entries/s | {r3:.2}× ({r3_s}) | — |\n\
+\n<!-- flow:end -->",
+        bytes = reply.len(),
+        vbytes = view_reply.len(),
+        f_s = spread(&rates(&flows), 0),
+        v_s = spread(&rates(&views), 0),
+        g_s = spread(&rates(&gets), 0),
+        r1 = f_rps / g_rps,
+        ok1 = met(f_rps >= 500.0),
+        r2 = v_rps / f_rps,
+        t_s = spread(&trade_rates, 0),
+        x_s = spread(&xadd_rates, 0),
+        r3 = median(&sorted),
+        r3_s = spread(&ratios, 2),
+    );
+    println!("{section}");
+    options_tests::write_benchmark_section("flow", "module_flow", &section);
+}
