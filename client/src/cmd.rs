@@ -475,6 +475,102 @@ pub fn ingest<'a>(
     c
 }
 
+/// One trade for `OPTIONS.TRADE`, in the contract model's units (USD prices, fraction IVs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeRecord {
+    pub id: String,
+    pub symbol: String,
+    /// The taker's side: true for a buy.
+    pub buy: bool,
+    pub size: f64,
+    pub price: f64,
+    pub ts: i64,
+    pub iv: Option<f64>,
+    pub index: Option<f64>,
+    pub block: bool,
+    /// `M`, `T` or `MT` when a side was liquidated.
+    pub liquidation: Option<String>,
+}
+
+/// `OPTIONS.TRADE key id symbol side size price ts [IV iv] [INDEX px] [BLOCK] [LIQUIDATION l]`:
+/// records a trade on the chain's tape (replies 1, or 0 for an id the tape already holds).
+pub fn trade(key: &str, t: &TradeRecord) -> Cmd {
+    let n = options_core::format_number;
+    let mut c = start("OPTIONS.TRADE", key);
+    c.arg(&t.id)
+        .arg(&t.symbol)
+        .arg(if t.buy { "buy" } else { "sell" })
+        .arg(n(t.size))
+        .arg(n(t.price))
+        .arg(t.ts);
+    if let Some(iv) = t.iv {
+        c.arg("IV").arg(n(iv));
+    }
+    if let Some(i) = t.index {
+        c.arg("INDEX").arg(n(i));
+    }
+    if t.block {
+        c.arg("BLOCK");
+    }
+    if let Some(l) = &t.liquidation {
+        c.arg("LIQUIDATION").arg(l);
+    }
+    c
+}
+
+/// `OPTIONS.FLOW key [EXPIRY e …] [FROM ms] [TO ms] [BYSTRIKE] [BUCKET s] [MIN_NOTIONAL usd]
+/// [NOW ms]`: the chain's option flow.
+#[derive(Debug, Clone, Default)]
+pub struct Flow {
+    pub key: String,
+    pub expiries: Vec<Expiry>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub by_strike: bool,
+    pub bucket_s: Option<i64>,
+    pub min_notional: Option<f64>,
+    pub now_ms: Option<i64>,
+}
+
+impl Flow {
+    pub fn new(key: &str) -> Flow {
+        Flow {
+            key: key.to_string(),
+            ..Flow::default()
+        }
+    }
+}
+
+impl Command for Flow {
+    const NAME: &'static str = "OPTIONS.FLOW";
+    type Reply = reply::Flow;
+    fn to_cmd(&self) -> Cmd {
+        let mut c = start(Self::NAME, &self.key);
+        for e in &self.expiries {
+            c.arg("EXPIRY").arg(e.code());
+        }
+        if let Some(f) = self.from_ms {
+            c.arg("FROM").arg(f);
+        }
+        if let Some(t) = self.to_ms {
+            c.arg("TO").arg(t);
+        }
+        if self.by_strike {
+            c.arg("BYSTRIKE");
+        }
+        if let Some(b) = self.bucket_s {
+            c.arg("BUCKET").arg(b);
+        }
+        if let Some(m) = self.min_notional {
+            c.arg("MIN_NOTIONAL").arg(options_core::format_number(m));
+        }
+        if let Some(now) = self.now_ms {
+            c.arg("NOW").arg(now);
+        }
+        json(c)
+    }
+}
+
 /// `OPTIONS.DEL key symbol …`: removes contracts (replies how many were listed).
 pub fn del<S: AsRef<str>>(key: &str, symbols: &[S]) -> Cmd {
     let mut c = start("OPTIONS.DEL", key);

@@ -327,3 +327,54 @@ impl Chain {
         self.strikes.iter().filter(move |l| Some(l.strike) == atm)
     }
 }
+
+/// The sums `OPTIONS.FLOW` reports for a set of trades (premiums in USD, signed by the taker).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSums {
+    pub trades: u64,
+    pub buy_volume: f64,
+    pub sell_volume: f64,
+    pub net_volume: f64,
+    pub buy_premium: f64,
+    pub sell_premium: f64,
+    pub net_premium: f64,
+    pub block_trades: u64,
+    pub block_volume: f64,
+}
+
+/// One expiry's flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryFlow {
+    pub expiry: String,
+    #[serde(flatten)]
+    pub sums: FlowSums,
+}
+
+/// One strike's calls' and puts' net premium and volume.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrikeFlow {
+    pub strike: f64,
+    pub call_net_premium: f64,
+    pub call_net_volume: f64,
+    pub put_net_premium: f64,
+    pub put_net_volume: f64,
+}
+
+/// `OPTIONS.FLOW … FORMAT JSON`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    pub underlying: String,
+    pub from: i64,
+    pub to: i64,
+    #[serde(flatten)]
+    pub totals: FlowSums,
+    pub expiries: Vec<ExpiryFlow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strikes: Option<Vec<StrikeFlow>>,
+    /// `[bucket start, net premium, block volume]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<(i64, f64, f64)>>,
+}

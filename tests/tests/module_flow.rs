@@ -251,6 +251,22 @@ fn flow_sums_the_tape_as_defined() {
         );
     }
 
+    // The typed client decodes the same reply, field for field.
+    let typed = options_tests::run(
+        &mut con,
+        &options_client::cmd::Flow {
+            now_ms: Some(now),
+            by_strike: true,
+            bucket_s: Some(3600),
+            ..options_client::cmd::Flow::new("BTC")
+        },
+    )
+    .expect("a flow reply");
+    assert_eq!(typed.totals.trades as usize, day.len());
+    assert_eq!(typed.expiries.len(), expiries.len());
+    assert_eq!(typed.strikes.as_ref().map(Vec::len), Some(5));
+    assert_eq!(typed.buckets.as_ref().map(Vec::len), Some(buckets.len()));
+
     // A window, an expiry and a minimum notional (size × index; no index, no notional).
     let (from, to) = (now - 6 * 3_600_000, now - 3_600_000);
     let code = expiries[1].0;
