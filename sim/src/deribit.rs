@@ -210,6 +210,36 @@ pub fn ticker(c: &Contract, name: &str, now: i64) -> Value {
     })
 }
 
+/// One `trades.option.{currency}.100ms` item: the coin price of an inverse option, amounts in
+/// contracts, IV in percent, `block_trade_id` on a block.
+pub fn trade(t: &crate::market::MarketTrade, c: &Contract, name: &str) -> Value {
+    let v = |f: Field| c.values[f.index()];
+    let base = base_of(c);
+    let divisor = if is_inverse(base) {
+        v(Field::IndexPrice).max(1e-9)
+    } else {
+        1.0
+    };
+    let shift = v(Field::Vega) * VOL_OFFSET;
+    let mut item = json!({
+        "trade_seq": t.id % 1_000_000,
+        "trade_id": format!("DRB-{}", t.id),
+        "timestamp": t.ts,
+        "tick_direction": 0,
+        "price": round_sig((t.price + shift).max(0.0) / divisor, 6),
+        "mark_price": round_sig((v(Field::MarkPrice) + shift).max(0.0) / divisor, 6),
+        "iv": round_sig(percent(v(Field::MarkIv)), 6),
+        "instrument_name": name,
+        "index_price": v(Field::IndexPrice),
+        "direction": if t.buy { "buy" } else { "sell" },
+        "amount": round_sig(t.size / multiplier(base), 6),
+    });
+    if t.block {
+        item["block_trade_id"] = json!(format!("BLOCK-{}", t.id));
+    }
+    item
+}
+
 /// One `get_book_summary_by_currency` item: quotes, mark IV and OI, no greeks or bid/ask IV.
 pub(crate) fn summary(c: &Contract, name: &str, now: i64) -> Value {
     let v = |f: Field| c.values[f.index()];

@@ -282,6 +282,19 @@ fn subscribe(
             subs.add(ch, conn, Some(&c.symbol));
             first.push(deribit::notification(ch, deribit::ticker(c, name, now)));
             accepted.push(ch.clone());
+        } else if let Some(cur) = ch
+            .strip_prefix("trades.option.")
+            .and_then(|r| r.strip_suffix(".100ms"))
+        {
+            let cur = cur.to_ascii_lowercase();
+            if ["btc", "eth", "usdc", "any"].contains(&cur.as_str()) {
+                if let Some(c) = subs.conns.get_mut(&conn) {
+                    if c.channels.insert(ch.clone()) {
+                        subs.trades.push((conn, ch.clone(), cur));
+                    }
+                }
+                accepted.push(ch.clone());
+            }
         } else if let Some(cur) = ch.strip_prefix("instrument.state.option.") {
             if ["btc", "eth", "usdc", "any"].contains(&cur.to_ascii_lowercase().as_str()) {
                 subs.add(ch, conn, None);

@@ -86,6 +86,9 @@ pub struct Market {
     /// Strikes on each side of the money for the nearest expiries.
     strikes_per_side: usize,
     pub updates: u64,
+    /// Trades made since the server last took them (`take_trades`).
+    trades: Vec<MarketTrade>,
+    next_trade: u64,
 }
 
 impl Market {
@@ -105,6 +108,9 @@ impl Market {
             cursor: 0,
             strikes_per_side: strikes_per_side.max(1),
             updates: 0,
+            trades: Vec::new(),
+            // Trade ids unique across restarts of the sim, as an exchange's are.
+            next_trade: (now_ms.max(0) as u64).wrapping_mul(1000) ^ seed,
         };
         m.maintain(now_ms);
         m
@@ -272,7 +278,7 @@ impl Market {
                         values: [0.0; FIELD_COUNT],
                         version: 0,
                     };
-                    reprice(&mut self.rng, &self.assets[a], &mut c, now_ms, true);
+                    let _ = reprice(&mut self.rng, &self.assets[a], &mut c, now_ms, true);
                     self.contracts.push(c);
                     listed.push(symbol);
                 }
@@ -294,13 +300,28 @@ impl Market {
             let a = self.contracts[i].asset;
             let shock: f64 = self.rng.random_range(-1.0..1.0);
             self.assets[a].spot *= 1.0 + 0.00002 * shock;
-            reprice(
+            let traded = reprice(
                 &mut self.rng,
                 &self.assets[a],
                 &mut self.contracts[i],
                 now_ms,
                 false,
             );
+            if let Some(qty) = traded {
+                // Now and then a block: a large size, arranged off the book.
+                let block = self.rng.random_bool(0.03);
+                let buy = self.rng.random_bool(0.5);
+                self.next_trade += 1;
+                self.trades.push(MarketTrade {
+                    contract: i,
+                    id: self.next_trade,
+                    buy,
+                    size: if block { round_to(qty * 25.0, 1) } else { qty },
+                    price: self.contracts[i].values[Field::LastPrice.index()],
+                    block,
+                    ts: now_ms,
+                });
+            }
             self.updates += 1;
             out.push(i);
         }
@@ -321,12 +342,37 @@ impl Market {
         self.assets.get(c.asset).map_or(0.01, |a| a.spec.price_tick)
     }
 
+    /// The trades made since the last call, oldest first.
+    pub fn take_trades(&mut self) -> Vec<MarketTrade> {
+        std::mem::take(&mut self.trades)
+    }
+
     pub fn contract(&self, i: usize) -> &Contract {
         &self.contracts[i]
     }
 }
 
-fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh: bool) {
+/// A trade the market made: the contract (an index into `contracts`), the taker's side, the
+/// size (coins), the price (USD, the contract's new last price), and whether it was a block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketTrade {
+    pub contract: usize,
+    pub id: u64,
+    pub buy: bool,
+    pub size: f64,
+    pub price: f64,
+    pub block: bool,
+    pub ts: i64,
+}
+
+/// Reprices `c`; returns the size of the trade it made, if one.
+fn reprice(
+    rng: &mut StdRng,
+    asset: &Asset,
+    c: &mut Contract,
+    now_ms: i64,
+    fresh: bool,
+) -> Option<f64> {
     let spot = asset.spot;
     let t = c.expiry.years_until(now_ms).max(1e-6);
     let forward = spot * (1.0 + 0.03 * t);
@@ -395,8 +441,11 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
             Field::Change24h,
             round_to(rng.random_range(-0.3..0.3), 4),
         );
-    } else if traded {
+    }
+    let mut trade = None;
+    if traded && !fresh {
         let qty = round_to(rng.random_range(0.1..5.0), 1);
+        trade = Some(qty);
         let vol = v[Field::Volume24h.index()] + qty;
         set(v, Field::Volume24h, round_to(vol, 2));
         set(
@@ -435,6 +484,7 @@ fn reprice(rng: &mut StdRng, asset: &Asset, c: &mut Contract, now_ms: i64, fresh
         },
     );
     c.version += 1;
+    trade
 }
 
 /// `ticks` price steps of `step`, without the binary noise of the multiplication.

@@ -86,6 +86,8 @@ pub(crate) struct DeribitSubs {
     pub(crate) by_symbol: HashMap<String, Vec<(u64, String)>>,
     pub(crate) symbol_of: HashMap<String, String>,
     pub(crate) states: Vec<(u64, String)>,
+    /// `trades.option.<CURRENCY>.100ms`: (connection, channel, currency in lower case).
+    pub(crate) trades: Vec<(u64, String, String)>,
     pub(crate) conns: HashMap<u64, DeribitConn>,
 }
 
@@ -113,6 +115,8 @@ impl DeribitSubs {
     pub(crate) fn forget(&mut self, channel: &str, conn: u64) {
         self.states
             .retain(|(id, ch)| !(*id == conn && ch == channel));
+        self.trades
+            .retain(|(id, ch, _)| !(*id == conn && ch == channel));
         if let Some(sym) = self.symbol_of.get(channel).cloned() {
             if let Some(v) = self.by_symbol.get_mut(&sym) {
                 v.retain(|(id, _)| *id != conn);
@@ -183,6 +187,69 @@ impl Sim {
             .collect();
         Self::deliver(&subs, frames);
         self.deliver_deribit(&market, &updated, now);
+        let trades = market.take_trades();
+        if !trades.is_empty() {
+            self.deliver_trades(&market, &subs, &trades, now);
+        }
+    }
+
+    /// Pushes the market's trades: Bybit's `publicTrade.<BASE>` (one frame per base coin) and
+    /// Deribit's `trades.option.<CURRENCY>.100ms` (one notification per currency and channel).
+    fn deliver_trades(
+        &self,
+        market: &Market,
+        subs: &Subs,
+        trades: &[crate::market::MarketTrade],
+        now: i64,
+    ) {
+        let mut by_base: HashMap<
+            &str,
+            Vec<(&crate::market::MarketTrade, &crate::market::Contract)>,
+        > = HashMap::new();
+        for t in trades {
+            let c = market.contract(t.contract);
+            let base = c.symbol.split('-').next().unwrap_or("");
+            by_base.entry(base).or_default().push((t, c));
+        }
+        let mut frames = Vec::new();
+        for (base, list) in &by_base {
+            let topic = format!("publicTrade.{base}");
+            if subs.by_symbol.contains_key(&topic) {
+                frames.push((topic, wire::trade_push(base, list, now)));
+            }
+        }
+        Self::deliver(subs, frames);
+        let deribit = lock(&self.deribit);
+        if deribit.trades.is_empty() {
+            return;
+        }
+        let mut by_currency: HashMap<&str, Vec<Value>> = HashMap::new();
+        for (base, list) in &by_base {
+            for (t, c) in list {
+                if let Some(name) = crate::deribit::name_of(market, c) {
+                    by_currency
+                        .entry(crate::deribit::currency_of(base))
+                        .or_default()
+                        .push(crate::deribit::trade(t, c, &name));
+                }
+            }
+        }
+        for (id, channel, currency) in &deribit.trades {
+            let items: Vec<Value> = by_currency
+                .iter()
+                .filter(|(c, _)| currency == "any" || c.eq_ignore_ascii_case(currency))
+                .flat_map(|(_, v)| v.iter().cloned())
+                .collect();
+            if items.is_empty() {
+                continue;
+            }
+            if let Some(conn) = deribit.conns.get(id) {
+                let frame = crate::deribit::notification(channel, Value::Array(items));
+                if conn.tx.try_send(frame).is_err() {
+                    conn.kick.notify_one();
+                }
+            }
+        }
     }
 
     /// Pushes the contracts at `indices` to their Deribit ticker subscribers, one frame per

@@ -138,13 +138,26 @@ fn subscribe(
     let mut subs = lock(&sim.subs);
     let (mut ok, mut failed, mut snaps) = (Vec::new(), Vec::new(), Vec::new());
     for t in topics {
-        let symbol = t.strip_prefix("tickers.").unwrap_or("");
-        let known = market.get(symbol);
         let Some(conn) = subs.conns.get_mut(&id) else {
             break;
         };
         let fits = conn.topics.len() < sim.limits.max_topics
             && conn.topic_chars + t.len() <= sim.limits.max_topic_chars;
+        // `publicTrade.<BASE>`: every trade of the base coin's options, no snapshot.
+        if let Some(base) = t.strip_prefix("publicTrade.") {
+            if market.asset_names().iter().any(|a| a == base) && !reject && fits {
+                if conn.topics.insert(t.clone()) {
+                    conn.topic_chars += t.len();
+                    subs.by_symbol.entry(t.clone()).or_default().push(id);
+                }
+                ok.push(t.clone());
+            } else {
+                failed.push(t.clone());
+            }
+            continue;
+        }
+        let symbol = t.strip_prefix("tickers.").unwrap_or("");
+        let known = market.get(symbol);
         match known {
             Some(c) if !reject && fits => {
                 if conn.topics.insert(symbol.to_string()) {
@@ -173,7 +186,11 @@ fn unsubscribe(sim: &Sim, id: u64, topics: &[String]) -> Vec<String> {
     let mut subs = lock(&sim.subs);
     let mut ok = Vec::new();
     for t in topics {
-        let symbol = t.strip_prefix("tickers.").unwrap_or("");
+        let symbol = if t.starts_with("publicTrade.") {
+            t.as_str()
+        } else {
+            t.strip_prefix("tickers.").unwrap_or("")
+        };
         let removed = subs.conns.get_mut(&id).is_some_and(|c| {
             let had = c.topics.remove(symbol);
             if had {

@@ -140,3 +140,35 @@ pub fn garbage_frames(symbol: &str) -> Vec<String> {
         format!(r#"{{"topic":"tickers.{symbol}","type":"snapshot","data":{{"symbol":"#),
     ]
 }
+
+/// A `publicTrade.<BASE>` push: Bybit's option trade fields (`T` time, `s` symbol, `S` taker
+/// side, `v` size, `p` price, `i` trade id, `BT` block trade, `iv`, `mIv` mark IV, `mP` mark
+/// price, `iP` index price), every value a string but `BT`.
+pub fn trade_push(
+    base: &str,
+    trades: &[(&crate::market::MarketTrade, &Contract)],
+    now_ms: i64,
+) -> String {
+    let v = |c: &Contract, f: options_core::Field| format_number(c.values[f.index()]);
+    let data: Vec<Value> = trades
+        .iter()
+        .map(|(t, c)| {
+            json!({
+                "T": t.ts,
+                "s": c.symbol,
+                "S": if t.buy { "Buy" } else { "Sell" },
+                "v": format_number(t.size),
+                "p": format_number(t.price),
+                "L": "PlusTick",
+                "i": format!("{:x}-{:04x}", t.id, t.id % 0xffff),
+                "BT": t.block,
+                "iv": v(c, options_core::Field::MarkIv),
+                "mIv": v(c, options_core::Field::MarkIv),
+                "mP": v(c, options_core::Field::MarkPrice),
+                "iP": v(c, options_core::Field::IndexPrice),
+            })
+        })
+        .collect();
+    json!({"id": format!("publicTrade.{base}-{now_ms}"), "topic": format!("publicTrade.{base}"), "type": "snapshot", "ts": now_ms, "data": data})
+        .to_string()
+}
