@@ -430,12 +430,19 @@ impl App {
     }
 
     fn resubscribe(&mut self) {
-        let wanted: HashSet<String> = self
+        let mut wanted: HashSet<String> = self
             .listings
             .values()
             .flat_map(|m| m.keys().cloned())
             .collect();
         self.metrics.contracts.set(wanted.len() as i64);
+        // Every trade of each listed asset's options: one topic per base coin.
+        wanted.extend(
+            self.listings
+                .iter()
+                .filter(|(_, m)| !m.is_empty())
+                .map(|(asset, _)| format!("{}{asset}", crate::ws::TRADE_TOPIC_PREFIX)),
+        );
         self.pool.set_symbols(&wanted);
     }
 

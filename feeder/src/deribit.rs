@@ -177,6 +177,25 @@ pub struct TickerWire {
     pub stats: Option<StatsWire>,
 }
 
+/// One item of `trades.option.{currency}.100ms`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TradeWire {
+    pub trade_id: String,
+    pub instrument_name: String,
+    pub timestamp: i64,
+    pub direction: String,
+    pub price: f64,
+    pub amount: f64,
+    #[serde(default)]
+    pub iv: Option<f64>,
+    #[serde(default)]
+    pub index_price: Option<f64>,
+    #[serde(default)]
+    pub block_trade_id: Option<String>,
+    #[serde(default)]
+    pub liquidation: Option<String>,
+}
+
 // ---- the model --------------------------------------------------------------------------
 
 /// A listed Deribit option as the feeder keeps it.
@@ -343,6 +362,56 @@ impl Listed {
             symbol: self.name.clone(),
             fields: out.0,
             exchange_ts: Some(time_ms).filter(|ms| *ms > 0),
+            received,
+        })
+    }
+
+    /// A trade in the model's units: price in USD (× the trade's index price for an inverse
+    /// option), size in coins, IV a fraction, a block when it has a `block_trade_id`.
+    pub fn convert_trade(
+        &self,
+        t: &TradeWire,
+        received: Instant,
+    ) -> Result<crate::ticker::TradeUpdate, String> {
+        let index = t.index_price.filter(|p| *p > 0.0 && p.is_finite());
+        let usd = self.usd_factor(index)?;
+        let buy = match t.direction.as_str() {
+            "buy" => true,
+            "sell" => false,
+            other => return Err(format!("{}: direction '{other}'", t.trade_id)),
+        };
+        let (size, price) = (t.amount * self.multiplier, t.price * usd);
+        if !(size > 0.0 && size.is_finite() && price >= 0.0 && price.is_finite())
+            || t.timestamp <= 0
+            || t.trade_id.is_empty()
+        {
+            return Err(format!(
+                "{}: size, price, time or id out of range",
+                t.trade_id
+            ));
+        }
+        let liquidation = match t.liquidation.as_deref() {
+            None | Some("") | Some("none") => None,
+            Some(l @ ("M" | "T" | "MT")) => Some(l.to_string()),
+            Some(other) => return Err(format!("{}: liquidation '{other}'", t.trade_id)),
+        };
+        Ok(crate::ticker::TradeUpdate {
+            venue: Venue::Deribit,
+            record: options_client::cmd::TradeRecord {
+                id: t.trade_id.clone(),
+                symbol: self.name.clone(),
+                buy,
+                size,
+                price,
+                ts: t.timestamp,
+                iv: t
+                    .iv
+                    .filter(|v| *v > 0.0 && v.is_finite())
+                    .map(|v| v / 100.0),
+                index,
+                block: t.block_trade_id.as_deref().is_some_and(|b| !b.is_empty()),
+                liquidation,
+            },
             received,
         })
     }
@@ -688,6 +757,11 @@ async fn stream(
                 .iter()
                 .map(|c| format!("instrument.state.option.{}", c.to_ascii_lowercase())),
         );
+        chans.extend(
+            currencies
+                .iter()
+                .map(|c| format!("trades.option.{c}.100ms")),
+        );
         chans.sort();
         chans
     };
@@ -769,6 +843,8 @@ async fn stream(
                 let data = &v["params"]["data"];
                 if channel.starts_with("ticker.") {
                     on_ticker(state, data, writer, metrics);
+                } else if channel.starts_with("trades.") {
+                    on_trades(state, data, writer, metrics);
                 } else if channel.starts_with("instrument.state.") {
                     on_state(
                         rest,
@@ -860,9 +936,13 @@ async fn refresh_and_ask(
                 .map(|l| currency_of(&l.underlying))
                 .collect();
             for c in currencies {
-                let ch = format!("instrument.state.option.{}", c.to_ascii_lowercase());
-                if !subscribed.contains(&ch) && !to_ask.contains(&ch) {
-                    to_ask.push(ch);
+                for ch in [
+                    format!("instrument.state.option.{}", c.to_ascii_lowercase()),
+                    format!("trades.option.{c}.100ms"),
+                ] {
+                    if !subscribed.contains(&ch) && !to_ask.contains(&ch) {
+                        to_ask.push(ch);
+                    }
                 }
             }
         }
@@ -906,6 +986,39 @@ fn on_ticker(
         Err(e) => {
             metrics.venue_garbled.with_label_values(&["deribit"]).inc();
             tracing::warn!(error = %e, "deribit: ticker skipped");
+        }
+    }
+}
+
+fn on_trades(
+    state: &State,
+    data: &Value,
+    writer: &mpsc::UnboundedSender<WriterMsg>,
+    metrics: &Metrics,
+) {
+    let received = Instant::now();
+    let items: Vec<TradeWire> = match Vec::<TradeWire>::deserialize(data) {
+        Ok(v) => v,
+        Err(e) => {
+            metrics.venue_garbled.with_label_values(&["deribit"]).inc();
+            tracing::warn!(error = %e, "deribit: garbled trades skipped");
+            return;
+        }
+    };
+    for t in &items {
+        // Trades of instruments not tracked are not written.
+        let Some(l) = state.listed.get(&t.instrument_name) else {
+            continue;
+        };
+        match l.convert_trade(t, received) {
+            Ok(u) => {
+                metrics.trades_received.inc();
+                let _ = writer.send(WriterMsg::Trade(u));
+            }
+            Err(e) => {
+                metrics.venue_garbled.with_label_values(&["deribit"]).inc();
+                tracing::warn!(error = %e, "deribit: trade skipped");
+            }
         }
     }
 }

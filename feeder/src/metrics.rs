@@ -14,6 +14,10 @@ pub struct Metrics {
     pub messages_received: IntCounter,
     pub messages_garbled: IntCounter,
     pub messages_unknown: IntCounter,
+    /// Trades received (every venue) and written with `OPTIONS.TRADE` (a resent one counts
+    /// when written; the module keeps it once).
+    pub trades_received: IntCounter,
+    pub trades_written: IntCounter,
     pub updates_written: IntCounter,
     pub updates_conflated: IntCounter,
     pub updates_rejected: IntCounter,
@@ -108,6 +112,16 @@ impl Metrics {
                 &r,
                 "feeder_messages_garbled_total",
                 "Frames that were not valid Bybit messages (dropped)",
+            ),
+            trades_received: counter(
+                &r,
+                "feeder_trades_received_total",
+                "Trades received from the venues",
+            ),
+            trades_written: counter(
+                &r,
+                "feeder_trades_written_total",
+                "Trades written with OPTIONS.TRADE",
             ),
             messages_unknown: counter(
                 &r,

@@ -67,9 +67,30 @@ pub fn slot_of(venue: Venue, symbol: &str) -> String {
     }
 }
 
+/// One trade from a venue, in the model's units, for `OPTIONS.TRADE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeUpdate {
+    pub venue: Venue,
+    pub record: options_client::cmd::TradeRecord,
+    pub received: Instant,
+}
+
+impl TradeUpdate {
+    /// The Redis key of the trade's chain (`BTC`, `deribit:BTC`).
+    pub fn key(&self) -> String {
+        let first = self.record.symbol.split('-').next().unwrap_or("");
+        self.venue.key(first.split('_').next().unwrap_or(first))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Ticker(TickerUpdate),
+    /// A `publicTrade.<BASE>` push: its topic and trades.
+    Trades {
+        topic: String,
+        trades: Vec<TradeUpdate>,
+    },
     Pong,
     /// Reply to subscribe/unsubscribe.
     Command {
@@ -211,6 +232,21 @@ pub fn parse_frame(text: &str, received: Instant) -> Result<Frame, Garbled> {
     let raw: RawFrame<'_> =
         serde_json::from_str(text).map_err(|e| Garbled(format!("not a Bybit frame: {e}")))?;
     if let Some(topic) = raw.topic.as_deref() {
+        if let Some(base) = topic.strip_prefix("publicTrade.") {
+            let data = raw
+                .data
+                .ok_or_else(|| Garbled(format!("push for {topic} without data")))?;
+            let items: Vec<BybitTrade> = serde_json::from_str(data.get())
+                .map_err(|e| Garbled(format!("bad trades for {topic}: {e}")))?;
+            let trades = items
+                .into_iter()
+                .map(|t| t.into_update(base, received))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Frame::Trades {
+                topic: topic.to_string(),
+                trades,
+            });
+        }
         let Some(sym) = topic.strip_prefix("tickers.") else {
             return Ok(Frame::Other);
         };
@@ -253,6 +289,86 @@ pub fn parse_frame(text: &str, received: Instant) -> Result<Frame, Garbled> {
         });
     }
     Ok(Frame::Other)
+}
+
+/// One item of Bybit's option `publicTrade.<BASE>` push.
+#[derive(Deserialize)]
+struct BybitTrade {
+    #[serde(rename = "T")]
+    time: i64,
+    #[serde(rename = "s")]
+    symbol: String,
+    #[serde(rename = "S")]
+    side: String,
+    #[serde(rename = "v")]
+    size: Text,
+    #[serde(rename = "p")]
+    price: Text,
+    #[serde(rename = "i")]
+    id: String,
+    #[serde(rename = "BT", default)]
+    block: bool,
+    #[serde(default)]
+    iv: Option<Text>,
+    #[serde(rename = "iP", default)]
+    index: Option<Text>,
+}
+
+impl BybitTrade {
+    /// Checked: the symbol is of the topic's base, the side is Buy or Sell, size above 0,
+    /// price not negative, every number finite. Anything else garbles the whole frame.
+    fn into_update(self, base: &str, received: Instant) -> Result<TradeUpdate, Garbled> {
+        let bad = |what: &str| Garbled(format!("trade {} of {}: {what}", self.id, self.symbol));
+        let parsed = options_core::parse_symbol(&self.symbol).map_err(|_| bad("not a symbol"))?;
+        if parsed.base != base {
+            return Err(bad("not of the topic's base coin"));
+        }
+        let num = |t: &Text| {
+            options_core::parse_number(&t.0)
+                .ok()
+                .filter(|x| x.is_finite())
+        };
+        let opt = |t: &Option<Text>| -> Result<Option<f64>, Garbled> {
+            match t.as_ref().map(|t| t.0.as_str()) {
+                None | Some("") => Ok(None),
+                Some(v) => options_core::parse_number(v)
+                    .ok()
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .map(Some)
+                    .ok_or_else(|| bad("a number is not finite")),
+            }
+        };
+        let buy = match self.side.as_str() {
+            "Buy" | "buy" => true,
+            "Sell" | "sell" => false,
+            _ => return Err(bad("side is neither Buy nor Sell")),
+        };
+        let size = num(&self.size)
+            .filter(|s| *s > 0.0)
+            .ok_or_else(|| bad("size"))?;
+        let price = num(&self.price)
+            .filter(|p| *p >= 0.0)
+            .ok_or_else(|| bad("price"))?;
+        if self.time <= 0 || self.id.is_empty() {
+            return Err(bad("time or id"));
+        }
+        Ok(TradeUpdate {
+            venue: Venue::Bybit,
+            record: options_client::cmd::TradeRecord {
+                id: self.id.clone(),
+                symbol: parsed.canonical(),
+                buy,
+                size,
+                price,
+                ts: self.time,
+                iv: opt(&self.iv)?,
+                index: opt(&self.index)?,
+                block: self.block,
+                liquidation: None,
+            },
+            received,
+        })
+    }
 }
 
 /// Parses one REST `/v5/market/tickers` item (REST field names).

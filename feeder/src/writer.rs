@@ -33,7 +33,13 @@ pub enum WriterMsg {
     Delete { base: String, symbols: Vec<String> },
     /// Answered once everything received before it has been written.
     Flush(oneshot::Sender<()>),
+    /// A trade: never conflated, written in order with `OPTIONS.TRADE` (the module keeps a
+    /// resent id once).
+    Trade(crate::ticker::TradeUpdate),
 }
+
+/// Trades held while Redis is away; past this the oldest go (counted in the log).
+const MAX_HELD_TRADES: usize = 200_000;
 
 /// Error codes a Redis answers while it cannot serve yet (loading a snapshot, a Cluster shard
 /// without its slots, a replica without its master): retried like an outage, never counted as
@@ -82,6 +88,8 @@ pub struct Writer {
     identity: Option<String>,
     probed: Instant,
     deletes: Vec<(String, Vec<String>)>,
+    trades: std::collections::VecDeque<crate::ticker::TradeUpdate>,
+    trades_dropped: u64,
     waiters: Vec<oneshot::Sender<()>>,
     batch_size: usize,
     batch_timeout: Duration,
@@ -109,6 +117,8 @@ impl Writer {
             identity: None,
             probed: Instant::now(),
             deletes: Vec::new(),
+            trades: std::collections::VecDeque::new(),
+            trades_dropped: 0,
             waiters: Vec::new(),
             batch_size: batch_size.max(1),
             batch_timeout,
@@ -139,6 +149,19 @@ impl Writer {
                 self.deletes.push((base, symbols));
             }
             WriterMsg::Flush(tx) => self.waiters.push(tx),
+            WriterMsg::Trade(t) => {
+                if self.trades.len() >= MAX_HELD_TRADES {
+                    self.trades.pop_front();
+                    self.trades_dropped += 1;
+                    if self.trades_dropped.is_power_of_two() {
+                        tracing::warn!(
+                            dropped = self.trades_dropped,
+                            "Redis away too long: the oldest held trades were dropped"
+                        );
+                    }
+                }
+                self.trades.push_back(t);
+            }
         }
         self.count_queued();
     }
@@ -152,7 +175,10 @@ impl Writer {
     }
 
     fn has_work(&self) -> bool {
-        self.queued() > 0 || !self.deletes.is_empty() || !self.waiters.is_empty()
+        self.queued() > 0
+            || !self.deletes.is_empty()
+            || !self.waiters.is_empty()
+            || !self.trades.is_empty()
     }
 
     /// Takes everything already queued without waiting. Returns false once all senders are gone.
@@ -323,6 +349,40 @@ impl Writer {
             match self.redis.pipeline(&pipe, 2).await {
                 Ok(_) => {
                     self.deletes.remove(0);
+                }
+                Err(e) => return self.redis_failed(e),
+            }
+        }
+        // Trades, in the order they came (a trade's chain need not exist yet).
+        while !self.trades.is_empty() {
+            let n = self.trades.len().min(self.batch_size);
+            let mut pipe = redis::pipe();
+            for t in self.trades.iter().take(n) {
+                pipe.add_command(cmd::trade(&t.key(), &t.record));
+            }
+            match self.redis.pipeline(&pipe, n).await {
+                Ok(replies) => {
+                    // Not serving yet (loading, a shard without its slots): all of them wait.
+                    if let Some(Value::ServerError(e)) = replies
+                        .iter()
+                        .find(|r| matches!(r, Value::ServerError(e) if transient(e.code())))
+                    {
+                        return self.redis_failed(ClientError::Unavailable(
+                            redis::RedisError::from((
+                                redis::ErrorKind::IoError,
+                                "Redis is not serving yet",
+                                format!("{} {}", e.code(), e.details().unwrap_or("")),
+                            )),
+                        ));
+                    }
+                    for (t, r) in self.trades.iter().zip(&replies) {
+                        if let Value::ServerError(e) = r {
+                            self.metrics.updates_rejected.inc();
+                            tracing::warn!(id = %t.record.id, symbol = %t.record.symbol, error = ?e, "Redis refused a trade");
+                        }
+                    }
+                    self.trades.drain(..n);
+                    self.metrics.trades_written.inc_by(n as u64);
                 }
                 Err(e) => return self.redis_failed(e),
             }

@@ -39,8 +39,25 @@ enum StreamCmd {
     Shutdown,
 }
 
-fn topic_len(symbol: &str) -> usize {
-    TOPIC_PREFIX.len() + symbol.len()
+/// The prefix of a base coin's trade topic, which the pool carries as its own name (a
+/// "symbol" `publicTrade.BTC` is the topic itself).
+pub const TRADE_TOPIC_PREFIX: &str = "publicTrade.";
+
+/// The topic of a pool entry: `tickers.<SYMBOL>`, or a trade topic as it is.
+fn topic_of(entry: &str) -> String {
+    if entry.starts_with(TRADE_TOPIC_PREFIX) {
+        entry.to_string()
+    } else {
+        format!("{TOPIC_PREFIX}{entry}")
+    }
+}
+
+fn topic_len(entry: &str) -> usize {
+    if entry.starts_with(TRADE_TOPIC_PREFIX) {
+        entry.len()
+    } else {
+        TOPIC_PREFIX.len() + entry.len()
+    }
 }
 
 /// Why a connection ended.
@@ -231,6 +248,19 @@ impl Stream {
                     );
                 }
             }
+            Ok(Frame::Trades { topic, trades }) => {
+                if let Some(r) = &self.settings.recorder {
+                    r.frame(text, trades.first().map(|t| t.record.ts));
+                }
+                if !self.symbols.contains(&topic) {
+                    self.metrics.messages_unknown.inc();
+                    return;
+                }
+                self.metrics.trades_received.inc_by(trades.len() as u64);
+                for t in trades {
+                    let _ = self.out.send(WriterMsg::Trade(t));
+                }
+            }
             Ok(Frame::Pong | Frame::Other) => {}
             Err(e) => {
                 self.metrics.messages_garbled.inc();
@@ -251,7 +281,7 @@ where
     S::Error: std::fmt::Display,
 {
     for (i, part) in symbols.chunks(chunk.max(1)).enumerate() {
-        let args: Vec<String> = part.iter().map(|s| format!("{TOPIC_PREFIX}{s}")).collect();
+        let args: Vec<String> = part.iter().map(|s| topic_of(s)).collect();
         let msg = json!({"op": op, "req_id": format!("{op}-{i}"), "args": args}).to_string();
         sink.send(Message::text(msg))
             .await

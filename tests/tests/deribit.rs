@@ -348,15 +348,16 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
         .sum();
     assert!(listed > 2_000, "{listed} instruments");
     let deribit = || sim.stats()["deribit"].clone();
-    // Every ticker channel and the three instrument.state channels, without spending the pool.
+    // Every ticker channel and per currency the instrument.state and trades channels, without
+    // spending the pool.
     wait_for(WAIT, "every channel subscribed", || {
-        (deribit()["channels"].as_u64()? == listed as u64 + 3).then_some(())
+        (deribit()["channels"].as_u64()? == listed as u64 + 6).then_some(())
     });
     assert_eq!(deribit()["credit_closes"], 0, "subscriptions paced");
     // /health says what Deribit streams, and which tracked asset it does not list.
     let health = wait_for(WAIT, "/health with every channel", || {
         let h = feeder.health();
-        (h["venues"]["deribit"]["channels"].as_u64()? == listed as u64 + 3).then_some(h)
+        (h["venues"]["deribit"]["channels"].as_u64()? == listed as u64 + 6).then_some(h)
     });
     let venue = &health["venues"]["deribit"];
     assert_eq!(venue["connected"], true, "{health}");
@@ -387,7 +388,7 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
     assert_eq!(reconnects(&feeder), 1.0, "no reconnect loop");
     assert_eq!(deribit()["connections"], 0, "still backing off");
     wait_for(WAIT, "back after the back-off", || {
-        (deribit()["channels"].as_u64()? == listed as u64 + 3).then_some(())
+        (deribit()["channels"].as_u64()? == listed as u64 + 6).then_some(())
     });
     assert!(t0.elapsed() >= Duration::from_secs(5), "{:?}", t0.elapsed());
     assert_eq!(

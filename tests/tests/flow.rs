@@ -1,0 +1,162 @@
+//! Option flow end to end: the sim trades on Bybit's `publicTrade.<BASE>` and Deribit's
+//! `trades.option.<CURRENCY>.100ms`, the feeder writes every trade with `OPTIONS.TRADE`, and the
+//! tapes `{BTC}:trades` and `{deribit:BTC}:trades` hold each venue's trades in the model's units
+//! (Deribit's coin prices × index price, contracts × contract size, percent IVs / 100).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use options_tests::procs::{wait_for, Feeder, Sim};
+use options_tests::{json, RedisServer};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Every entry of a tape: its fields by name.
+fn tape(con: &mut redis::Connection, key: &str) -> Vec<BTreeMap<String, String>> {
+    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(format!("{{{key}}}:trades"))
+        .arg("-")
+        .arg("+")
+        .query(con)
+        .unwrap();
+    entries
+        .into_iter()
+        .map(|(_, fields)| fields.into_iter().collect())
+        .collect()
+}
+
+#[test]
+fn every_trade_of_both_venues_reaches_its_tape() {
+    let redis = RedisServer::start(&[]);
+    let mut con = redis.connection();
+    let sim = Sim::start(&[
+        "--assets",
+        "BTC,XRP",
+        "--strikes",
+        "3",
+        "--updates-per-sec",
+        "2000",
+        "--seed",
+        "17",
+    ]);
+    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+    let mut feeder = Feeder::start(
+        &sim,
+        &redis.url(),
+        "BTC,XRP",
+        &[
+            "--venues",
+            "bybit,deribit",
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+        ],
+    );
+    feeder.wait_ready(WAIT);
+    // A few hundred trades on each tape.
+    wait_for(WAIT, "trades on both tapes", || {
+        (tape(&mut con, "BTC").len() > 100 && tape(&mut con, "deribit:BTC").len() > 50)
+            .then_some(())
+    });
+    sim.control("pause", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let received = feeder.metric("feeder_trades_received_total");
+    let written = feeder.metric("feeder_trades_written_total");
+    assert_eq!(received, written, "every trade received is written");
+    let bybit = tape(&mut con, "BTC");
+    let deribit = tape(&mut con, "deribit:BTC");
+    let xrp = tape(&mut con, "deribit:XRP");
+    assert_eq!(
+        (bybit.len() + deribit.len() + xrp.len() + tape(&mut con, "XRP").len()) as f64,
+        written,
+        "one entry per trade, none twice"
+    );
+    // Bybit: its symbols, USD prices, a taker side, blocks tagged.
+    for e in &bybit {
+        assert!(
+            e["symbol"].starts_with("BTC-") && !e["symbol"].contains('_'),
+            "{e:?}"
+        );
+        assert!(e["side"] == "buy" || e["side"] == "sell");
+        assert!(e["price"].parse::<f64>().unwrap() >= 0.0);
+        assert!(e["size"].parse::<f64>().unwrap() > 0.0);
+        assert!(e.contains_key("index") && e.contains_key("iv"), "{e:?}");
+    }
+    assert!(
+        bybit.iter().any(|e| e["block"] == "1"),
+        "blocks come through"
+    );
+    // Deribit: the same market's trade, its own id, the price in USD again (coin × index),
+    // 1.5 vol points above Bybit's IV as the sim quotes it.
+    let by_time: BTreeMap<(&str, &str), &BTreeMap<String, String>> = bybit
+        .iter()
+        .map(|e| ((e["symbol"].as_str(), e["ts"].as_str()), e))
+        .collect();
+    let mut matched = 0;
+    for d in &deribit {
+        assert!(d["id"].starts_with("DRB-"), "{d:?}");
+        if let Some(b) = by_time.get(&(d["symbol"].as_str(), d["ts"].as_str())) {
+            matched += 1;
+            let (bs, ds): (f64, f64) = (b["size"].parse().unwrap(), d["size"].parse().unwrap());
+            assert!((bs - ds).abs() < 1e-9, "sizes in coins: {b:?} {d:?}");
+            let (bi, di): (f64, f64) = (b["iv"].parse().unwrap(), d["iv"].parse().unwrap());
+            assert!(
+                (di - bi - 0.015).abs() < 2e-4,
+                "IV fractions 1.5 points apart: {bi} {di}"
+            );
+            let dp: f64 = d["price"].parse().unwrap();
+            assert!(
+                dp > 0.0 && dp > b["price"].parse::<f64>().unwrap() * 0.5,
+                "USD: {b:?} {d:?}"
+            );
+        }
+    }
+    assert!(
+        matched > 10,
+        "Deribit's trades are the market's trades ({matched})"
+    );
+    // XRP on Deribit is linear: sizes back in coins (the sim sends contracts of 1,000), the
+    // same as the market's trade on Bybit at the same moment.
+    let bybit_xrp = tape(&mut con, "XRP");
+    // Joined on time, expiry, strike and type (the names differ: XRP-7DEC26-2.2-P-USDT on Bybit,
+    // XRP_USDC-7DEC26-2d2-P on Deribit).
+    let xrp_sizes: BTreeMap<(String, String), f64> = bybit_xrp
+        .iter()
+        .map(|e| {
+            let contract = e["symbol"].trim_end_matches("-USDT").to_string();
+            ((e["ts"].clone(), contract), e["size"].parse().unwrap())
+        })
+        .collect();
+    let mut xrp_matched = 0;
+    for x in &xrp {
+        assert!(x["symbol"].starts_with("XRP_USDC-"), "{x:?}");
+        let contract = x["symbol"].replace("_USDC", "").replace('d', ".");
+        if let Some(size) = xrp_sizes.get(&(x["ts"].clone(), contract)) {
+            xrp_matched += 1;
+            let got: f64 = x["size"].parse().unwrap();
+            assert!((got - size).abs() < 1e-9 * size.max(1.0), "{x:?} vs {size}");
+        }
+    }
+    assert!(xrp.is_empty() || xrp_matched > 0);
+    // The flow over the tape matches a sum over its entries.
+    let flow = json(&mut con, &["OPTIONS.FLOW", "BTC", "FORMAT", "JSON"]);
+    let net: f64 = bybit
+        .iter()
+        .map(|e| {
+            let p = e["size"].parse::<f64>().unwrap() * e["price"].parse::<f64>().unwrap();
+            if e["side"] == "buy" {
+                p
+            } else {
+                -p
+            }
+        })
+        .sum();
+    assert_eq!(flow["trades"].as_u64(), Some(bybit.len() as u64));
+    let got = flow["net_premium"].as_f64().unwrap();
+    assert!(
+        (got - net).abs() <= 1e-6 * net.abs().max(1.0),
+        "{got} vs {net}"
+    );
+    sim.control("resume", &[]);
+}
