@@ -158,5 +158,62 @@ fn every_trade_of_both_venues_reaches_its_tape() {
         (got - net).abs() <= 1e-6 * net.abs().max(1.0),
         "{got} vs {net}"
     );
+
+    // Over HTTP: the module's figures, each venue's, and the tape page by page.
+    let web = options_tests::procs::Web::start(&redis.url(), &["--assets", "BTC,XRP"]);
+    let (code, over_http) = web.get("/api/flow/BTC", &[("to", &flow["to"].to_string())]);
+    assert_eq!(code, 200, "{over_http}");
+    assert_eq!(over_http["trades"], flow["trades"]);
+    assert_eq!(over_http["net_premium"], flow["net_premium"]);
+    let (code, d) = web.get(
+        "/api/flow/BTC",
+        &[("venue", "deribit"), ("bystrike", "true"), ("bucket", "60")],
+    );
+    assert_eq!(code, 200);
+    assert_eq!(d["underlying"], "deribit:BTC");
+    assert_eq!(d["trades"].as_u64(), Some(deribit.len() as u64));
+    assert!(d["strikes"].is_array() && d["buckets"].is_array());
+    let (code, newest) = web.get("/api/trades/BTC", &[("limit", "5")]);
+    assert_eq!(code, 200);
+    let page: Vec<&serde_json::Value> = newest["trades"].as_array().unwrap().iter().collect();
+    assert_eq!(page.len(), 5);
+    let last = &bybit[bybit.len() - 1];
+    assert_eq!(page[4]["trade_id"], last["id"].as_str());
+    assert_eq!(page[4]["block"], last["block"] == "1");
+    // Paging from the start: every trade once, in order.
+    let mut seen = Vec::new();
+    let mut since = "0".to_string();
+    loop {
+        let (code, p) = web.get("/api/trades/BTC", &[("since", &since), ("limit", "100")]);
+        assert_eq!(code, 200, "{p}");
+        let list = p["trades"].as_array().unwrap();
+        if list.is_empty() {
+            break;
+        }
+        seen.extend(
+            list.iter()
+                .map(|t| t["trade_id"].as_str().unwrap().to_string()),
+        );
+        since = p["next"].as_str().unwrap().to_string();
+    }
+    let ids: Vec<String> = bybit.iter().map(|e| e["id"].clone()).collect();
+    assert_eq!(seen, ids);
+    for (path, query, param) in [
+        ("/api/flow/BTC", vec![("bucket", "0")], "bucket"),
+        ("/api/flow/BTC", vec![("from", "9"), ("to", "1")], "from"),
+        (
+            "/api/flow/BTC",
+            vec![("from", "0"), ("bucket", "1")],
+            "bucket",
+        ),
+        ("/api/flow/BTC", vec![("expiry", "31FEB26")], "expiry"),
+        ("/api/trades/BTC", vec![("limit", "0")], "limit"),
+        ("/api/trades/BTC", vec![("since", "abc")], "since"),
+        ("/api/trades/BTC", vec![("venue", "okx")], "venue"),
+    ] {
+        let (code, e) = web.get(path, &query);
+        assert_eq!(code, 400, "{path} {query:?}: {e}");
+        assert_eq!(e["parameter"], param, "{e}");
+    }
     sim.control("resume", &[]);
 }

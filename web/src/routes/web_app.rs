@@ -91,7 +91,24 @@ fn analytics(st: &Arc<State>) -> Routes {
             finish(&st, history::get(&st, &a, &raw).await)
         })
         .boxed();
-    any_of!(now, smile, past)
+    // The tape: flow sums and the trades page by page.
+    let flow = warp::path!("api" / "flow" / String)
+        .and(read())
+        .and(with_state(st))
+        .and(raw_query())
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, crate::flow::flow(&st, &a, &raw).await)
+        })
+        .boxed();
+    let trades = warp::path!("api" / "trades" / String)
+        .and(read())
+        .and(with_state(st))
+        .and(raw_query())
+        .then(|a: String, st: Arc<State>, raw: String| async move {
+            finish(&st, crate::flow::trades(&st, &a, &raw).await)
+        })
+        .boxed();
+    any_of!(now, smile, past, flow, trades)
 }
 
 /// Totals, the OpenAPI document and Prometheus metrics.
