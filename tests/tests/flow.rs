@@ -215,5 +215,29 @@ fn every_trade_of_both_venues_reaches_its_tape() {
         assert_eq!(code, 400, "{path} {query:?}: {e}");
         assert_eq!(e["parameter"], param, "{e}");
     }
+    // Trades on the stream as they happen, per venue.
+    let bybit_events = web.sse_events("assets=BTC", None);
+    let deribit_events = web.sse_events("assets=BTC&venue=deribit", None);
+    std::thread::sleep(Duration::from_millis(500));
     sim.control("resume", &[]);
+    for (events, key) in [(&bybit_events, "BTC"), (&deribit_events, "deribit:BTC")] {
+        let msg = wait_for(WAIT, "a trades event", || {
+            let (event, _, data) = events.recv_timeout(Duration::from_secs(5)).ok()?;
+            (event == "trades").then(|| serde_json::from_str::<serde_json::Value>(&data).unwrap())
+        });
+        assert_eq!(msg["asset"], key);
+        let first = &msg["trades"][0];
+        assert!(
+            first["trade_id"].is_string() && first["price"].is_number(),
+            "{msg}"
+        );
+        // Only what happened after the client came: newer than everything paged above.
+        let ts = first["ts"].as_i64().unwrap();
+        let newest: i64 = if key == "BTC" { &bybit } else { &deribit }
+            .iter()
+            .map(|e| e["ts"].parse::<i64>().unwrap())
+            .max()
+            .unwrap();
+        assert!(ts >= newest, "{ts} vs {newest}");
+    }
 }

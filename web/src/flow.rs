@@ -202,7 +202,7 @@ pub async fn trades(st: &State, asset: &str, raw: &str) -> ApiResult<Response> {
 }
 
 /// A tape entry as JSON: numbers as numbers, `block` a boolean, the entry id as `entry`.
-fn trade_json(entry: String, fields: Vec<(String, String)>) -> Value {
+pub(crate) fn trade_json(entry: String, fields: Vec<(String, String)>) -> Value {
     let mut m = Map::new();
     m.insert("entry".into(), Value::String(entry));
     for (k, v) in fields {

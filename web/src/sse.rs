@@ -59,9 +59,17 @@ pub struct Change {
     pub lines: Bytes,
 }
 
+/// A tape's new trades: one `trades` event's bytes, shared by every client of the chain.
+type TradesEvent = Bytes;
+
+/// Trades events a tape's reader keeps for clients that have not read them (a slow client
+/// misses trades rather than holding the reader up; `/api/trades` has them all).
+const SHARED_TRADES: usize = 64;
+
 #[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
+    tapes: Mutex<HashMap<String, broadcast::Sender<TradesEvent>>>,
     /// `Some`: poll every so often instead of waiting in Redis (`--changes-poll-ms`).
     poll: Option<Duration>,
 }
@@ -71,6 +79,7 @@ impl Hub {
     pub fn new(poll: Option<Duration>) -> Hub {
         Hub {
             channels: Mutex::default(),
+            tapes: Mutex::default(),
             poll,
         }
     }
@@ -136,6 +145,65 @@ impl Hub {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&asset);
+        });
+        rx
+    }
+}
+
+impl Hub {
+    /// Joins the chain's tape reader (`XREAD BLOCK` on `{key}:trades` from the moment it
+    /// starts), starting it if needed: each batch of new trades is one `trades` event
+    /// `{"asset":<key>,"trades":[…]}`, rendered once for every client.
+    fn trades(self: &Arc<Self>, st: &Arc<State>, key: &str) -> broadcast::Receiver<TradesEvent> {
+        let mut tapes = self.tapes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = tapes.get(key) {
+            return tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(SHARED_TRADES);
+        tapes.insert(key.to_string(), tx.clone());
+        let (hub, st, key) = (self.clone(), st.clone(), key.to_string());
+        tokio::spawn(async move {
+            let redis = st.redis.dedicated();
+            let stream = format!("{{{key}}}:trades");
+            let mut last = "$".to_string();
+            loop {
+                if tx.receiver_count() == 0 {
+                    break;
+                }
+                let mut read = redis::cmd("XREAD");
+                read.arg("COUNT")
+                    .arg(1000)
+                    .arg("BLOCK")
+                    .arg(BLOCK_MS)
+                    .arg("STREAMS")
+                    .arg(&stream)
+                    .arg(&last);
+                type Entries = Vec<(String, Vec<(String, String)>)>;
+                let got: Option<Vec<(String, Entries)>> = match redis.query(&read).await {
+                    Ok(v) => v,
+                    Err(_) => {
+                        tokio::time::sleep(RETRY).await;
+                        continue;
+                    }
+                };
+                let Some(entries) = got.and_then(|mut v| v.pop()).map(|(_, e)| e) else {
+                    continue;
+                };
+                let Some((id, _)) = entries.last() else {
+                    continue;
+                };
+                last = id.clone();
+                let trades: Vec<serde_json::Value> = entries
+                    .into_iter()
+                    .map(|(id, fields)| crate::flow::trade_json(id, fields))
+                    .collect();
+                let data = serde_json::json!({"asset": key, "trades": trades}).to_string();
+                let _ = tx.send(event(Some("trades"), &data));
+            }
+            hub.tapes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
         });
         rx
     }
@@ -256,6 +324,26 @@ pub fn stream(
             });
         }
         drop(merged_tx);
+        // Trades as they happen, every followed chain's into one queue.
+        let (trades_tx, mut trades) = mpsc::channel::<TradesEvent>(CLIENT_QUEUE);
+        for a in &assets {
+            let mut rx = hub.trades(&st, a);
+            let trades_tx = trades_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(e) => {
+                            if trades_tx.send(e).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
+        drop(trades_tx);
         let mut stats_tick = tokio::time::interval(STATS_EVERY);
         // The chain sequence each asset's last analytics event was computed at.
         let mut analytics_at: BTreeMap<String, u64> = BTreeMap::new();
@@ -297,6 +385,11 @@ pub fn stream(
                         if tx.send(event(Some("analytics"), &data)).await.is_err() {
                             return;
                         }
+                    }
+                }
+                Some(e) = trades.recv() => {
+                    if tx.send(e).await.is_err() {
+                        return;
                     }
                 }
                 Some(change) = merged.recv() => {
