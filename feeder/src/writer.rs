@@ -355,7 +355,18 @@ impl Writer {
         }
         // Trades, in the order they came (a trade's chain need not exist yet).
         while !self.trades.is_empty() {
-            let n = self.trades.len().min(self.batch_size);
+            let mut n = self.trades.len().min(self.batch_size);
+            if self.redis.is_cluster() {
+                // Every command of a Cluster pipeline must map to one slot: this batch is the
+                // run of trades on the first one's chain (order per chain is what matters).
+                let first = self.trades[0].key();
+                n = self
+                    .trades
+                    .iter()
+                    .take(n)
+                    .take_while(|t| t.key() == first)
+                    .count();
+            }
             let mut pipe = redis::pipe();
             for t in self.trades.iter().take(n) {
                 pipe.add_command(cmd::trade(&t.key(), &t.record));

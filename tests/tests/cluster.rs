@@ -105,6 +105,19 @@ fn feeder_and_web_work_against_a_three_master_cluster() {
                 (s.contracts == listed).then_some(())
             },
         );
+        // The tape lives in the chain's slot ({BTC}:trades), so the feeder's trades reach it
+        // on the same shard.
+        wait_for(
+            Duration::from_secs(20),
+            "trades on the chain's shard",
+            || {
+                let n: i64 = redis::cmd("XLEN")
+                    .arg(format!("{{{asset}}}:trades"))
+                    .query(&mut con)
+                    .unwrap();
+                (n > 0).then_some(())
+            },
+        );
         // the other shards do not hold it
         for other in nodes.iter().filter(|n| n.port != node.port) {
             let mut c = other.connection();
