@@ -62,11 +62,17 @@ pub const ANALYTICS_METRICS: [(&str, bool); 8] = [
 /// The cross-venue figure: Deribit's ATM IV minus Bybit's (IV units; 0.01 is one vol point).
 pub const VENUE_SPREAD: &str = "venue_spread";
 
+/// Trade rules: each trade on an asset's tape that matches fires once. `trade_notional`: a
+/// trade whose notional (size × index, USD) is `above` a figure; `block_trade`: every block
+/// trade (with `above`, only those of more notional). An `expiry` narrows either to one expiry.
+pub const TRADE_NOTIONAL: &str = "trade_notional";
+pub const BLOCK_TRADE: &str = "block_trade";
+
 /// The constant maturities `OPTIONS.ANALYTICS` reports, in days.
 pub const TENOR_DAYS: [u32; 5] = [7, 30, 60, 90, 180];
 
 /// What an alert watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Watched<'a> {
     /// A contract's field (of `symbol`, or of the asset's ATM call of the nearest expiry).
     Contract(Field),
@@ -78,6 +84,12 @@ pub enum Watched<'a> {
     VenueSpread {
         tenor: Option<u32>,
         expiry: Option<&'a str>,
+    },
+    /// Trades on the asset's tape: every block trade (`blocks_only`) or any trade, of more
+    /// than `min_notional` USD when given.
+    Trades {
+        blocks_only: bool,
+        min_notional: Option<f64>,
     },
 }
 
@@ -106,6 +118,11 @@ impl AlertRule {
         }
         if self.field.eq_ignore_ascii_case(VENUE_SPREAD) {
             return self.validate_spread(which);
+        }
+        if self.field.eq_ignore_ascii_case(TRADE_NOTIONAL)
+            || self.field.eq_ignore_ascii_case(BLOCK_TRADE)
+        {
+            return self.validate_trades(which);
         }
         if let Some(a) = &self.asset {
             if !crate::assets::valid_symbol(&a.to_uppercase()) {
@@ -139,7 +156,7 @@ impl AlertRule {
             (None, tenor) => {
                 if Field::parse(&self.field).is_none() {
                     return Err(format!(
-                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex, vol_index, term_spread, arbitrage_flags, venue_spread)",
+                        "{which}: unknown field '{}' (a contract field, or atm_iv, rr25, bf25, pcr_oi, gex, vol_index, term_spread, arbitrage_flags, venue_spread, trade_notional, block_trade)",
                         self.field
                     ));
                 }
@@ -217,6 +234,43 @@ impl AlertRule {
         self.validate_thresholds(which)
     }
 
+    /// `trade_notional` and `block_trade`: an asset's tape (an expiry optional), `above` the only
+    /// threshold (required for `trade_notional`: the notional in USD).
+    fn validate_trades(&self, which: &str) -> Result<(), String> {
+        let field = self.field.to_lowercase();
+        let Some(a) = &self.asset else {
+            return Err(format!(
+                "{which}: {field} watches an asset's trades: give asset, not symbol"
+            ));
+        };
+        if !crate::assets::valid_symbol(&a.to_uppercase()) {
+            return Err(format!("{which}: '{a}' is not an asset symbol"));
+        }
+        if self.tenor.is_some() || self.below.is_some() || self.rise.is_some() {
+            return Err(format!(
+                "{which}: {field} takes only above (a notional in USD), no tenor, below or rise"
+            ));
+        }
+        match self.above {
+            None if field == TRADE_NOTIONAL => {
+                return Err(format!(
+                    "{which}: trade_notional needs above (a notional in USD, e.g. 1000000)"
+                ))
+            }
+            Some(v) if !(v.is_finite() && v >= 0.0) => {
+                return Err(format!(
+                    "{which}: above must be a notional in USD, 0 or more"
+                ))
+            }
+            _ => {}
+        }
+        if let Some(e) = &self.expiry {
+            crate::Expiry::parse(e)
+                .map_err(|_| format!("{which}: '{e}' is not an expiry (e.g. 26DEC25)"))?;
+        }
+        Ok(())
+    }
+
     /// The chain key the rule reads (`BTC`, `deribit:BTC`) of `underlying`.
     pub fn key(&self, underlying: &str) -> String {
         self.venue
@@ -232,6 +286,18 @@ impl AlertRule {
             return Some(Watched::VenueSpread {
                 tenor: self.tenor,
                 expiry: self.expiry.as_deref(),
+            });
+        }
+        if self.field.eq_ignore_ascii_case(TRADE_NOTIONAL) {
+            return Some(Watched::Trades {
+                blocks_only: false,
+                min_notional: Some(self.above?),
+            });
+        }
+        if self.field.eq_ignore_ascii_case(BLOCK_TRADE) {
+            return Some(Watched::Trades {
+                blocks_only: true,
+                min_notional: self.above,
             });
         }
         match ANALYTICS_METRICS
@@ -260,6 +326,28 @@ impl AlertRule {
         match (&self.symbol, asset, self.watched()) {
             (Some(s), _, _) => format!("{s} {}", self.field),
             (_, Some(a), Some(Watched::Tenor(m, d))) => format!("{a} {d}d {m}"),
+            (
+                _,
+                Some(a),
+                Some(Watched::Trades {
+                    blocks_only,
+                    min_notional,
+                }),
+            ) => {
+                let what = if blocks_only { "block trade" } else { "trade" };
+                let of = self
+                    .expiry
+                    .as_deref()
+                    .map(|e| format!(" {}", e.to_uppercase()));
+                match min_notional.filter(|v| *v > 0.0) {
+                    Some(v) => format!(
+                        "{a}{} {what} above {} USD notional",
+                        of.unwrap_or_default(),
+                        format_number(v)
+                    ),
+                    None => format!("{a}{} {what}", of.unwrap_or_default()),
+                }
+            }
             (_, Some(a), Some(Watched::Total(m))) => format!("{a} total {m}"),
             (_, Some(a), Some(Watched::VenueSpread { tenor: Some(d), .. })) => {
                 format!("{a} {d}d ATM IV, Deribit − Bybit")
@@ -496,5 +584,69 @@ mod analytics_rules {
             parse_alert_rules_json(r#"[{"asset":"BTC","field":"vol_index","tenor":30,"above":1}]"#)
                 .unwrap_err();
         assert!(e.contains("takes no tenor"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod trade_rules {
+    use super::*;
+
+    #[test]
+    fn trade_rules_watch_the_tape() {
+        let rules = parse_alert_rules_json(
+            r#"[{"asset":"btc","field":"block_trade"},
+                {"asset":"ETH","venue":"deribit","field":"trade_notional","above":1000000},
+                {"asset":"BTC","expiry":"26DEC26","field":"block_trade","above":250000}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            rules[0].watched(),
+            Some(Watched::Trades {
+                blocks_only: true,
+                min_notional: None
+            })
+        );
+        assert_eq!(rules[0].label(), "BTC block trade");
+        assert_eq!(
+            rules[1].watched(),
+            Some(Watched::Trades {
+                blocks_only: false,
+                min_notional: Some(1e6)
+            })
+        );
+        assert_eq!(
+            rules[1].label(),
+            "ETH on Deribit trade above 1000000 USD notional"
+        );
+        assert_eq!(rules[1].key("eth"), "deribit:ETH");
+        assert_eq!(
+            rules[2].label(),
+            "BTC 26DEC26 block trade above 250000 USD notional"
+        );
+        for (bad, want) in [
+            (
+                r#"[{"asset":"BTC","field":"trade_notional"}]"#,
+                "trade_notional needs above",
+            ),
+            (
+                r#"[{"symbol":"BTC-26DEC26-1-C","field":"block_trade"}]"#,
+                "give asset, not symbol",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"block_trade","below":5}]"#,
+                "takes only above",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"trade_notional","above":-1}]"#,
+                "0 or more",
+            ),
+            (
+                r#"[{"asset":"BTC","field":"block_trade","expiry":"soon"}]"#,
+                "'soon' is not an expiry",
+            ),
+        ] {
+            let e = parse_alert_rules_json(bad).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
     }
 }

@@ -12,6 +12,7 @@ mod market_alerts;
 mod metrics;
 mod recorder;
 mod rest;
+mod trade_alerts;
 mod watchdog;
 mod writer;
 mod ws;

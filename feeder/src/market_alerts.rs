@@ -3,7 +3,8 @@
 //! of an asset's at-the-money call of a given expiry (or of the nearest, which rolls to a new
 //! contract every day), or an asset's chain analytics
 //! (`OPTIONS.ANALYTICS`: `atm_iv`, `rr25`, `bf25` at a tenor, total `pcr_oi`, `gex`), crossing
-//! a threshold. Each rule fires
+//! a threshold; or trades (`block_trade`, `trade_notional`: each matching trade is one message,
+//! see `trade_alerts`). Each rule fires
 //! when its condition becomes true (not on every check while it stays true), then rests for its
 //! cooldown.
 //!
@@ -24,6 +25,12 @@
 //! field = "rr25"                  # or atm_iv, bf25 (with tenor); pcr_oi, gex (totals)
 //! tenor = 30                      # days: 7, 30, 60, 90 or 180
 //! below = -0.05                   # puts 5 vol points over calls
+//!
+//! [[alert]]
+//! asset = "BTC"
+//! field = "block_trade"           # every block trade; or trade_notional: any trade
+//! above = 1000000                 #   of more notional (size × index, USD)
+//! # expiry = "26DEC25"            # only this expiry's
 //! ```
 
 use std::sync::Arc;
@@ -77,6 +84,8 @@ async fn current(redis: &Redis, rule: &Rule) -> Option<(String, f64)> {
             let v = analytics(redis, &asset).await?.metric(metric, None)?;
             return Some((format!("{asset} {metric}"), v));
         }
+        // Trades are judged one by one as they reach the tape (trade_alerts.rs).
+        Watched::Trades { .. } => return None,
         Watched::VenueSpread { tenor, expiry } => {
             let asset = rule.asset.as_ref()?.to_uppercase();
             let atm = |a: &options_client::reply::Analytics| match (tenor, expiry) {
@@ -130,7 +139,7 @@ async fn recorded_low(redis: &Redis, rule: &Rule) -> Option<f64> {
         Watched::Tenor(m, d) => (m, Some(d)),
         Watched::Total(m) => (m, None),
         // The history records each chain alone; a spread's low is this process's own.
-        Watched::Contract(_) | Watched::VenueSpread { .. } => return None,
+        Watched::Contract(_) | Watched::VenueSpread { .. } | Watched::Trades { .. } => return None,
     };
     let asset = rule.key(rule.asset.as_ref()?);
     let from = crate::now_ms() - (rule.window * 1000.0) as i64;
@@ -199,6 +208,7 @@ pub async fn run(file_rules: Vec<Rule>, redis: Redis, notifier: Arc<Notifier>, e
         .collect();
     let mut stored_text: Option<String> = None;
     let doc = SharedDoc::new(options_core::alert_rule::KEY);
+    let trade_rules = crate::trade_alerts::start(redis.dedicated(), notifier.clone());
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -219,7 +229,18 @@ pub async fn run(file_rules: Vec<Rule>, redis: Redis, notifier: Arc<Notifier>, e
                 stored_text = text;
             }
         }
+        let rules: Vec<Rule> = states.iter().map(|s| s.rule.clone()).collect();
+        trade_rules.send_if_modified(|current| {
+            let changed = *current != rules;
+            if changed {
+                *current = rules;
+            }
+            changed
+        });
         for st in &mut states {
+            if matches!(st.rule.watched(), Some(Watched::Trades { .. })) {
+                continue;
+            }
             let Some((what, v)) = current(&redis, &st.rule).await else {
                 continue;
             };

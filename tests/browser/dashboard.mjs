@@ -543,6 +543,27 @@ try {
   assert((await page.textContent('#alerts-table tr[data-name="BTC skew to puts"]')).includes('rr25 < -5%'), 'vol points in percent');
   await page.selectOption('#alert-metric', 'pcr_oi');
   assert(await page.isHidden('#alert-tenor'), 'a total takes no tenor');
+  // A trade rule: each block trade of more than 1,000,000 USD notional; no threshold kind or rest.
+  await page.selectOption('#alert-target-kind', 'trades');
+  assert(await page.isVisible('#alert-trade-field') && await page.isHidden('#alert-kind') && await page.isHidden('#alert-cooldown'),
+    'trades: which trades and a notional, no crossing or rest');
+  await page.selectOption('#alert-trade-field', 'trade_notional');
+  await page.fill('#alert-value', '');
+  await page.click('#alert-add');
+  assertEq(await page.textContent('#alerts-message'), 'Enter the notional (USD) a trade must exceed.', 'a notional is required');
+  await page.selectOption('#alert-trade-field', 'block_trade');
+  await page.fill('#alert-value', '1000000');
+  await page.fill('#alert-name', 'BTC big blocks');
+  await page.click('#alert-add');
+  await page.waitForSelector('#alerts-table tr[data-name="BTC big blocks"]');
+  const blockRule = (await getJson(`${BASE}/api/alerts`)).find((r) => r.name === 'BTC big blocks');
+  assert(blockRule && blockRule.asset === 'BTC' && blockRule.field === 'block_trade' && blockRule.above === 1000000,
+    `stored trade rule: ${JSON.stringify(blockRule)}`);
+  assert((await page.textContent('#alerts-table tr[data-name="BTC big blocks"]')).includes('each block trade of more than 1,000,000 USD notional'),
+    'the trade rule described');
+  await page.click('#alerts-table tr[data-name="BTC big blocks"] .remove-alert');
+  await page.waitForFunction(() => !document.querySelector('#alerts-table tr[data-name="BTC big blocks"]'));
+  await page.selectOption('#alert-target-kind', 'analytics');
   await page.click('#alerts-table tr[data-name="BTC skew to puts"] .remove-alert');
   await page.waitForFunction(() => !document.querySelector('#alerts-table tr[data-name="BTC skew to puts"]'));
   await page.selectOption('#alert-target-kind', 'expiry');
@@ -552,7 +573,7 @@ try {
   assertEq((await getJson(`${BASE}/api/alerts`)).length, 0, 'rule removed');
   await page.click('#alerts-dialog button[type="submit"]');
   assertNoProblems('alerts dialog');
-  ok('alerts dialog adds (IV in percent), analytics rules with a tenor, shows server refusals and removes rules');
+  ok('alerts dialog adds (IV in percent), analytics rules with a tenor, trade rules, shows server refusals and removes rules');
 
   // ------------------------------------------------------------------ stale feed, then server gone
   await page.waitForSelector('.tab.active[data-asset="BTC"]');

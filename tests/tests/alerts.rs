@@ -1057,3 +1057,133 @@ fn a_deribit_outage_is_announced_and_resolved() {
         (count(&seen, "Deribit resolved") == 1).then_some(())
     });
 }
+
+/// Records a trade on `key`'s tape by hand, as the feeder would (`OPTIONS.TRADE`).
+fn record_trade(
+    redis: &RedisServer,
+    key: &str,
+    id: &str,
+    fields: (&str, f64, f64, f64),
+    block: bool,
+) -> i64 {
+    let (side, size, price, index) = fields;
+    let mut c = redis::cmd("OPTIONS.TRADE");
+    c.arg(key)
+        .arg(id)
+        .arg("XRP-31DEC30-2.5-C-USDT")
+        .arg(side)
+        .arg(size)
+        .arg(price)
+        .arg(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64,
+        )
+        .arg("IV")
+        .arg(0.8)
+        .arg("INDEX")
+        .arg(index);
+    if block {
+        c.arg("BLOCK");
+    }
+    c.query(&mut redis.connection()).unwrap()
+}
+
+#[test]
+fn block_trades_and_large_trades_reach_telegram_once_each() {
+    let (port, seen) = mock_bot_api(0);
+    let redis = RedisServer::start(&[]);
+    let sim = quiet_sim();
+    // A block already on the tape before the feeder watches: history, never announced.
+    assert_eq!(
+        record_trade(&redis, "XRP", "old", ("buy", 500_000.0, 0.1, 2.5), true),
+        1
+    );
+    let dir = options_tests::TempDir::new("trade-alerts");
+    let file = dir.path().join("alerts.toml");
+    std::fs::write(
+        &file,
+        "[[alert]]\nname = \"big XRP\"\nasset = \"XRP\"\nfield = \"trade_notional\"\nabove = 200000\n\n\
+         [[alert]]\nname = \"XRP march blocks\"\nasset = \"XRP\"\nfield = \"block_trade\"\nexpiry = \"27MAR31\"\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let feeder = alerting_feeder(&sim, &redis.url(), port, &["--alerts-file", &path]);
+    // A rule from the dashboard joins the file's.
+    let web = Web::start(&redis.url(), &["--assets", "BTC"]);
+    let (code, body) = web.send(
+        reqwest::Method::POST,
+        "/api/alerts",
+        Some(serde_json::json!({"asset": "xrp", "field": "block_trade"})),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["rule"]["name"], "XRP block trade");
+    let (code, body) = web.send(
+        reqwest::Method::POST,
+        "/api/alerts",
+        Some(serde_json::json!({"asset": "XRP", "field": "trade_notional"})),
+        None,
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("needs above"),
+        "{body}"
+    );
+    wait_for(Duration::from_secs(10), "the tape reader", || {
+        feeder
+            .proc
+            .log_text()
+            .contains("following the tape for trade alerts")
+            .then_some(())
+    });
+    // Both rules read the one tape; its reader starts once, after the old block.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // 25 USD of notional: nothing. A block of 250,000 USD: both rules. 500,000 USD, no
+    // block: the notional rule only. The block again (a venue's resend): not a trade.
+    assert_eq!(
+        record_trade(&redis, "XRP", "small", ("sell", 10.0, 0.05, 2.5), false),
+        1
+    );
+    assert_eq!(
+        record_trade(&redis, "XRP", "blk", ("buy", 100_000.0, 0.1, 2.5), true),
+        1
+    );
+    assert_eq!(
+        record_trade(&redis, "XRP", "large", ("sell", 200_000.0, 0.2, 2.5), false),
+        1
+    );
+    assert_eq!(
+        record_trade(&redis, "XRP", "blk", ("buy", 100_000.0, 0.1, 2.5), true),
+        0
+    );
+    wait_for(Duration::from_secs(10), "three trade alerts", || {
+        (count(&seen, "XRP-31DEC30") >= 3).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let trade_texts: Vec<String> = texts(&seen)
+        .into_iter()
+        .filter(|t| t.contains("XRP-31DEC30"))
+        .collect();
+    assert_eq!(trade_texts.len(), 3, "{trade_texts:#?}");
+    let block = trade_texts
+        .iter()
+        .find(|t| t.contains("XRP block trade"))
+        .expect("the block alert");
+    assert!(
+        block.contains("taker buy 100000 at 0.1 USD, premium 10000 USD, notional 250000 USD, IV 0.8, block trade"),
+        "{block}"
+    );
+    assert_eq!(count(&seen, "big XRP"), 2, "the block and the large trade");
+    assert!(texts(&seen)
+        .iter()
+        .any(|t| t.contains("big XRP") && t.contains("taker sell 200000 at 0.2 USD")));
+    assert_eq!(count(&seen, "march blocks"), 0, "another expiry");
+    assert_eq!(
+        count(&seen, "taker buy 500000"),
+        0,
+        "the block recorded before start"
+    );
+}

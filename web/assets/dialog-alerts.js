@@ -12,6 +12,8 @@ const IV_FIELDS = ['mark_iv', 'bid_iv', 'ask_iv', 'atm_iv', 'rr25', 'bf25', 'ven
 // venue_spread reads both venues' ATM IV at the tenor: Deribit's minus Bybit's.
 const TENOR_METRICS = ['atm_iv', 'rr25', 'bf25', 'venue_spread'];
 const ANALYTICS_METRICS = [...TENOR_METRICS, 'pcr_oi', 'gex', 'vol_index', 'term_spread', 'arbitrage_flags'];
+// Trade rules fire once per matching trade on the asset's tape; `above` is a notional in USD.
+const TRADE_FIELDS = ['block_trade', 'trade_notional'];
 const alertsMsg = (text, good) => {
   $('alerts-message').textContent = text;
   $('alerts-message').className = 'message ' + (good ? 'ok' : text ? 'error' : '');
@@ -20,6 +22,10 @@ const alertsMsg = (text, good) => {
 const isIv = (field) => IV_FIELDS.includes(field);
 const ruleValue = (r, v) => (isIv(r.field) ? `${+(v * 100).toPrecision(6)}%` : String(v));
 function describeRule(r) {
+  if (TRADE_FIELDS.includes(r.field)) {
+    const what = r.field === 'block_trade' ? 'each block trade' : 'each trade';
+    return r.above ? `${what} of more than ${r.above.toLocaleString('en-US')} USD notional` : what;
+  }
   const when = [];
   if (r.above !== undefined) when.push(`${r.field} > ${ruleValue(r, r.above)}`);
   if (r.below !== undefined) when.push(`${r.field} < ${ruleValue(r, r.below)}`);
@@ -33,6 +39,7 @@ function watches(r) {
 }
 function watchesOnBybit(r) {
   if (r.symbol) return r.symbol;
+  if (TRADE_FIELDS.includes(r.field)) return `${r.asset} trades${r.expiry ? ` of ${expiryLabel(r.expiry)}` : ''}`;
   if (r.tenor) return `${r.asset} ${r.tenor}-day analytics`;
   if (ANALYTICS_METRICS.includes(r.field)) return `${r.asset} analytics`;
   if (r.expiry) return `${r.asset} ATM call of ${expiryLabel(r.expiry)}`;
@@ -84,17 +91,26 @@ async function renderAlerts() {
     : '<tr><td colspan="5" class="muted">No alerts yet.</td></tr>';
 }
 /** The field the form describes: an analytics figure or a contract field. */
-const alertField = () => ($('alert-target-kind').value === 'analytics' ? $('alert-metric').value : $('alert-field').value);
+const alertField = () => {
+  const kind = $('alert-target-kind').value;
+  if (kind === 'trades') return $('alert-trade-field').value;
+  return kind === 'analytics' ? $('alert-metric').value : $('alert-field').value;
+};
 function syncAlertForm() {
   const kind = $('alert-target-kind').value;
   const analytics = kind === 'analytics';
+  const trades = kind === 'trades';
   for (const el of alertsDialog.querySelectorAll('.analytics-only')) el.hidden = !analytics;
-  for (const el of alertsDialog.querySelectorAll('.contract-only')) el.hidden = analytics;
+  for (const el of alertsDialog.querySelectorAll('.contract-only')) el.hidden = analytics || trades;
+  for (const el of alertsDialog.querySelectorAll('.trades-only')) el.hidden = !trades;
+  for (const el of alertsDialog.querySelectorAll('.threshold-only')) el.hidden = trades;
   for (const el of alertsDialog.querySelectorAll('.expiry-only')) el.hidden = kind !== 'expiry';
   for (const el of alertsDialog.querySelectorAll('.tenor-only')) el.hidden = !analytics || !TENOR_METRICS.includes($('alert-metric').value);
   const field = alertField();
-  $('alert-value-label').textContent = isIv(field) ? 'Value (%)' : 'Value';
-  for (const el of alertsDialog.querySelectorAll('.rise-only')) el.hidden = $('alert-kind').value !== 'rise';
+  $('alert-value-label').textContent = trades
+    ? field === 'block_trade' ? 'Notional above (USD, optional)' : 'Notional above (USD)'
+    : isIv(field) ? 'Value (%)' : 'Value';
+  for (const el of alertsDialog.querySelectorAll('.rise-only')) el.hidden = trades || $('alert-kind').value !== 'rise';
 }
 $('open-alerts').addEventListener('click', async () => {
   alertsMsg('');
@@ -107,6 +123,7 @@ $('open-alerts').addEventListener('click', async () => {
 });
 $('alert-field').addEventListener('change', syncAlertForm);
 $('alert-metric').addEventListener('change', syncAlertForm);
+$('alert-trade-field').addEventListener('change', syncAlertForm);
 $('alert-kind').addEventListener('change', syncAlertForm);
 $('alert-target-kind').addEventListener('change', () => {
   $('alert-target').value = $('alert-target-kind').value === 'symbol' ? '' : ui.asset;
@@ -116,16 +133,31 @@ $('alert-target-kind').addEventListener('change', () => {
 $('alerts-form').addEventListener('submit', (e) => {
   if (e.submitter && e.submitter.id === 'alert-add') e.preventDefault();
 });
+/** A trade rule from the form: every block (of more than a notional, when given) or every
+ * trade above a notional. */
+function tradeRule(target, field, raw) {
+  const value = Number(raw);
+  if (raw !== '' && !(Number.isFinite(value) && value >= 0)) return 'The notional is a number of USD, 0 or more.';
+  if (field === 'trade_notional' && raw === '') return 'Enter the notional (USD) a trade must exceed.';
+  const rule = { field, asset: target };
+  if (raw !== '') rule.above = value;
+  return rule;
+}
 $('alert-add').addEventListener('click', async () => {
   const target = $('alert-target').value.trim().toUpperCase();
   const field = alertField();
   const kind = $('alert-kind').value;
   const raw = $('alert-value').value.trim();
   const value = Number(raw);
+  const targetKind = $('alert-target-kind').value;
   if (!target) return alertsMsg('Enter an asset or a contract symbol.');
+  if (targetKind === 'trades') {
+    const rule = tradeRule(target, field, raw);
+    if (typeof rule === 'string') return alertsMsg(rule);
+    return addRule(rule);
+  }
   if (raw === '' || !Number.isFinite(value)) return alertsMsg('Enter the value to watch for.');
   const rule = { field, [kind]: isIv(field) ? value / 100 : value, cooldown: Number($('alert-cooldown').value || 300) };
-  const targetKind = $('alert-target-kind').value;
   rule[targetKind === 'symbol' ? 'symbol' : 'asset'] = target;
   if (targetKind === 'expiry') {
     if (!$('alert-expiry').value) return alertsMsg(`${target} has no expiry to watch.`);
@@ -133,8 +165,11 @@ $('alert-add').addEventListener('click', async () => {
   }
   if (targetKind === 'analytics' && TENOR_METRICS.includes(field)) rule.tenor = Number($('alert-tenor').value);
   if (kind === 'rise') rule.window = Number($('alert-window').value || 3600);
+  await addRule(rule);
+});
+async function addRule(rule) {
   // A rule on the page's venue; the cross-venue figure reads both.
-  if (ui.venue !== 'bybit' && field !== 'venue_spread') rule.venue = ui.venue;
+  if (ui.venue !== 'bybit' && rule.field !== 'venue_spread') rule.venue = ui.venue;
   const name = $('alert-name').value.trim();
   if (name) rule.name = name;
   try {
@@ -146,7 +181,7 @@ $('alert-add').addEventListener('click', async () => {
     alertsMsg(e.message);
   }
   await renderAlerts();
-});
+}
 document.querySelector('#alerts-table tbody').addEventListener('click', async (e) => {
   if (!e.target.classList.contains('remove-alert')) return;
   const name = e.target.closest('tr').dataset.name;
