@@ -212,32 +212,33 @@ pub struct Selection {
     pub bucket_ms: Option<i64>,
 }
 
-/// Most buckets one call may ask for.
+/// Most buckets one answer may hold.
 pub const MAX_BUCKETS: i64 = 100_000;
+
+/// More buckets between the first and the last selected trade than [`MAX_BUCKETS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyBuckets(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Flow {
     pub totals: Sums,
     pub expiries: Vec<(Expiry, Sums)>,
     pub strikes: Vec<(f64, StrikeFlow)>,
-    /// `(bucket start, net premium, block volume)` for every bucket from `from` to `to`.
+    /// `(bucket start, net premium, block volume)` for every bucket (aligned to `from`) from the
+    /// first to the last holding a selected trade, empty ones between as zeros: the span is
+    /// bounded by the tape's, whatever window was asked.
     pub buckets: Vec<(i64, f64, f64)>,
 }
 
 /// The flow of the trades `tape` holds that `sel` selects.
-pub fn flow(tape: &Tape, sel: &Selection) -> Flow {
+pub fn flow(tape: &Tape, sel: &Selection) -> Result<Flow, TooManyBuckets> {
     let mut out = Flow::default();
     let mut by_expiry: BTreeMap<Expiry, Sums> = BTreeMap::new();
     let mut by_strike: BTreeMap<u64, (f64, StrikeFlow)> = BTreeMap::new();
     let bucket = sel.bucket_ms.filter(|b| *b > 0);
     let first_bucket = bucket.map(|b| sel.from.div_euclid(b) * b);
-    let mut buckets: Vec<(i64, f64, f64)> = match (bucket, first_bucket) {
-        (Some(b), Some(start)) if sel.to >= sel.from => {
-            let n = (sel.to - start) / b + 1;
-            (0..n).map(|i| (start + i * b, 0.0, 0.0)).collect()
-        }
-        _ => Vec::new(),
-    };
+    // Bucket number → (net premium, block volume), of buckets holding a trade.
+    let mut filled: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     for t in tape.between(sel.from, sel.to) {
         if !sel.expiries.is_empty() && !sel.expiries.contains(&t.expiry) {
             continue;
@@ -266,21 +267,37 @@ pub fn flow(tape: &Tape, sel: &Selection) -> Flow {
             }
         }
         if let (Some(b), Some(start)) = (bucket, first_bucket) {
-            let i = ((t.ts - start) / b) as usize;
-            if let Some(slot) = buckets.get_mut(i) {
-                slot.1 += t.signed_premium();
-                if t.block {
-                    slot.2 += t.size;
-                }
+            let slot = filled.entry((t.ts - start).div_euclid(b)).or_default();
+            slot.0 += t.signed_premium();
+            if t.block {
+                slot.1 += t.size;
             }
         }
+    }
+    let mut buckets = Vec::new();
+    if let (Some(b), Some(start), Some((&lo, _)), Some((&hi, _))) = (
+        bucket,
+        first_bucket,
+        filled.first_key_value(),
+        filled.last_key_value(),
+    ) {
+        let n = hi - lo + 1;
+        if n > MAX_BUCKETS {
+            return Err(TooManyBuckets(n));
+        }
+        buckets = (lo..=hi)
+            .map(|i| {
+                let (net, block) = filled.get(&i).copied().unwrap_or_default();
+                (start + i * b, net, block)
+            })
+            .collect();
     }
     out.expiries = by_expiry.into_iter().collect();
     let mut strikes: Vec<(f64, StrikeFlow)> = by_strike.into_values().collect();
     strikes.sort_by(|a, b| a.0.total_cmp(&b.0));
     out.strikes = strikes;
     out.buckets = buckets;
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -398,7 +415,7 @@ mod tests {
             bucket_ms: Some(2_000),
             ..Selection::default()
         };
-        let f = flow(&tape, &sel);
+        let f = flow(&tape, &sel).unwrap();
         assert_eq!(f.totals.trades, 3, "the last trade is after `to`");
         assert_eq!(f.totals.buy_premium, 2_000.0);
         assert_eq!(f.totals.sell_premium, 600.0);
@@ -410,9 +427,18 @@ mod tests {
         assert_eq!(f.strikes[0].1.call_net_premium, 2_000.0);
         assert_eq!(f.strikes[0].1.put_net_premium, -500.0);
         assert_eq!(f.strikes[1].1.call_net_volume, -0.5);
-        assert_eq!(f.buckets.len(), 31);
+        // From the first trade's bucket to the last's, not the whole window.
+        assert_eq!(f.buckets.len(), 2);
         assert_eq!(f.buckets[0], (0, 2_000.0, 2.0));
         assert_eq!(f.buckets[1], (2_000, -500.0 - 100.0, 0.0));
+        let far = Selection {
+            to: i64::MAX / 2,
+            ..sel.clone()
+        };
+        let wide = flow(&tape, &far).unwrap().buckets;
+        assert_eq!(wide.len(), 46, "to the bucket of the trade at 90 s");
+        assert!(wide[2..45].iter().all(|b| *b == (b.0, 0.0, 0.0)));
+        assert_eq!(wide[45], (90_000, 300.0, 0.0));
         // A minimum notional leaves out the small trades (0.5 × 100,000 = 50,000).
         let big = flow(
             &tape,
@@ -420,7 +446,8 @@ mod tests {
                 min_notional: Some(60_000.0),
                 ..sel.clone()
             },
-        );
+        )
+        .unwrap();
         assert_eq!(big.totals.trades, 2);
         let one = flow(
             &tape,
@@ -428,7 +455,25 @@ mod tests {
                 expiries: vec![Expiry::parse("25JUN27").unwrap()],
                 ..sel
             },
-        );
+        )
+        .unwrap();
         assert_eq!(one.totals.trades, 1);
+        // A span of trades cut too finely is refused, however narrow the window asked.
+        tape.push(trade(
+            4,
+            200_000,
+            90_000.0,
+            OptionType::Put,
+            Side::Buy,
+            1.0,
+            1.0,
+            false,
+        ));
+        let fine = Selection {
+            to: i64::MAX / 2,
+            bucket_ms: Some(1),
+            ..far
+        };
+        assert_eq!(flow(&tape, &fine).unwrap_err(), TooManyBuckets(199_001));
     }
 }

@@ -198,14 +198,21 @@ fn every_trade_of_both_venues_reaches_its_tape() {
     }
     let ids: Vec<String> = bybit.iter().map(|e| e["id"].clone()).collect();
     assert_eq!(seen, ids);
+    // Every second since 1970: the series spans the trades, not the window.
+    let (code, fine) = web.get("/api/flow/BTC", &[("from", "0"), ("bucket", "1")]);
+    assert_eq!(code, 200, "{fine}");
+    let series = fine["buckets"].as_array().unwrap();
+    let first = series[0][0].as_i64().unwrap();
+    let last = series[series.len() - 1][0].as_i64().unwrap();
+    assert_eq!((last - first) / 1000 + 1, series.len() as i64);
+    assert!(
+        first > 0 && series.len() < 100_000,
+        "{} buckets",
+        series.len()
+    );
     for (path, query, param) in [
         ("/api/flow/BTC", vec![("bucket", "0")], "bucket"),
         ("/api/flow/BTC", vec![("from", "9"), ("to", "1")], "from"),
-        (
-            "/api/flow/BTC",
-            vec![("from", "0"), ("bucket", "1")],
-            "bucket",
-        ),
         ("/api/flow/BTC", vec![("expiry", "31FEB26")], "expiry"),
         ("/api/trades/BTC", vec![("limit", "0")], "limit"),
         ("/api/trades/BTC", vec![("since", "abc")], "since"),

@@ -219,12 +219,16 @@ fn flow_sums_the_tape_as_defined() {
             );
         }
     }
-    // Hourly buckets from the hour of FROM: net premium and block volume.
+    // Hourly buckets (aligned to FROM's hour) from the first trade's to the last's: net
+    // premium and block volume.
     let buckets = got["buckets"].as_array().unwrap();
     let start = (now - 86_400_000).div_euclid(3_600_000) * 3_600_000;
-    assert_eq!(buckets.len() as i64, (now - start) / 3_600_000 + 1);
+    let hour_of = |t: &&Sent| (t.ts - start).div_euclid(3_600_000);
+    let first = day.iter().map(hour_of).min().unwrap();
+    let last = day.iter().map(hour_of).max().unwrap();
+    assert_eq!(buckets.len() as i64, last - first + 1);
     for (i, b) in buckets.iter().enumerate() {
-        let lo = start + i as i64 * 3_600_000;
+        let lo = start + (first + i as i64) * 3_600_000;
         let inside: Vec<&&Sent> = day
             .iter()
             .filter(|t| t.ts >= lo && t.ts < lo + 3_600_000)

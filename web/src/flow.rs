@@ -101,15 +101,6 @@ pub fn flow_command(key: &str, raw: &str) -> ApiResult<module::Flow> {
             format!("from ({from}) is after to ({to})"),
         ));
     }
-    if let Some(b) = f.bucket_s {
-        let n = (to - from) / (b * 1000) + 1;
-        if n > MAX_BUCKETS {
-            return Err(ApiError::bad(
-                "bucket",
-                format!("{b} s makes {n} buckets between from and to; at most {MAX_BUCKETS}"),
-            ));
-        }
-    }
     Ok(f)
 }
 
@@ -120,9 +111,6 @@ pub async fn flow(st: &State, asset: &str, raw: &str) -> ApiResult<Response> {
     let cmd = flow_command(&key, raw)?;
     Ok(json_body(forward(st, &cmd).await?))
 }
-
-/// The module's cap on buckets per call.
-const MAX_BUCKETS: i64 = 100_000;
 
 /// Most trades one page of `/api/trades` holds.
 const MAX_PAGE: usize = 1000;

@@ -4,7 +4,8 @@
 //! Totals and per expiry: trades, buy/sell/net volume, buy/sell/net premium (size × price, USD,
 //! signed by the taker's side), block trades and volume; `BYSTRIKE` the calls' and puts' net
 //! premium and volume per strike; `BUCKET s` a series `[[bucket_start, net_premium,
-//! block_volume], …]` over every bucket from `FROM` to `TO`.
+//! block_volume], …]` over every bucket (aligned to `FROM`) from the first to the last holding
+//! a selected trade.
 
 use options_core::clock::now_ms;
 use options_core::Expiry;
@@ -13,7 +14,7 @@ use redis_module::{Context, RedisError, RedisResult, RedisString};
 use super::keyspace::{err, text_args};
 use super::tape::with_tape;
 use crate::args::{self, ArgCursor, ArgResult, Format, OutputOptions};
-use crate::flow::{flow, Selection, Sums, MAX_BUCKETS};
+use crate::flow::{flow, Selection, Sums, TooManyBuckets, MAX_BUCKETS};
 use crate::reply::{Points, Reply};
 
 const COMMAND: &str = "OPTIONS.FLOW";
@@ -89,20 +90,12 @@ impl FlowArgs {
         Ok(out)
     }
 
-    /// The selection at `now` (ms): the window, checked, and the bucket count, capped.
+    /// The selection at `now` (ms): the window, checked.
     pub fn selection(&self, now: i64) -> ArgResult<Selection> {
         let to = self.to.unwrap_or(now);
         let from = self.from.unwrap_or(to.saturating_sub(DAY_MS));
         if from > to {
             return Err(format!("ERR FROM ({from}) is after TO ({to})"));
-        }
-        if let Some(s) = self.bucket_s {
-            let n = (to - from) / (s * 1000) + 1;
-            if n > MAX_BUCKETS {
-                return Err(format!(
-                    "ERR BUCKET {s} makes {n} buckets between FROM and TO; at most {MAX_BUCKETS}"
-                ));
-            }
         }
         Ok(Selection {
             expiries: self.expiries.clone(),
@@ -139,7 +132,12 @@ pub fn flow_cmd(ctx: &Context, args: &[RedisString]) -> RedisResult {
     let sel = req.selection(req.now.unwrap_or_else(now_ms)).map_err(err)?;
     let key = argv[1];
     with_tape(ctx, key, |tape, _| {
-        let f = flow(tape, &sel);
+        let f = flow(tape, &sel).map_err(|TooManyBuckets(n)| {
+            RedisError::String(format!(
+                "ERR BUCKET {} makes {n} buckets between the first and the last trade; at most {MAX_BUCKETS}",
+                req.bucket_s.unwrap_or_default()
+            ))
+        })?;
         let Reply::Map(mut top) = sums(
             vec![
                 ("underlying", Reply::text(key)),
@@ -237,7 +235,12 @@ mod tests {
         assert!(e(&["BUCKET", "0"]).contains("BUCKET must be at least 1"));
         assert!(e(&["MIN_NOTIONAL", "-5"]).contains("MIN_NOTIONAL must not be negative"));
         assert!(e(&["FROM", "5000", "TO", "1000"]).contains("after TO"));
-        assert!(e(&["FROM", "0", "TO", "1000000000", "BUCKET", "1"]).contains("at most"));
+        // A wide window finely cut is fine: the buckets span the trades, not the window.
+        assert!(
+            FlowArgs::parse(&["FROM", "0", "TO", "1000000000", "BUCKET", "1"])
+                .and_then(|a| a.selection(10_000_000))
+                .is_ok()
+        );
         assert!(e(&["FORMAT", "CSV"]).contains("FORMAT must be RESP or JSON"));
         assert!(e(&["LIMIT", "1"]).contains("unknown argument 'LIMIT'"));
     }
