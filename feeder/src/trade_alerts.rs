@@ -16,7 +16,7 @@ use options_core::{format_number, parse_venue_symbol, Expiry, Venue, Watched};
 use tokio::sync::watch;
 
 use crate::alerts::Notifier;
-use crate::market_alerts::Rule;
+use options_core::AlertRule as Rule;
 
 /// How long one read waits for trades; rule changes are seen within it.
 const BLOCK_MS: u64 = 1000;

@@ -75,7 +75,7 @@ document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') e.target.blur();
     return;
   }
-  const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics', 5: 'history', 6: 'compare' };
+  const views = { 1: 'table', 2: 'chain', 3: 'charts', 4: 'analytics', 5: 'history', 6: 'compare', 7: 'flow' };
   if (views[e.key]) {
     ui.view = views[e.key];
     renderView();
@@ -143,7 +143,7 @@ if (location.pathname === '/' && !location.search) {
   const asset = (last.get('asset') || '').toUpperCase();
   if (asset && store.assets.some((a) => a.symbol === asset && a.enabled)) {
     ui.asset = asset;
-    ui.view = ['table', 'chain', 'charts', 'analytics', 'history', 'compare'].includes(last.get('view')) ? last.get('view') : 'table';
+    ui.view = ['table', 'chain', 'charts', 'analytics', 'history', 'compare', 'flow'].includes(last.get('view')) ? last.get('view') : 'table';
     ui.expiry = expiryCode(last.get('expiry'));
     ui.type = ['call', 'put'].includes(last.get('type')) ? last.get('type') : 'all';
     ui.settle = last.get('settle') === 'USDT' ? 'USDT' : 'USDC';

@@ -7,7 +7,7 @@ import { prefs, ui, store, conn, metrics, page, recomputeExpiries, focusExpiry, 
 import { isOld } from './cells.js';
 import { table, renderTable, patchTable } from './view-table.js';
 import { renderChain, patchChain, patchChainFigures } from './view-chain.js';
-import { renderCharts, scheduleCharts, analyticsView, historyView, compareView } from './view-charts.js';
+import { renderCharts, scheduleCharts, analyticsView, historyView, compareView, flowView } from './view-charts.js';
 import { renderCards } from './view-cards.js';
 import { renderLive } from './live.js';
 import { alertsDialog, renderAlertExpiries } from './dialog-alerts.js';
@@ -93,6 +93,7 @@ export function renderView() {
   else if (ui.view === 'analytics') analyticsView.show(ui.asset, ui.expiry || 'ALL');
   else if (ui.view === 'history') historyView.show(ui.asset);
   else if (ui.view === 'compare') compareView.show(ui.asset);
+  else if (ui.view === 'flow') flowView.show(ui.asset);
   else renderCharts();
   syncUrl();
 }

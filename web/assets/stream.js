@@ -8,7 +8,7 @@ import { applyChanges, holdChanges, heldAsChanges } from './store.js';
 import { loadInstruments } from './prices.js';
 import { cards, loadCardAnalytics, renderCards } from './view-cards.js';
 import { refreshFigures } from './figures.js';
-import { analyticsView, historyView, compareView } from './view-charts.js';
+import { analyticsView, historyView, compareView, flowView } from './view-charts.js';
 import { alertsDialog, renderTelegramState } from './dialog-alerts.js';
 import { queueRender, renderView, refreshFormats } from './render.js';
 import { noteServerTime, newestUpdate, record } from './latency.js';
@@ -155,6 +155,13 @@ export async function connect() {
     if (ui.view === 'history') historyView.changed(msg.asset);
     // The other venue's chain moves too: the comparison is asked again with each analytics event.
     if (ui.view === 'compare' && msg.asset === ui.asset) compareView.refresh();
+  });
+  // Trades as they reach the tape: the flow view's tape and sums.
+  es.addEventListener('trades', (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    if (es !== conn.source || msg.asset !== chainKey(ui.asset) || !ui.live) return;
+    if (ui.view === 'flow') flowView.onTrades(msg.trades || []);
   });
   es.addEventListener('status', (ev) => {
     let msg;

@@ -3,17 +3,18 @@
 import { strikeText, expiryLabel, dec, valuesDecimals, isNum, esc } from './format.js';
 import { spotText } from './prices.js';
 import { $, storage, syncSettleSelect } from './dom.js';
-import { prefs, ui, focusExpiry, settlesOf, chainOf } from './state.js';
+import { prefs, ui, store, focusExpiry, settlesOf, chainOf, withVenue } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
 import { verticalMarker } from './plot.js';
 import { fitIv, arbitrageWarning } from './smile.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
 import { CompareView } from './compare.js';
+import { FlowView } from './flow.js';
 
 // `spot` and `halfStep` are read by chart hooks at draw time: a chart outlives the render
 // that created it (later renders only swap its data).
-export const charts = { moveLo: null, moveHi: null, smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, cmpTerm: null, cmpRr: null, cmpDiff: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
+export const charts = { moveLo: null, moveHi: null, smile: null, term: null, oi: null, anTerm: null, anSkew: null, anGex: null, hSpot: null, hIv: null, hSkew: null, hPos: null, hGex: null, cmpTerm: null, cmpRr: null, cmpDiff: null, flowTime: null, flowStrike: null, flowExpiry: null, timer: null, spot: null, maxPain: null, halfStep: 1 };
 const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 function chartWidth(el) {
@@ -142,7 +143,13 @@ export function renderCharts() {
 export const analyticsView = new AnalyticsView({ el: $, drawChart, axes, cssVar });
 export const historyView = new HistoryView({ el: $, drawChart, axes, cssVar });
 export const compareView = new CompareView({ el: $, drawChart, axes, cssVar, premium: () => prefs.premium });
-const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex', 'cmpTerm', 'cmpRr', 'cmpDiff'];
+export const flowView = new FlowView({
+  el: $, drawChart, axes, cssVar, withVenue,
+  markIv: (symbol) => { const r = store.rows.get(symbol); return r && isNum(r.mark_iv) ? r.mark_iv : null; },
+  expiries: () => store.expiries,
+  utc: () => prefs.utc,
+});
+const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex', 'cmpTerm', 'cmpRr', 'cmpDiff', 'flowTime', 'flowStrike', 'flowExpiry'];
 
 export function scheduleCharts() {
   if (charts.timer) return;
@@ -165,8 +172,15 @@ $('theme-toggle').addEventListener('click', () => {
   if (ui.view === 'analytics') analyticsView.render();
   if (ui.view === 'history') historyView.render();
   if (ui.view === 'compare') compareView.render();
+  if (ui.view === 'flow') flowView.render();
 });
 $('compare-expiry').addEventListener('change', (e) => compareView.setExpiry(e.target.value));
+$('flow-expiry').addEventListener('change', (e) => flowView.setFilters({ expiry: e.target.value }));
+$('flow-blocks').addEventListener('change', (e) => flowView.setFilters({ blocksOnly: e.target.checked }));
+$('flow-min').addEventListener('change', (e) => {
+  const v = Number(e.target.value);
+  flowView.setFilters({ minNotional: e.target.value.trim() !== '' && Number.isFinite(v) && v > 0 ? v : null });
+});
 
 window.addEventListener('resize', () => {
   for (const k of CHART_SLOTS) {

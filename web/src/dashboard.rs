@@ -32,6 +32,7 @@ const VIEWS: &[&str] = &[
     "analytics",
     "history",
     "compare",
+    "flow",
 ];
 
 /// Everything precomputed once at startup.
