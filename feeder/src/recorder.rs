@@ -1,4 +1,4 @@
-//! `--record DIR`: every ticker frame received from Bybit, with its exchange timestamp and the
+//! `--record DIR`: every ticker and trade frame received from Bybit, with its exchange timestamp and the
 //! local receive time, and every instrument listing used, appended to hour files
 //! (`options_core::recording`) that `bybit-sim --replay DIR` plays back.
 //!

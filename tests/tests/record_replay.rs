@@ -155,6 +155,31 @@ fn a_recorded_feed_replays_into_a_second_redis_as_it_was() {
             }
         }
     }
+    // The tapes too: the recorded publicTrade frames replay into the same trades, under the same
+    // entry ids (the exchange's time), field for field.
+    let tape = |redis: &RedisServer, asset: &str| -> Vec<(String, Vec<(String, String)>)> {
+        redis::cmd("XRANGE")
+            .arg(format!("{{{asset}}}:trades"))
+            .arg("-")
+            .arg("+")
+            .query(&mut redis.connection())
+            .unwrap()
+    };
+    let live_tapes: Vec<_> = ["BTC", "ETH"]
+        .iter()
+        .map(|a| tape(&live_redis, a))
+        .collect();
+    assert!(
+        !live_tapes[0].is_empty() && !live_tapes[1].is_empty(),
+        "the sim traded"
+    );
+    wait_for(Duration::from_secs(20), "the replayed tapes", || {
+        let got: Vec<_> = ["BTC", "ETH"]
+            .iter()
+            .map(|a| tape(&replay_redis, a))
+            .collect();
+        (got == live_tapes).then_some(())
+    });
     println!(
         "recorded {} frames over {span_ms} ms; replayed at 4× in {} ms; {} + {} contracts equal",
         frames.len(),
