@@ -10,6 +10,8 @@ from .types import (
     ChangeEvent,
     Changes,
     Contract,
+    Flow,
+    FlowStrike,
     History,
     OptionsError,
     QueryPage,
@@ -17,10 +19,12 @@ from .types import (
     Smile,
     SmileStrike,
     Svi,
+    Tape,
+    Trade,
 )
 
 __all__ = [
     "Analytics", "AsyncOptions", "Chain", "ChainLine", "ChainStats", "ChangeEvent", "Changes",
-    "Contract", "History", "Options", "OptionsError", "QueryPage", "ReplyError", "Smile",
-    "SmileStrike", "Svi",
+    "Contract", "Flow", "FlowStrike", "History", "Options", "OptionsError", "QueryPage",
+    "ReplyError", "Smile", "SmileStrike", "Svi", "Tape", "Trade",
 ]

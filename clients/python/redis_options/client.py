@@ -24,11 +24,13 @@ from .types import (
     ChangeEvent,
     Changes,
     Contract,
+    Flow,
     History,
     OptionsError,
     QueryPage,
     ReplyError,
     Smile,
+    Tape,
     decode_json,
     expect_keys,
     rows_of,
@@ -40,6 +42,7 @@ T = TypeVar("T")
 _KEYWORDS = (
     "STRIKE_MIN", "STRIKE_MAX", "EXPIRY", "TYPE", "STRIKE", "SETTLE", "SORTBY", "LIMIT", "FIELDS",
     "FORMAT", "BLOCK", "RATE", "NOW", "METRIC", "TENOR", "FROM", "TO", "BYSTRIKE", "since-seq",
+    "BUCKET", "MIN_NOTIONAL", "IV", "INDEX", "LIQUIDATION",
 )
 
 
@@ -47,8 +50,8 @@ def _argument_of(message: str) -> str | None:
     for k in _KEYWORDS:
         if re.search(rf"(?<![A-Za-z_]){re.escape(k)}(?![A-Za-z_])", message):
             return k
-    for word in ("expiry", "symbol", "field", "metric"):
-        if word in message.lower():
+    for word in ("expiry", "symbol", "field", "metric", "trade id", "side", "size", "price", "ts"):
+        if re.search(rf"\b{word}\b", message.lower()):
             return word
     return None
 
@@ -217,6 +220,43 @@ class _Commands:
         return _Call(args + ["FORMAT", "JSON"], History.decode)
 
 
+    @staticmethod
+    def trade(key: str, trade_id: str, symbol: str, side: str, size: float, price: float, ts: int, *,
+              iv: float | None = None, index: float | None = None, block: bool = False,
+              liquidation: str | None = None) -> _Call[bool]:
+        args: list[Any] = ["OPTIONS.TRADE", key, trade_id, symbol, side, _number("size", size),
+                           _number("price", price), int(ts)]
+        if iv is not None:
+            args += ["IV", _number("iv", iv)]
+        if index is not None:
+            args += ["INDEX", _number("index", index)]
+        if block:
+            args.append("BLOCK")
+        args += _optional("LIQUIDATION", liquidation)
+        return _Call(args, lambda raw: int(raw) == 1)
+
+    @staticmethod
+    def flow(key: str, *, expiry: str | Sequence[str] | None = None, from_ms: int | None = None,
+             to_ms: int | None = None, by_strike: bool = False, bucket: int | None = None,
+             min_notional: float | None = None, now_ms: int | None = None) -> _Call[Flow]:
+        args: list[Any] = ["OPTIONS.FLOW", key, *_expiries(expiry)]
+        args += _optional("FROM", from_ms) + _optional("TO", to_ms)
+        if by_strike:
+            args.append("BYSTRIKE")
+        args += _optional("BUCKET", bucket)
+        if min_notional is not None:
+            args += ["MIN_NOTIONAL", _number("min_notional", min_notional)]
+        return _Call(args + _optional("NOW", now_ms) + ["FORMAT", "JSON"], Flow.decode)
+
+    @staticmethod
+    def tape(key: str, *, from_ms: int | None = None, to_ms: int | None = None,
+             count: int | None = None) -> _Call[Tape]:
+        lo = "-" if from_ms is None else str(int(from_ms))
+        hi = "+" if to_ms is None else str(int(to_ms))
+        args: list[Any] = ["XRANGE", "{" + key + "}:trades", lo, hi, *_optional("COUNT", count)]
+        return _Call(args, Tape.decode)
+
+
 class _Following:
     """What `follow` keeps between reads: its cursor, and whether the server has the blocking
     read (a module without it refuses `BLOCK`: then it polls)."""
@@ -308,6 +348,21 @@ class Options:
         """`tenor` or `expiry`, `from_ms`, `to_ms`."""
         return self._run(_Commands.history(key, metrics, **kw))
 
+    def trade(self, key: str, trade_id: str, symbol: str, side: str, size: float, price: float,
+              ts: int, **kw: Any) -> bool:
+        """Records one trade on the chain's tape; `False` for a trade id the tape holds already.
+        `iv`, `index`, `block`, `liquidation`."""
+        return self._run(_Commands.trade(key, trade_id, symbol, side, size, price, ts, **kw))
+
+    def flow(self, key: str, **kw: Any) -> Flow:
+        """The option flow summed in Redis: `expiry`, `from_ms`, `to_ms`, `by_strike`, `bucket`
+        (seconds), `min_notional` (USD), `now_ms`."""
+        return self._run(_Commands.flow(key, **kw))
+
+    def tape(self, key: str, **kw: Any) -> Tape:
+        """The chain's trades as recorded (the stream `{key}:trades`): `from_ms`, `to_ms`, `count`."""
+        return self._run(_Commands.tape(key, **kw))
+
     def follow(self, key: str, since: int = 0, *, fields: Sequence[str] | None = None,
                block_ms: int = 1000, poll_interval: float = 0.1,
                reconnect_delay: float = 0.5) -> Iterator[ChangeEvent]:
@@ -386,6 +441,16 @@ class AsyncOptions:
 
     async def history(self, key: str, metrics: str | Sequence[str], **kw: Any) -> History:
         return await self._run(_Commands.history(key, metrics, **kw))
+
+    async def trade(self, key: str, trade_id: str, symbol: str, side: str, size: float, price: float,
+                    ts: int, **kw: Any) -> bool:
+        return await self._run(_Commands.trade(key, trade_id, symbol, side, size, price, ts, **kw))
+
+    async def flow(self, key: str, **kw: Any) -> Flow:
+        return await self._run(_Commands.flow(key, **kw))
+
+    async def tape(self, key: str, **kw: Any) -> Tape:
+        return await self._run(_Commands.tape(key, **kw))
 
     async def follow(self, key: str, since: int = 0, *, fields: Sequence[str] | None = None,
                      block_ms: int = 1000, poll_interval: float = 0.1,

@@ -380,3 +380,150 @@ class ChangeEvent:
     reset: bool
     rows: list[Contract]
     removed: list[str]
+
+
+#: The sums `OPTIONS.FLOW` reports, in the whole window and per expiry.
+FLOW_SUMS: tuple[str, ...] = (
+    "trades", "buy_volume", "sell_volume", "net_volume", "buy_premium", "sell_premium",
+    "net_premium", "block_trades", "block_volume",
+)
+
+
+class FlowStrike(TypedDict):
+    strike: float
+    call_net_premium: float
+    call_net_volume: float
+    put_net_premium: float
+    put_net_volume: float
+
+
+@dataclass(frozen=True)
+class Flow:
+    """`OPTIONS.FLOW`: the sums of the trades in `[from_ms, to_ms]` (premium = size × price in USD,
+    signed by the taker's side), per expiry, and with `by_strike` / `bucket` per strike and over
+    time (`buckets`: `[start ms, net premium, block volume]`)."""
+
+    underlying: str
+    from_ms: int
+    to_ms: int
+    totals: dict[str, float]
+    expiries: list[dict[str, Any]]
+    strikes: list[FlowStrike] | None = None
+    buckets: list[list[float]] | None = None
+
+    @staticmethod
+    def decode(raw: Any) -> Flow:
+        o = decode_json(raw, "OPTIONS.FLOW")
+        keys = ("underlying", "from", "to", *FLOW_SUMS, "expiries")
+        optional = tuple(k for k in ("strikes", "buckets") if isinstance(o, dict) and k in o)
+        o = expect_keys(o, keys + optional, "OPTIONS.FLOW")
+        for e in o["expiries"]:
+            expect_keys(e, ("expiry", *FLOW_SUMS), "OPTIONS.FLOW expiry")
+        for s in o.get("strikes") or []:
+            expect_keys(s, tuple(FlowStrike.__annotations__), "OPTIONS.FLOW strike")
+        for b in o.get("buckets") or []:
+            if not isinstance(b, list) or len(b) != 3:
+                raise ReplyError(f"OPTIONS.FLOW: a bucket not understood: {b!r}")
+        return Flow(
+            o["underlying"], o["from"], o["to"], {k: o[k] for k in FLOW_SUMS}, o["expiries"],
+            cast("list[FlowStrike] | None", o.get("strikes")), o.get("buckets"),
+        )
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per expiry (the index: its code), one column per sum."""
+        import pandas as pd
+
+        df = pd.DataFrame.from_records(self.expiries, columns=["expiry", *FLOW_SUMS])
+        return df.set_index("expiry")
+
+    def buckets_to_pandas(self) -> pd.DataFrame:
+        """`net_premium` and `block_volume` on a UTC DatetimeIndex (the buckets' starts)."""
+        import pandas as pd
+
+        points = self.buckets or []
+        index = pd.to_datetime([int(b[0]) for b in points], unit="ms", utc=True)
+        df = pd.DataFrame({"net_premium": [b[1] for b in points], "block_volume": [b[2] for b in points]},
+                          index=index, dtype="float64")
+        df.index.name = "time"
+        return df
+
+
+class Trade(TypedDict, total=False):
+    """One entry of a chain's tape (`{key}:trades`), as `OPTIONS.TRADE` wrote it: `entry` is the
+    stream id, `price` USD, `iv` a fraction, `index` the index price at the trade."""
+
+    entry: str
+    id: str
+    symbol: str
+    side: str
+    size: float
+    price: float
+    iv: float | None
+    index: float | None
+    block: bool
+    liquidation: str | None
+    ts: int
+
+
+_TRADE_FIELDS = frozenset({"id", "symbol", "side", "size", "price", "iv", "index", "block", "liquidation", "ts"})
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, (bytes, bytearray)) else str(v)
+
+
+@dataclass(frozen=True)
+class Tape:
+    """A chain's trades, oldest first."""
+
+    trades: list[Trade]
+
+    @staticmethod
+    def decode(raw: Any) -> Tape:
+        if not isinstance(raw, list):
+            raise ReplyError("XRANGE: expected a list of entries")
+        trades: list[Trade] = []
+        for entry in raw:
+            if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+                raise ReplyError(f"XRANGE: an entry not understood: {entry!r}")
+            eid, pairs = entry
+            if isinstance(pairs, dict):
+                fields = {_text(k): _text(v) for k, v in pairs.items()}
+            else:
+                flat = [_text(x) for x in pairs]
+                fields = dict(zip(flat[::2], flat[1::2]))
+            if not {"id", "symbol", "side", "size", "price", "ts"} <= fields.keys() or not fields.keys() <= _TRADE_FIELDS:
+                raise ReplyError(f"a tape entry not understood: {fields!r}")
+            trades.append(Trade(
+                entry=_text(eid), id=fields["id"], symbol=fields["symbol"], side=fields["side"],
+                size=float(fields["size"]), price=float(fields["price"]),
+                iv=float(fields["iv"]) if fields.get("iv") else None,
+                index=float(fields["index"]) if fields.get("index") else None,
+                block=fields.get("block") == "1", liquidation=fields.get("liquidation"),
+                ts=int(fields["ts"]),
+            ))
+        return Tape(trades)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per trade on a UTC DatetimeIndex (the trade's time), with `premium` (size ×
+        price) and `notional` (size × index) in USD."""
+        import numpy as np
+        import pandas as pd
+
+        t = self.trades
+        df = pd.DataFrame({
+            "entry": [x["entry"] for x in t],
+            "id": [x["id"] for x in t],
+            "symbol": [x["symbol"] for x in t],
+            "side": pd.Categorical([x["side"] for x in t], categories=["buy", "sell"]),
+            "size": np.array([x["size"] for x in t], dtype="float64"),
+            "price": np.array([x["price"] for x in t], dtype="float64"),
+            "iv": np.array([np.nan if x.get("iv") is None else x["iv"] for x in t], dtype="float64"),
+            "index": np.array([np.nan if x.get("index") is None else x["index"] for x in t], dtype="float64"),
+            "block": np.array([x["block"] for x in t], dtype="bool"),
+            "liquidation": [x.get("liquidation") for x in t],
+        }, index=pd.to_datetime([x["ts"] for x in t], unit="ms", utc=True))
+        df["premium"] = df["size"] * df["price"]
+        df["notional"] = df["size"] * df["index"]
+        df.index.name = "time"
+        return df

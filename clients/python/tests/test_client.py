@@ -132,6 +132,68 @@ def test_errors_name_the_argument_and_are_never_none(opts: Options, r: redis.Red
         QueryPage.decode(b'{"total":1,"offset":0,"data":[]}')
 
 
+def test_trades_the_flow_and_the_tape(opts: Options, redis_url: str) -> None:
+    """Trades recorded with `trade`, summed by `flow` as the definitions say (premium = size ×
+    price signed by the taker; notional = size × index), read back with `tape`."""
+    now = int(time.time() * 1000)
+    hour = 3_600_000
+    sent = [
+        # id, symbol, side, size, price, ts, iv, index, block
+        ("t1", f"BTC-{NEAR}-100000-C", "buy", 2.0, 1500.0, now - 3 * hour, 0.52, 100_000.0, False),
+        ("t2", f"BTC-{NEAR}-90000-P", "sell", 25.0, 800.0, now - 2 * hour, 0.6, 100_000.0, True),
+        ("t3", f"BTC-{FAR}-110000-C", "buy", 0.5, 2000.0, now - hour, None, None, False),
+    ]
+    for tid, sym, side, size, price, ts, iv, index, block in sent:
+        assert opts.trade("BTC", tid, sym, side, size, price, ts, iv=iv, index=index, block=block) is True
+    assert opts.trade("BTC", "t2", sent[1][1], "sell", 25.0, 800.0, sent[1][5], block=True) is False, "resent"
+
+    f = opts.flow("BTC", now_ms=now, by_strike=True, bucket=3600)
+    buy = sum(size * price for _, _, side, size, price, *_ in sent if side == "buy")
+    sell = sum(size * price for _, _, side, size, price, *_ in sent if side == "sell")
+    assert f.underlying == "BTC" and (f.from_ms, f.to_ms) == (now - 86_400_000, now)
+    assert f.totals["trades"] == 3
+    assert f.totals["buy_premium"] == pytest.approx(buy) and f.totals["sell_premium"] == pytest.approx(sell)
+    assert f.totals["net_premium"] == pytest.approx(buy - sell)
+    assert f.totals["net_volume"] == pytest.approx(2.0 - 25.0 + 0.5)
+    assert (f.totals["block_trades"], f.totals["block_volume"]) == (1, 25.0)
+    by_expiry = f.to_pandas()
+    assert list(by_expiry.index) == [NEAR, FAR]
+    assert by_expiry.loc[NEAR, "net_premium"] == pytest.approx(3000.0 - 20_000.0)
+    assert f.strikes is not None
+    assert {s["strike"]: s["put_net_premium"] for s in f.strikes}[90_000.0] == pytest.approx(-20_000.0)
+    series = f.buckets_to_pandas()
+    assert isinstance(series.index, pd.DatetimeIndex) and str(series.index.tz) == "UTC" and series["block_volume"].sum() == 25.0
+    assert series["net_premium"].sum() == pytest.approx(buy - sell)
+    # A minimum notional leaves out the trade without an index price, one expiry the other.
+    assert opts.flow("BTC", now_ms=now, min_notional=1).totals["trades"] == 2
+    assert opts.flow("BTC", now_ms=now, expiry=FAR).totals["trades"] == 1
+
+    tape = opts.tape("BTC")
+    assert [t["id"] for t in tape.trades] == ["t1", "t2", "t3"]
+    assert tape.trades[1]["block"] and tape.trades[2]["iv"] is None
+    df = tape.to_pandas()
+    assert isinstance(df.index, pd.DatetimeIndex) and str(df.index.tz) == "UTC"
+    assert df.index[0].value // 1_000_000 == sent[0][5]
+    assert df["premium"].tolist() == [3000.0, 20_000.0, 1000.0]
+    assert df["notional"].iloc[0] == 200_000.0 and math.isnan(df["notional"].iloc[2])
+    assert str(df["side"].dtype) == "category"
+    assert [t["id"] for t in opts.tape("BTC", from_ms=now - 2 * hour, count=1).trades] == ["t2"]
+    resp3 = Options(redis.Redis.from_url(redis_url, protocol=3))
+    assert resp3.tape("BTC") == tape and resp3.flow("BTC", now_ms=now) == opts.flow("BTC", now_ms=now)
+
+    # Refusals name what is wrong and record nothing.
+    with pytest.raises(OptionsError) as e:
+        opts.trade("BTC", "t9", f"BTC-{NEAR}-100000-C", "hold", 1.0, 1.0, now)
+    assert e.value.argument == "side"
+    with pytest.raises(OptionsError) as e:
+        opts.trade("BTC", "t9", f"BTC-{NEAR}-100000-C", "buy", 1.0, 1.0, now, liquidation="X")
+    assert e.value.argument == "LIQUIDATION"
+    with pytest.raises(OptionsError) as e:
+        opts.flow("BTC", bucket=0)
+    assert e.value.argument == "BUCKET"
+    assert len(opts.tape("BTC").trades) == 3
+
+
 def test_resp3_connections_give_the_same_results(redis_url: str, opts: Options) -> None:
     load_chain(opts)
     resp3 = Options(redis.Redis.from_url(redis_url, protocol=3))
@@ -157,6 +219,9 @@ def test_asyncio(redis_url: str, opts: Options) -> None:
 
 def test_the_readme_example_runs(redis_url: str, opts: Options) -> None:
     load_chain(opts)
+    now = int(time.time() * 1000)
+    opts.trade("BTC", "a", f"BTC-{NEAR}-100000-C", "buy", 1.0, 1500.0, now - 60_000, index=100_000.0)
+    opts.trade("BTC", "b", f"BTC-{FAR}-90000-P", "sell", 30.0, 900.0, now - 30_000, index=100_000.0, block=True)
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Python client"):]
     example = re.search(r"```python\n(.*?)```", section, re.S)
@@ -170,6 +235,11 @@ def test_the_readme_example_runs(redis_url: str, opts: Options) -> None:
     assert isinstance(term, pd.DataFrame) and list(term["expiry"]) == [NEAR, FAR]
     day = scope["day"]
     assert isinstance(day, pd.DataFrame) and isinstance(day.index, pd.DatetimeIndex)
+    flow = scope["flow"]
+    assert isinstance(flow, pd.DataFrame) and list(flow.index) == [NEAR, FAR]
+    assert flow.loc[FAR, "net_premium"] == -27_000.0 and flow.loc[FAR, "block_volume"] == 30.0
+    blocks = scope["blocks"]
+    assert isinstance(blocks, pd.DataFrame) and list(blocks["symbol"]) == [f"BTC-{FAR}-90000-P"]
 
 
 def test_values_sent_as_the_exact_floats(opts: Options) -> None:
