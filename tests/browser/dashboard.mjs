@@ -120,7 +120,7 @@ try {
   assertEq(cols.join(','), 'symbol,type,strike,expiry,last,mark,volume,iv', 'Essential preset plus IV');
   await page.click('.presets button[data-preset="trading"]');
   await page.click('h1, .brand span', { trial: true });
-  await page.mouse.click(5, 880);
+  await page.click('.pager', { position: { x: 5, y: 5 } });
   assert(await page.isHidden('#columns-panel'), 'a click elsewhere closes the column panel');
   ok('column presets hide and show columns and survive a reload');
 
