@@ -69,3 +69,22 @@ export function watchPage(page, label, problems) {
     if (r.status() >= 400) problems.push(`${label} HTTP ${r.status()}: ${r.url()}`);
   });
 }
+
+/**
+ * The page's accessibility violations by axe-core (web/package-lock.json): WCAG 2.1 A and AA
+ * and axe's best practices, as `rule (n): first nodes` lines; an empty list when there are none.
+ * The page's context must be created with `bypassCSP: true` (the dashboard allows no inline
+ * script, which is how axe is injected).
+ */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  }
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 3)
+      .map((n) => `${n.target.join(' ')} — ${(n.failureSummary || '').split('\n').slice(1).join(' ').trim()}`).join(' | ')}`);
+  });
+}

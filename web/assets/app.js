@@ -35,6 +35,19 @@ for (const b of document.querySelectorAll('.views button')) {
     renderView();
   });
 }
+// Both tab lists follow the ARIA tabs pattern: arrows, Home and End move to a tab and open it.
+for (const list of [document.querySelector('.views'), $('asset-tabs')]) {
+  list.addEventListener('keydown', (e) => {
+    const tabs = [...list.querySelectorAll('[role="tab"]')];
+    const at = tabs.indexOf(document.activeElement);
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (at < 0 || to === undefined) return;
+    e.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    tab.focus();
+    tab.click();
+  });
+}
 $('f-expiry').addEventListener('change', (e) => {
   ui.expiry = e.target.value;
   ui.page = 0;

@@ -83,7 +83,10 @@ export function renderView() {
   syncDisplayPrefs();
   // The expiries the alerts dialog offers follow the chain (it may open while it loads).
   if (alertsDialog.open) renderAlertExpiries();
-  for (const b of document.querySelectorAll('.views button')) b.classList.toggle('active', b.dataset.view === ui.view);
+  for (const b of document.querySelectorAll('.views button')) {
+    b.classList.toggle('active', b.dataset.view === ui.view);
+    b.setAttribute('aria-selected', String(b.dataset.view === ui.view));
+  }
   renderState();
   renderExpirySelect();
   renderCards();

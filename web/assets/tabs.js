@@ -24,7 +24,6 @@ export async function refreshAssets() {
 
 export function renderTabs() {
   const nav = $('asset-tabs');
-  const add = $('add-asset');
   for (const b of [...nav.querySelectorAll('.tab[data-asset]')]) b.remove();
   const shown = store.assets.filter((a) => a.enabled);
   // A deep link to an asset that is not a tab still gets one while it is shown.
@@ -34,10 +33,11 @@ export function renderTabs() {
     b.type = 'button';
     b.className = 'tab' + (a.symbol === ui.asset ? ' active' : '');
     b.setAttribute('role', 'tab');
+    b.setAttribute('aria-selected', String(a.symbol === ui.asset));
     b.dataset.asset = a.symbol;
     b.title = a.name;
     b.textContent = a.symbol;
-    nav.insertBefore(b, add);
+    nav.appendChild(b);
   }
 }
 
@@ -48,7 +48,10 @@ export function selectAsset(symbol) {
   ui.page = 0;
   ui.search = '';
   $('f-search').value = '';
-  for (const b of document.querySelectorAll('.tab[data-asset]')) b.classList.toggle('active', b.dataset.asset === symbol);
+  for (const b of document.querySelectorAll('.tab[data-asset]')) {
+    b.classList.toggle('active', b.dataset.asset === symbol);
+    b.setAttribute('aria-selected', String(b.dataset.asset === symbol));
+  }
   connect();
 }
 

@@ -96,7 +96,7 @@ export function renderChain() {
   thead.innerHTML =
     '<tr>' +
     (layout.call.length ? `<th class="calls" colspan="${layout.call.length}">Calls</th>` : '') +
-    '<th class="strike"></th>' +
+    '<td class="strike" aria-hidden="true"></td>' +
     (layout.put.length ? `<th class="puts" colspan="${layout.put.length}">Puts</th>` : '') +
     '</tr><tr>' +
     layout.call.map(th).join('') + '<th class="strike">Strike</th>' + layout.put.map(th).join('') +
