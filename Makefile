@@ -186,6 +186,8 @@ bench: release $(PYTEST)
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench web
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench push
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench dashboard
+	# Lighthouse 12 on every view, desktop and mobile presets, median of 3 runs (about 20 minutes).
+	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench lighthouse
 	# 10 minutes of the whole system at full rate (SOAK_SECONDS to change).
 	OPTIONS_MODULE=$(CURDIR)/$(MODULE_RELEASE) $(CARGO) bench -p options-tests --bench soak
 	# 10 minutes of killed processes and stalled networks at full rate (CHAOS_SECONDS to change).

@@ -88,6 +88,8 @@ fn section_of(bench: &str) -> Option<&'static str> {
         "chaos" => "chaos",
         "push" => "push",
         "python_client" => "python",
+        "module_flow" => "flow",
+        "lighthouse" => "lighthouse",
         _ => return None,
     })
 }
