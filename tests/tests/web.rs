@@ -719,7 +719,10 @@ fn dashboard_pages_and_static_files() {
     for a in ["BTC", "ETH", "SOL", "XRP"] {
         assert!(html.contains(&format!(r#"data-asset="{a}""#)), "tab {a}");
     }
-    assert!(html.contains(r#"class="tab active" role="tab" data-asset="BTC""#));
+    assert!(html.contains(
+        r#"class="tab active" type="button" role="tab" aria-selected="true" data-asset="BTC""#
+    ));
+    assert!(html.contains(r#"aria-selected="false" data-asset="ETH""#));
     assert!(
         !html.contains("cdn") && !html.contains("https://"),
         "no external assets"
@@ -728,7 +731,9 @@ fn dashboard_pages_and_static_files() {
     // The seed's page names, and deep links (a bad view falls back to the page's own).
     let (_, chain, _) = web.get_text("/chain", &[("asset", "eth")]);
     assert!(chain.contains(r#"<body data-view="chain">"#));
-    assert!(chain.contains(r#"class="tab active" role="tab" data-asset="ETH""#));
+    assert!(chain.contains(
+        r#"class="tab active" type="button" role="tab" aria-selected="true" data-asset="ETH""#
+    ));
     let (_, filter, _) = web.get_text("/filter", &[("view", "bogus")]);
     assert!(filter.contains(r#"<body data-view="table">"#));
     let (_, linked, _) = web.get_text(
