@@ -40,10 +40,20 @@ try {
       const runs = [];
       for (let i = 0; i < RUNS; i++) {
         const url = `${BASE}/?asset=BTC&view=${view}`;
-        const r = await lighthouse(url, {
-          port: chrome.port, output: 'json', logLevel: 'error',
-          onlyCategories: ['performance', 'accessibility', 'best-practices'],
-        }, preset === 'desktop' ? desktopConfig : undefined);
+        // Now and then Chromium drops the tab under Lighthouse ("Target closed"): that run is
+        // made again, at most twice, and said so on stderr.
+        let r = null;
+        for (let attempt = 1; !r; attempt++) {
+          try {
+            r = await lighthouse(url, {
+              port: chrome.port, output: 'json', logLevel: 'error',
+              onlyCategories: ['performance', 'accessibility', 'best-practices'],
+            }, preset === 'desktop' ? desktopConfig : undefined);
+          } catch (e) {
+            if (attempt >= 3) throw e;
+            process.stderr.write(`${view} ${preset} run ${i + 1}: ${e.message}; again\n`);
+          }
+        }
         const lhr = r.lhr;
         const score = (c) => (lhr.categories[c] && lhr.categories[c].score !== null ? Math.round(lhr.categories[c].score * 100) : NaN);
         const audit = (a) => (lhr.audits[a] ? lhr.audits[a].numericValue : NaN);
