@@ -118,6 +118,8 @@ export class FlowView {
     this.again = false;
     this.refreshAt = 0;
     this.timer = null;
+    this.frame = null;
+    this.incoming = [];
     this.filters = { expiry: '', minNotional: null, blocksOnly: false };
   }
 
@@ -180,10 +182,25 @@ export class FlowView {
     })();
   }
 
-  /** New trades from the stream: on the tape at once; the sums asked again at most every 2 s. */
+  /**
+   * New trades from the stream: on the tape at the next frame (all that arrived by then in one
+   * change of the page: rows added on top, the oldest dropped, never the whole table again);
+   * the sums asked again at most every 2 s.
+   */
   onTrades(trades) {
+    const before = this.trades;
     this.trades = mergeTrades(this.trades, trades);
-    this.renderTable();
+    if (this.trades !== before) {
+      this.incoming = (this.incoming || []).concat(trades);
+      if (!this.frame) {
+        this.frame = requestAnimationFrame(() => {
+          this.frame = null;
+          const fresh = this.incoming;
+          this.incoming = [];
+          this.addRows(fresh);
+        });
+      }
+    }
     if (this.timer) return;
     const wait = Math.max(0, 2000 - (Date.now() - this.refreshAt));
     this.timer = setTimeout(() => {
@@ -282,11 +299,9 @@ export class FlowView {
     }, [exp.data[0], exp.data[1]]);
   }
 
-  renderTable() {
-    const rows = tapeRows(this.trades, this.filters, this.markIv);
-    const body = this.el('flow-table').querySelector('tbody');
-    body.innerHTML = rows.length
-      ? rows.map((t) => `<tr data-entry="${esc(t.entry)}">` +
+  /** One trade's row. */
+  rowHtml(t) {
+    return `<tr data-entry="${esc(t.entry)}">` +
         `<td>${esc(clock(t.ts, this.utc()))}</td>` +
         `<th scope="row">${esc(t.symbol)}</th>` +
         `<td class="${t.side === 'buy' ? 'pos' : 'neg'}">${esc(t.side)}</td>` +
@@ -294,9 +309,39 @@ export class FlowView {
         `<td class="${isNum(t.signedPremium) && t.signedPremium < 0 ? 'neg' : 'pos'}">${esc(dollars(t.signedPremium))}</td>` +
         `<td>${esc(dollars(t.notional))}</td><td>${esc(pct(t.iv))}</td>` +
         `<td class="${isNum(t.vsMark) ? (t.vsMark > 0 ? 'pos' : t.vsMark < 0 ? 'neg' : '') : ''}">${esc(signedPts(t.vsMark))}</td>` +
-        `<td>${t.block ? '<span class="tag block-tag">block</span>' : ''}${t.liquidation ? ' <span class="tag">liquidation</span>' : ''}</td></tr>`).join('')
+        `<td>${t.block ? '<span class="tag block-tag">block</span>' : ''}${t.liquidation ? ' <span class="tag">liquidation</span>' : ''}</td></tr>`;
+  }
+
+  /** Trades newer than every row shown go on top; anything else redraws the table. */
+  addRows(trades) {
+    const body = this.el('flow-table').querySelector('tbody');
+    const top = body.querySelector('tr[data-entry]');
+    const rows = tapeRows(trades, this.filters, this.markIv);
+    if (!top || (rows.length && newestFirst(rows[rows.length - 1], { entry: top.dataset.entry }) >= 0)) {
+      this.renderTable();
+      return;
+    }
+    if (rows.length) body.insertAdjacentHTML('afterbegin', rows.map((t) => this.rowHtml(t)).join(''));
+    // The rows of trades the tape no longer keeps go.
+    const kept = new Set(this.trades.map((t) => t.entry));
+    for (const tr of [...body.querySelectorAll('tr[data-entry]')].reverse()) {
+      if (kept.has(tr.dataset.entry)) break;
+      tr.remove();
+    }
+    this.renderCaption(body.querySelectorAll('tr[data-entry]').length);
+  }
+
+  renderTable() {
+    const rows = tapeRows(this.trades, this.filters, this.markIv);
+    const body = this.el('flow-table').querySelector('tbody');
+    body.innerHTML = rows.length
+      ? rows.map((t) => this.rowHtml(t)).join('')
       : `<tr><td class="empty" colspan="10">${this.trades.length ? 'No trade passes the filters' : 'No trades on the tape yet'}</td></tr>`;
-    const shown = rows.length === this.trades.length ? `${rows.length}` : `${rows.length} of ${this.trades.length}`;
-    this.el('flow-caption').textContent = `· newest first · ${shown} trades · premium signed by the taker (buys +) · IV paid against the mark now, in vol points`;
+    this.renderCaption(rows.length);
+  }
+
+  renderCaption(shown) {
+    const n = shown === this.trades.length ? `${shown}` : `${shown} of ${this.trades.length}`;
+    this.el('flow-caption').textContent = `· newest first · ${n} trades · premium signed by the taker (buys +) · IV paid against the mark now, in vol points`;
   }
 }
