@@ -173,7 +173,11 @@ export class FlowView {
       } finally {
         this.loading = null;
         this.refreshAt = Date.now();
-        if (asset === this.asset) this.render();
+        // The sums alone change the figures and charts; the tape's rows stay unless it was read.
+        if (asset === this.asset) {
+          if (tape) this.render();
+          else this.renderSums();
+        }
         if (this.again) {
           this.again = false;
           this.load(false);
@@ -210,10 +214,14 @@ export class FlowView {
   }
 
   render() {
+    this.renderSums();
+    this.renderTable();
+  }
+
+  renderSums() {
     this.renderFilters();
     this.renderSummary();
     this.renderCharts();
-    this.renderTable();
   }
 
   renderFilters() {
