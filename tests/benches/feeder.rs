@@ -104,21 +104,8 @@ fn deribit(sim: &Sim, symbol: &str, rng: &mut impl Rng) -> (Duration, u64, f64, 
                 .map_or(0, |a| a.len() as u64)
         })
         .sum();
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
     let started = Instant::now();
-    let _feeder = Feeder::start(
-        sim,
-        &redis.url(),
-        "BTC,ETH,SOL,XRP",
-        &[
-            "--venues",
-            "deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ],
-    );
+    let _feeder = Feeder::start_venues(sim, &redis.url(), "BTC,ETH,SOL,XRP", "deribit", &[]);
     wait_for(Duration::from_secs(60), "every Deribit instrument", || {
         (total_contracts(&mut con) >= listed).then_some(())
     });

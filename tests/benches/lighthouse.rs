@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use options_tests::procs::{wait_for, Feeder, Sim, Web};
-use options_tests::{json, RedisServer};
+use options_tests::procs::{wait_for_chain, Feeder, Sim, Web};
+use options_tests::RedisServer;
 use serde_json::Value;
 
 fn main() {
@@ -34,30 +34,13 @@ fn main() {
     }
     let server = RedisServer::start(&[]);
     let sim = Sim::start(&["--assets", "BTC,ETH"]);
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let mut feeder = Feeder::start(
-        &sim,
-        &server.url(),
-        "BTC,ETH",
-        &[
-            "--venues",
-            "bybit,deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ],
-    );
+    let mut feeder = Feeder::start_venues(&sim, &server.url(), "BTC,ETH", "bybit,deribit", &[]);
     feeder.wait_ready(Duration::from_secs(60));
-    let mut con = server.connection();
-    wait_for(Duration::from_secs(30), "Deribit's BTC chain", || {
-        let n = json(
-            &mut con,
-            &["OPTIONS.STATS", "deribit:BTC", "FORMAT", "JSON"],
-        )["contracts"]
-            .as_u64()?;
-        (n > 0).then_some(())
-    });
+    wait_for_chain(
+        &mut server.connection(),
+        "deribit:BTC",
+        Duration::from_secs(30),
+    );
     let web = Web::start(
         &server.url(),
         &["--assets", "BTC,ETH", "--bybit-rest-url", &sim.rest_url()],

@@ -3,6 +3,7 @@
 
 pub mod analytics_model;
 pub mod bench;
+pub mod browser;
 pub mod chaos;
 pub mod client_analytics;
 pub mod fixture;

@@ -45,6 +45,15 @@ pub fn http() -> reqwest::blocking::Client {
 }
 
 /// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `limit`.
+/// Waits until the chain `key` (`deribit:BTC`) holds contracts; their count.
+pub fn wait_for_chain(con: &mut redis::Connection, key: &str, limit: Duration) -> u64 {
+    wait_for(limit, &format!("the {key} chain"), || {
+        let n =
+            crate::json(con, &["OPTIONS.STATS", key, "FORMAT", "JSON"])["contracts"].as_u64()?;
+        (n > 0).then_some(n)
+    })
+}
+
 pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + limit;
     loop {
@@ -302,6 +311,27 @@ pub struct Feeder {
 }
 
 impl Feeder {
+    /// A feeder of `venues` (`bybit,deribit`, `deribit`), Deribit's side on this sim too.
+    pub fn start_venues(
+        sim: &Sim,
+        redis_url: &str,
+        assets: &str,
+        venues: &str,
+        extra: &[&str],
+    ) -> Feeder {
+        let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
+        let mut args = vec![
+            "--venues",
+            venues,
+            "--deribit-rest-url",
+            &rest,
+            "--deribit-ws-url",
+            &ws,
+        ];
+        args.extend_from_slice(extra);
+        Feeder::start(sim, redis_url, assets, &args)
+    }
+
     pub fn start(sim: &Sim, redis_url: &str, assets: &str, extra: &[&str]) -> Feeder {
         let health_port = free_port();
         let mut args: Vec<String> = [

@@ -3,74 +3,38 @@
 //! streaming both venues of the sim at its default rate. The checks are in
 //! tests/browser/accessibility.mjs.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use options_tests::procs::{wait_for, Feeder, Sim, Web};
-use options_tests::{json, RedisServer};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
+use options_tests::browser;
+use options_tests::procs::{wait_for_chain, Feeder, Sim, Web};
+use options_tests::RedisServer;
 
 #[test]
 fn every_view_and_dialog_is_accessible_and_keyboard_usable() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    browser::chromium();
     assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: `make deps` installs chromium"
-    );
-    let root = workspace();
-    assert!(
-        root.join("web/node_modules/axe-core/axe.min.js").exists(),
+        browser::workspace()
+            .join("web/node_modules/axe-core/axe.min.js")
+            .exists(),
         "web/node_modules is missing axe-core: run `make assets` (npm ci in web/)"
     );
     let server = RedisServer::start(&[]);
     let sim = Sim::start(&["--seed", "21", "--assets", "BTC,ETH"]);
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let mut feeder = Feeder::start(
-        &sim,
-        &server.url(),
-        "BTC,ETH",
-        &[
-            "--venues",
-            "bybit,deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ],
-    );
+    let mut feeder = Feeder::start_venues(&sim, &server.url(), "BTC,ETH", "bybit,deribit", &[]);
     feeder.wait_ready(Duration::from_secs(30));
-    let mut con = server.connection();
-    wait_for(Duration::from_secs(20), "Deribit's BTC chain", || {
-        let n = json(
-            &mut con,
-            &["OPTIONS.STATS", "deribit:BTC", "FORMAT", "JSON"],
-        )["contracts"]
-            .as_u64()?;
-        (n > 0).then_some(())
-    });
+    wait_for_chain(
+        &mut server.connection(),
+        "deribit:BTC",
+        Duration::from_secs(20),
+    );
     let web = Web::start(
         &server.url(),
         &["--assets", "BTC,ETH", "--bybit-rest-url", &sim.rest_url()],
     );
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/accessibility.mjs"))
-        .env("DASHBOARD_URL", web.url(""))
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("all accessibility checks passed"),
-        "browser checks failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- web log\n{}",
-        web.proc.log_text()
+    browser::run(
+        "accessibility.mjs",
+        &web,
+        &[],
+        "all accessibility checks passed",
     );
 }

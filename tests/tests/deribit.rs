@@ -27,19 +27,7 @@ fn sim() -> Sim {
 }
 
 fn feeder(sim: &Sim, redis: &RedisServer, extra: &[&str]) -> Feeder {
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let mut flags = vec![
-        "--venues",
-        "bybit,deribit",
-        "--deribit-rest-url",
-        rest.as_str(),
-        "--deribit-ws-url",
-        ws.as_str(),
-    ];
-    flags.extend_from_slice(extra);
-    let owned: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
-    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
-    Feeder::start(sim, &redis.url(), "BTC,XRP", &refs)
+    Feeder::start_venues(sim, &redis.url(), "BTC,XRP", "bybit,deribit", extra)
 }
 
 type Rows = BTreeMap<String, BTreeMap<String, f64>>;
@@ -318,23 +306,12 @@ fn heartbeats_are_answered_credits_respected_and_10028_backs_off() {
     // The sim's four assets: about 2,300 Deribit instruments, ten subscribe messages, more than
     // the credit pool's burst.
     let sim = Sim::start(&["--updates-per-sec", "1000", "--seed", "9"]);
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let mut feeder = Feeder::start(
+    let mut feeder = Feeder::start_venues(
         &sim,
         &redis.url(),
         "BTC,ETH,SOL,XRP,DOGE",
-        &[
-            "--venues",
-            "deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-            "--deribit-heartbeat",
-            "10",
-            "--max-reconnect-delay",
-            "1",
-        ],
+        "deribit",
+        &["--deribit-heartbeat", "10", "--max-reconnect-delay", "1"],
     );
     feeder.wait_ready(WAIT);
     let listed: usize = ["BTC", "ETH", "USDC"]

@@ -39,20 +39,7 @@ fn every_trade_of_both_venues_reaches_its_tape() {
         "--seed",
         "17",
     ]);
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let mut feeder = Feeder::start(
-        &sim,
-        &redis.url(),
-        "BTC,XRP",
-        &[
-            "--venues",
-            "bybit,deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ],
-    );
+    let mut feeder = Feeder::start_venues(&sim, &redis.url(), "BTC,XRP", "bybit,deribit", &[]);
     feeder.wait_ready(WAIT);
     // A few hundred trades on each tape.
     wait_for(WAIT, "trades on both tapes", || {

@@ -2,28 +2,15 @@
 //! live trades, against options-web, redis-server + module and the feeder recording the sim's
 //! trades. The checks are in tests/browser/flow.mjs.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use options_tests::browser;
 use options_tests::procs::{wait_for, Feeder, Sim, Web};
 use options_tests::RedisServer;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
 #[test]
 fn flow_view_in_a_real_browser() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: `make deps` installs chromium"
-    );
-    let root = workspace();
+    browser::chromium();
     let server = RedisServer::start(&[]);
     let sim = Sim::start(&[
         "--seed",
@@ -57,21 +44,14 @@ fn flow_view_in_a_real_browser() {
         &server.url(),
         &["--assets", "BTC", "--bybit-rest-url", &sim.rest_url()],
     );
-    let shots = root.join("target/screenshots");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/flow.mjs"))
-        .env("DASHBOARD_URL", web.url(""))
-        .env("SIM_URL", sim.rest_url())
-        .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("all flow checks passed"),
-        "browser checks failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- web log\n{}",
-        web.proc.log_text()
+    let shots = browser::workspace().join("target/screenshots");
+    browser::run(
+        "flow.mjs",
+        &web,
+        &[
+            ("SIM_URL", sim.rest_url()),
+            ("SCREENSHOT_DIR", shots.display().to_string()),
+        ],
+        "all flow checks passed",
     );
 }
