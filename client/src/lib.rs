@@ -6,6 +6,7 @@
 //!   and client certificates, one timeout and reconnect policy).
 //! - [`cmd`]: a builder per `OPTIONS.*` command, and [`reply`]: a serde type per reply, so a
 //!   renamed or missing field is an error at the boundary rather than a silent 0 inside.
+//! - [`tape`]: a chain's trade stream, read as it grows.
 
 pub mod args;
 pub mod cmd;
@@ -13,6 +14,7 @@ pub mod connection;
 pub mod error;
 pub mod reply;
 pub mod shared_doc;
+pub mod tape;
 pub mod tls;
 
 pub use args::RedisArgs;

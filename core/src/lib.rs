@@ -32,3 +32,9 @@ pub use symbol::{
 /// The module's data type name as `TYPE key` reports it and RDB files record it (Redis requires
 /// exactly nine characters). Clients find every chain with `SCAN … TYPE` this name.
 pub const CHAIN_TYPE_NAME: &str = "optchain1";
+
+/// The stream that holds the trades of the chain at `chain_key` (`OPTIONS.TRADE` writes it,
+/// `OPTIONS.FLOW` sums it): the hash tag keeps it in the chain's Cluster slot.
+pub fn tape_key(chain_key: &str) -> String {
+    format!("{{{chain_key}}}:trades")
+}

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use options_client::Redis;
+use options_client::{tape, Redis};
 use options_core::{format_number, parse_venue_symbol, Expiry, Venue, Watched};
 use tokio::sync::watch;
 
@@ -164,12 +164,10 @@ pub fn start(redis: Redis, notifier: Arc<Notifier>) -> watch::Sender<Vec<Rule>> 
     tx
 }
 
-type Entries = Vec<(String, Vec<(String, String)>)>;
-
 /// Reads one tape from after its newest trade, announcing each trade that fires a rule.
 async fn follow(key: String, rules: watch::Receiver<Vec<Rule>>, redis: Redis, n: Arc<Notifier>) {
     let (venue, _) = Venue::of_key(&key);
-    let stream = format!("{{{key}}}:trades");
+    let stream = options_core::tape_key(&key);
     let mut last: Option<String> = None;
     loop {
         let Some(watching) = by_tape(&rules.borrow()).remove(&key) else {
@@ -177,42 +175,27 @@ async fn follow(key: String, rules: watch::Receiver<Vec<Rule>>, redis: Redis, n:
         };
         let cursor = match &last {
             Some(id) => id.clone(),
-            None => {
-                let mut newest = redis::cmd("XREVRANGE");
-                newest.arg(&stream).arg("+").arg("-").arg("COUNT").arg(1);
-                match redis.query::<Entries>(&newest).await {
-                    Ok(e) => {
-                        let id = e.first().map_or("0-0".to_string(), |(id, _)| id.clone());
-                        tracing::info!(tape = %stream, after = %id, "following the tape for trade alerts");
-                        last = Some(id.clone());
-                        id
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, tape = %stream, "cannot read the tape yet");
-                        tokio::time::sleep(RETRY).await;
-                        continue;
-                    }
+            None => match tape::newest_id(&redis, &stream).await {
+                Ok(id) => {
+                    tracing::info!(tape = %stream, after = %id, "following the tape for trade alerts");
+                    last = Some(id.clone());
+                    id
                 }
-            }
+                Err(e) => {
+                    tracing::debug!(error = %e, tape = %stream, "cannot read the tape yet");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            },
         };
-        let mut read = redis::cmd("XREAD");
-        read.arg("COUNT")
-            .arg(1000)
-            .arg("BLOCK")
-            .arg(BLOCK_MS)
-            .arg("STREAMS")
-            .arg(&stream)
-            .arg(&cursor);
-        let entries = match redis.query::<Option<Vec<(String, Entries)>>>(&read).await {
-            Ok(got) => got.and_then(|mut v| v.pop()).map(|(_, e)| e),
+        let entries = match tape::read_after(&redis, &stream, &cursor, BLOCK_MS).await {
+            Ok(entries) if entries.is_empty() => continue,
+            Ok(entries) => entries,
             Err(e) => {
                 tracing::debug!(error = %e, tape = %stream, "tape read failed; retrying");
                 tokio::time::sleep(RETRY).await;
                 continue;
             }
-        };
-        let Some(entries) = entries.filter(|e| !e.is_empty()) else {
-            continue;
         };
         last = entries.last().map(|(id, _)| id.clone());
         let trades: Vec<TapeTrade> = entries

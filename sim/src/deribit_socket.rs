@@ -11,14 +11,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
-use warp::filters::ws::{Message, WebSocket};
+use warp::filters::ws::WebSocket;
 
 use crate::clock::now_ms;
 use crate::deribit;
-use crate::server::{lock, DeribitConn, Faults, Sim, SEND_QUEUE};
+use crate::server::{lock, DeribitConn, Sim, SEND_QUEUE};
+use crate::socket::spawn_frame_writer;
 
 const MAX_CHANNELS: usize = 500;
 const CREDIT_POOL: f64 = 30_000.0;
@@ -51,7 +52,7 @@ impl Session {
 
 pub(crate) async fn serve(sim: Arc<Sim>, ws: WebSocket) {
     let id = sim.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (tx, mut rx) = mpsc::channel::<String>(SEND_QUEUE);
+    let (tx, rx) = mpsc::channel::<String>(SEND_QUEUE);
     let kick = Arc::new(Notify::new());
     lock(&sim.deribit).conns.insert(
         id,
@@ -61,39 +62,8 @@ pub(crate) async fn serve(sim: Arc<Sim>, ws: WebSocket) {
             channels: HashSet::new(),
         },
     );
-    let (mut sink, mut stream) = ws.split();
-    let writer_sim = sim.clone();
-    let mut writer = tokio::spawn(async move {
-        loop {
-            let first = tokio::select! {
-                _ = kick.notified() => break,
-                t = rx.recv() => match t {
-                    Some(t) => t,
-                    None => break,
-                },
-            };
-            if Faults::active(lock(&writer_sim.faults).silent_until) {
-                continue;
-            }
-            let mut batch = vec![first];
-            while batch.len() < 1024 {
-                match rx.try_recv() {
-                    Ok(t) => batch.push(t),
-                    Err(_) => break,
-                }
-            }
-            let mut failed = false;
-            for t in batch {
-                if sink.feed(Message::text(t)).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if failed || sink.flush().await.is_err() {
-                break;
-            }
-        }
-    });
+    let (sink, mut stream) = ws.split();
+    let mut writer = spawn_frame_writer(sim.clone(), sink, rx, kick);
     let mut session = Session {
         id,
         credits: CREDIT_POOL,

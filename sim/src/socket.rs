@@ -6,9 +6,11 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
 use warp::filters::ws::{Message, WebSocket};
 
 use crate::clock::now_ms;
@@ -18,7 +20,7 @@ use crate::wire;
 pub(crate) async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
     let id = sim.next_conn.fetch_add(1, Ordering::Relaxed);
     let conn_id = format!("sim-{id}");
-    let (tx, mut rx) = mpsc::channel::<String>(SEND_QUEUE);
+    let (tx, rx) = mpsc::channel::<String>(SEND_QUEUE);
     let kick = Arc::new(Notify::new());
     lock(&sim.subs).conns.insert(
         id,
@@ -29,43 +31,9 @@ pub(crate) async fn websocket(sim: Arc<Sim>, ws: WebSocket) {
             topic_chars: 0,
         },
     );
-    let (mut sink, mut stream) = ws.split();
-    let writer_sim = sim.clone();
-    let writer = tokio::spawn(async move {
-        loop {
-            let first = tokio::select! {
-                _ = kick.notified() => break,
-                t = rx.recv() => match t {
-                    Some(t) => t,
-                    None => break,
-                },
-            };
-            if Faults::active(lock(&writer_sim.faults).silent_until) {
-                continue;
-            }
-            // Queue everything already waiting and flush once: a syscall per frame would cap
-            // the sim far below the rates it must be able to push.
-            let mut batch = vec![first];
-            while batch.len() < 1024 {
-                match rx.try_recv() {
-                    Ok(t) => batch.push(t),
-                    Err(_) => break,
-                }
-            }
-            let mut failed = false;
-            for t in batch {
-                if sink.feed(Message::text(t)).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if failed || sink.flush().await.is_err() {
-                break;
-            }
-        }
-    });
+    let (sink, mut stream) = ws.split();
+    let mut writer = spawn_frame_writer(sim.clone(), sink, rx, kick);
     let idle = sim.limits.idle_timeout;
-    let mut writer = writer;
     loop {
         let msg = tokio::select! {
             m = stream.next() => m,
@@ -204,4 +172,48 @@ fn unsubscribe(sim: &Sim, id: u64, topics: &[String]) -> Vec<String> {
         }
     }
     ok
+}
+
+/// The task that writes a connection's queued frames to its socket until the queue closes, the
+/// connection is kicked or a write fails; frames are dropped while a `silent` fault is on. Both
+/// venues' sockets use it.
+pub(crate) fn spawn_frame_writer(
+    sim: Arc<Sim>,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<String>,
+    kick: Arc<Notify>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let first = tokio::select! {
+                _ = kick.notified() => break,
+                t = rx.recv() => match t {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            if Faults::active(lock(&sim.faults).silent_until) {
+                continue;
+            }
+            // Queue everything already waiting and flush once: a syscall per frame would cap
+            // the sim far below the rates it must be able to push.
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(t) => batch.push(t),
+                    Err(_) => break,
+                }
+            }
+            let mut failed = false;
+            for t in batch {
+                if sink.feed(Message::text(t)).await.is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if failed || sink.flush().await.is_err() {
+                break;
+            }
+        }
+    })
 }

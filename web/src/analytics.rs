@@ -38,28 +38,13 @@ fn parse_rate(value: &str) -> ApiResult<Option<f64>> {
 impl AnalyticsQuery {
     /// Parses the raw query string (a `HashMap` query would keep one `expiry` only).
     pub fn parse(raw: &str) -> ApiResult<AnalyticsQuery> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-            .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+        let pairs = crate::params::raw_pairs(raw)?;
         crate::params::refuse_repeats(&pairs, &["settle", "bystrike", "rate"])?;
         let mut q = AnalyticsQuery::default();
         for (name, value) in &pairs {
             let value = value.trim();
             match name.as_str() {
-                "expiry" => {
-                    for e in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                        if e.eq_ignore_ascii_case("all") {
-                            continue;
-                        }
-                        q.expiries.push(Expiry::parse(e).map_err(|_| {
-                            ApiError::bad(
-                                "expiry",
-                                format!(
-                                    "'{e}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"
-                                ),
-                            )
-                        })?);
-                    }
-                }
+                "expiry" => crate::params::expiry_list("expiry", value, &mut q.expiries)?,
                 "settle" if value.is_empty() || value.eq_ignore_ascii_case("all") => {
                     q.settle = None
                 }
@@ -69,18 +54,7 @@ impl AnalyticsQuery {
                     })?)
                 }
                 "rate" => q.rate = parse_rate(value)?,
-                "bystrike" => {
-                    q.by_strike = match value.to_ascii_lowercase().as_str() {
-                        "" | "1" | "true" | "yes" => true,
-                        "0" | "false" | "no" => false,
-                        _ => {
-                            return Err(ApiError::bad(
-                                "bystrike",
-                                format!("'{value}' is not true or false"),
-                            ))
-                        }
-                    }
-                }
+                "bystrike" => q.by_strike = crate::params::flag("bystrike", value)?,
                 _ => {}
             }
         }
@@ -111,8 +85,7 @@ pub async fn get(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response
 /// `GET /api/smile/{asset}?expiry=…[&settle=…][&rate=…]`: one expiry's fit; 404 when it has
 /// none.
 pub async fn smile(st: &State, asset: &str, raw_query: &str) -> ApiResult<Response> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw_query)
-        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+    let pairs = crate::params::raw_pairs(raw_query)?;
     crate::params::refuse_repeats(&pairs, &["expiry", "settle", "rate"])?;
     let get = |name: &str| {
         pairs
@@ -125,12 +98,7 @@ pub async fn smile(st: &State, asset: &str, raw_query: &str) -> ApiResult<Respon
     if expiry_text.is_empty() {
         return Err(ApiError::bad("expiry", "expiry is required (e.g. 26DEC26)"));
     }
-    let expiry = Expiry::parse(expiry_text).map_err(|_| {
-        ApiError::bad(
-            "expiry",
-            format!("'{expiry_text}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
-        )
-    })?;
+    let expiry = crate::params::parse_expiry("expiry", expiry_text)?;
     let settle =
         match get("settle") {
             "" => None,

@@ -2,20 +2,14 @@
 //! `GET /api/trades/{asset}` (the tape `{key}:trades`, page by page, read with `XRANGE`).
 
 use options_client::cmd as module;
-use options_core::Expiry;
 use serde_json::{json, Map, Value};
 use warp::reply::Response;
 
 use crate::assets::known_chain;
 use crate::error::{ApiError, ApiResult};
-use crate::params::{refuse_repeats, venue_in_raw};
+use crate::params::{expiry_list, flag, raw_pairs, refuse_repeats, venue_in_raw};
 use crate::respond::{forward, json_body, json_value};
 use crate::state::State;
-
-fn pairs(raw: &str) -> ApiResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str(raw)
-        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))
-}
 
 fn ms(name: &'static str, v: &str) -> ApiResult<i64> {
     v.trim()
@@ -28,7 +22,7 @@ fn ms(name: &'static str, v: &str) -> ApiResult<i64> {
 /// The query of `/api/flow`: `expiry` (repeatable or comma-separated), `from`, `to` (Unix ms),
 /// `bystrike`, `bucket` (seconds), `min_notional` (USD), `venue`.
 pub fn flow_command(key: &str, raw: &str) -> ApiResult<module::Flow> {
-    let pairs = pairs(raw)?;
+    let pairs = raw_pairs(raw)?;
     refuse_repeats(
         &pairs,
         &["from", "to", "bystrike", "bucket", "min_notional", "venue"],
@@ -37,30 +31,10 @@ pub fn flow_command(key: &str, raw: &str) -> ApiResult<module::Flow> {
     for (name, value) in &pairs {
         let value = value.trim();
         match name.as_str() {
-            "expiry" => {
-                for e in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                    if e.eq_ignore_ascii_case("all") {
-                        continue;
-                    }
-                    f.expiries.push(Expiry::parse(e).map_err(|_| {
-                        ApiError::bad("expiry", format!("'{e}' is not an expiry (e.g. 26DEC26)"))
-                    })?);
-                }
-            }
+            "expiry" => expiry_list("expiry", value, &mut f.expiries)?,
             "from" if !value.is_empty() => f.from_ms = Some(ms("from", value)?),
             "to" if !value.is_empty() => f.to_ms = Some(ms("to", value)?),
-            "bystrike" => {
-                f.by_strike = match value.to_ascii_lowercase().as_str() {
-                    "" | "1" | "true" | "yes" => true,
-                    "0" | "false" | "no" => false,
-                    _ => {
-                        return Err(ApiError::bad(
-                            "bystrike",
-                            format!("'{value}' is not true or false"),
-                        ))
-                    }
-                }
-            }
+            "bystrike" => f.by_strike = flag("bystrike", value)?,
             "bucket" if !value.is_empty() => {
                 f.bucket_s = Some(
                     value
@@ -119,7 +93,7 @@ const MAX_PAGE: usize = 1000;
 /// first), or without `since` its newest `limit` trades; `next` is the id to ask from for the
 /// following page.
 pub async fn trades(st: &State, asset: &str, raw: &str) -> ApiResult<Response> {
-    let pairs = pairs(raw)?;
+    let pairs = raw_pairs(raw)?;
     refuse_repeats(&pairs, &["since", "limit", "venue"])?;
     let get = |n: &str| {
         pairs
@@ -159,7 +133,7 @@ pub async fn trades(st: &State, asset: &str, raw: &str) -> ApiResult<Response> {
         }
     };
     let key = known_chain(st, asset, venue).await?;
-    let stream = format!("{{{key}}}:trades");
+    let stream = options_core::tape_key(&key);
     let mut cmd;
     match &since {
         Some(s) => {
@@ -175,7 +149,7 @@ pub async fn trades(st: &State, asset: &str, raw: &str) -> ApiResult<Response> {
             cmd.arg(&stream).arg("+").arg("-").arg("COUNT").arg(limit);
         }
     }
-    let mut entries: Vec<(String, Vec<(String, String)>)> = st.redis.query(&cmd).await?;
+    let mut entries: Vec<options_client::tape::TapeEntry> = st.redis.query(&cmd).await?;
     if since.is_none() {
         entries.reverse();
     }

@@ -35,8 +35,7 @@ fn time(name: &'static str, v: &str) -> ApiResult<i64> {
 
 impl HistoryQuery {
     pub fn parse(raw: &str) -> ApiResult<HistoryQuery> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-            .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+        let pairs = crate::params::raw_pairs(raw)?;
         crate::params::refuse_repeats(&pairs, &["tenor", "expiry", "from", "to", "format"])?;
         let mut q = HistoryQuery::default();
         for (name, value) in &pairs {
@@ -58,12 +57,7 @@ impl HistoryQuery {
                     )
                 }
                 "expiry" if !v.is_empty() => {
-                    q.expiry = Some(Expiry::parse(v).map_err(|_| {
-                        ApiError::bad(
-                            "expiry",
-                            format!("'{v}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
-                        )
-                    })?)
+                    q.expiry = Some(crate::params::parse_expiry("expiry", v)?)
                 }
                 "from" => q.from = Some(time("from", v)?),
                 "to" => q.to = Some(time("to", v)?),

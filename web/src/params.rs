@@ -99,16 +99,46 @@ fn numeric<'a>(q: &'a Query, name: &str) -> Option<&'a str> {
 }
 
 pub fn expiry(q: &Query, name: &'static str) -> ApiResult<Option<Expiry>> {
-    filter(q, name)
-        .map(|e| {
-            Expiry::parse(e).map_err(|_| {
-                ApiError::bad(
-                    name,
-                    format!("'{e}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
-                )
-            })
-        })
-        .transpose()
+    filter(q, name).map(|e| parse_expiry(name, e)).transpose()
+}
+
+/// One expiry's text, refused with the forms it may take.
+pub fn parse_expiry(name: &'static str, text: &str) -> ApiResult<Expiry> {
+    Expiry::parse(text).map_err(|_| {
+        ApiError::bad(
+            name,
+            format!("'{text}' is not an expiry (e.g. 3SEP25, 03SEP25, 2025-09-03)"),
+        )
+    })
+}
+
+/// A repeatable, comma-separated expiry list (`expiry=3SEP25,10SEP25&expiry=all`) added to
+/// `into`; empty items and `all` are no filter.
+pub fn expiry_list(name: &'static str, value: &str, into: &mut Vec<Expiry>) -> ApiResult<()> {
+    for e in value.split(',').map(str::trim) {
+        if !e.is_empty() && !e.eq_ignore_ascii_case("all") {
+            into.push(parse_expiry(name, e)?);
+        }
+    }
+    Ok(())
+}
+
+/// A switch: empty (`?bystrike`), `1`, `true`, `yes` are on; `0`, `false`, `no` off.
+pub fn flag(name: &'static str, value: &str) -> ApiResult<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(ApiError::bad(
+            name,
+            format!("'{value}' is not true or false"),
+        )),
+    }
+}
+
+/// A raw query string as its name=value pairs in order (the routes whose parameters repeat).
+pub fn raw_pairs(raw: &str) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_str(raw)
+        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))
 }
 
 /// `call`, `put` (any case) or absent/`all`.
@@ -181,8 +211,7 @@ pub fn venue(value: Option<&str>) -> ApiResult<options_core::Venue> {
 
 /// The `venue` of a raw query string (the endpoints that read repeatable parameters).
 pub fn venue_in_raw(raw: &str) -> ApiResult<options_core::Venue> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|e| ApiError::bad("query", format!("invalid query string: {e}")))?;
+    let pairs = raw_pairs(raw)?;
     refuse_repeats(&pairs, &["venue"])?;
     venue(
         pairs

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use options_client::cmd as module;
 use options_client::reply::ChangesHead;
+use options_client::tape;
 use tokio::sync::{broadcast, mpsc};
 use warp::hyper::body::Bytes;
 
@@ -164,35 +165,38 @@ impl Hub {
         let (hub, st, key) = (self.clone(), st.clone(), key.to_string());
         tokio::spawn(async move {
             let redis = st.redis.dedicated();
-            let stream = format!("{{{key}}}:trades");
-            let mut last = "$".to_string();
+            let stream = options_core::tape_key(&key);
+            // From the newest entry when the reader starts (a `$` cursor repeated after a
+            // timeout would skip what came between two reads).
+            let mut last: Option<String> = None;
             loop {
                 if tx.receiver_count() == 0 {
                     break;
                 }
-                let mut read = redis::cmd("XREAD");
-                read.arg("COUNT")
-                    .arg(1000)
-                    .arg("BLOCK")
-                    .arg(BLOCK_MS)
-                    .arg("STREAMS")
-                    .arg(&stream)
-                    .arg(&last);
-                type Entries = Vec<(String, Vec<(String, String)>)>;
-                let got: Option<Vec<(String, Entries)>> = match redis.query(&read).await {
-                    Ok(v) => v,
+                let after = match &last {
+                    Some(id) => id.clone(),
+                    None => match tape::newest_id(&redis, &stream).await {
+                        Ok(id) => {
+                            last = Some(id.clone());
+                            id
+                        }
+                        Err(_) => {
+                            tokio::time::sleep(RETRY).await;
+                            continue;
+                        }
+                    },
+                };
+                let entries = match tape::read_after(&redis, &stream, &after, BLOCK_MS).await {
+                    Ok(entries) => entries,
                     Err(_) => {
                         tokio::time::sleep(RETRY).await;
                         continue;
                     }
                 };
-                let Some(entries) = got.and_then(|mut v| v.pop()).map(|(_, e)| e) else {
-                    continue;
-                };
                 let Some((id, _)) = entries.last() else {
                     continue;
                 };
-                last = id.clone();
+                last = Some(id.clone());
                 let trades: Vec<serde_json::Value> = entries
                     .into_iter()
                     .map(|(id, fields)| crate::flow::trade_json(id, fields))

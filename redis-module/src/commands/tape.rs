@@ -12,9 +12,9 @@ use redis_module::{Context, RedisError, RedisResult, RedisValue};
 
 use crate::flow::{Side, Tape, Trade};
 
-/// The stream key of the chain at `key`: the hash tag keeps it in the chain's cluster slot.
+/// The stream key of the chain at `key` (one name for the module and its clients).
 pub(crate) fn stream_key(key: &str) -> String {
-    format!("{{{key}}}:trades")
+    options_core::tape_key(key)
 }
 
 thread_local! {
