@@ -10,15 +10,21 @@
 //! serialised once and shared by every client. Each client keeps its own cursor per asset, so a
 //! resumed client first gets what it missed, then the shared stream.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures_util::stream::SelectAll;
+use futures_util::{Stream, StreamExt};
 
 use options_client::cmd as module;
 use options_client::reply::ChangesHead;
 use options_client::tape;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
 use warp::hyper::body::Bytes;
 
 use crate::respond::forward;
@@ -41,14 +47,10 @@ const STATS_EVERY: Duration = Duration::from_secs(2);
 /// lagged and catches up with one `OPTIONS.CHANGES` from its own cursor, so a slow client costs
 /// one query, not a queue (the soak measured 150 MB a minute of growth with 256).
 const SHARED_CHANGES: usize = 8;
-/// Chunks of events (a change is two: its shared lines, then the client's id), and shared
-/// changes, queued per client before its reader must catch up.
-const CLIENT_QUEUE: usize = 8;
 
 /// One poll's result for one asset, shared by all its clients.
 #[derive(Debug)]
 pub struct Change {
-    pub asset: String,
     /// Sequence before and after this change. After a reset `to` may be below `from`: the key
     /// was recreated or reloaded.
     pub from: u64,
@@ -133,7 +135,6 @@ impl Hub {
                 if head.any() {
                     last_sent = Some(tokio::time::Instant::now());
                     let _ = tx.send(Arc::new(Change {
-                        asset: asset.clone(),
                         from: seq,
                         to,
                         reset: head.reset,
@@ -258,6 +259,30 @@ fn event(name: Option<&str>, data: &str) -> Bytes {
     Bytes::from(format!("{named}data:{data}\n\n"))
 }
 
+/// A followed asset's shared changes, each tagged with the asset (a lag names no change).
+type ChangeFeed = Pin<Box<dyn Stream<Item = (usize, Result<Arc<Change>, Lagged>)> + Send>>;
+
+/// One client's side of the stream: its cursors and the shared feeds it follows. It is the
+/// response body itself: each event is produced when hyper asks the body for its next chunk,
+/// so a change travels from the asset's reader to the socket with one wake-up (this task's),
+/// not through a task and a queue per client.
+struct Client {
+    st: Arc<State>,
+    hub: Arc<Hub>,
+    assets: Vec<String>,
+    cursors: BTreeMap<String, u64>,
+    /// The cursors as the `id:` line says them, rebuilt only when one moves.
+    id: Bytes,
+    changes: SelectAll<ChangeFeed>,
+    trades: SelectAll<BroadcastStream<TradesEvent>>,
+    stats_tick: tokio::time::Interval,
+    /// The chain sequence each asset's last analytics event was computed at.
+    analytics_at: BTreeMap<String, u64>,
+    /// Chunks ready to go, in order.
+    out: VecDeque<Bytes>,
+    joined: bool,
+}
+
 /// The event stream for one client, as chunks of `text/event-stream`.
 pub fn stream(
     st: Arc<State>,
@@ -265,186 +290,192 @@ pub fn stream(
     assets: Vec<String>,
     last_event_id: Option<String>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
-    let (tx, rx) = mpsc::channel::<Bytes>(CLIENT_QUEUE);
-    tokio::spawn(async move {
-        let mut cursors: BTreeMap<String, u64> = assets.iter().map(|a| (a.clone(), 0)).collect();
-        if let Some(id) = last_event_id {
-            for (a, s) in parse_cursor(&id) {
-                if let Some(c) = cursors.get_mut(&a) {
-                    *c = s;
-                }
+    let mut cursors: BTreeMap<String, u64> = assets.iter().map(|a| (a.clone(), 0)).collect();
+    if let Some(id) = last_event_id {
+        for (a, s) in parse_cursor(&id) {
+            if let Some(c) = cursors.get_mut(&a) {
+                *c = s;
             }
         }
-        // Catch up each asset from the client's cursor, then follow the shared poller. A poller
-        // this client starts begins at the cursor the catch-up reached, so that a chain deleted
-        // in between still reaches this client as a reset (from any other cursor the poller
-        // would see "nothing since"); one already running may be behind or ahead, which the
-        // loop below reconciles, starting with one catch-up for the moment in between.
-        let mut feeds = Vec::new();
-        for a in &assets {
-            let since = cursors[a];
-            if let Ok(bytes) = forward(&st, &module::Changes::new(a, since)).await {
-                if let Some(head) = summarize(&bytes) {
-                    cursors.insert(a.clone(), head.seq);
-                    if head.any()
-                        && (tx.send(change_lines(a, &bytes)).await.is_err()
-                            || tx.send(id_line(&cursors)).await.is_err())
-                    {
-                        return;
-                    }
-                }
-            }
-            feeds.push(hub.subscribe(&st, a, cursors[a]));
-        }
-        let (merged_tx, mut merged) = mpsc::channel::<Arc<Change>>(CLIENT_QUEUE);
-        for (asset, mut rx) in assets.iter().cloned().zip(feeds) {
-            let merged_tx = merged_tx.clone();
-            tokio::spawn(async move {
-                // A change from nowhere makes the client catch up from its own cursor at once,
-                // in one event: first for what changed between its catch-up and joining the
-                // poller, then whenever changes were dropped for it.
-                let from_nowhere = || {
-                    Arc::new(Change {
-                        asset: asset.clone(),
-                        from: u64::MAX,
-                        to: u64::MAX,
-                        reset: false,
-                        lines: Bytes::new(),
-                    })
-                };
-                if merged_tx.send(from_nowhere()).await.is_err() {
-                    return;
-                }
-                loop {
-                    let c = match rx.recv().await {
-                        Ok(c) => c,
-                        Err(broadcast::error::RecvError::Lagged(_)) => from_nowhere(),
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    };
-                    if merged_tx.send(c).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(merged_tx);
-        // Trades as they happen, every followed chain's into one queue.
-        let (trades_tx, mut trades) = mpsc::channel::<TradesEvent>(CLIENT_QUEUE);
-        for a in &assets {
-            let mut rx = hub.trades(&st, a);
-            let trades_tx = trades_tx.clone();
-            tokio::spawn(async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(e) => {
-                            if trades_tx.send(e).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            });
-        }
-        drop(trades_tx);
-        let mut stats_tick = tokio::time::interval(STATS_EVERY);
-        // The chain sequence each asset's last analytics event was computed at.
-        let mut analytics_at: BTreeMap<String, u64> = BTreeMap::new();
+    }
+    let client = Client {
+        st,
+        hub,
+        assets,
+        cursors,
+        id: Bytes::new(),
+        changes: SelectAll::new(),
+        trades: SelectAll::new(),
+        stats_tick: {
+            // A client that stalled gets one stats event when it resumes, not a burst.
+            let mut tick = tokio::time::interval(STATS_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick
+        },
+        analytics_at: BTreeMap::new(),
+        out: VecDeque::new(),
+        joined: false,
+    };
+    // warp wants a `Sync` body; the stream is only ever polled through `&mut`, which is what
+    // `SyncStream` relies on.
+    sync_wrapper::SyncStream::new(futures_util::stream::unfold(client, |mut c| async move {
         loop {
-            tokio::select! {
-                _ = stats_tick.tick() => {
-                    let text = match stats::stats(&st).await {
-                        Ok(s) => s.sse_text(),
-                        // The seed sent nothing useful here; a client should learn why.
-                        Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
-                    };
-                    if tx.send(event(None, &text)).await.is_err() {
-                        return;
-                    }
-                    // A client following assets also learns why data may be old (the feeder's
-                    // heartbeat, each asset's last write) and, by these arriving at all, that
-                    // this server is alive.
-                    if !assets.is_empty() {
-                        let status = match crate::status::of(&st, &assets).await {
-                            Ok(v) => v,
-                            Err(e) => serde_json::json!({"server_ms": crate::now_ms(), "error": e.to_string()}),
-                        };
-                        if tx.send(event(Some("status"), &status.to_string())).await.is_err() {
-                            return;
-                        }
-                    }
-                    for a in &assets {
-                        let seq = cursors.get(a).copied().unwrap_or(0);
-                        if analytics_at.get(a) == Some(&seq) {
-                            continue;
-                        }
-                        let cmd = crate::analytics::AnalyticsQuery::default().command(a);
-                        let Ok(bytes) = forward(&st, &cmd).await else { continue };
-                        analytics_at.insert(a.clone(), seq);
-                        let data = format!(
-                            "{{\"asset\":\"{a}\",\"analytics\":{}}}",
-                            String::from_utf8_lossy(&bytes)
-                        );
-                        if tx.send(event(Some("analytics"), &data)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Some(e) = trades.recv() => {
-                    if tx.send(e).await.is_err() {
-                        return;
-                    }
-                }
-                Some(change) = merged.recv() => {
-                    let cur = cursors.get(&change.asset).copied().unwrap_or(0);
-                    // Already covered by this client's catch-up. Never a reset: its sequence
-                    // may be below the cursor because it starts a new history.
-                    if !change.reset && change.from != cur && change.to <= cur {
-                        continue;
-                    }
-                    if change.from != cur {
-                        // The shared poller started from another cursor, or this client lagged:
-                        // ask for exactly ours (the module answers a reset where ours is unknown).
-                        let changes = module::Changes::new(&change.asset, cur);
-                        let Ok(bytes) = forward(&st, &changes).await else { continue };
-                        let Some(head) = summarize(&bytes) else { continue };
-                        cursors.insert(change.asset.clone(), head.seq);
-                        if !head.any() {
-                            continue;
-                        }
-                        if tx.send(change_lines(&change.asset, &bytes)).await.is_err()
-                            || tx.send(id_line(&cursors)).await.is_err()
-                        {
-                            return;
-                        }
-                        continue;
-                    }
-                    cursors.insert(change.asset.clone(), change.to);
-                    if tx.send(change.lines.clone()).await.is_err()
-                        || tx.send(id_line(&cursors)).await.is_err()
-                    {
-                        return;
+            if let Some(chunk) = c.out.pop_front() {
+                return Some((Ok(chunk), c));
+            }
+            let more = if c.joined {
+                c.next_events().await
+            } else {
+                c.join().await
+            };
+            if !more {
+                return None;
+            }
+        }
+    }))
+}
+
+impl Client {
+    /// Catches each asset up from the client's cursor, then joins the shared readers. A reader
+    /// this client starts begins at the cursor the catch-up reached, so that a chain deleted in
+    /// between still reaches this client as a reset (from any other cursor the reader would see
+    /// "nothing since"); one already running may be behind or ahead, which `deliver`
+    /// reconciles, starting with one catch-up for the moment in between.
+    async fn join(&mut self) -> bool {
+        for i in 0..self.assets.len() {
+            let a = self.assets[i].clone();
+            let since = self.cursors[&a];
+            if let Ok(bytes) = forward(&self.st, &module::Changes::new(&a, since)).await {
+                if let Some(head) = summarize(&bytes) {
+                    self.moved(&a, head.seq);
+                    if head.any() {
+                        self.push_change(change_lines(&a, &bytes));
                     }
                 }
             }
+            let feed = BroadcastStream::new(self.hub.subscribe(&self.st, &a, self.cursors[&a]))
+                .map(move |c| (i, c.map_err(|BroadcastStreamRecvError::Lagged(_)| Lagged)));
+            self.changes.push(Box::pin(feed));
+            self.trades
+                .push(BroadcastStream::new(self.hub.trades(&self.st, &a)));
         }
-    });
-    // Whatever is queued goes out in one write: under load, when events come faster than a
-    // client's socket takes them, one system call carries several (a lone event is not copied).
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        let mut queued = Vec::with_capacity(CLIENT_QUEUE);
-        if rx.recv_many(&mut queued, CLIENT_QUEUE).await == 0 {
-            return None;
+        self.joined = true;
+        for a in self.assets.clone() {
+            self.catch_up(&a).await;
         }
-        let chunk = if queued.len() == 1 {
-            queued.pop().unwrap_or_default()
-        } else {
-            Bytes::from(queued.concat())
+        true
+    }
+
+    /// Waits for the next thing to send and queues it; false when the stream is over.
+    async fn next_events(&mut self) -> bool {
+        tokio::select! {
+            _ = self.stats_tick.tick() => self.periodic().await,
+            Some(e) = self.trades.next() => {
+                // A lagging client misses trades rather than holding the reader up;
+                // `/api/trades` has them all.
+                if let Ok(e) = e {
+                    self.out.push_back(e);
+                }
+            }
+            Some((i, change)) = self.changes.next() => {
+                let asset = self.assets[i].clone();
+                match change {
+                    Ok(c) => self.deliver(&asset, &c).await,
+                    // Changes were dropped for this client: catch up from its own cursor.
+                    Err(Lagged) => self.catch_up(&asset).await,
+                }
+            }
+            else => return false,
+        }
+        true
+    }
+
+    /// A shared change, sent as it is when it starts at this client's cursor.
+    async fn deliver(&mut self, asset: &str, change: &Change) {
+        let cur = self.cursors.get(asset).copied().unwrap_or(0);
+        // Already covered by this client's catch-up. Never a reset: its sequence may be below
+        // the cursor because it starts a new history.
+        if !change.reset && change.from != cur && change.to <= cur {
+            return;
+        }
+        if change.from != cur {
+            // The shared reader started from another cursor: ask for exactly ours.
+            self.catch_up(asset).await;
+            return;
+        }
+        self.moved(asset, change.to);
+        self.push_change(change.lines.clone());
+    }
+
+    /// What changed since this client's cursor, in one event (the module answers a reset
+    /// where the cursor is unknown).
+    async fn catch_up(&mut self, asset: &str) {
+        let cur = self.cursors.get(asset).copied().unwrap_or(0);
+        let Ok(bytes) = forward(&self.st, &module::Changes::new(asset, cur)).await else {
+            return;
         };
-        Some((Ok(chunk), rx))
-    })
+        let Some(head) = summarize(&bytes) else {
+            return;
+        };
+        self.moved(asset, head.seq);
+        if head.any() {
+            self.push_change(change_lines(asset, &bytes));
+        }
+    }
+
+    fn moved(&mut self, asset: &str, seq: u64) {
+        if self.cursors.insert(asset.to_string(), seq) != Some(seq) || self.id.is_empty() {
+            self.id = id_line(&self.cursors);
+        }
+    }
+
+    /// A change's shared lines, then this client's `id:` line, which ends the event.
+    fn push_change(&mut self, lines: Bytes) {
+        self.out.push_back(lines);
+        self.out.push_back(self.id.clone());
+    }
+
+    /// Every 2 s: the seed's stats event; for a client following assets, a `status` event
+    /// (the feeder's heartbeat, each asset's last write: why data may be old, and by arriving
+    /// at all, that this server is alive) and each changed chain's `analytics`.
+    async fn periodic(&mut self) {
+        let text = match stats::stats(&self.st).await {
+            Ok(s) => s.sse_text(),
+            // The seed sent nothing useful here; a client should learn why.
+            Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
+        };
+        self.out.push_back(event(None, &text));
+        if self.assets.is_empty() {
+            return;
+        }
+        let status = match crate::status::of(&self.st, &self.assets).await {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({"server_ms": crate::now_ms(), "error": e.to_string()}),
+        };
+        self.out
+            .push_back(event(Some("status"), &status.to_string()));
+        for a in &self.assets {
+            let seq = self.cursors.get(a).copied().unwrap_or(0);
+            if self.analytics_at.get(a) == Some(&seq) {
+                continue;
+            }
+            let cmd = crate::analytics::AnalyticsQuery::default().command(a);
+            let Ok(bytes) = forward(&self.st, &cmd).await else {
+                continue;
+            };
+            self.analytics_at.insert(a.clone(), seq);
+            let data = format!(
+                "{{\"asset\":\"{a}\",\"analytics\":{}}}",
+                String::from_utf8_lossy(&bytes)
+            );
+            self.out.push_back(event(Some("analytics"), &data));
+        }
+    }
 }
+
+/// A client fell behind its asset's shared reader: changes were dropped for it.
+#[derive(Debug)]
+struct Lagged;
 
 #[cfg(test)]
 mod tests {
