@@ -10,7 +10,6 @@
 //! four underlyings while bybit-sim pushes 25,000 updates/s through the feeder (as the soak does),
 //! blocking beside polling.
 
-use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +18,8 @@ use options_core::clock::now_ms;
 use options_tests::procs::{Feeder, Sim, Web};
 use options_tests::RedisServer;
 use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const SYMBOL: &str = "BTC-26DEC30-100000-C";
 /// Latency histogram: 0.1 ms buckets up to 10 s.
@@ -93,46 +94,106 @@ fn quantile(hist: &[u64], q: f64) -> f64 {
     f64::NAN
 }
 
+/// The SSE clients: tasks on one two-thread runtime (a thread per client, or reqwest's blocking
+/// client with its runtime thread per client, made the clients' own context switches most of
+/// the machine's load at 1,000 clients). Each speaks HTTP/1.0, so the body is the event stream
+/// itself, not chunks, and hands each `data:` line to `on_data` until `stop`.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// What a client does with each `data:` line.
+type OnData<'a> = dyn FnMut(&[u8]) + Send + 'a;
+
+/// Without `on_data`, the client only reads (and drops) what comes, as fast as it comes.
+async fn follow(
+    port: u16,
+    path: String,
+    stop: Arc<AtomicBool>,
+    mut on_data: Option<&mut OnData<'_>>,
+) {
+    let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)).await else {
+        return;
+    };
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    if sock.write_all(request.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut in_body = false;
+    let mut chunk = vec![0u8; 1 << 16];
+    while !stop.load(Relaxed) {
+        let n = match tokio::time::timeout(Duration::from_millis(200), sock.read(&mut chunk)).await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => return,
+            Ok(Ok(n)) => n,
+            Err(_) => continue, // look at `stop` again
+        };
+        let Some(on_data) = on_data.as_mut() else {
+            continue;
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        if !in_body {
+            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            buf.drain(..end + 4);
+            in_body = true;
+        }
+        let mut used = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
+            let line = &buf[used..used + nl];
+            if let Some(data) = line.strip_prefix(b"data:") {
+                on_data(data);
+            }
+            used += nl + 1;
+        }
+        buf.drain(..used);
+    }
+}
+
+/// Every whole number that follows `name` in `text`.
+fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.windows(name.len()).position(|w| w == name) {
+        rest = &rest[at + name.len()..];
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        if let Some(v) = std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|d| d.parse().ok())
+        {
+            out.push(v);
+        }
+        rest = &rest[digits..];
+    }
+    out
+}
+
 /// One SSE client until `stop`, adding each write's latency to `hist`.
-fn client(
-    url: String,
+async fn client(
+    port: u16,
     stop: Arc<AtomicBool>,
     sent: Arc<Vec<AtomicU64>>,
     start: Instant,
     hist: Arc<Mutex<Vec<u64>>>,
 ) {
-    let http = reqwest::blocking::Client::builder()
-        .timeout(None)
-        .build()
-        .unwrap();
-    let Ok(resp) = http.get(&url).send() else {
-        return;
-    };
     let mut local = vec![0u64; BUCKETS];
     // The value of the client's snapshot (its first event), then the last value it got.
     let mut seen: Option<u64> = None;
-    for line in BufReader::new(resp).lines() {
-        if stop.load(Relaxed) {
-            break;
-        }
-        let Ok(line) = line else { break };
-        let Some(data) = line.strip_prefix("data:") else {
-            continue;
-        };
-        let Some(at) = data.find("\"mark_price\":") else {
-            continue;
-        };
-        let rest = &data[at + 13..];
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let Ok(k) = rest[..end].parse::<u64>() else {
-            continue;
+    let mut on_data = |data: &[u8]| {
+        let Some(&k) = number_after(data, b"\"mark_price\":").first() else {
+            return;
         };
         let now = start.elapsed().as_nanos() as u64;
         let Some(last) = seen else {
             seen = Some(k); // the snapshot, not a push
-            continue;
+            return;
         };
         for j in last + 1..=k.min(sent.len() as u64 - 1) {
             let t = sent[j as usize].load(Relaxed);
@@ -142,7 +203,14 @@ fn client(
             }
         }
         seen = Some(last.max(k));
-    }
+    };
+    follow(
+        port,
+        "/api/stream?assets=BTC".into(),
+        stop,
+        Some(&mut on_data),
+    )
+    .await;
     merge(&hist, local);
 }
 
@@ -161,14 +229,11 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let hist = Arc::new(Mutex::new(vec![0u64; BUCKETS]));
-    let url = web.url("/api/stream?assets=BTC");
-    let threads: Vec<_> = (0..run.clients)
+    let rt = runtime();
+    let tasks: Vec<_> = (0..run.clients)
         .map(|_| {
-            let (url, stop, sent, hist) = (url.clone(), stop.clone(), sent.clone(), hist.clone());
-            std::thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(move || client(url, stop, sent, start, hist))
-                .unwrap()
+            let (stop, sent, hist) = (stop.clone(), sent.clone(), hist.clone());
+            rt.spawn(client(web.port, stop, sent, start, hist))
         })
         .collect();
     // Every client connected and past its snapshot before the first write.
@@ -194,10 +259,11 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
     let seconds = began.elapsed().as_secs_f64();
     let cpu_s = cpu_seconds(pid) - cpu0;
     stop.store(true, Relaxed);
-    // Each client ends at its next event (a stats event comes every 2 s).
-    for t in threads {
-        let _ = t.join();
-    }
+    rt.block_on(async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
     let h = hist.lock().unwrap();
     Outcome::of(&h, cpu_s, seconds)
 }
@@ -209,47 +275,33 @@ fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
     let mut flags = vec!["--assets", "BTC,ETH,SOL,XRP"];
     flags.extend_from_slice(web_flags);
     let web = Web::start(redis_url, &flags);
+    let web_port = web.port;
     let stop = Arc::new(AtomicBool::new(false));
     let hist = Arc::new(Mutex::new(vec![0u64; BUCKETS]));
     let measuring = Arc::new(AtomicBool::new(false));
-    let url = web.url("/api/stream?assets=BTC,ETH,SOL,XRP");
-    let threads: Vec<_> = (0..50)
+    let rt = runtime();
+    let tasks: Vec<_> = (0..50)
         .map(|i| {
-            let (url, stop, hist, measuring) =
-                (url.clone(), stop.clone(), hist.clone(), measuring.clone());
-            std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::builder()
-                    .timeout(None)
-                    .build()
-                    .unwrap();
-                let Ok(resp) = http.get(&url).send() else {
-                    return;
-                };
+            let (stop, hist, measuring) = (stop.clone(), hist.clone(), measuring.clone());
+            let path = "/api/stream?assets=BTC,ETH,SOL,XRP".to_string();
+            rt.spawn(async move {
                 let mut local = vec![0u64; BUCKETS];
-                for line in BufReader::new(resp).lines() {
-                    let Ok(line) = line else { break };
-                    if stop.load(Relaxed) {
-                        break;
-                    }
-                    // 5 timed clients look inside; the others only read.
-                    if i >= 5
-                        || !measuring.load(Relaxed)
-                        || !line.starts_with("data:{\"asset\"")
-                        || line.contains("\"reset\":true")
+                let mut on_data = |data: &[u8]| {
+                    if !measuring.load(Relaxed)
+                        || !data.starts_with(b"{\"asset\"")
+                        || data.windows(13).any(|w| w == b"\"reset\":true")
                     {
-                        continue;
+                        return;
                     }
                     let now = now_ms();
-                    for rest in line.split("\"updated_ms\":").skip(1) {
-                        let end = rest
-                            .find(|c: char| !c.is_ascii_digit())
-                            .unwrap_or(rest.len());
-                        if let Ok(t) = rest[..end].parse::<i64>() {
-                            let b = ((now - t).max(0) * 10) as usize;
-                            local[b.min(BUCKETS - 1)] += 1;
-                        }
+                    for t in number_after(data, b"\"updated_ms\":") {
+                        let b = ((now - t as i64).max(0) * 10) as usize;
+                        local[b.min(BUCKETS - 1)] += 1;
                     }
-                }
+                };
+                // 5 timed clients look inside; the others only read.
+                let timed = (i < 5).then_some(&mut on_data as &mut OnData<'_>);
+                follow(web_port, path, stop, timed).await;
                 merge(&hist, local);
             })
         })
@@ -265,9 +317,11 @@ fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
     let cpu_s = cpu_seconds(pid) - cpu0;
     stop.store(true, Relaxed);
     drop(web); // ends every stream
-    for t in threads {
-        let _ = t.join();
-    }
+    rt.block_on(async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
     let h = hist.lock().unwrap();
     Outcome::of(&h, cpu_s, elapsed)
 }

@@ -42,11 +42,14 @@ const RETRY: Duration = Duration::from_millis(100);
 /// deliveries a second); a quiet asset's change waits for nothing.
 const MIN_GAP: Duration = Duration::from_millis(10);
 const STATS_EVERY: Duration = Duration::from_secs(2);
-/// Changes an asset's poller keeps for receivers that have not read them. Small on purpose: at
-/// full rate one change is hundreds of KB, and a receiver that falls further behind is told it
-/// lagged and catches up with one `OPTIONS.CHANGES` from its own cursor, so a slow client costs
-/// one query, not a queue (the soak measured 150 MB a minute of growth with 256).
-const SHARED_CHANGES: usize = 8;
+/// Changes an asset's reader keeps for clients that have not taken them yet: the one buffer a
+/// client has between the reader and its socket (hyper holds a few chunks more), shared by all
+/// of them. A client that falls further behind is told it lagged and catches up with one
+/// `OPTIONS.CHANGES` from its own cursor, so a slow client costs one query, not a queue. At full
+/// rate a change is some tens of KB (10 ms of an asset's writes), so 32 are about 300 ms of
+/// slack for a few MB per asset (the soak measured 150 MB a minute of growth with 256 in the
+/// days of 100 ms polls, when each change was ten times larger).
+const SHARED_CHANGES: usize = 32;
 
 /// One poll's result for one asset, shared by all its clients.
 #[derive(Debug)]
@@ -73,6 +76,12 @@ const SHARED_TRADES: usize = 64;
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
     tapes: Mutex<HashMap<String, broadcast::Sender<TradesEvent>>>,
+    /// The stats event's text.
+    texts: Memo<String>,
+    /// Each chain's `analytics` event (none when the chain has no figures).
+    analytics: Memo<Option<Bytes>>,
+    /// The feeder's heartbeat (name "") and each chain's status.
+    status: Memo<Result<serde_json::Value, String>>,
     /// `Some`: poll every so often instead of waiting in Redis (`--changes-poll-ms`).
     poll: Option<Duration>,
 }
@@ -81,9 +90,8 @@ impl Hub {
     /// A hub whose readers wait in Redis for changes, or poll every `poll` when given.
     pub fn new(poll: Option<Duration>) -> Hub {
         Hub {
-            channels: Mutex::default(),
-            tapes: Mutex::default(),
             poll,
+            ..Hub::default()
         }
     }
 
@@ -437,21 +445,27 @@ impl Client {
 
     /// Every 2 s: the seed's stats event; for a client following assets, a `status` event
     /// (the feeder's heartbeat, each asset's last write: why data may be old, and by arriving
-    /// at all, that this server is alive) and each changed chain's `analytics`.
+    /// at all, that this server is alive) and each changed chain's `analytics`. Each figure is
+    /// computed once for every client that asks within `FRESH` (clients' ticks fall together:
+    /// 50 clients of four chains asked Redis for 200 ANALYTICS at once every 2 s, a pause in
+    /// which every change waited).
     async fn periodic(&mut self) {
-        let text = match stats::stats(&self.st).await {
-            Ok(s) => s.sse_text(),
-            // The seed sent nothing useful here; a client should learn why.
-            Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
-        };
+        let (hub, st) = (self.hub.clone(), self.st.clone());
+        let text = hub
+            .texts
+            .get("stats", || async {
+                match stats::stats(&st).await {
+                    Ok(s) => s.sse_text(),
+                    // The seed sent nothing useful here; a client should learn why.
+                    Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
+                }
+            })
+            .await;
         self.out.push_back(event(None, &text));
         if self.assets.is_empty() {
             return;
         }
-        let status = match crate::status::of(&self.st, &self.assets).await {
-            Ok(v) => v,
-            Err(e) => serde_json::json!({"server_ms": crate::now_ms(), "error": e.to_string()}),
-        };
+        let status = status(&hub, &st, &self.assets).await;
         self.out
             .push_back(event(Some("status"), &status.to_string()));
         for a in &self.assets {
@@ -459,17 +473,105 @@ impl Client {
             if self.analytics_at.get(a) == Some(&seq) {
                 continue;
             }
-            let cmd = crate::analytics::AnalyticsQuery::default().command(a);
-            let Ok(bytes) = forward(&self.st, &cmd).await else {
-                continue;
-            };
-            self.analytics_at.insert(a.clone(), seq);
-            let data = format!(
-                "{{\"asset\":\"{a}\",\"analytics\":{}}}",
-                String::from_utf8_lossy(&bytes)
-            );
-            self.out.push_back(event(Some("analytics"), &data));
+            let analytics = hub
+                .analytics
+                .get(a, || async {
+                    let cmd = crate::analytics::AnalyticsQuery::default().command(a);
+                    let bytes = forward(&st, &cmd).await.ok()?;
+                    let data = format!(
+                        "{{\"asset\":\"{a}\",\"analytics\":{}}}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                    Some(event(Some("analytics"), &data))
+                })
+                .await;
+            if let Some(e) = analytics {
+                self.analytics_at.insert(a.clone(), seq);
+                self.out.push_back(e);
+            }
         }
+    }
+}
+
+/// The `status` document of a client's chains, from parts shared by every client and the
+/// server's clock now.
+async fn status(hub: &Hub, st: &State, assets: &[String]) -> serde_json::Value {
+    let fail = |e: String| serde_json::json!({"server_ms": crate::now_ms(), "error": e});
+    let feeder = hub
+        .status
+        .get("", || async {
+            crate::status::feeder(st).await.map_err(|e| e.to_string())
+        })
+        .await;
+    let feeder = match feeder {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let mut per_asset = serde_json::Map::new();
+    for a in assets {
+        let asset = hub
+            .status
+            .get(a, || async {
+                crate::status::asset(st, a).await.map_err(|e| e.to_string())
+            })
+            .await;
+        match asset {
+            Ok(v) => per_asset.insert(a.clone(), v),
+            Err(e) => return fail(e),
+        };
+    }
+    crate::status::compose(feeder, per_asset)
+}
+
+/// How long a periodic figure computed for one client serves the others: under the 2 s tick,
+/// so each client still gets a figure of this tick, not the last.
+const FRESH: Duration = Duration::from_secs(1);
+
+/// Figures by name, each computed by the first client that asks and shared by those that ask
+/// within [`FRESH`]; the others wait for the first's answer rather than asking Redis too.
+struct Memo<T> {
+    slots: Mutex<HashMap<String, Arc<MemoSlot<T>>>>,
+}
+
+/// One figure: when it was computed, and its value; locked while it is computed.
+type MemoSlot<T> = tokio::sync::Mutex<Option<(tokio::time::Instant, T)>>;
+
+impl<T> Default for Memo<T> {
+    fn default() -> Memo<T> {
+        Memo {
+            slots: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    async fn get<F, Fut>(&self, name: &str, compute: F) -> T
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            // Names are the followed chains', a bounded set; forget the stale ones now and
+            // then all the same.
+            if slots.len() > 1024 {
+                slots.retain(|_, s| {
+                    s.try_lock().map_or(true, |v| {
+                        v.as_ref().is_some_and(|(at, _)| at.elapsed() < FRESH)
+                    })
+                });
+            }
+            slots.entry(name.to_string()).or_default().clone()
+        };
+        let mut held = slot.lock().await;
+        if let Some((at, value)) = held.as_ref() {
+            if at.elapsed() < FRESH {
+                return value.clone();
+            }
+        }
+        let value = compute().await;
+        *held = Some((tokio::time::Instant::now(), value.clone()));
+        value
     }
 }
 
@@ -492,5 +594,38 @@ mod tests {
         assert_eq!((moved.seq, moved.any()), (6, true));
         let reset = summarize(br#"{"seq":2,"reset":true,"data":[],"removed":[]}"#).unwrap();
         assert!(reset.reset && reset.any());
+    }
+
+    #[tokio::test]
+    async fn a_figure_asked_for_together_is_computed_once() {
+        let memo: Arc<Memo<u32>> = Arc::default();
+        let computed = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let askers: Vec<_> = (0..20)
+            .map(|_| {
+                let (memo, computed) = (memo.clone(), computed.clone());
+                tokio::spawn(async move {
+                    memo.get("BTC", || async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        computed.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 7
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for a in askers {
+            assert_eq!(a.await.unwrap(), 7);
+        }
+        assert_eq!(computed.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another name is another figure.
+        assert_eq!(memo.get("ETH", || async { 9 }).await, 9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_figure_older_than_fresh_is_computed_again() {
+        let memo: Memo<u32> = Memo::default();
+        assert_eq!(memo.get("BTC", || async { 1 }).await, 1);
+        assert_eq!(memo.get("BTC", || async { 2 }).await, 1);
+        tokio::time::advance(FRESH + Duration::from_millis(1)).await;
+        assert_eq!(memo.get("BTC", || async { 3 }).await, 3);
     }
 }

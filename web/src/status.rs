@@ -15,29 +15,47 @@ use crate::state::State;
 
 /// The status of `assets` (their chains' contracts and last write).
 pub async fn of(st: &State, assets: &[String]) -> ApiResult<Value> {
+    let feeder = feeder(st).await?;
+    let mut per_asset = Map::new();
+    for a in assets {
+        per_asset.insert(a.clone(), asset(st, a).await?);
+    }
+    Ok(compose(feeder, per_asset))
+}
+
+/// The status document of its parts, stamped with the server's clock now (clients read their
+/// clock's offset from it, so it is never taken from a cache).
+pub fn compose(feeder: Value, assets: Map<String, Value>) -> Value {
+    json!({
+        "server_ms": crate::now_ms(),
+        "feeder": feeder,
+        "assets": assets,
+    })
+}
+
+/// The feeder's heartbeat. A heartbeat that does not parse is a feeder of another version:
+/// shown as unknown, not as absent.
+pub async fn feeder(st: &State) -> ApiResult<Value> {
     let heartbeat: Option<String> = st.redis.query(&cmd("GET", &[FEEDER_STATUS_KEY])).await?;
-    // A heartbeat that does not parse is a feeder of another version: shown as unknown, not
-    // as absent.
-    let feeder = match heartbeat {
+    Ok(match heartbeat {
         None => Value::Null,
         Some(text) => match serde_json::from_str::<FeederStatus>(&text) {
             Ok(f) => json!(f),
             Err(_) => json!({"unreadable": text}),
         },
-    };
-    let mut per_asset = Map::new();
-    for a in assets {
-        let s = typed(st, &module::Stats { key: a.clone() }).await?;
-        per_asset.insert(
-            a.clone(),
-            json!({"contracts": s.contracts, "last_update_ms": s.last_update_ms}),
-        );
-    }
-    Ok(json!({
-        "server_ms": crate::now_ms(),
-        "feeder": feeder,
-        "assets": per_asset,
-    }))
+    })
+}
+
+/// One chain's contracts and last write.
+pub async fn asset(st: &State, key: &str) -> ApiResult<Value> {
+    let s = typed(
+        st,
+        &module::Stats {
+            key: key.to_string(),
+        },
+    )
+    .await?;
+    Ok(json!({"contracts": s.contracts, "last_update_ms": s.last_update_ms}))
 }
 
 /// `GET /api/status?assets=BTC,ETH` (default: every asset with data or configured).
