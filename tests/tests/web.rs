@@ -1,6 +1,7 @@
 //! `options-web` over real HTTP against a real redis-server + module holding the fixture chain.
 //! Expected answers are computed from the fixture, as the seed's code would have.
 
+use std::io::BufRead;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -673,7 +674,7 @@ fn websocket_pushes_recent_updates_and_openapi_lists_the_routes() {
 }
 
 #[test]
-fn gzip_only_for_clients_that_ask_and_never_for_streams() {
+fn gzip_only_for_clients_that_ask_streams_included_each_event_flushed() {
     let (_server, _con, _contracts, web) = setup();
     let client = reqwest::blocking::Client::new();
     let r = client
@@ -688,15 +689,58 @@ fn gzip_only_for_clients_that_ask_and_never_for_streams() {
     let r = client.get(web.url("/api/options/BTC")).send().unwrap();
     assert!(r.headers().get("content-encoding").is_none());
     assert!(r.text().unwrap().starts_with("[{\"symbol\""));
+    // The event stream: gzip too when asked, and each event readable as soon as it is sent
+    // (the stream never ends, so this reads only what one event needs), the same events a
+    // plain client gets.
+    let first_events = |gzip: bool| {
+        let mut req = client.get(web.url("/api/stream?assets=BTC"));
+        if gzip {
+            req = req.header("accept-encoding", "gzip, deflate");
+        }
+        let r = req.send().unwrap();
+        assert_eq!(r.status(), 200);
+        let encoding = r
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        let reader: Box<dyn std::io::Read> = if gzip {
+            Box::new(flate2::read::GzDecoder::new(r))
+        } else {
+            Box::new(r)
+        };
+        // The snapshot of BTC (`changes`, ended by its id line), then the seed's stats event.
+        let mut lines = std::io::BufReader::new(reader).lines();
+        let mut text = Vec::new();
+        while !text
+            .iter()
+            .any(|l: &String| l.starts_with("data:{\"total_symbols\""))
+        {
+            text.push(lines.next().expect("the stream goes on").expect("readable"));
+        }
+        (encoding, text)
+    };
+    let (plain_encoding, plain) = first_events(false);
+    let (gzip_encoding, gzipped) = first_events(true);
+    assert_eq!(plain_encoding, None);
+    assert_eq!(gzip_encoding.as_deref(), Some("gzip"));
+    assert!(plain[0].starts_with("event:changes"), "{:?}", &plain[..1]);
+    assert_eq!(
+        plain[..3],
+        gzipped[..3],
+        "the snapshot and its id, the same either way"
+    );
+    assert!(
+        gzipped[1].len() > 10_000,
+        "a snapshot of every BTC contract"
+    );
+    // A client that refuses gzip gets none.
     let r = client
         .get(web.url("/api/stream"))
-        .header("accept-encoding", "gzip")
+        .header("accept-encoding", "gzip;q=0, identity")
         .send()
         .unwrap();
-    assert!(
-        r.headers().get("content-encoding").is_none(),
-        "SSE must not be buffered by compression"
-    );
+    assert!(r.headers().get("content-encoding").is_none());
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod assets;
 mod dashboard;
 mod data;
 mod error;
+mod event_gzip;
 mod flow;
 mod health;
 mod history;

@@ -9,6 +9,11 @@
 //! polls (`--changes-poll-ms` brings the old 100 ms poll back, for comparison). Each change is
 //! serialised once and shared by every client. Each client keeps its own cursor per asset, so a
 //! resumed client first gets what it missed, then the shared stream.
+//!
+//! A client's events are made by its response body as hyper asks for them (`Client`), so a
+//! change goes from the reader to the socket with one wake-up. A client that takes gzip gets
+//! each event deflated on its own and flushed (`event_gzip`): shared events are compressed once
+//! for all such clients. The figures sent every 2 s are computed once for all clients (`Memo`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
@@ -27,6 +32,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use warp::hyper::body::Bytes;
 
+use crate::event_gzip::{self, Shared};
 use crate::respond::forward;
 use crate::state::State;
 use crate::stats;
@@ -61,12 +67,13 @@ pub struct Change {
     /// The module answered `reset`: the receiver must replace its chain.
     pub reset: bool,
     /// The event's `event:` and `data:` lines, rendered once and shared by every client (a
-    /// `Bytes` clone is a reference count, not a copy); each client adds its own `id:`.
-    pub lines: Bytes,
+    /// `Bytes` clone is a reference count, not a copy), deflated once for those that take
+    /// gzip; each client adds its own `id:`.
+    pub lines: Shared,
 }
 
 /// A tape's new trades: one `trades` event's bytes, shared by every client of the chain.
-type TradesEvent = Bytes;
+type TradesEvent = Arc<Shared>;
 
 /// Trades events a tape's reader keeps for clients that have not read them (a slow client
 /// misses trades rather than holding the reader up; `/api/trades` has them all).
@@ -76,10 +83,10 @@ const SHARED_TRADES: usize = 64;
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
     tapes: Mutex<HashMap<String, broadcast::Sender<TradesEvent>>>,
-    /// The stats event's text.
-    texts: Memo<String>,
+    /// The seed's stats event.
+    stats: Memo<Arc<Shared>>,
     /// Each chain's `analytics` event (none when the chain has no figures).
-    analytics: Memo<Option<Bytes>>,
+    analytics: Memo<Option<Arc<Shared>>>,
     /// The feeder's heartbeat (name "") and each chain's status.
     status: Memo<Result<serde_json::Value, String>>,
     /// `Some`: poll every so often instead of waiting in Redis (`--changes-poll-ms`).
@@ -146,7 +153,7 @@ impl Hub {
                         from: seq,
                         to,
                         reset: head.reset,
-                        lines: change_lines(&asset, &bytes),
+                        lines: Shared::new(change_lines(&asset, &bytes)),
                     }));
                 }
                 seq = to;
@@ -211,7 +218,7 @@ impl Hub {
                     .map(|(id, fields)| crate::flow::trade_json(id, fields))
                     .collect();
                 let data = serde_json::json!({"asset": key, "trades": trades}).to_string();
-                let _ = tx.send(event(Some("trades"), &data));
+                let _ = tx.send(Arc::new(Shared::new(event(Some("trades"), &data))));
             }
             hub.tapes
                 .lock()
@@ -289,6 +296,8 @@ struct Client {
     /// Chunks ready to go, in order.
     out: VecDeque<Bytes>,
     joined: bool,
+    /// The client takes gzip: the stream is deflate blocks after a gzip header.
+    gzip: bool,
 }
 
 /// The event stream for one client, as chunks of `text/event-stream`.
@@ -297,6 +306,7 @@ pub fn stream(
     hub: Arc<Hub>,
     assets: Vec<String>,
     last_event_id: Option<String>,
+    gzip: bool,
 ) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
     let mut cursors: BTreeMap<String, u64> = assets.iter().map(|a| (a.clone(), 0)).collect();
     if let Some(id) = last_event_id {
@@ -321,8 +331,13 @@ pub fn stream(
             tick
         },
         analytics_at: BTreeMap::new(),
-        out: VecDeque::new(),
+        out: if gzip {
+            VecDeque::from([Bytes::from_static(&event_gzip::HEADER)])
+        } else {
+            VecDeque::new()
+        },
         joined: false,
+        gzip,
     };
     // warp wants a `Sync` body; the stream is only ever polled through `&mut`, which is what
     // `SyncStream` relies on.
@@ -357,7 +372,7 @@ impl Client {
                 if let Some(head) = summarize(&bytes) {
                     self.moved(&a, head.seq);
                     if head.any() {
-                        self.push_change(change_lines(&a, &bytes));
+                        self.push_change(self.own(change_lines(&a, &bytes)));
                     }
                 }
             }
@@ -382,7 +397,7 @@ impl Client {
                 // A lagging client misses trades rather than holding the reader up;
                 // `/api/trades` has them all.
                 if let Ok(e) = e {
-                    self.out.push_back(e);
+                    self.push_shared(&e);
                 }
             }
             Some((i, change)) = self.changes.next() => {
@@ -412,7 +427,8 @@ impl Client {
             return;
         }
         self.moved(asset, change.to);
-        self.push_change(change.lines.clone());
+        let lines = change.lines.get(self.gzip);
+        self.push_change(lines);
     }
 
     /// What changed since this client's cursor, in one event (the module answers a reset
@@ -427,20 +443,34 @@ impl Client {
         };
         self.moved(asset, head.seq);
         if head.any() {
-            self.push_change(change_lines(asset, &bytes));
+            self.push_change(self.own(change_lines(asset, &bytes)));
         }
     }
 
     fn moved(&mut self, asset: &str, seq: u64) {
         if self.cursors.insert(asset.to_string(), seq) != Some(seq) || self.id.is_empty() {
-            self.id = id_line(&self.cursors);
+            self.id = self.own(id_line(&self.cursors));
         }
     }
 
-    /// A change's shared lines, then this client's `id:` line, which ends the event.
+    /// A change's lines (as this client takes them), then this client's `id:` line, which
+    /// ends the event.
     fn push_change(&mut self, lines: Bytes) {
         self.out.push_back(lines);
         self.out.push_back(self.id.clone());
+    }
+
+    /// Bytes made for this client alone, as it takes them.
+    fn own(&self, plain: Bytes) -> Bytes {
+        if self.gzip {
+            event_gzip::block(&plain)
+        } else {
+            plain
+        }
+    }
+
+    fn push_shared(&mut self, event: &Shared) {
+        self.out.push_back(event.get(self.gzip));
     }
 
     /// Every 2 s: the seed's stats event; for a client following assets, a `status` event
@@ -451,23 +481,24 @@ impl Client {
     /// which every change waited).
     async fn periodic(&mut self) {
         let (hub, st) = (self.hub.clone(), self.st.clone());
-        let text = hub
-            .texts
-            .get("stats", || async {
-                match stats::stats(&st).await {
+        let stats = hub
+            .stats
+            .get("", || async {
+                let text = match stats::stats(&st).await {
                     Ok(s) => s.sse_text(),
                     // The seed sent nothing useful here; a client should learn why.
                     Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
-                }
+                };
+                Arc::new(Shared::new(event(None, &text)))
             })
             .await;
-        self.out.push_back(event(None, &text));
+        self.push_shared(&stats);
         if self.assets.is_empty() {
             return;
         }
         let status = status(&hub, &st, &self.assets).await;
-        self.out
-            .push_back(event(Some("status"), &status.to_string()));
+        let status = self.own(event(Some("status"), &status.to_string()));
+        self.out.push_back(status);
         for a in &self.assets {
             let seq = self.cursors.get(a).copied().unwrap_or(0);
             if self.analytics_at.get(a) == Some(&seq) {
@@ -482,12 +513,12 @@ impl Client {
                         "{{\"asset\":\"{a}\",\"analytics\":{}}}",
                         String::from_utf8_lossy(&bytes)
                     );
-                    Some(event(Some("analytics"), &data))
+                    Some(Arc::new(Shared::new(event(Some("analytics"), &data))))
                 })
                 .await;
             if let Some(e) = analytics {
                 self.analytics_at.insert(a.clone(), seq);
-                self.out.push_back(e);
+                self.out.push_back(e.get(self.gzip));
             }
         }
     }

@@ -254,12 +254,12 @@ pub fn allowed_methods(path: &str) -> String {
     methods.join(", ")
 }
 
-/// gzip for clients that accept it (never the streams, which must flush per event), with the
-/// streams tried first and uncompressed.
+/// gzip for clients that accept it, with the streams tried first and left to compress
+/// themselves (they flush per event, which warp's gzip does not: `sse` deflates each event).
 pub fn with_gzip(streams: Routes, plain: Routes) -> Routes {
     let accepts_gzip = warp::header::optional::<String>("accept-encoding")
         .and_then(|h: Option<String>| async move {
-            if h.is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip"))) {
+            if crate::event_gzip::accepts_gzip(h.as_deref()) {
                 Ok(())
             } else {
                 Err(warp::reject::not_found())

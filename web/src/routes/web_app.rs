@@ -220,24 +220,39 @@ fn stream(st: &Arc<State>, hub: Arc<sse::Hub>) -> Routes {
         .and(with_state(st))
         .and(query())
         .and(warp::header::optional::<String>("last-event-id"))
-        .map(move |st: Arc<State>, q: Query, last: Option<String>| {
-            let (assets, since) = match params::stream_params(&q) {
-                Ok(p) => p,
-                Err(e) => return e.into_response(),
-            };
-            // `since=BTC:12,ETH:40` is Last-Event-ID for a client that took its snapshot from
-            // /api/changes (gzipped) and cannot set the header on a new EventSource. The
-            // header, which the browser sends on its own reconnects, wins.
-            let cursor = last.or(since);
-            // Events as chunks: a change's lines are rendered once and shared by every client
-            // (warp's `sse` reply would render each event again per client). A stats event
-            // every 2 s keeps an idle stream alive.
-            let events = sse::stream(st, hub.clone(), assets, cursor);
-            let reply = warp::reply::stream(events);
-            let reply = warp::reply::with_header(reply, "content-type", "text/event-stream");
-            let reply = warp::reply::with_header(reply, "cache-control", "no-cache");
-            warp::reply::with_header(reply, "connection", "keep-alive").into_response()
-        })
+        .and(warp::header::optional::<String>("accept-encoding"))
+        .map(
+            move |st: Arc<State>, q: Query, last: Option<String>, accept: Option<String>| {
+                let (assets, since) = match params::stream_params(&q) {
+                    Ok(p) => p,
+                    Err(e) => return e.into_response(),
+                };
+                // `since=BTC:12,ETH:40` is Last-Event-ID for a client that took its snapshot from
+                // /api/changes (gzipped) and cannot set the header on a new EventSource. The
+                // header, which the browser sends on its own reconnects, wins.
+                let cursor = last.or(since);
+                // Events as chunks: a change's lines are rendered once and shared by every client
+                // (warp's `sse` reply would render each event again per client). A stats event
+                // every 2 s keeps an idle stream alive.
+                // Compressed for a client that takes gzip, each event flushed as it goes (a full
+                // chain's snapshot is hundreds of KB of JSON; a browser takes gzip).
+                let gzip = crate::event_gzip::accepts_gzip(accept.as_deref());
+                let events = sse::stream(st, hub.clone(), assets, cursor, gzip);
+                let reply = warp::reply::stream(events);
+                let reply = warp::reply::with_header(reply, "content-type", "text/event-stream");
+                let reply = warp::reply::with_header(reply, "cache-control", "no-cache");
+                let reply = warp::reply::with_header(reply, "vary", "accept-encoding");
+                let mut response =
+                    warp::reply::with_header(reply, "connection", "keep-alive").into_response();
+                if gzip {
+                    response.headers_mut().insert(
+                        "content-encoding",
+                        warp::http::HeaderValue::from_static("gzip"),
+                    );
+                }
+                response
+            },
+        )
         .boxed()
 }
 
