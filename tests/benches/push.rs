@@ -8,7 +8,11 @@
 //! later event counts with its full wait. Latency = receipt − send, one machine, one clock.
 //! Web server CPU is its user + system time over the run, from /proc. Last, 50 clients follow
 //! four underlyings while bybit-sim pushes 25,000 updates/s through the feeder (as the soak does),
-//! blocking beside polling.
+//! blocking beside polling, and blocking again with clients that take gzip.
+//!
+//! The clients are tasks on one runtime of two threads speaking HTTP/1.0 over plain sockets: a
+//! thread (and reqwest's runtime thread) per client made the clients' own context switches most
+//! of the load at 1,000 clients, which measured the bench more than the server.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -114,17 +118,30 @@ async fn follow(
     port: u16,
     path: String,
     stop: Arc<AtomicBool>,
+    gzip: bool,
     mut on_data: Option<&mut OnData<'_>>,
 ) {
     let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)).await else {
         return;
     };
-    let request =
-        format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    let encoding = if gzip {
+        "Accept-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{encoding}\r\n"
+    );
     if sock.write_all(request.as_bytes()).await.is_err() {
         return;
     }
+    // The body as it comes (`raw`), and as text (`buf`: inflated when gzipped, as a browser's
+    // decoder does, chunk by chunk).
+    let mut raw: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut inflate = flate2::Decompress::new(false);
+    // Bytes of the body still to skip: the gzip header.
+    let mut header_left = if gzip { 10 } else { 0 };
     let mut in_body = false;
     let mut chunk = vec![0u8; 1 << 16];
     while !stop.load(Relaxed) {
@@ -137,13 +154,36 @@ async fn follow(
         let Some(on_data) = on_data.as_mut() else {
             continue;
         };
-        buf.extend_from_slice(&chunk[..n]);
+        raw.extend_from_slice(&chunk[..n]);
         if !in_body {
-            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
                 continue;
             };
-            buf.drain(..end + 4);
+            raw.drain(..end + 4);
             in_body = true;
+        }
+        let skip = header_left.min(raw.len());
+        raw.drain(..skip);
+        header_left -= skip;
+        if !gzip {
+            buf.append(&mut raw);
+        } else {
+            let start = inflate.total_in();
+            loop {
+                buf.reserve(1 << 16);
+                let before = buf.len();
+                let at = (inflate.total_in() - start) as usize;
+                if inflate
+                    .decompress_vec(&raw[at..], &mut buf, flate2::FlushDecompress::Sync)
+                    .is_err()
+                {
+                    return;
+                }
+                if (inflate.total_in() - start) as usize == raw.len() && buf.len() == before {
+                    break;
+                }
+            }
+            raw.clear();
         }
         let mut used = 0;
         while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
@@ -208,6 +248,7 @@ async fn client(
         port,
         "/api/stream?assets=BTC".into(),
         stop,
+        false,
         Some(&mut on_data),
     )
     .await;
@@ -271,7 +312,7 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
 /// 50 clients following four underlyings while the sim pushes 25,000 updates/s through the
 /// feeder: push → receipt of every row of every delta the 5 timed clients get (the sim's push
 /// time is the row's `updated_ms`; one machine, one clock), after 10 s of warm-up.
-fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
+fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> Outcome {
     let mut flags = vec!["--assets", "BTC,ETH,SOL,XRP"];
     flags.extend_from_slice(web_flags);
     let web = Web::start(redis_url, &flags);
@@ -301,7 +342,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], seconds: u64) -> Outcome {
                 };
                 // 5 timed clients look inside; the others only read.
                 let timed = (i < 5).then_some(&mut on_data as &mut OnData<'_>);
-                follow(web_port, path, stop, timed).await;
+                follow(web_port, path, stop, gzip, timed).await;
                 merge(&hist, local);
             })
         })
@@ -365,12 +406,26 @@ fn main() {
     let mut rows = String::new();
     let mut at_1000 = None;
     let mut one = None;
+    // The p99s of the 1,000-client repeats, for the noise.
+    let mut p99s_1000 = Vec::new();
     for (i, (name, run, compare)) in runs.iter().enumerate() {
-        let b = measure(&redis, &block, run, i as u64);
-        eprintln!(
-            "push {name}: block p50 {:.1} p99 {:.1} p99.9 {:.1} ms ({} samples)",
-            b.p50, b.p99, b.p999, b.samples
-        );
+        // The heavy case three times (its run-to-run spread is most of its error); the row is
+        // the run of median p99.
+        let repeats = if run.clients == 1000 { 3 } else { 1 };
+        let mut tries: Vec<Outcome> = (0..repeats)
+            .map(|r| measure(&redis, &block, run, (i * 10 + r) as u64))
+            .collect();
+        for t in &tries {
+            eprintln!(
+                "push {name}: block p50 {:.1} p99 {:.1} p99.9 {:.1} ms ({} samples)",
+                t.p50, t.p99, t.p999, t.samples
+            );
+        }
+        if run.clients == 1000 {
+            p99s_1000 = tries.iter().map(|t| t.p99).collect();
+        }
+        tries.sort_by(|a, b| a.p99.total_cmp(&b.p99));
+        let b = tries.swap_remove(tries.len() / 2);
         let p = compare.then(|| measure(&redis, &poll, run, i as u64));
         let cell = |o: &Outcome| o.cell("writes");
         rows.push_str(&format!(
@@ -391,11 +446,12 @@ fn main() {
     let sim = Sim::start(&["--assets", "BTC,ETH,SOL,XRP", "--updates-per-sec", "25000"]);
     let mut feeder = Feeder::start(&sim, &full_redis.url(), "BTC,ETH,SOL,XRP", &[]);
     feeder.wait_ready(Duration::from_secs(60));
-    let fb = full_rate(&full_redis.url(), &[], 30);
-    let fp = full_rate(&full_redis.url(), &["--changes-poll-ms", "100"], 30);
+    let fb = full_rate(&full_redis.url(), &[], false, 30);
+    let fp = full_rate(&full_redis.url(), &["--changes-poll-ms", "100"], false, 30);
+    let fz = full_rate(&full_redis.url(), &[], true, 30);
     eprintln!(
-        "push full rate, 50 clients: block p50 {:.1} p99 {:.1}; poll p50 {:.1} p99 {:.1}",
-        fb.p50, fb.p99, fp.p50, fp.p99
+        "push full rate, 50 clients: block p50 {:.1} p99 {:.1}; poll p50 {:.1} p99 {:.1}; gzip p50 {:.1} p99 {:.1}",
+        fb.p50, fb.p99, fp.p50, fp.p99, fz.p50, fz.p99
     );
     let cell = |o: &Outcome| o.cell("rows");
     rows.push_str(&format!(
@@ -403,6 +459,11 @@ fn main() {
         cell(&fb),
         cell(&fp),
         1000.0 * fb.cpu_s / fb.seconds,
+    ));
+    rows.push_str(&format!(
+        "| the same, clients taking gzip (as browsers do) | {} | — | {:.0} ms per s |\n",
+        cell(&fz),
+        1000.0 * fz.cpu_s / fz.seconds,
     ));
     let (p99_1000, cpu_1000) = at_1000.unwrap();
     let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
@@ -416,6 +477,9 @@ p50 / p99 / p99.9:\n\n\
 | clients, writes | blocking read | 100 ms poll | web server CPU (blocking) |\n\
 |---|---|---|---|\n\
 {rows}\n\
+The clients are tasks on one two-thread runtime in the bench's process, on the same 2 cores as \
+the server, Redis and the writer (at full rate also the sim and the feeder); each reads its socket as the bytes come. \
+The 1,000-client row is the median of 3 runs by p99 (their p99s: {spread}); the others are single runs.\n\n\
 Targets: p50 ≤ 3 ms at 1 client: {one:.1} ms {m1}; p99 ≤ 20 ms at 1,000 clients and 1,000 writes/s: {p99_1000:.1} ms {m2} \
 (web server CPU {cpu:.0} % of one core); p99 ≤ 50 ms at 50 clients and full rate: {full:.1} ms {m3}. At full rate the row's \
 time is the sim's push, so the feeder's and Redis's part is in it too.\n\n\
@@ -426,6 +490,12 @@ time is the sim's push, so the feeder's and Redis's part is in it too.\n\n\
         cpu = cpu_1000 * 100.0,
         full = fb.p99,
         m3 = met(fb.p99 <= 50.0),
+        spread = p99s_1000
+            .iter()
+            .map(|p| format!("{p:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + " ms",
     );
     println!("{section}");
     options_tests::write_benchmark_section("push", "push", &section);
