@@ -446,7 +446,14 @@ fn main() {
     let sim = Sim::start(&["--assets", "BTC,ETH,SOL,XRP", "--updates-per-sec", "25000"]);
     let mut feeder = Feeder::start(&sim, &full_redis.url(), "BTC,ETH,SOL,XRP", &[]);
     feeder.wait_ready(Duration::from_secs(60));
-    let fb = full_rate(&full_redis.url(), &[], false, 30);
+    // Blocking, plain: three runs (the machine is saturated here and the tail moves from run
+    // to run); the row is the run of median p99.
+    let mut full_tries: Vec<Outcome> = (0..3)
+        .map(|_| full_rate(&full_redis.url(), &[], false, 30))
+        .collect();
+    let p99s_full: Vec<f64> = full_tries.iter().map(|t| t.p99).collect();
+    full_tries.sort_by(|a, b| a.p99.total_cmp(&b.p99));
+    let fb = full_tries.swap_remove(1);
     let fp = full_rate(&full_redis.url(), &["--changes-poll-ms", "100"], false, 30);
     let fz = full_rate(&full_redis.url(), &[], true, 30);
     eprintln!(
@@ -479,7 +486,8 @@ p50 / p99 / p99.9:\n\n\
 {rows}\n\
 The clients are tasks on one two-thread runtime in the bench's process, on the same 2 cores as \
 the server, Redis and the writer (at full rate also the sim and the feeder); each reads its socket as the bytes come. \
-The 1,000-client row is the median of 3 runs by p99 (their p99s: {spread}); the others are single runs.\n\n\
+The 1,000-client row and the plain full-rate row are each the median of 3 runs by p99 (their p99s: {spread}; \
+{spread_full}); the others are single runs.\n\n\
 Targets: p50 ≤ 3 ms at 1 client: {one:.1} ms {m1}; p99 ≤ 20 ms at 1,000 clients and 1,000 writes/s: {p99_1000:.1} ms {m2} \
 (web server CPU {cpu:.0} % of one core); p99 ≤ 50 ms at 50 clients and full rate: {full:.1} ms {m3}. At full rate the row's \
 time is the sim's push, so the feeder's and Redis's part is in it too.\n\n\
@@ -491,6 +499,12 @@ time is the sim's push, so the feeder's and Redis's part is in it too.\n\n\
         full = fb.p99,
         m3 = met(fb.p99 <= 50.0),
         spread = p99s_1000
+            .iter()
+            .map(|p| format!("{p:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + " ms",
+        spread_full = p99s_full
             .iter()
             .map(|p| format!("{p:.1}"))
             .collect::<Vec<_>>()
