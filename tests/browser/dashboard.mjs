@@ -42,6 +42,8 @@ try {
 
   // ------------------------------------------------------------------ load
   const all = await getJson(`${BASE}/api/options/BTC?expiry=all`);
+  const snapshotRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/changes/')) snapshotRequests.push(r.url()); });
   await page.goto(`${BASE}/?asset=BTC`);
   await page.waitForSelector('#options-table tbody tr[data-symbol]', { timeout: 15000 });
   await page.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
@@ -55,6 +57,8 @@ try {
   const m0 = await page.evaluate(() => window.dashboardMetrics());
   assert(m0.snapshotWireBytes > 0 && m0.snapshotWireBytes * 3 < m0.snapshotBytes,
     `snapshot not compressed: ${m0.snapshotWireBytes} bytes on the wire for ${m0.snapshotBytes}`);
+  // The head preloads the snapshot and the script takes that response: one request, not two.
+  assertEq(JSON.stringify(snapshotRequests), JSON.stringify([`${BASE}/api/changes/BTC?since=0`]), 'snapshot requests');
   ok('table loads with live data and no console errors',
     `${all.length} BTC contracts, snapshot ${Math.round(m0.snapshotBytes / 1024)} KB as ${Math.round(m0.snapshotWireBytes / 1024)} KB gzipped`);
 

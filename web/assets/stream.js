@@ -56,6 +56,14 @@ function onStats(s) {
   renderLive();
 }
 
+/** Resolves after the next frame is painted (or soon, in a hidden tab that paints none). */
+function afterNextPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 250);
+  });
+}
+
 /**
  * Loads the asset's chain, then follows it. The snapshot comes from /api/changes (gzipped:
  * ~1.6 MB of JSON for 2,500 contracts travels as a fraction of that); the stream then starts
@@ -90,7 +98,9 @@ export async function connect() {
   let since = 0;
   let streamable = true; // false for a name that is not an asset symbol at all
   try {
-    const resp = await fetch(withVenue(`/api/changes/${encodeURIComponent(asset)}?since=0`), { headers: { Accept: 'application/json' } });
+    // The page's head preloads this very URL (dashboard.rs `snapshot_url`): keep the two alike,
+    // and the request plain, or the browser fetches it twice.
+    const resp = await fetch(withVenue(`/api/changes/${encodeURIComponent(asset)}?since=0`));
     const text = await resp.text();
     if (generation !== conn.generation) return;
     if (resp.ok) {
@@ -112,6 +122,12 @@ export async function connect() {
   } catch (e) {
     if (generation !== conn.generation) return;
   }
+  // The stream opens once the snapshot is on screen, so the first screen waits for nothing it
+  // does not show: a stream is never done, and a page load that counts it (a slow phone link,
+  // Lighthouse) would wait for everything it brings. Nothing is lost meanwhile: the stream
+  // starts from the snapshot's sequence.
+  await afterNextPaint();
+  if (generation !== conn.generation) return;
   // A malformed name gets the stats alone: the server would refuse it as an asset.
   const key = chainKey(asset);
   const url = !streamable ? '/api/stream'
