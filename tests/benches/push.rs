@@ -197,6 +197,12 @@ async fn follow(
     }
 }
 
+/// `1.0, 2.5 ms`.
+fn ms_list(values: &[f64]) -> String {
+    let list: Vec<String> = values.iter().map(|p| format!("{p:.1}")).collect();
+    format!("{} ms", list.join(", "))
+}
+
 /// Every whole number that follows `name` in `text`.
 fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
     let mut out = Vec::new();
@@ -498,18 +504,8 @@ time is the sim's push, so the feeder's and Redis's part is in it too.\n\n\
         cpu = cpu_1000 * 100.0,
         full = fb.p99,
         m3 = met(fb.p99 <= 50.0),
-        spread = p99s_1000
-            .iter()
-            .map(|p| format!("{p:.1}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-            + " ms",
-        spread_full = p99s_full
-            .iter()
-            .map(|p| format!("{p:.1}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-            + " ms",
+        spread = ms_list(&p99s_1000),
+        spread_full = ms_list(&p99s_full),
     );
     println!("{section}");
     options_tests::write_benchmark_section("push", "push", &section);
