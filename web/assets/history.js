@@ -65,6 +65,7 @@ export class HistoryView {
     this.error = null;
     this.busy = false;
     this.again = false;
+    this.pending = null;
   }
 
   show(asset) {
@@ -85,7 +86,8 @@ export class HistoryView {
 
   reload() {
     this.data = { totals: null, tenor: null };
-    this.fetch(Date.now() - RANGES[this.range], true);
+    // Kept so the page can tell when the view's first screen is in (stream.js).
+    this.pending = this.fetch(Date.now() - RANGES[this.range], true);
   }
 
   /** The chain changed: fetch samples newer than the newest shown. */

@@ -65,6 +65,23 @@ function afterNextPaint() {
 }
 
 /**
+ * Resolves when the shown view's own first data is painted (the views whose first screen is not
+ * the chain: they fetch their figures themselves), or after 2 s at most.
+ */
+async function viewFirstScreen() {
+  const pending = {
+    analytics: () => analyticsView.inflight,
+    history: () => historyView.pending,
+    compare: () => compareView.loading,
+    flow: () => flowView.loading,
+  }[ui.view];
+  const first = pending && pending();
+  if (!first) return;
+  await Promise.race([first.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  await afterNextPaint();
+}
+
+/**
  * Loads the asset's chain, then follows it. The snapshot comes from /api/changes (gzipped:
  * ~1.6 MB of JSON for 2,500 contracts travels as a fraction of that); the stream then starts
  * from the snapshot's sequence, so nothing falls between the two. If the snapshot fails the
@@ -127,6 +144,7 @@ export async function connect() {
   // Lighthouse) would wait for everything it brings. Nothing is lost meanwhile: the stream
   // starts from the snapshot's sequence.
   await afterNextPaint();
+  await viewFirstScreen();
   if (generation !== conn.generation) return;
   // A malformed name gets the stats alone: the server would refuse it as an asset.
   const key = chainKey(asset);
