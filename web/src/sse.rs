@@ -284,7 +284,8 @@ type ChangeFeed = Pin<Box<dyn Stream<Item = (usize, Result<Arc<Change>, Lagged>)
 struct Client {
     st: Arc<State>,
     hub: Arc<Hub>,
-    assets: Vec<String>,
+    /// Shared, so the event loop can hold an asset's name without copying it.
+    assets: Arc<[String]>,
     cursors: BTreeMap<String, u64>,
     /// The cursors as the `id:` line says them, rebuilt only when one moves.
     id: Bytes,
@@ -319,7 +320,7 @@ pub fn stream(
     let client = Client {
         st,
         hub,
-        assets,
+        assets: assets.into(),
         cursors,
         id: Bytes::new(),
         changes: SelectAll::new(),
@@ -383,8 +384,8 @@ impl Client {
                 .push(BroadcastStream::new(self.hub.trades(&self.st, &a)));
         }
         self.joined = true;
-        for a in self.assets.clone() {
-            self.catch_up(&a).await;
+        for a in self.assets.clone().iter() {
+            self.catch_up(a).await;
         }
         true
     }
@@ -401,11 +402,12 @@ impl Client {
                 }
             }
             Some((i, change)) = self.changes.next() => {
-                let asset = self.assets[i].clone();
+                let assets = self.assets.clone();
+                let asset = &assets[i];
                 match change {
-                    Ok(c) => self.deliver(&asset, &c).await,
+                    Ok(c) => self.deliver(asset, &c).await,
                     // Changes were dropped for this client: catch up from its own cursor.
-                    Err(Lagged) => self.catch_up(&asset).await,
+                    Err(Lagged) => self.catch_up(asset).await,
                 }
             }
             else => return false,
@@ -447,8 +449,14 @@ impl Client {
         }
     }
 
+    /// The asset's cursor is now `seq` (the id line is rebuilt when a cursor moves; on the hot
+    /// path, with nothing allocated when it did not).
     fn moved(&mut self, asset: &str, seq: u64) {
-        if self.cursors.insert(asset.to_string(), seq) != Some(seq) || self.id.is_empty() {
+        let changed = match self.cursors.get_mut(asset) {
+            Some(cur) => std::mem::replace(cur, seq) != seq,
+            None => self.cursors.insert(asset.to_string(), seq).is_none(),
+        };
+        if changed || self.id.is_empty() {
             self.id = self.own(id_line(&self.cursors));
         }
     }
@@ -499,7 +507,7 @@ impl Client {
         let status = status(&hub, &st, &self.assets).await;
         let status = self.own(event(Some("status"), &status.to_string()));
         self.out.push_back(status);
-        for a in &self.assets {
+        for a in self.assets.iter() {
             let seq = self.cursors.get(a).copied().unwrap_or(0);
             if self.analytics_at.get(a) == Some(&seq) {
                 continue;
