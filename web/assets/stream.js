@@ -56,17 +56,56 @@ function onStats(s) {
   renderLive();
 }
 
-/** Resolves after the next frame is painted (or soon, in a hidden tab that paints none). */
-function afterNextPaint() {
+/**
+ * Resolves once the browser has put on screen what was drawn after `since` (a
+ * `performance.now()` time). The browser reports a largest-contentful-paint entry at a frame's
+ * presentation, later than any callback the page can schedule around the frame; but only when
+ * the new paint is the largest so far and no input came first. So, too: once the page has
+ * painted at all (a late first paint is waited for), two frames and 100 ms more; 3 s at most; at
+ * once in a hidden tab, which paints nothing.
+ */
+function presentedSince(since) {
   return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, 250);
+    const observers = [];
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      for (const o of observers) o.disconnect();
+      resolve();
+    };
+    setTimeout(done, 3000);
+    if (document.visibilityState === 'hidden') {
+      done();
+      return;
+    }
+    const watch = (type, onEntries) => {
+      const types = typeof PerformanceObserver === 'function' ? PerformanceObserver.supportedEntryTypes || [] : [];
+      if (!types.includes(type)) return false;
+      const o = new PerformanceObserver((list) => onEntries(list.getEntries()));
+      observers.push(o);
+      o.observe({ type, buffered: true });
+      return true;
+    };
+    watch('largest-contentful-paint', (entries) => {
+      if (entries.some((e) => e.startTime >= since)) done();
+    });
+    let painted = false;
+    const afterPaint = () => {
+      if (painted) return;
+      painted = true;
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 100)));
+    };
+    const fcp = watch('paint', (entries) => {
+      if (entries.some((e) => e.name === 'first-contentful-paint')) afterPaint();
+    });
+    if (!fcp) afterPaint();
   });
 }
 
 /**
  * Resolves when the shown view's own first data is painted (the views whose first screen is not
- * the chain: they fetch their figures themselves), or after 2 s at most.
+ * the chain: they fetch their figures themselves), or after 2 s at most. True if it waited.
  */
 async function viewFirstScreen() {
   const pending = {
@@ -76,9 +115,9 @@ async function viewFirstScreen() {
     flow: () => flowView.loading,
   }[ui.view];
   const first = pending && pending();
-  if (!first) return;
+  if (!first) return false;
   await Promise.race([first.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
-  await afterNextPaint();
+  return true;
 }
 
 /**
@@ -113,6 +152,8 @@ export async function connect() {
   renderView();
   renderLive();
   let since = 0;
+  // What is drawn from here on is the first screen: the stream waits until it is presented.
+  let drawnFrom = performance.now();
   let streamable = true; // false for a name that is not an asset symbol at all
   try {
     // The page's head preloads this very URL (dashboard.rs `snapshot_url`): keep the two alike,
@@ -126,6 +167,7 @@ export async function connect() {
       Object.assign(metrics, { snapshotAt: t0, snapshotBytes: text.length, snapshotParseMs: performance.now() - t0 });
       const timing = performance.getEntriesByName(resp.url).pop();
       metrics.snapshotWireBytes = timing ? timing.encodedBodySize : null;
+      drawnFrom = performance.now();
       apply(snapshot);
       since = snapshot.seq || 0;
       // A known asset: its analytics for the cards, its tick sizes for the prices.
@@ -143,8 +185,8 @@ export async function connect() {
   // does not show: a stream is never done, and a page load that counts it (a slow phone link,
   // Lighthouse) would wait for everything it brings. Nothing is lost meanwhile: the stream
   // starts from the snapshot's sequence.
-  await afterNextPaint();
-  await viewFirstScreen();
+  if (await viewFirstScreen()) drawnFrom = performance.now();
+  await presentedSince(drawnFrom);
   if (generation !== conn.generation) return;
   // A malformed name gets the stats alone: the server would refuse it as an asset.
   const key = chainKey(asset);
