@@ -3,9 +3,16 @@
 //!
 //! Our own files come from `web/assets/`; third-party ones from the npm packages pinned in
 //! `web/package-lock.json`, installed by `make assets` (`npm ci` in `web/`).
+//!
+//! The dashboard's ES modules are served as one file: esbuild (from the same lockfile) bundles
+//! `assets/app.js` and everything it imports into `app.js`, minified, with a source map beside
+//! it. On a phone link each module is a round trip: loaded one by one, the ~30 modules were most
+//! of the first screen's wait. `theme.js` stays apart: a classic script that runs before the
+//! page paints. The modules themselves are what `node --test` and eslint read.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// (served name, path under `web/`) of each file taken from `node_modules`.
 const VENDOR: &[(&str, &str)] = &[
@@ -39,9 +46,18 @@ fn main() {
         .filter(|e| e.path().is_file())
         .collect();
     names.sort_by_key(|e| e.file_name());
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     for e in names {
-        files.push((e.file_name().to_string_lossy().into_owned(), e.path()));
+        let name = e.file_name().to_string_lossy().into_owned();
+        // The modules travel inside the bundle.
+        if name.ends_with(".js") && name != "theme.js" {
+            continue;
+        }
+        files.push((name, e.path()));
     }
+    let (bundle, map) = bundle(&web, &out_dir);
+    files.push(("app.js".into(), bundle));
+    files.push(("app.js.map".into(), map));
     println!(
         "cargo:rerun-if-changed={}",
         web.join("package-lock.json").display()
@@ -73,8 +89,62 @@ fn main() {
         );
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("assets.rs");
+    let dest = out_dir.join("assets.rs");
     std::fs::write(dest, out).expect("write assets.rs");
+}
+
+/// Bundles `assets/app.js` with esbuild into `out/app.js` and `out/app.js.map`.
+fn bundle(web: &Path, out: &Path) -> (PathBuf, PathBuf) {
+    let esbuild = web.join("node_modules/.bin/esbuild");
+    println!("cargo:rerun-if-changed={}", esbuild.display());
+    if !esbuild.is_file() {
+        panic!(
+            "{} is missing: the dashboard's npm packages are not installed. \
+             Run `make assets` (or `npm ci` in {}).",
+            esbuild.display(),
+            web.display()
+        );
+    }
+    let js = out.join("app.js");
+    let status = Command::new(&esbuild)
+        .current_dir(web)
+        .arg("assets/app.js")
+        .arg("--bundle")
+        .arg("--format=esm")
+        // The language the modules are written in (eslint's `ecmaVersion`): nothing rewritten.
+        .arg("--target=es2022")
+        .arg("--minify")
+        .arg("--sourcemap")
+        .arg("--log-level=warning")
+        .arg(format!("--outfile={}", js.display()))
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", esbuild.display()));
+    if !status.success() {
+        panic!("esbuild could not bundle web/assets/app.js ({status}); its message is above");
+    }
+    // esbuild names each source relative to the map (`../../…/web/assets/store.js`, through
+    // target/): renamed relative to `web/`, so a browser's debugger lists `assets/store.js`.
+    let map = out.join("app.js.map");
+    let text = std::fs::read_to_string(&map).expect("read app.js.map");
+    let up = relative(out, web);
+    std::fs::write(&map, text.replace(&format!("\"{up}"), "\"")).expect("write app.js.map");
+    (js, map)
+}
+
+/// The path from directory `from` to directory `to`, with a trailing `/` (both made absolute).
+fn relative(from: &Path, to: &Path) -> String {
+    let (from, to) = (PathBuf::from(abs(from)), PathBuf::from(abs(to)));
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = "../".repeat(from.components().count() - common);
+    for c in to.components().skip(common) {
+        rel.push_str(&c.as_os_str().to_string_lossy());
+        rel.push('/');
+    }
+    rel
 }
 
 fn abs(p: &Path) -> String {

@@ -2,10 +2,10 @@
 // hundred rows are windowed. Live changes patch only the cells whose text changed.
 import { NF, esc } from './format.js';
 import { $, storage, togglePopover } from './dom.js';
-import { ui, store, metrics, page } from './state.js';
+import { ui, store, metrics, page, serverNow } from './state.js';
 import { COLUMNS, COLUMN, PRESETS } from './columns.js';
 import { premiumUnit } from './prices.js';
-import { setCell, ageTitle } from './cells.js';
+import { setCell, ageTitle, isOld } from './cells.js';
 import { filterAndSort, windowRange } from './store.js';
 
 export const table = {
@@ -150,18 +150,42 @@ export function reorderTable() {
   const list = pageList();
   const same = list.length === table.list.length && list.every((s, i) => s === table.list[i]);
   if (same) return;
-  const current = new Set(table.list);
-  if (list.length !== table.list.length || !list.every((s) => current.has(s))) {
+  if (list.length !== table.list.length) {
     renderTable();
     return;
   }
+  const previous = table.list;
   table.list = list;
   if (table.windowed) {
     renderWindow(true);
     return;
   }
+  // The rows that left the page are given to those that joined it, their cells rewritten in
+  // place: a re-sort builds no elements (and so paints no "new" content for the browser's
+  // largest-paint record to take for the page still loading).
+  const kept = new Set(list);
+  const spare = previous.filter((s) => !kept.has(s)).map((s) => table.rendered.get(s));
+  const cols = visibleColumns();
+  const rendered = new Map();
   const frag = document.createDocumentFragment();
-  for (const s of list) frag.appendChild(table.rendered.get(s));
+  for (const s of list) {
+    let tr = table.rendered.get(s);
+    if (!tr) {
+      tr = spare.pop();
+      const r = store.rows.get(s);
+      tr.dataset.symbol = s;
+      tr.className = isOld(r, serverNow()) ? 'old' : '';
+      tr.title = '';
+      cols.forEach((c, i) => {
+        const td = tr.children[i];
+        td.className = c.cls || '';
+        setCell(td, c.text(r), c.html ? c.html(r) : null, null, null, false);
+      });
+    }
+    rendered.set(s, tr);
+    frag.appendChild(tr);
+  }
+  table.rendered = rendered;
   table.tbody.appendChild(frag);
 }
 

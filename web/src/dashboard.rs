@@ -57,9 +57,6 @@ struct Page<'a> {
     tabs: Vec<Tab>,
     /// JSON for `app.js`, already safe inside `<script type="application/json">`.
     boot: String,
-    /// The ES modules `app.js` imports, preloaded so the browser fetches them in parallel
-    /// instead of discovering them one import level at a time.
-    modules: Vec<&'static str>,
     /// The chain snapshot the page's script will ask for first (`stream.js`), preloaded from
     /// the head so that it travels while the modules load rather than after them: on a slow
     /// phone link it is most of the first screen's wait. None when there is no valid asset.
@@ -76,18 +73,6 @@ fn snapshot_url(asset: &str, venue: options_core::Venue) -> Option<String> {
         options_core::Venue::Bybit => format!("/api/changes/{asset}?since=0"),
         other => format!("/api/changes/{asset}?since=0&venue={}", other.as_str()),
     })
-}
-
-/// Our ES modules other than `app.js` (which the page loads itself): every script in
-/// `web/assets/` but the classic `theme.js`, which runs before the page paints.
-fn imported_modules() -> Vec<&'static str> {
-    embedded::ASSETS
-        .iter()
-        .map(|(name, _, _)| *name)
-        .filter(|n| {
-            n.ends_with(".js") && !n.starts_with("uPlot") && *n != "app.js" && *n != "theme.js"
-        })
-        .collect()
 }
 
 impl Dashboard {
@@ -209,7 +194,6 @@ impl Dashboard {
             },
             tabs,
             boot: script_json(&boot),
-            modules: imported_modules(),
             snapshot: snapshot_url(&asset, venue),
         };
         self.templates.render("dashboard", &page)
@@ -324,14 +308,41 @@ mod tests {
         // Disabled assets get no tab but stay in the boot data for the settings dialog.
         assert!(!html.contains("data-asset=\"ETH\""));
         assert!(html.contains(r#""symbol":"ETH""#));
-        // Every module is preloaded by the URL its importers resolve to (no `?v=`).
-        assert!(html.contains(r#"<link rel="modulepreload" href="/static/store.js">"#));
-        assert!(!html.contains(r#"modulepreload" href="/static/theme.js"#));
+        // One script module, the bundle: nothing for the browser to discover import by import.
+        assert_eq!(html.matches(r#"type="module""#).count(), 1, "{html}");
+        assert!(!html.contains("modulepreload"));
         let down = d.render(
             "table",
             &Query::default(),
             Err("Redis is unavailable".into()),
         );
         assert!(down.unwrap().contains("Redis is unavailable"));
+    }
+
+    #[test]
+    fn app_js_is_one_bundle_with_its_source_map() {
+        let file = |name: &str| {
+            embedded::ASSETS
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, _, bytes)| std::str::from_utf8(bytes).unwrap())
+        };
+        let app = file("app.js").expect("app.js embedded");
+        // No module left to fetch: no relative import or re-export survives bundling.
+        for relative in ["from\"./", "import\"./", "import(\"./", "from'./"] {
+            assert!(!app.contains(relative), "app.js still imports: {relative}");
+        }
+        // The bundle holds the modules' code (stream.js's snapshot URL, a string kept as is).
+        assert!(app.contains("/api/changes/"));
+        assert!(app.trim_end().ends_with("//# sourceMappingURL=app.js.map"));
+        let map: serde_json::Value = serde_json::from_str(file("app.js.map").unwrap()).unwrap();
+        let sources = map["sources"].as_array().unwrap();
+        assert!(
+            sources.iter().any(|s| s == "assets/store.js"),
+            "{sources:?}"
+        );
+        // The modules are in it, not served beside it; the classic theme script is.
+        assert!(file("store.js").is_none());
+        assert!(file("theme.js").is_some());
     }
 }
