@@ -3,6 +3,16 @@
 
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * Sets an element's text (by id or element) only when it differs: writing the same text still
+ * replaces the text node, and the browser lays out and paints it again, once per frame for the
+ * live parts of the page.
+ */
+export function setText(el, text) {
+  const node = typeof el === 'string' ? $(el) : el;
+  if (node.textContent !== text) node.textContent = text;
+}
+
 export const storage = {
   get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
   set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },

@@ -2,7 +2,7 @@
 // (changes, analytics, status and the seed's stats). The indicator of whether what is shown is
 // current is live.js.
 import { NF, clock } from './format.js';
-import { $ } from './dom.js';
+import { setText } from './dom.js';
 import { prefs, ui, store, conn, metrics, storeChanged, withVenue, chainKey } from './state.js';
 import { applyChanges, holdChanges, heldAsChanges } from './store.js';
 import { loadInstruments } from './prices.js';
@@ -48,10 +48,10 @@ function onStats(s) {
   conn.stats = s;
   const t = parseFloat(s.last_update);
   conn.lastUpdateMs = Number.isFinite(t) ? t * 1000 : 0;
-  $('stat-contracts').textContent = NF[0].format(s.total_symbols || 0);
-  $('stat-messages').textContent = NF[0].format(s.messages_processed || 0);
-  $('stat-memory').textContent = s.redis_memory || '–';
-  $('stat-last').textContent = conn.lastUpdateMs ? clock(conn.lastUpdateMs, prefs.utc) : 'N/A';
+  setText('stat-contracts', NF[0].format(s.total_symbols || 0));
+  setText('stat-messages', NF[0].format(s.messages_processed || 0));
+  setText('stat-memory', s.redis_memory || '–');
+  setText('stat-last', conn.lastUpdateMs ? clock(conn.lastUpdateMs, prefs.utc) : 'N/A');
   if (!store.loaded) renderView();
   renderLive();
 }
@@ -104,19 +104,21 @@ function presentedSince(since) {
 }
 
 /**
- * Resolves when the shown view's own first data is painted (the views whose first screen is not
- * the chain: they fetch their figures themselves), or after 2 s at most. True if it waited.
+ * Resolves when the first screen's own data has come (`loading`: the fetches that redraw it as
+ * they land, the quote steps and the cards' analytics; and the shown view's figures, for the
+ * views whose first screen is not the chain), or after 2 s at most. True if it waited.
  */
-async function viewFirstScreen() {
+async function firstScreenData(loading) {
   const pending = {
     analytics: () => analyticsView.inflight,
     history: () => historyView.pending,
     compare: () => compareView.loading,
     flow: () => flowView.loading,
   }[ui.view];
-  const first = pending && pending();
-  if (!first) return false;
-  await Promise.race([first.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  const waits = [...loading, pending && pending()].filter(Boolean);
+  if (!waits.length) return false;
+  const settled = Promise.all(waits.map((w) => Promise.resolve(w).catch(() => {})));
+  await Promise.race([settled, new Promise((r) => setTimeout(r, 2000))]);
   return true;
 }
 
@@ -154,6 +156,7 @@ export async function connect() {
   let since = 0;
   // What is drawn from here on is the first screen: the stream waits until it is presented.
   let drawnFrom = performance.now();
+  let loading = [];
   let streamable = true; // false for a name that is not an asset symbol at all
   try {
     // The page's head preloads this very URL (dashboard.rs `snapshot_url`): keep the two alike,
@@ -171,8 +174,7 @@ export async function connect() {
       apply(snapshot);
       since = snapshot.seq || 0;
       // A known asset: its analytics for the cards, its tick sizes for the prices.
-      loadCardAnalytics();
-      loadInstruments(asset, refreshFormats);
+      loading = [loadCardAnalytics(), loadInstruments(asset, refreshFormats)];
     } else if (resp.status === 404 || resp.status === 400) {
       store.loaded = true; // unknown or malformed asset: the empty state says so
       streamable = resp.status === 404;
@@ -185,7 +187,7 @@ export async function connect() {
   // does not show: a stream is never done, and a page load that counts it (a slow phone link,
   // Lighthouse) would wait for everything it brings. Nothing is lost meanwhile: the stream
   // starts from the snapshot's sequence.
-  if (await viewFirstScreen()) drawnFrom = performance.now();
+  if (await firstScreenData(loading)) drawnFrom = performance.now();
   await presentedSince(drawnFrom);
   if (generation !== conn.generation) return;
   // A malformed name gets the stats alone: the server would refuse it as an asset.

@@ -2,7 +2,7 @@
 // chain analytics a desk watches (30-day ATM IV, the 30-day volatility index with its last 24
 // hours, 25Δ risk reversal, put/call ratio), from OPTIONS.ANALYTICS and OPTIONS.HISTORY.
 import { pct, strikeText, expiryLabel, clock, isNum } from './format.js';
-import { $ } from './dom.js';
+import { $, setText } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, withVenue } from './state.js';
 import { expiryFigures, wantFigures } from './figures.js';
 import { spotText } from './prices.js';
@@ -50,8 +50,8 @@ export async function loadCardAnalytics() {
 
 export function renderCards() {
   const expiry = focusExpiry();
-  $('stat-index').textContent = spotText(store.index);
-  $('stat-index-sub').textContent = ui.asset ? `${ui.asset} index` + (store.indexAt ? ` · ${clock(store.indexAt, prefs.utc)}` : '') : '';
+  setText('stat-index', spotText(store.index));
+  setText('stat-index-sub', ui.asset ? `${ui.asset} index` + (store.indexAt ? ` · ${clock(store.indexAt, prefs.utc)}` : '') : '');
   if (expiry) {
     const s = settlesOf(expiry);
     const settle = s.has(ui.settle) ? ui.settle : s.has('USDC') ? 'USDC' : [...s][0];
@@ -59,30 +59,33 @@ export function renderCards() {
     // ATM IV as the module has it (interpolated at the forward), not the ATM strike's IV.
     wantFigures(ui.asset, settle);
     const fig = expiryFigures(ui.asset, settle, expiry);
-    $('stat-forward').textContent = spotText(ch.spot);
-    $('stat-forward-sub').textContent = `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(fig ? fig.atm_iv : null)}`;
+    setText('stat-forward', spotText(ch.spot));
+    setText('stat-forward-sub', `${expiryLabel(expiry)} · ATM ${ch.atm === null ? '–' : strikeText(ch.atm)} · IV ${pct(fig ? fig.atm_iv : null)}`);
   } else {
-    $('stat-forward').textContent = '–';
-    $('stat-forward-sub').textContent = '';
+    setText('stat-forward', '–');
+    setText('stat-forward-sub', '');
   }
   const a = cards.asset === ui.asset ? cards.analytics : null;
   const tenor = (d) => (a && Array.isArray(a.tenors) ? a.tenors.find((t) => t.days === d) : null) || {};
   const t30 = tenor(30);
-  $('stat-iv30').textContent = pct(t30.atm_iv);
+  setText('stat-iv30', pct(t30.atm_iv));
   const t7 = tenor(7);
   const t90 = tenor(90);
-  $('stat-iv30-sub').textContent = a ? `7d ${pct(t7.atm_iv)} · 90d ${pct(t90.atm_iv)}` : '';
+  setText('stat-iv30-sub', a ? `7d ${pct(t7.atm_iv)} · 90d ${pct(t90.atm_iv)}` : '');
   const vol = a && isNum(a.vol_index) ? a.vol_index : null;
-  $('stat-volidx').textContent = vol === null ? '–' : vol.toFixed(2);
+  setText('stat-volidx', vol === null ? '–' : vol.toFixed(2));
   const day = cards.dayAsset === ui.asset && Array.isArray(cards.day) ? cards.day : [];
   const change = changeSince(day, Date.now() - DAY_MS, vol);
-  $('stat-volidx-sub').textContent = a ? `24 h ${change === null ? '–' : (change > 0 ? '+' : '') + change.toFixed(2)}` : '';
-  $('stat-volidx-spark').firstElementChild.setAttribute('points', sparkPoints([...day.map((p) => p[1]), vol], 60, 18));
+  setText('stat-volidx-sub', a ? `24 h ${change === null ? '–' : (change > 0 ? '+' : '') + change.toFixed(2)}` : '');
+  const spark = $('stat-volidx-spark').firstElementChild;
+  const points = sparkPoints([...day.map((p) => p[1]), vol], 60, 18);
+  if (spark.getAttribute('points') !== points) spark.setAttribute('points', points);
   const pts = (v) => (isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(2) : '–');
-  $('stat-rr25').textContent = pts(t30.rr25);
-  $('stat-rr25').className = 'value ' + (isNum(t30.rr25) ? (t30.rr25 < 0 ? 'neg' : 'pos') : '');
-  $('stat-rr25-sub').textContent = a ? `vol pts · BF25 ${pts(t30.bf25)}` : '';
+  setText('stat-rr25', pts(t30.rr25));
+  const rrClass = 'value ' + (isNum(t30.rr25) ? (t30.rr25 < 0 ? 'neg' : 'pos') : '');
+  if ($('stat-rr25').className !== rrClass) $('stat-rr25').className = rrClass;
+  setText('stat-rr25-sub', a ? `vol pts · BF25 ${pts(t30.bf25)}` : '');
   const tot = a ? a.totals : null;
-  $('stat-pcr').textContent = tot && isNum(tot.pcr_oi) ? tot.pcr_oi.toFixed(2) : '–';
-  $('stat-pcr-sub').textContent = tot ? `OI · volume ${isNum(tot.pcr_volume) ? tot.pcr_volume.toFixed(2) : '–'}` : '';
+  setText('stat-pcr', tot && isNum(tot.pcr_oi) ? tot.pcr_oi.toFixed(2) : '–');
+  setText('stat-pcr-sub', tot ? `OI · volume ${isNum(tot.pcr_volume) ? tot.pcr_volume.toFixed(2) : '–'}` : '');
 }

@@ -1,7 +1,7 @@
 // The chain view: calls and puts of one expiry side by side per strike, as on Deribit and
 // Bybit, centred on the money; sides not updated for a while are dimmed.
 import { pct, fixed, volume, greek, strikeText, expiryLabel, timeLeft, dec, valuesDecimals, esc } from './format.js';
-import { $, storage, togglePopover, syncSettleSelect } from './dom.js';
+import { $, storage, togglePopover, syncSettleSelect, setText } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, serverNow } from './state.js';
 import { expiryFigures, wantFigures } from './figures.js';
 import { prem, quote, spreadOf, spotText, signedPct, sizeText, premiumUnit } from './prices.js';
@@ -157,12 +157,12 @@ export function patchChain(changed) {
   if (!touched) return;
   // The forward moved: ATM row, ITM shading and the header follow it.
   const ch = chainOf(expiry, ui.settle);
-  $('chain-spot').textContent = spotText(ch.spot);
-  $('chain-index').textContent = spotText(store.index);
-  $('chain-atm-iv').textContent = pct(chainAtmIv(expiry));
+  setText('chain-spot', spotText(ch.spot));
+  setText('chain-index', spotText(store.index));
+  setText('chain-atm-iv', pct(chainAtmIv(expiry)));
   if (ch.atm !== chainView.atm) {
     chainView.atm = ch.atm;
-    $('chain-atm').textContent = ch.atm === null ? '–' : strikeText(ch.atm);
+    setText('chain-atm', ch.atm === null ? '–' : strikeText(ch.atm));
     for (const tr of document.querySelectorAll('#chain-table tbody tr')) {
       tr.classList.toggle('atm', Number(tr.dataset.strike) === ch.atm);
     }
