@@ -123,16 +123,16 @@ try {
   // ------------------------------------------------------------------ flashing
   await sim('resume');
   await sleep(1500);
-  const flashedFields = await page.$$eval('#chain-table td[class*="fu"], #chain-table td[class*="fd"]', (t) => [...new Set(t.map((x) => x.dataset.field))]);
+  const flashedFields = await page.$$eval('#chain-table td.tick-up, #chain-table td.tick-down', (t) => [...new Set(t.map((x) => x.dataset.field))]);
   assert(flashedFields.length > 0, 'quotes tick when they move');
   assert(flashedFields.every((f) => ['bid_price', 'ask_price', 'last_price'].includes(f)), `only quotes and trades tick: ${flashedFields}`);
   await page.click('#display-btn');
   await page.uncheck('#pref-flash');
   await page.click('body', { position: { x: 5, y: 880 } });
   await sleep(1500);
-  await page.evaluate(() => { for (const td of document.querySelectorAll('#chain-table td')) td.classList.remove('fu0', 'fu1', 'fd0', 'fd1'); });
+  await page.evaluate(() => { for (const td of document.querySelectorAll('#chain-table td')) td.classList.remove('tick-up', 'tick-down'); });
   await sleep(1500);
-  assertEq(await page.$$eval('#chain-table td[class*="fu"], #chain-table td[class*="fd"]', (t) => t.length), 0, 'no tick with flashing off');
+  assertEq(await page.$$eval('#chain-table td.tick-up, #chain-table td.tick-down', (t) => t.length), 0, 'no tick with flashing off');
   await page.click('#display-btn');
   await page.check('#pref-flash');
   await page.click('body', { position: { x: 5, y: 880 } });

@@ -4,14 +4,34 @@ import { isNum, ago, clock } from './format.js';
 import { prefs, metrics } from './state.js';
 
 // Flashing is a class swap, never a style read: thousands of cells may change in one frame
-// and a forced style recalculation per cell would freeze a big table. Two alternating
-// classes per direction restart the CSS animation without a reflow.
+// and a forced style recalculation per cell would freeze a big table.
+//
+// A ticking cell keeps its colour for TICK_MS, then one sweep puts it back: a class set and
+// a class removed are two style changes per tick, where a colour that fades is a style change
+// and a repaint of the table on every frame while anything ticks (on a phone's CPU the live
+// table spent most of its time there).
+const TICK_MS = 800;
+const ticking = new Map(); // td -> when its tick ends (performance.now())
+let sweeper = null;
+
 function flash(td, up) {
-  const next = (up ? 'fu' : 'fd') + (td._flash === 0 ? 1 : 0);
-  if (td._flashClass) td.classList.remove(td._flashClass);
-  td.classList.add(next);
-  td._flashClass = next;
-  td._flash = td._flash === 0 ? 1 : 0;
+  td.classList.remove(up ? 'tick-down' : 'tick-up');
+  td.classList.add(up ? 'tick-up' : 'tick-down');
+  ticking.set(td, performance.now() + TICK_MS);
+  if (!sweeper) sweeper = setInterval(sweepTicks, 200);
+}
+
+function sweepTicks() {
+  const now = performance.now();
+  for (const [td, end] of ticking) {
+    if (end > now) continue;
+    td.classList.remove('tick-up', 'tick-down');
+    ticking.delete(td);
+  }
+  if (!ticking.size) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
 }
 
 /**
