@@ -63,17 +63,7 @@ fn main() {
         web.join("package-lock.json").display()
     );
     for (name, rel) in VENDOR {
-        let path = web.join(rel);
-        println!("cargo:rerun-if-changed={}", path.display());
-        if !path.is_file() {
-            panic!(
-                "{} is missing: the dashboard's npm packages are not installed. \
-                 Run `make assets` (or `npm ci` in {}).",
-                path.display(),
-                web.display()
-            );
-        }
-        files.push((name.to_string(), path));
+        files.push((name.to_string(), npm_file(&web, rel)));
     }
     let templates = web.join("templates");
     println!("cargo:rerun-if-changed={}", templates.display());
@@ -93,18 +83,24 @@ fn main() {
     std::fs::write(dest, out).expect("write assets.rs");
 }
 
-/// Bundles `assets/app.js` with esbuild into `out/app.js` and `out/app.js.map`.
-fn bundle(web: &Path, out: &Path) -> (PathBuf, PathBuf) {
-    let esbuild = web.join("node_modules/.bin/esbuild");
-    println!("cargo:rerun-if-changed={}", esbuild.display());
-    if !esbuild.is_file() {
+/// A file the npm packages installed (`rel` under `web/`), watched; a clear stop if missing.
+fn npm_file(web: &Path, rel: &str) -> PathBuf {
+    let path = web.join(rel);
+    println!("cargo:rerun-if-changed={}", path.display());
+    if !path.is_file() {
         panic!(
             "{} is missing: the dashboard's npm packages are not installed. \
              Run `make assets` (or `npm ci` in {}).",
-            esbuild.display(),
+            path.display(),
             web.display()
         );
     }
+    path
+}
+
+/// Bundles `assets/app.js` with esbuild into `out/app.js` and `out/app.js.map`.
+fn bundle(web: &Path, out: &Path) -> (PathBuf, PathBuf) {
+    let esbuild = npm_file(web, "node_modules/.bin/esbuild");
     let js = out.join("app.js");
     let status = Command::new(&esbuild)
         .current_dir(web)
