@@ -176,10 +176,12 @@ export function reorderTable() {
       tr.dataset.symbol = s;
       tr.className = isOld(r, serverNow()) ? 'old' : '';
       tr.title = '';
+      // As rowHtml writes a cell (setCell would keep markup whose text happens to match).
       cols.forEach((c, i) => {
         const td = tr.children[i];
         td.className = c.cls || '';
-        setCell(td, c.text(r), c.html ? c.html(r) : null, null, null, false);
+        if (c.html) td.innerHTML = c.html(r);
+        else td.textContent = c.text(r);
       });
     }
     rendered.set(s, tr);
