@@ -53,6 +53,8 @@ test('live trades join the tape once each, newest first, capped', () => {
   const again = mergeTrades(list, [tape[0], { ...tape[0], entry: '4000-0', ts: 4000 }]);
   assert.deepEqual(again.map((t) => t.entry), ['4000-0', '3000-0', '2000-0', '1000-0']);
   assert.equal(mergeTrades(list, [tape[1]]), list, 'nothing new: the same list');
+  const late = mergeTrades(again, [{ ...tape[0], entry: '2500-0', ts: 2500 }, { ...tape[0], entry: '4500-0', ts: 4500 }, tape[2]]);
+  assert.deepEqual(late.map((t) => t.entry), ['4500-0', '4000-0', '3000-0', '2500-0', '2000-0', '1000-0'], 'a late trade in its place');
   assert.equal(mergeTrades(again, [{ ...tape[0], entry: '5000-0', ts: 5000 }], 2).length, 2);
   // One millisecond, many trades: by sequence, as numbers.
   const same = mergeTrades([], ['9-2', '9-10', '9-1'].map((entry) => ({ ...tape[0], entry, ts: 9 })));

@@ -13,6 +13,22 @@ export function setText(el, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/**
+ * A windowed table body: rows `first`..`last` of `count` (`row(i)` → the i-th row's HTML)
+ * between two spacer rows that hold the height of the rest, so a long list costs what one
+ * screen of it does to lay out and paint. Returns the height of a drawn row (0 if none).
+ */
+export function fillWindow(tbody, { first, last, count, rowHeight, colspan, row }) {
+  const spacer = (px) => `<tr class="spacer" aria-hidden="true" data-px="${px}"><td colspan="${colspan}"></td></tr>`;
+  let html = spacer(first * rowHeight);
+  for (let i = first; i < last; i++) html += row(i);
+  tbody.innerHTML = html + spacer((count - last) * rowHeight);
+  // Heights through the CSSOM: the page's CSP allows no inline style attributes to rely on.
+  for (const sp of tbody.querySelectorAll('tr.spacer')) sp.style.height = sp.dataset.px + 'px';
+  const sample = tbody.querySelector('tr:not(.spacer)');
+  return sample ? sample.getBoundingClientRect().height : 0;
+}
+
 export const storage = {
   get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
   set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },

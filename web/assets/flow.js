@@ -7,18 +7,33 @@
 // unit-tested with `node --test`; FlowView fetches and draws with helpers it is given, as the
 // Analytics and Compare views do.
 import { MONTHS, isNum, esc, expiryCode, expiryLabel, dollars, pct, clock } from './format.js';
+import { windowRange } from './store.js';
+import { fillWindow } from './dom.js';
 
-/** Trades the view keeps (the table is windowed by the browser's own scrolling). */
+/** Trades the view keeps. */
 export const TAPE_MAX = 500;
 /** The tape takes new trades at most this often (ms). */
 const TAPE_EVERY_MS = 500;
+/**
+ * The tape is windowed: its body holds the rows on screen and this many more on each side, so
+ * a change costs what one screen of rows does to lay out and paint, not all 500.
+ */
+const TAPE_OVERSCAN = 15;
+const TAPE_COLUMNS = 10;
 const HOUR_MS = 3600e3;
+
+/** A tape entry id's (`<ms>-<seq>`) two numbers: its millisecond and its sequence in it. */
+function entryParts(entry) {
+  const id = String(entry);
+  const dash = id.indexOf('-');
+  return dash < 0 ? [Number(id) || 0, 0] : [Number(id.slice(0, dash)) || 0, Number(id.slice(dash + 1)) || 0];
+}
 
 /** Tape entry ids (`<ms>-<seq>`) newest first, as the stream orders them. */
 export function newestFirst(a, b) {
-  const [am, as] = String(a.entry).split('-').map(Number);
-  const [bm, bs] = String(b.entry).split('-').map(Number);
-  return (bm || 0) - (am || 0) || (bs || 0) - (as || 0);
+  const [am, as] = entryParts(a.entry);
+  const [bm, bs] = entryParts(b.entry);
+  return bm - am || bs - as;
 }
 
 /** The expiry code of a trade's contract, either venue's spelling (`BTC-26DEC26-…`). */
@@ -50,12 +65,20 @@ export function tapeRows(trades, filters, markIv = () => null) {
   return out.sort(newestFirst);
 }
 
-/** `incoming` trades joined to `list` (by tape entry id, once each), newest first, at most `max`. */
+/**
+ * `incoming` trades joined to `list` (newest first, as this returns it; by tape entry id, once
+ * each), newest first, at most `max`. Live trades are nearly always newer than any kept: they
+ * go on top without the list being compared again (this runs for every trades event).
+ */
 export function mergeTrades(list, incoming, max = TAPE_MAX) {
-  const seen = new Set(list.map((t) => t.entry));
-  const fresh = incoming.filter((t) => t && !seen.has(t.entry) && seen.add(t.entry));
+  const ids = new Set();
+  const fresh = incoming.filter((t) => t && !ids.has(t.entry) && ids.add(t.entry)).sort(newestFirst);
   if (!fresh.length) return list;
-  return [...fresh, ...list].sort(newestFirst).slice(0, max);
+  if (!list.length || newestFirst(fresh[fresh.length - 1], list[0]) < 0) return fresh.concat(list).slice(0, max);
+  const seen = new Set(list.map((t) => t.entry));
+  const late = fresh.filter((t) => !seen.has(t.entry));
+  if (!late.length) return list;
+  return late.concat(list).sort(newestFirst).slice(0, max);
 }
 
 /**
@@ -101,8 +124,11 @@ export function byExpiry(flow) {
   };
 }
 
-const size = (v) => (isNum(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 4 }) : '–');
-const usd = (v) => (isNum(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : '–');
+// Formatters made once: a tape row writes several, and toLocaleString builds one per call.
+const SIZE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
+const USD = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const size = (v) => (isNum(v) ? SIZE.format(v) : '–');
+const usd = (v) => (isNum(v) ? USD.format(v) : '–');
 const signedPts = (v) => (isNum(v) ? `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v * 100).toFixed(1)}` : '–');
 
 export class FlowView {
@@ -122,7 +148,15 @@ export class FlowView {
     this.timer = null;
     this.frame = null;
     this.tapedAt = -Infinity; // when the tape last took trades (performance.now())
-    this.incoming = [];
+    this.rows = []; // the tape's rows that pass the filters, newest first
+    this.first = 0; // the window: rows[first..last] are in the DOM
+    this.last = 0;
+    this.rowHeight = 33; // measured at each windowed render
+    this.watching = false; // the tape's scroll and visibility listeners are in place
+    // Whether the tape is on screen or near it (null: not known yet). Below the fold, as on a
+    // phone where it comes after three charts, it is drawn only once it is scrolled to.
+    this.tapeSeen = null;
+    this.tapeStale = false; // trades came while it was off screen
     this.filters = { expiry: '', minNotional: null, blocksOnly: false };
   }
 
@@ -191,26 +225,20 @@ export class FlowView {
 
   /**
    * New trades from the stream: on the tape at the next frame, and in a burst at most every
-   * TAPE_EVERY_MS (all that arrived by then in one change of the page: rows added on top, the
-   * oldest dropped, never the whole table again; each change lays out the whole tape, which at
-   * the simulator's 80 trades a second kept a phone's CPU busy); the sums asked again at most
+   * TAPE_EVERY_MS (all that arrived by then in one change of the page; at the simulator's 80
+   * trades a second a change per trade kept a phone's CPU busy); the sums asked again at most
    * every 2 s.
    */
   onTrades(trades) {
     const before = this.trades;
     this.trades = mergeTrades(this.trades, trades);
-    if (this.trades !== before) {
-      this.incoming = (this.incoming || []).concat(trades);
-      if (!this.frame) {
-        const wait = Math.max(0, TAPE_EVERY_MS - (performance.now() - this.tapedAt));
-        this.frame = setTimeout(() => requestAnimationFrame(() => {
-          this.frame = null;
-          this.tapedAt = performance.now();
-          const fresh = this.incoming;
-          this.incoming = [];
-          this.addRows(fresh);
-        }), wait);
-      }
+    if (this.trades !== before && !this.frame) {
+      const wait = Math.max(0, TAPE_EVERY_MS - (performance.now() - this.tapedAt));
+      this.frame = setTimeout(() => requestAnimationFrame(() => {
+        this.frame = null;
+        this.tapedAt = performance.now();
+        this.addRows();
+      }), wait);
     }
     if (this.timer) return;
     const wait = Math.max(0, 2000 - (Date.now() - this.refreshAt));
@@ -327,32 +355,91 @@ export class FlowView {
         `<td>${t.block ? '<span class="tag block-tag">block</span>' : ''}${t.liquidation ? ' <span class="tag">liquidation</span>' : ''}</td></tr>`;
   }
 
-  /** Trades newer than every row shown go on top; anything else redraws the table. */
-  addRows(trades) {
-    const body = this.el('flow-table').querySelector('tbody');
-    const top = body.querySelector('tr[data-entry]');
-    const rows = tapeRows(trades, this.filters, this.markIv);
-    if (!top || (rows.length && newestFirst(rows[rows.length - 1], { entry: top.dataset.entry }) >= 0)) {
-      this.renderTable();
+  /**
+   * The tape again after new trades: they go on top, and a reader scrolled down the tape keeps
+   * the rows they were reading where they were.
+   */
+  addRows() {
+    if (!this.tapeSeen) {
+      this.tapeStale = true;
       return;
     }
-    if (rows.length) body.insertAdjacentHTML('afterbegin', rows.map((t) => this.rowHtml(t)).join(''));
-    // The rows of trades the tape no longer keeps go.
-    const kept = new Set(this.trades.map((t) => t.entry));
-    for (const tr of [...body.querySelectorAll('tr[data-entry]')].reverse()) {
-      if (kept.has(tr.dataset.entry)) break;
-      tr.remove();
-    }
-    this.renderCaption(body.querySelectorAll('tr[data-entry]').length);
+    const top = this.rows.length ? this.rows[0] : null;
+    this.rows = tapeRows(this.trades, this.filters, this.markIv);
+    let above = 0;
+    while (top && above < this.rows.length && newestFirst(this.rows[above], top) < 0) above++;
+    const wrap = this.tapeWrap();
+    if (above && wrap.scrollTop > 0) wrap.scrollTop += above * this.rowHeight;
+    this.renderRows(true);
   }
 
   renderTable() {
-    const rows = tapeRows(this.trades, this.filters, this.markIv);
+    this.watchTape();
+    if (!this.tapeSeen) {
+      this.tapeStale = true;
+      if (!this.rows.length) {
+        this.el('flow-table').querySelector('tbody').innerHTML =
+          `<tr><td class="empty" colspan="${TAPE_COLUMNS}">The trades appear as the tape comes into view</td></tr>`;
+      }
+      return;
+    }
+    this.rows = tapeRows(this.trades, this.filters, this.markIv);
+    this.renderRows(true);
+  }
+
+  tapeWrap() {
+    return this.el('flow-table').parentElement;
+  }
+
+  /** Listens to the tape's scrolling (the window follows) and to whether it is on screen. */
+  watchTape() {
+    if (this.watching) return;
+    this.watching = true;
+    const wrap = this.tapeWrap();
+    let queued = false;
+    wrap.addEventListener('scroll', () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        this.renderRows(false);
+      });
+    }, { passive: true });
+    if (typeof IntersectionObserver !== 'function') {
+      this.tapeSeen = true;
+      return;
+    }
+    new IntersectionObserver((entries) => {
+      this.tapeSeen = entries[entries.length - 1].isIntersecting;
+      if (this.tapeSeen && this.tapeStale) {
+        this.tapeStale = false;
+        this.renderTable();
+      }
+    }, { rootMargin: '300px' }).observe(wrap);
+  }
+
+  /** The rows around the tape's scroll position (`force`: even if the window did not move). */
+  renderRows(force) {
+    const wrap = this.tapeWrap();
     const body = this.el('flow-table').querySelector('tbody');
-    body.innerHTML = rows.length
-      ? rows.map((t) => this.rowHtml(t)).join('')
-      : `<tr><td class="empty" colspan="10">${this.trades.length ? 'No trade passes the filters' : 'No trades on the tape yet'}</td></tr>`;
-    this.renderCaption(rows.length);
+    const n = this.rows.length;
+    this.renderCaption(n);
+    if (!n) {
+      this.first = this.last = 0;
+      body.innerHTML = `<tr><td class="empty" colspan="${TAPE_COLUMNS}">${this.trades.length ? 'No trade passes the filters' : 'No trades on the tape yet'}</td></tr>`;
+      return;
+    }
+    const { first, last } = windowRange(wrap.scrollTop, this.rowHeight, wrap.clientHeight || window.innerHeight, n, TAPE_OVERSCAN);
+    if (!force && first === this.first && last === this.last) return;
+    this.first = first;
+    this.last = last;
+    const measured = fillWindow(body, {
+      first, last, count: n, rowHeight: this.rowHeight, colspan: TAPE_COLUMNS, row: (i) => this.rowHtml(this.rows[i]),
+    });
+    if (measured > 0 && Math.abs(measured - this.rowHeight) > 0.5) {
+      this.rowHeight = measured;
+      this.renderRows(true);
+    }
   }
 
   renderCaption(shown) {

@@ -1,7 +1,7 @@
 // The table view: every contract of the asset, filtered, sorted and paged; pages above a few
 // hundred rows are windowed. Live changes patch only the cells whose text changed.
 import { NF, esc } from './format.js';
-import { $, storage, togglePopover } from './dom.js';
+import { $, storage, togglePopover, fillWindow } from './dom.js';
 import { ui, store, metrics, page, serverNow } from './state.js';
 import { COLUMNS, COLUMN, PRESETS } from './columns.js';
 import { premiumUnit } from './prices.js';
@@ -90,10 +90,6 @@ export function renderTable() {
   if (!metrics.firstRenderAt && table.list.length) metrics.firstRenderAt = performance.now();
 }
 
-function spacer(cols, px) {
-  return `<tr class="spacer" aria-hidden="true" data-px="${px}"><td colspan="${cols}"></td></tr>`;
-}
-
 /** Windowed pages: puts the rows around the scroll position in the DOM. */
 function renderWindow(force) {
   const n = table.list.length;
@@ -104,15 +100,12 @@ function renderWindow(force) {
   table.first = first;
   table.last = last;
   const cols = visibleColumns();
-  table.tbody.innerHTML = spacer(cols.length, first * h) +
-    table.list.slice(first, last).map((s) => rowHtml(store.rows.get(s), cols)).join('') +
-    spacer(cols.length, (n - last) * h);
-  // Heights through the CSSOM: the page's CSP allows no inline style attributes to rely on.
-  for (const sp of table.tbody.querySelectorAll('tr.spacer')) sp.style.height = sp.dataset.px + 'px';
+  const measured = fillWindow(table.tbody, {
+    first, last, count: n, rowHeight: h, colspan: cols.length,
+    row: (i) => rowHtml(store.rows.get(table.list[i]), cols),
+  });
   table.rendered = new Map();
   for (const tr of table.tbody.querySelectorAll('tr[data-symbol]')) table.rendered.set(tr.dataset.symbol, tr);
-  const sample = table.tbody.querySelector('tr[data-symbol]');
-  const measured = sample ? sample.getBoundingClientRect().height : 0;
   if (measured > 0 && Math.abs(measured - h) > 0.5) {
     table.rowHeight = measured;
     renderWindow(true);
