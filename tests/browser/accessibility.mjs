@@ -18,8 +18,9 @@ const READY = {
   charts: '#chart-smile canvas',
   analytics: '#analytics-table tbody tr',
   history: '#view-history .chart',
-  compare: '#compare-summary .an-card',
-  flow: '#flow-summary .an-card',
+  // The charts come one per task after the figures: the last one drawn.
+  compare: '#chart-cmp-diff canvas, #chart-cmp-diff .empty-chart',
+  flow: '#chart-flow-time canvas, #chart-flow-time .empty-chart',
 };
 
 const clean = async (page, what) => {

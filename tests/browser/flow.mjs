@@ -76,7 +76,7 @@ try {
   assert(row[5].replace(/[−$,KM.\d]/g, '') === '' && row[5].startsWith(newest.side === 'sell' ? '−' : '$'),
     `premium ${row[5]} signed by the taker (${newest.side}, ${premium})`);
   for (const id of ['chart-flow-time', 'chart-flow-strike', 'chart-flow-expiry']) {
-    assert(await page.$(`#${id} canvas`), `${id} is drawn`);
+    assert(await page.waitForSelector(`#${id} canvas`, { timeout: 5000 }).catch(() => null), `${id} is drawn`);
   }
   await page.screenshot({ path: join(SHOTS, 'flow-desktop.png') });
   ok('the flow view: the tape newest first, the module\'s sums, three charts', `${tape.length} trades, ${flow.trades} in 24 h`);

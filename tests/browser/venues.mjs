@@ -87,7 +87,7 @@ try {
   const summary = await page.$eval('#compare-summary', (s) => s.textContent);
   assert(summary.includes('Bybit 30d ATM IV') && summary.includes('Deribit 30d ATM IV'), summary);
   for (const id of ['chart-cmp-term', 'chart-cmp-rr', 'chart-cmp-diff']) {
-    assert(await page.$(`#${id} canvas`), `${id} is drawn`);
+    assert(await page.waitForSelector(`#${id} canvas`, { timeout: 5000 }).catch(() => null), `${id} is drawn`);
   }
   const legend = await page.$$eval('#chart-cmp-term .u-legend th', (t) => t.map((x) => x.textContent).join('|'));
   assert(legend.includes('Bybit') && legend.includes('Deribit'), `legend ${legend}`);
@@ -103,6 +103,32 @@ try {
   assertEq(cell, coin, `Deribit's call mark at ${k0} in BTC`);
   ok('premiums in either venue\'s convention', `${k0}: ${cell} BTC`);
   await page.screenshot({ path: join(SHOTS, 'compare-desktop.png'), fullPage: true });
+
+  // Live: the figures move with the market (refreshes write only the cells that changed), and
+  // once it stops the table is the venues' chains again.
+  const ivsMoved = (was) => [...document.querySelectorAll('#compare-table tbody tr[data-strike]')]
+    .map((tr) => tr.children[0].textContent + tr.children[1].textContent).join() !== was;
+  const before = await page.$$eval('#compare-table tbody tr[data-strike]',
+    (trs) => trs.map((tr) => tr.children[0].textContent + tr.children[1].textContent).join());
+  await sim('resume');
+  await page.waitForFunction(ivsMoved, before, { timeout: 15000 });
+  await sim('pause');
+  await sleep(3500); // the last change's analytics event (at most 2 s later) and its refresh
+  const [lb, ld] = await Promise.all(['bybit', 'deribit'].map((v) => getJson(`${BASE}/api/chain/BTC/${shown}?venue=${v}`)));
+  const [ib, id] = [callIv(lb), callIv(ld)];
+  const live = await page.$$eval('#compare-table tbody tr[data-strike]',
+    (trs) => trs.map((tr) => [Number(tr.dataset.strike), ...[0, 1, 2].map((i) => tr.children[i].textContent)]));
+  let checked = 0;
+  for (const [k, bybitIv, deribitIv, diff] of live) {
+    if (!ib.has(k) || !id.has(k)) continue;
+    assertEq(bybitIv, `${(ib.get(k) * 100).toFixed(1)}%`, `live Bybit call IV at ${k}`);
+    assertEq(deribitIv, `${(id.get(k) * 100).toFixed(1)}%`, `live Deribit call IV at ${k}`);
+    const want = (id.get(k) - ib.get(k)) * 100;
+    assertEq(diff, `${want > 0 ? '+' : ''}${want.toFixed(2)}`, `live call IV difference at ${k}`);
+    checked++;
+  }
+  assert(checked > 0, 'strikes on both venues after the market moved');
+  ok('the comparison follows the market', `${checked} strikes`);
   await sim('resume');
 
   assert(problems.length === 0, `page problems:\n${problems.join('\n')}`);

@@ -6,6 +6,8 @@
 // The pure parts (termByVenue, commonExpiries, strikeDiffs) are unit-tested with `node --test`;
 // CompareView fetches and draws with helpers it is given, as the Analytics view does.
 import { isNum, pct, esc, expiryLabel, volPoints } from './format.js';
+import { setHtml, setText } from './dom.js';
+import { inTurns } from './plot.js';
 
 export const VENUES = ['bybit', 'deribit'];
 const VENUE_NAMES = { bybit: 'Bybit', deribit: 'Deribit' };
@@ -76,9 +78,10 @@ export function strikeDiffs(chains, premium = 'usd') {
 }
 
 // A coin premium keeps four significant digits (a far wing costs 0.0001234 BTC), USD two decimals.
-const priceText = (p, premium) => (isNum(p)
-  ? p.toLocaleString('en-US', premium === 'coin' ? { maximumSignificantDigits: 4 } : { maximumFractionDigits: 2 })
-  : '–');
+// Formatters made once: toLocaleString builds one per call, and the table writes four a row.
+const COIN = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
+const USD = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const priceText = (p, premium) => (isNum(p) ? (premium === 'coin' ? COIN : USD).format(p) : '–');
 const signed = (x) => (isNum(x) ? `${x > 0 ? '+' : ''}${x.toFixed(2)}` : '–');
 
 export class CompareView {
@@ -91,6 +94,7 @@ export class CompareView {
     this.expiry = null;
     this.error = null;
     this.loading = null;
+    this.shown = null; // the table's rows as drawn: { key, cells: [[cell markup…]…] }
   }
 
   show(asset) {
@@ -147,12 +151,13 @@ export class CompareView {
     const head = this.el('compare-summary');
     const sel = this.el('compare-expiry');
     const common = commonExpiries(this.figures);
-    sel.innerHTML = common.map((c) => `<option value="${esc(c)}"${c === this.expiry ? ' selected' : ''}>${esc(expiryLabel(c))}</option>`).join('');
+    setHtml(sel, common.map((c) => `<option value="${esc(c)}">${esc(expiryLabel(c))}</option>`).join(''));
+    if (this.expiry && sel.value !== this.expiry) sel.value = this.expiry;
     const tenor = (v) => ((this.figures[v] && this.figures[v].tenors) || []).find((x) => x.days === 30) || {};
     const b30 = tenor('bybit');
     const d30 = tenor('deribit');
     const spread = isNum(b30.atm_iv) && isNum(d30.atm_iv) ? (d30.atm_iv - b30.atm_iv) * 100 : null;
-    head.innerHTML = this.error
+    setHtml(head, this.error
       ? `<div class="an-card"><div class="label">Comparison</div><div class="value">${esc(this.error)}</div></div>`
       : [
         ['Bybit 30d ATM IV', pct(b30.atm_iv)],
@@ -160,9 +165,9 @@ export class CompareView {
         ['Deribit − Bybit', isNum(spread) ? `${signed(spread)} vol pts` : '–'],
         ['Bybit 30d RR25', volPoints(b30.rr25)],
         ['Deribit 30d RR25', volPoints(d30.rr25)],
-      ].map(([k, v]) => `<div class="an-card"><div class="label">${esc(k)}</div><div class="value">${esc(v)}</div></div>`).join('');
-    this.renderCharts();
+      ].map(([k, v]) => `<div class="an-card"><div class="label">${esc(k)}</div><div class="value">${esc(v)}</div></div>`).join(''));
     this.renderTable();
+    this.renderCharts();
   }
 
   renderCharts() {
@@ -177,16 +182,14 @@ export class CompareView {
       { label: `Bybit ${unit}`, stroke: bybit, width: 2, points: { size: 6 }, spanGaps: true, value: fmt(2) },
       { label: `Deribit ${unit}`, stroke: deribit, width: 2, points: { size: 6 }, spanGaps: true, value: fmt(2) },
     ];
-    this.drawChart('cmpTerm', this.el('chart-cmp-term'), {
+    const rows = strikeDiffs(this.chains, this.premium());
+    return inTurns(this, [() => this.drawChart('cmpTerm', this.el('chart-cmp-term'), {
       key: 'cmpTerm', scales: { x: { time: false } }, series: series('ATM IV %'),
       axes: this.axes('Days to expiry', 'ATM IV %', dayAxis),
-    }, term.atm);
-    this.drawChart('cmpRr', this.el('chart-cmp-rr'), {
+    }, term.atm), () => this.drawChart('cmpRr', this.el('chart-cmp-rr'), {
       key: 'cmpRr', scales: { x: { time: false } }, series: series('RR25 (vol pts)'),
       axes: this.axes('Days to expiry', '25Δ RR, vol points', dayAxis),
-    }, term.rr);
-    const rows = strikeDiffs(this.chains, this.premium());
-    this.drawChart('cmpDiff', this.el('chart-cmp-diff'), {
+    }, term.rr), () => this.drawChart('cmpDiff', this.el('chart-cmp-diff'), {
       key: 'cmpDiff', scales: { x: { time: false } },
       series: [
         { label: 'Strike' },
@@ -194,30 +197,52 @@ export class CompareView {
         { label: 'Puts: Deribit − Bybit', stroke: this.cssVar('--put'), width: 2, points: { size: 5 }, spanGaps: true, value: fmt(2) },
       ],
       axes: this.axes('Strike', 'IV difference, vol points'),
-    }, [rows.map((r) => r.strike), rows.map((r) => r.call.diff), rows.map((r) => r.put.diff)]);
+    }, [rows.map((r) => r.strike), rows.map((r) => r.call.diff), rows.map((r) => r.put.diff)])]);
   }
 
+  /**
+   * The table: on a refresh that keeps the strikes (the common case, every 2 s) only the cells
+   * whose figures changed are written.
+   */
   renderTable() {
     const premium = this.premium();
     const unit = premium === 'coin' ? 'coin' : 'USD';
     const table = this.el('compare-table');
     const heads = ['Call IV Bybit', 'Call IV Deribit', 'Δ vol pts', `Call mark Bybit (${unit})`, `Call mark Deribit (${unit})`, 'Strike',
       `Put mark Deribit (${unit})`, `Put mark Bybit (${unit})`, 'Δ vol pts', 'Put IV Deribit', 'Put IV Bybit'];
-    table.querySelector('thead').innerHTML = `<tr>${heads.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr>`;
+    setHtml(table.querySelector('thead'), `<tr>${heads.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr>`);
     const rows = strikeDiffs(this.chains, premium);
-    const cell = (text, cls = '') => `<td class="${cls}">${esc(text)}</td>`;
+    // Each cell as [text, class]; the strike is the row's header cell.
+    const cell = (text, cls = '') => [text, cls];
     const diffCell = (d) => cell(signed(d), isNum(d) ? (d > 0 ? 'pos' : d < 0 ? 'neg' : '') : '');
-    table.querySelector('tbody').innerHTML = rows.length
-      ? rows.map((r) => `<tr data-strike="${r.strike}">${[
-        cell(pct(r.call.bybit && r.call.bybit.iv)), cell(pct(r.call.deribit && r.call.deribit.iv)), diffCell(r.call.diff),
-        cell(priceText(r.call.bybit && r.call.bybit.price, premium)), cell(priceText(r.call.deribit && r.call.deribit.price, premium)),
-        `<th scope="row" class="strike">${esc(String(r.strike))}</th>`,
-        cell(priceText(r.put.deribit && r.put.deribit.price, premium)), cell(priceText(r.put.bybit && r.put.bybit.price, premium)),
-        diffCell(r.put.diff), cell(pct(r.put.deribit && r.put.deribit.iv)), cell(pct(r.put.bybit && r.put.bybit.iv)),
-      ].join('')}</tr>`).join('')
-      : `<tr><td class="empty" colspan="${heads.length}">${this.expiry ? 'No strike listed on both venues' : 'No expiry listed on both venues'}</td></tr>`;
-    this.el('compare-caption').textContent = this.expiry
+    const cells = rows.map((r) => [
+      cell(pct(r.call.bybit && r.call.bybit.iv)), cell(pct(r.call.deribit && r.call.deribit.iv)), diffCell(r.call.diff),
+      cell(priceText(r.call.bybit && r.call.bybit.price, premium)), cell(priceText(r.call.deribit && r.call.deribit.price, premium)),
+      cell(String(r.strike), 'strike'),
+      cell(priceText(r.put.deribit && r.put.deribit.price, premium)), cell(priceText(r.put.bybit && r.put.bybit.price, premium)),
+      diffCell(r.put.diff), cell(pct(r.put.deribit && r.put.deribit.iv)), cell(pct(r.put.bybit && r.put.bybit.iv)),
+    ]);
+    const key = `${unit} ${rows.map((r) => r.strike).join(' ')}`;
+    const body = table.querySelector('tbody');
+    if (rows.length && this.shown && this.shown.key === key && body.rows.length === rows.length) {
+      cells.forEach((row, i) => row.forEach(([text, cls], j) => {
+        const [was, wasCls] = this.shown.cells[i][j];
+        if (was === text && wasCls === cls) return;
+        const td = body.rows[i].cells[j];
+        if (was !== text) td.textContent = text;
+        if (wasCls !== cls) td.className = cls;
+      }));
+    } else {
+      const markup = ([text, cls]) => (cls === 'strike'
+        ? `<th scope="row" class="strike">${esc(text)}</th>`
+        : `<td class="${cls}">${esc(text)}</td>`);
+      body.innerHTML = rows.length
+        ? rows.map((r, i) => `<tr data-strike="${r.strike}">${cells[i].map(markup).join('')}</tr>`).join('')
+        : `<tr><td class="empty" colspan="${heads.length}">${this.expiry ? 'No strike listed on both venues' : 'No expiry listed on both venues'}</td></tr>`;
+    }
+    this.shown = rows.length ? { key, cells } : null;
+    setText(this.el('compare-caption'), this.expiry
       ? `· ${expiryLabel(this.expiry)} · mark IV and mark price per venue · ${VENUE_NAMES.deribit} − ${VENUE_NAMES.bybit}`
-      : '';
+      : '');
   }
 }

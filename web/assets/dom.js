@@ -29,6 +29,19 @@ export function fillWindow(tbody, { first, last, count, rowHeight, colspan, row 
   return sample ? sample.getBoundingClientRect().height : 0;
 }
 
+const written = new WeakMap();
+/**
+ * Sets an element's markup only when it differs from what this last wrote there (the element's
+ * own serialisation can differ from the markup it was given): the same markup again would still
+ * rebuild the element's children, and lay them out and paint them again.
+ */
+export function setHtml(el, html) {
+  if (written.get(el) === html) return false;
+  el.innerHTML = html;
+  written.set(el, html);
+  return true;
+}
+
 export const storage = {
   get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
   set(key, v) { try { localStorage.setItem(key, v); } catch (e) { /* private mode: not remembered */ } },

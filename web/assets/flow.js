@@ -8,7 +8,8 @@
 // Analytics and Compare views do.
 import { MONTHS, isNum, esc, expiryCode, expiryLabel, dollars, pct, clock } from './format.js';
 import { windowRange } from './store.js';
-import { fillWindow } from './dom.js';
+import { fillWindow, setHtml } from './dom.js';
+import { inTurns } from './plot.js';
 
 /** Trades the view keeps. */
 export const TAPE_MAX = 500;
@@ -265,11 +266,8 @@ export class FlowView {
     if (this.filters.expiry && !codes.includes(this.filters.expiry)) codes.push(this.filters.expiry);
     const html = ['<option value="">All expiries</option>',
       ...codes.map((c) => `<option value="${esc(c)}"${c === this.filters.expiry ? ' selected' : ''}>${esc(expiryLabel(c))}</option>`)].join('');
-    if (sel.dataset.html !== html) {
-      sel.innerHTML = html;
-      sel.dataset.html = html;
-    }
-    sel.value = this.filters.expiry;
+    setHtml(sel, html);
+    if (sel.value !== this.filters.expiry) sel.value = this.filters.expiry;
   }
 
   renderSummary() {
@@ -305,7 +303,7 @@ export class FlowView {
     const timeAxes = this.axes('Hour', 'Net premium');
     timeAxes.push({ scale: 'blocks', side: 1, stroke: this.cssVar('--muted'), grid: { show: false }, label: 'Block volume', size: 60 });
     Object.assign(timeAxes[1], { values: moneyAxis, size: 80 });
-    this.drawChart('flowTime', this.el('chart-flow-time'), {
+    const drawTime = () => this.drawChart('flowTime', this.el('chart-flow-time'), {
       key: 'flowTime',
       series: [
         { label: 'Hour' },
@@ -317,7 +315,7 @@ export class FlowView {
     const strikes = byStrike(f);
     const strikeAxes = this.axes('Strike', 'Net premium');
     Object.assign(strikeAxes[1], { values: moneyAxis, size: 80 });
-    this.drawChart('flowStrike', this.el('chart-flow-strike'), {
+    const drawStrike = () => this.drawChart('flowStrike', this.el('chart-flow-strike'), {
       key: 'flowStrike', scales: { x: { time: false } },
       series: [
         { label: 'Strike' },
@@ -332,7 +330,7 @@ export class FlowView {
     // Whole expiries only, spaced so that their labels never overlap.
     Object.assign(expAxes[0], { space: 80, incrs: [1, 2, 3, 4, 5, 10, 20, 50] });
     Object.assign(expAxes[1], { values: moneyAxis, size: 80 });
-    this.drawChart('flowExpiry', this.el('chart-flow-expiry'), {
+    const drawExpiry = () => this.drawChart('flowExpiry', this.el('chart-flow-expiry'), {
       key: 'flowExpiry', scales: { x: { time: false } },
       series: [
         { label: 'Expiry', value: (u, v) => (v === null ? '–' : exp.labels[v] || '') },
@@ -340,6 +338,8 @@ export class FlowView {
       ],
       axes: expAxes,
     }, [exp.data[0], exp.data[1]]);
+    // In the page's order: by strike and by expiry side by side, then by hour.
+    return inTurns(this, [drawStrike, drawExpiry, drawTime]);
   }
 
   /** One trade's row. */

@@ -26,3 +26,45 @@ export function verticalMarker(read, stroke, dash = [4, 4]) {
     },
   };
 }
+
+/**
+ * Whether two uPlot data sets (arrays of columns) hold the same values: a chart given what it
+ * already shows need not draw again (a redraw costs a phone ~10 ms a chart).
+ */
+export function sameData(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (!x || !y || x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j] && !(Number.isNaN(x[j]) && Number.isNaN(y[j]))) return false;
+  }
+  return true;
+}
+
+/**
+ * Runs `steps` (a view's chart draws) one per task, so that a phone's main thread is never held
+ * for all of them at once (each is tens of milliseconds at a phone's speed; the browser can
+ * paint and answer input between them). A newer call for the same `owner` replaces the steps
+ * not yet run. Resolves when the last step has run.
+ */
+export function inTurns(owner, steps) {
+  owner.turns = steps.slice();
+  if (!owner.turning) {
+    owner.turning = new Promise((resolve) => {
+      const next = () => {
+        const step = owner.turns.shift();
+        if (!step) {
+          owner.turning = null;
+          resolve();
+          return;
+        }
+        step();
+        setTimeout(next, 0);
+      };
+      setTimeout(next, 0);
+    });
+  }
+  return owner.turning;
+}

@@ -5,7 +5,7 @@ import { spotText } from './prices.js';
 import { $, storage, syncSettleSelect } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, withVenue } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
-import { verticalMarker } from './plot.js';
+import { verticalMarker, sameData } from './plot.js';
 import { fitIv, arbitrageWarning } from './smile.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
@@ -38,7 +38,8 @@ function drawChart(slot, el, opts, data) {
     return;
   }
   if (charts[slot] && charts[slot].series.length === opts.series.length && charts[slot]._key === opts.key) {
-    charts[slot].setData(data);
+    // Markers (plugins) read values at draw time that the data does not show: those draw always.
+    if (opts.plugins || !sameData(charts[slot].data, data)) charts[slot].setData(data);
     return;
   }
   if (charts[slot]) charts[slot].destroy();
