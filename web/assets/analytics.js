@@ -23,7 +23,7 @@ export class AnalyticsView {
     this.expiry = 'ALL';
     this.data = null;
     this.error = null;
-    this.inflight = null;
+    this.loading = null;
     this.again = false;
     this.forward = null; // read by the GEX chart's marker at draw time
   }
@@ -46,7 +46,7 @@ export class AnalyticsView {
 
   async refresh() {
     if (!this.asset) return;
-    if (this.inflight) {
+    if (this.loading) {
       this.again = true;
       return;
     }
@@ -54,7 +54,7 @@ export class AnalyticsView {
     if (this.expiry && this.expiry !== 'ALL') q.set('expiry', this.expiry);
     const url = withVenue(`/api/analytics/${encodeURIComponent(this.asset)}?${q}`);
     const asset = this.asset;
-    this.inflight = fetch(url, { headers: { Accept: 'application/json' } })
+    this.loading = fetch(url, { headers: { Accept: 'application/json' } })
       .then(async (r) => {
         const body = await r.json();
         if (asset !== this.asset) return;
@@ -66,7 +66,7 @@ export class AnalyticsView {
         this.error = e.message;
       })
       .finally(() => {
-        this.inflight = null;
+        this.loading = null;
         this.render();
         if (this.again) {
           this.again = false;

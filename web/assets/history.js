@@ -65,7 +65,7 @@ export class HistoryView {
     this.error = null;
     this.busy = false;
     this.again = false;
-    this.pending = null;
+    this.loading = null;
   }
 
   show(asset) {
@@ -87,7 +87,7 @@ export class HistoryView {
   reload() {
     this.data = { totals: null, tenor: null };
     // Kept so the page can tell when the view's first screen is in (stream.js).
-    this.pending = this.fetch(Date.now() - RANGES[this.range], true);
+    this.loading = this.fetch(Date.now() - RANGES[this.range], true);
   }
 
   /** The chain changed: fetch samples newer than the newest shown. */

@@ -109,13 +109,9 @@ function presentedSince(since) {
  * views whose first screen is not the chain), or after 2 s at most. True if it waited.
  */
 async function firstScreenData(loading) {
-  const pending = {
-    analytics: () => analyticsView.inflight,
-    history: () => historyView.pending,
-    compare: () => compareView.loading,
-    flow: () => flowView.loading,
-  }[ui.view];
-  const waits = [...loading, pending && pending()].filter(Boolean);
+  // Each of these views keeps its fetch in flight as `loading`.
+  const view = { analytics: analyticsView, history: historyView, compare: compareView, flow: flowView }[ui.view];
+  const waits = [...loading, view && view.loading].filter(Boolean);
   if (!waits.length) return false;
   const settled = Promise.all(waits.map((w) => Promise.resolve(w).catch(() => {})));
   await Promise.race([settled, new Promise((r) => setTimeout(r, 2000))]);
