@@ -41,13 +41,12 @@ use crate::stats;
 const BLOCK_MS: u64 = 1000;
 /// After a failed read (Redis away), the pause before the next.
 const RETRY: Duration = Duration::from_millis(100);
-/// Under a stream of writes an asset's next event waits until this long after its last: at most
-/// 100 events a second per asset, each sent to every client (without it, every write was an
-/// event: 1,000 clients at 1,000 writes/s meant a million deliveries a second). Everything
-/// written meanwhile goes out as one delta.
+/// A change goes out at once, unless the asset's last one went out less than this ago: then the
+/// reader waits out the rest and takes everything written meanwhile as one delta. Under a
+/// stream of writes that is at most 100 events a second per asset, each sent to every client
+/// (without it, every write was an event: 1,000 clients at 1,000 writes/s meant a million
+/// deliveries a second); a quiet asset's change waits for nothing.
 const MIN_GAP: Duration = Duration::from_millis(10);
-/// Events a quiet asset may send without the gap (`Pace`).
-const BURST: u32 = 4;
 const STATS_EVERY: Duration = Duration::from_secs(2);
 /// Changes an asset's reader keeps for clients that have not taken them yet: the one buffer a
 /// client has between the reader and its socket (hyper holds a few chunks more), shared by all
@@ -57,49 +56,6 @@ const STATS_EVERY: Duration = Duration::from_secs(2);
 /// slack for a few MB per asset (the soak measured 150 MB a minute of growth with 256 in the
 /// days of 100 ms polls, when each change was ten times larger).
 const SHARED_CHANGES: usize = 32;
-
-/// When an asset's reader may send its next event. After an event it waits until MIN_GAP has
-/// passed since it, as it always did: that fixed spacing is what bounds the work under a stream
-/// of writes (a bucket that refilled with time let events come 10–20 % more often, and at full
-/// rate the clients then fell behind the shared buffer and each caught up on its own). But an
-/// asset that was quiet (a read waited a whole gap in Redis) may send its next BURST events at
-/// once: with the fixed gap alone, a quarter of the writes at 50 a second waited up to 10 ms.
-#[derive(Debug, Clone, Copy)]
-struct Pace {
-    /// Events that may still go without the gap.
-    free: u32,
-    last_sent: Option<tokio::time::Instant>,
-}
-
-impl Pace {
-    fn new() -> Pace {
-        Pace {
-            free: BURST,
-            last_sent: None,
-        }
-    }
-
-    /// When the next read may start (`None`: at once).
-    fn next_at(&self) -> Option<tokio::time::Instant> {
-        match self.last_sent {
-            Some(at) if self.free == 0 => Some(at + MIN_GAP),
-            _ => None,
-        }
-    }
-
-    /// A read answered after waiting `waited` in Redis: a whole gap of it means a quiet asset.
-    fn read(&mut self, waited: Duration) {
-        if waited >= MIN_GAP {
-            self.free = BURST;
-        }
-    }
-
-    /// An event went out at `now`.
-    fn sent(&mut self, now: tokio::time::Instant) {
-        self.free = self.free.saturating_sub(1);
-        self.last_sent = Some(now);
-    }
-}
 
 /// One poll's result for one asset, shared by all its clients.
 #[derive(Debug)]
@@ -164,11 +120,11 @@ impl Hub {
             let mut seq = since;
             // Its own connection: a read that waits in Redis would hold up a shared one.
             let redis = st.redis.dedicated();
-            let mut pace = Pace::new();
+            let mut last_sent: Option<tokio::time::Instant> = None;
             loop {
-                match (hub.poll, pace.next_at()) {
+                match (hub.poll, last_sent) {
                     (Some(every), _) => tokio::time::sleep(every).await,
-                    (None, Some(at)) => tokio::time::sleep_until(at).await,
+                    (None, Some(at)) => tokio::time::sleep_until(at + MIN_GAP).await,
                     (None, None) => {}
                 }
                 if tx.receiver_count() == 0 {
@@ -178,10 +134,7 @@ impl Hub {
                     Some(_) => module::Changes::new(&asset, seq),
                     None => module::Changes::new(&asset, seq).block(BLOCK_MS),
                 };
-                let asked = tokio::time::Instant::now();
-                let answer = redis.json(&read).await;
-                pace.read(asked.elapsed());
-                let bytes = match answer {
+                let bytes = match redis.json(&read).await {
                     Ok(Some(bytes)) => bytes,
                     // Nothing in BLOCK_MS: look whether anyone still listens, and wait again.
                     Ok(None) => continue,
@@ -195,7 +148,7 @@ impl Hub {
                 };
                 let to = head.seq;
                 if head.any() {
-                    pace.sent(tokio::time::Instant::now());
+                    last_sent = Some(tokio::time::Instant::now());
                     let _ = tx.send(Arc::new(Change {
                         from: seq,
                         to,
@@ -680,32 +633,6 @@ mod tests {
         assert_eq!((moved.seq, moved.any()), (6, true));
         let reset = summarize(br#"{"seq":2,"reset":true,"data":[],"removed":[]}"#).unwrap();
         assert!(reset.reset && reset.any());
-    }
-
-    #[test]
-    fn a_quiet_asset_sends_at_once_a_busy_one_waits_the_gap() {
-        let t0 = tokio::time::Instant::now();
-        let mut pace = Pace::new();
-        assert_eq!(pace.next_at(), None, "the first event goes at once");
-        // BURST events back to back (each read answered at once: writes were waiting)...
-        for i in 0..BURST {
-            assert_eq!(pace.next_at(), None, "event {i} of the burst");
-            pace.read(Duration::ZERO);
-            pace.sent(t0);
-        }
-        // ...then each waits the gap after the last, for as long as reads answer at once.
-        for k in 1..=100u32 {
-            let at = t0 + MIN_GAP * (k - 1);
-            assert_eq!(pace.next_at(), Some(at + MIN_GAP));
-            pace.read(Duration::from_millis(1));
-            pace.sent(at + MIN_GAP);
-        }
-        // A read that waited a whole gap in Redis: the asset was quiet, the burst is back.
-        pace.read(MIN_GAP);
-        assert_eq!(pace.next_at(), None);
-        pace.sent(t0 + MIN_GAP * 200);
-        pace.read(MIN_GAP - Duration::from_micros(1));
-        assert_eq!(pace.next_at(), None, "{} more without the gap", BURST - 1);
     }
 
     #[tokio::test]
