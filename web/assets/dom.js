@@ -33,7 +33,8 @@ const written = new WeakMap();
 /**
  * Sets an element's markup only when it differs from what this last wrote there (the element's
  * own serialisation can differ from the markup it was given): the same markup again would still
- * rebuild the element's children, and lay them out and paint them again.
+ * rebuild the element's children, and lay them out and paint them again. An element written
+ * this way must be written only this way, or this would skip markup it no longer holds.
  */
 export function setHtml(el, html) {
   if (written.get(el) === html) return false;

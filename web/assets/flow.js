@@ -376,10 +376,13 @@ export class FlowView {
   renderTable() {
     this.watchTape();
     if (!this.tapeSeen) {
+      // Off screen the tape holds no rows at all (no other asset's, no other filter's).
       this.tapeStale = true;
-      if (!this.rows.length) {
-        this.el('flow-table').querySelector('tbody').innerHTML =
-          `<tr><td class="empty" colspan="${TAPE_COLUMNS}">The trades appear as the tape comes into view</td></tr>`;
+      this.rows = [];
+      this.first = this.last = 0;
+      const body = this.el('flow-table').querySelector('tbody');
+      if (!body.querySelector('.tape-later')) {
+        body.innerHTML = `<tr><td class="empty tape-later" colspan="${TAPE_COLUMNS}">The trades appear as the tape comes into view</td></tr>`;
       }
       return;
     }
