@@ -94,7 +94,7 @@ export class CompareView {
     this.expiry = null;
     this.error = null;
     this.loading = null;
-    this.shown = null; // the table's rows as drawn: { key, cells: [[cell markup…]…] }
+    this.shown = null; // the table as drawn: { key (unit and strikes), cells: [[[text, class]…]…] }
   }
 
   show(asset) {
