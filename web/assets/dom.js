@@ -29,6 +29,19 @@ export function fillWindow(tbody, { first, last, count, rowHeight, colspan, row 
   return sample ? sample.getBoundingClientRect().height : 0;
 }
 
+/** Calls `fn` once per frame at most while `el` scrolls (a windowed body follows its scroll). */
+export function onScrollFrame(el, fn) {
+  let queued = false;
+  el.addEventListener('scroll', () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      fn();
+    });
+  }, { passive: true });
+}
+
 const written = new WeakMap();
 /**
  * Sets an element's markup only when it differs from what this last wrote there (the element's

@@ -8,7 +8,7 @@
 // Analytics and Compare views do.
 import { MONTHS, isNum, esc, expiryCode, expiryLabel, dollars, pct, clock } from './format.js';
 import { windowRange } from './store.js';
-import { fillWindow, setHtml } from './dom.js';
+import { fillWindow, onScrollFrame, setHtml, setText } from './dom.js';
 import { inTurns } from './plot.js';
 
 /** Trades the view keeps. */
@@ -399,15 +399,9 @@ export class FlowView {
     if (this.watching) return;
     this.watching = true;
     const wrap = this.tapeWrap();
-    let queued = false;
-    wrap.addEventListener('scroll', () => {
-      if (queued) return;
-      queued = true;
-      requestAnimationFrame(() => {
-        queued = false;
-        this.renderRows(false);
-      });
-    }, { passive: true });
+    onScrollFrame(wrap, () => {
+      if (this.tapeSeen) this.renderRows(false);
+    });
     if (typeof IntersectionObserver !== 'function') {
       this.tapeSeen = true;
       return;
@@ -447,6 +441,6 @@ export class FlowView {
 
   renderCaption(shown) {
     const n = shown === this.trades.length ? `${shown}` : `${shown} of ${this.trades.length}`;
-    this.el('flow-caption').textContent = `· newest first · ${n} trades · premium signed by the taker (buys +) · IV paid against the mark now, in vol points`;
+    setText(this.el('flow-caption'), `· newest first · ${n} trades · premium signed by the taker (buys +) · IV paid against the mark now, in vol points`);
   }
 }

@@ -2,7 +2,7 @@
 // URL, and one render per animation frame for live changes. Views and the live feed call
 // back into here; nothing here runs until the page (app.js) starts.
 import { NF, expiryLabel, timeLeft } from './format.js';
-import { $, storage } from './dom.js';
+import { $, storage, setHtml } from './dom.js';
 import { prefs, ui, store, conn, metrics, page, recomputeExpiries, focusExpiry, serverNow } from './state.js';
 import { isOld } from './cells.js';
 import { table, renderTable, patchTable } from './view-table.js';
@@ -63,11 +63,7 @@ function renderExpirySelect() {
   const want = all ? (ui.expiry || 'ALL') : focusExpiry() || 'ALL';
   const opts = (all ? ['<option value="ALL">All expiries</option>'] : [])
     .concat(store.expiries.map((e) => `<option value="${e.code}">${expiryLabel(e.code)} · ${timeLeft(e.ts)}</option>`));
-  const html = opts.join('');
-  if (sel.dataset.html !== html) {
-    sel.innerHTML = html;
-    sel.dataset.html = html;
-  }
+  setHtml(sel, opts.join(''));
   sel.value = want;
   if (sel.value !== want && sel.options.length) sel.selectedIndex = 0;
 }

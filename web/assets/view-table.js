@@ -1,7 +1,7 @@
 // The table view: every contract of the asset, filtered, sorted and paged; pages above a few
 // hundred rows are windowed. Live changes patch only the cells whose text changed.
 import { NF, esc } from './format.js';
-import { $, storage, togglePopover, fillWindow } from './dom.js';
+import { $, storage, togglePopover, fillWindow, onScrollFrame } from './dom.js';
 import { ui, store, metrics, page, serverNow } from './state.js';
 import { COLUMNS, COLUMN, PRESETS } from './columns.js';
 import { premiumUnit } from './prices.js';
@@ -112,15 +112,9 @@ function renderWindow(force) {
   }
 }
 
-let scrollQueued = false;
-table.wrap.addEventListener('scroll', () => {
-  if (!table.windowed || scrollQueued) return;
-  scrollQueued = true;
-  requestAnimationFrame(() => {
-    scrollQueued = false;
-    renderWindow(false);
-  });
-}, { passive: true });
+onScrollFrame(table.wrap, () => {
+  if (table.windowed) renderWindow(false);
+});
 
 export function patchTable(changed) {
   const cols = visibleColumns();
