@@ -54,6 +54,12 @@ try {
   assertEq(await total(), all.length, 'contracts counted by the table');
   await page.waitForFunction(() => document.getElementById('stat-contracts').textContent !== '–');
   assertNoProblems('page load');
+  // The table draws no chart: the chart library is not fetched, nor evaluated, for it.
+  const plotLoaded = () => page.evaluate(() => ({
+    defined: typeof window.uPlot !== 'undefined',
+    fetched: performance.getEntriesByType('resource').some((e) => e.name.includes('uPlot.iife')),
+  }));
+  assertEq(JSON.stringify(await plotLoaded()), JSON.stringify({ defined: false, fetched: false }), 'uPlot on the table view');
   const m0 = await page.evaluate(() => window.dashboardMetrics());
   assert(m0.snapshotWireBytes > 0 && m0.snapshotWireBytes * 3 < m0.snapshotBytes,
     `snapshot not compressed: ${m0.snapshotWireBytes} bytes on the wire for ${m0.snapshotBytes}`);
@@ -291,7 +297,21 @@ try {
   }
   const series = await page.$$eval('#chart-term .u-legend .u-series', (s) => s.length);
   assert(series >= 2, 'term structure legend');
-  ok('charts view draws the IV smile, the term structure and OI by strike');
+  assertEq(JSON.stringify(await plotLoaded()), JSON.stringify({ defined: true, fetched: true }), 'uPlot once a chart is shown');
+  ok('charts view draws the IV smile, the term structure and OI by strike (uPlot fetched when first wanted)');
+  {
+    // A chart library that cannot load: the charts say so, the rest of the page works.
+    const p = await ctx.newPage();
+    await p.route('**/uPlot.iife.min.js*', (r) => r.abort());
+    await p.goto(`${BASE}/?asset=BTC&view=charts`);
+    await p.waitForFunction(() => document.querySelectorAll('#view-charts .empty-chart').length === 3, null, { timeout: 10000 });
+    assertEq((await p.textContent('#chart-smile')).trim(), 'Charts unavailable (uPlot did not load)', 'smile without uPlot');
+    await p.waitForFunction(() => document.getElementById('stat-contracts').textContent !== '–');
+    await p.click('.views button[data-view="table"]');
+    await p.waitForSelector('#options-table tbody tr[data-symbol]');
+    await p.close();
+    ok('without the chart library the charts say it did not load, and the table still works');
+  }
   // Max pain on the OI chart follows OPTIONS.ANALYTICS for the same expiry and settle coin.
   await sim('pause');
   await sleep(500);

@@ -9,7 +9,7 @@
 
 import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contracts, strike } from './format.js';
 import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
-import { verticalMarker } from './plot.js';
+import { verticalMarker, plotLibrary } from './plot.js';
 import { withVenue } from './state.js';
 
 export class AnalyticsView {
@@ -121,7 +121,7 @@ export class AnalyticsView {
   }
 
   renderCharts(a) {
-    if (typeof uPlot === 'undefined') return;
+    if (!plotLibrary()) return;
     const accent = this.cssVar('--accent');
     const call = this.cssVar('--call');
     const put = this.cssVar('--put');

@@ -24,6 +24,7 @@ import { connect, releaseHeld } from './stream.js';
 import { renderLive, renderStatusPanel } from './live.js';
 import { refreshAssets, renderTabs } from './tabs.js';
 import { allExpiryViews, renderView, syncDisplayPrefs, markOldRows } from './render.js';
+import { loadPlotLibrary } from './plot.js';
 import './dialog-assets.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -170,5 +171,7 @@ renderColumnChecks();
 renderChainColumnChecks();
 syncDisplayPrefs();
 renderTabs();
+// A view with charts wants uPlot for its first screen: fetch it beside the chain.
+if (ui.view !== 'table' && ui.view !== 'chain') loadPlotLibrary();
 connect();
 refreshAssets();

@@ -7,7 +7,7 @@
 // CompareView fetches and draws with helpers it is given, as the Analytics view does.
 import { isNum, pct, esc, expiryLabel, volPoints } from './format.js';
 import { setHtml, setText } from './dom.js';
-import { inTurns } from './plot.js';
+import { inTurns, plotLibrary } from './plot.js';
 
 export const VENUES = ['bybit', 'deribit'];
 const VENUE_NAMES = { bybit: 'Bybit', deribit: 'Deribit' };
@@ -171,7 +171,7 @@ export class CompareView {
   }
 
   renderCharts() {
-    if (typeof uPlot === 'undefined') return;
+    if (!plotLibrary()) return;
     const term = termByVenue(this.figures);
     const bybit = this.cssVar('--accent');
     const deribit = this.cssVar('--put');

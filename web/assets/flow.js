@@ -9,7 +9,7 @@
 import { MONTHS, isNum, esc, expiryCode, expiryLabel, dollars, pct, clock } from './format.js';
 import { windowRange } from './store.js';
 import { fillWindow, onScrollFrame, setHtml, setText } from './dom.js';
-import { inTurns } from './plot.js';
+import { inTurns, plotLibrary } from './plot.js';
 
 /** Trades the view keeps. */
 export const TAPE_MAX = 500;
@@ -291,7 +291,7 @@ export class FlowView {
   }
 
   renderCharts() {
-    if (typeof uPlot === 'undefined') return;
+    if (!plotLibrary()) return;
     const call = this.cssVar('--call');
     const put = this.cssVar('--put');
     const accent = this.cssVar('--accent');

@@ -7,6 +7,7 @@
 
 import { isNum, pct, plain, volPoints, ratio, dollars } from './format.js';
 import { ui } from './state.js';
+import { plotLibrary } from './plot.js';
 
 export const RANGES = { '1h': 3600e3, '1d': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
@@ -153,7 +154,7 @@ export class HistoryView {
       ['PCR (OI)', ratio(last.pcr)],
       ['GEX per 1%', dollars(last.gex)],
     ].map(([k, v]) => `<div class="an-card" data-metric="${k}"><div class="label">${k}</div><div class="value">${v}</div></div>`).join('');
-    if (typeof uPlot === 'undefined') return;
+    if (!plotLibrary()) return;
     const accent = this.cssVar('--accent');
     const call = this.cssVar('--call');
     const put = this.cssVar('--put');

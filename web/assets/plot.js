@@ -1,4 +1,54 @@
-// uPlot helpers shared by the views.
+// uPlot helpers shared by the views, and uPlot itself, loaded when a chart is first drawn.
+
+/**
+ * uPlot is loaded only when a view first draws a chart: the table and the chain (most
+ * people's first screen) draw none, and evaluating the library costs a phone about 100 ms of
+ * main thread while the page loads. `plotLibrary()` is the library when it is here; before that
+ * it starts the load (once) and answers null, and the page's `onPlotLibrary` callback draws the
+ * shown view's charts when it comes. If it cannot load, the charts say so (`plotLibraryFailed`)
+ * until the page is reloaded.
+ */
+const plotLoad = { promise: null, failed: false, listeners: [] };
+
+/** The library's address: beside the bundle, with the bundle's version query. */
+function plotLibraryUrl() {
+  const here = new URL(import.meta.url);
+  return new URL(`uPlot.iife.min.js${here.search}`, here).href;
+}
+
+/** Starts loading uPlot unless it is here or on its way; resolves when it is (or failed). */
+export function loadPlotLibrary() {
+  if (globalThis.uPlot || plotLoad.failed) return Promise.resolve();
+  if (!plotLoad.promise) {
+    plotLoad.promise = new Promise((resolve) => {
+      const script = document.createElement('script');
+      script.src = plotLibraryUrl();
+      script.onload = () => resolve();
+      script.onerror = () => {
+        plotLoad.failed = true;
+        resolve();
+      };
+      document.head.appendChild(script);
+    }).then(() => {
+      for (const f of plotLoad.listeners) f();
+    });
+  }
+  return plotLoad.promise;
+}
+
+/** uPlot, or null while it loads (the load is started) or after it failed. */
+export function plotLibrary() {
+  if (globalThis.uPlot) return globalThis.uPlot;
+  loadPlotLibrary();
+  return null;
+}
+
+export const plotLibraryFailed = () => plotLoad.failed;
+
+/** Runs `f` when the library has loaded or failed to. */
+export function onPlotLibrary(f) {
+  plotLoad.listeners.push(f);
+}
 
 /**
  * A plugin drawing a vertical dashed line at the x value `read()` returns when the chart draws

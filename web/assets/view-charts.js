@@ -5,7 +5,7 @@ import { spotText } from './prices.js';
 import { $, storage, syncSettleSelect } from './dom.js';
 import { prefs, ui, store, focusExpiry, settlesOf, chainOf, withVenue } from './state.js';
 import { expiryFigures, allExpiryFigures, wantFigures } from './figures.js';
-import { verticalMarker, sameData } from './plot.js';
+import { verticalMarker, sameData, plotLibrary, plotLibraryFailed, onPlotLibrary } from './plot.js';
 import { fitIv, arbitrageWarning } from './smile.js';
 import { AnalyticsView } from './analytics.js';
 import { HistoryView } from './history.js';
@@ -51,8 +51,9 @@ function drawChart(slot, el, opts, data) {
 }
 
 export function renderCharts() {
-  if (typeof uPlot === 'undefined') {
-    for (const id of ['chart-smile', 'chart-term', 'chart-oi']) $(id).innerHTML = '<div class="empty-chart">Charts unavailable (uPlot did not load)</div>';
+  if (!plotLibrary()) {
+    // While it loads the charts stay as they are; render.js draws them when it has come.
+    if (plotLibraryFailed()) for (const id of ['chart-smile', 'chart-term', 'chart-oi']) $(id).innerHTML = '<div class="empty-chart">Charts unavailable (uPlot did not load)</div>';
     return;
   }
   const expiry = focusExpiry();
@@ -152,6 +153,15 @@ export const flowView = new FlowView({
 });
 const CHART_SLOTS = ['smile', 'term', 'oi', 'anTerm', 'anSkew', 'anGex', 'hSpot', 'hIv', 'hSkew', 'hPos', 'hGex', 'cmpTerm', 'cmpRr', 'cmpDiff', 'flowTime', 'flowStrike', 'flowExpiry'];
 
+/** Draws the shown view's charts again from what it holds (a new theme, uPlot just loaded). */
+function drawShownCharts() {
+  if (ui.view === 'charts') renderCharts();
+  if (ui.view === 'analytics') analyticsView.render();
+  if (ui.view === 'history') historyView.render();
+  if (ui.view === 'compare') compareView.render();
+  if (ui.view === 'flow') flowView.render();
+}
+
 export function scheduleCharts() {
   if (charts.timer) return;
   charts.timer = setTimeout(() => {
@@ -169,12 +179,10 @@ $('theme-toggle').addEventListener('click', () => {
   document.documentElement.dataset.theme = next;
   storage.set('theme', next);
   for (const k of CHART_SLOTS) if (charts[k]) { charts[k].destroy(); charts[k] = null; }
-  if (ui.view === 'charts') renderCharts();
-  if (ui.view === 'analytics') analyticsView.render();
-  if (ui.view === 'history') historyView.render();
-  if (ui.view === 'compare') compareView.render();
-  if (ui.view === 'flow') flowView.render();
+  drawShownCharts();
 });
+// uPlot came (plot.js loads it when a chart is first wanted): the shown view draws its charts.
+onPlotLibrary(drawShownCharts);
 $('compare-expiry').addEventListener('change', (e) => compareView.setExpiry(e.target.value));
 $('flow-expiry').addEventListener('change', (e) => flowView.setFilters({ expiry: e.target.value }));
 $('flow-blocks').addEventListener('change', (e) => flowView.setFilters({ blocksOnly: e.target.checked }));
