@@ -16,7 +16,7 @@ const READY = {
   table: '#options-table tbody tr[data-symbol]',
   chain: '#chain-table tbody tr',
   charts: '#chart-smile canvas',
-  analytics: '#analytics-table tbody tr',
+  analytics: '#chart-an-gex canvas, #chart-an-gex .empty-chart',
   history: '#view-history .chart',
   // The charts come one per task after the figures: the last one drawn.
   compare: '#chart-cmp-diff canvas, #chart-cmp-diff .empty-chart',

@@ -9,7 +9,7 @@
 
 import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contracts, strike } from './format.js';
 import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
-import { verticalMarker, plotLibrary } from './plot.js';
+import { verticalMarker, plotLibrary, inTurns } from './plot.js';
 import { withVenue } from './state.js';
 
 export class AnalyticsView {
@@ -129,27 +129,6 @@ export class AnalyticsView {
     const ts = termSeries(a);
     const dayAxis = (u, vals) => vals.map((v) => (v === null ? '' : `${+v.toFixed(1)}d`));
     const fmt = (dp) => (u, v) => (v === null ? '–' : v.toFixed(dp));
-    this.drawChart('anTerm', this.el('chart-an-term'), {
-      key: 'anTerm',
-      scales: { x: { time: false } },
-      series: [
-        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
-        { label: 'ATM IV % (expiry)', stroke: accent, width: 2, points: { size: 6 }, spanGaps: true, value: fmt(1) },
-        { label: 'ATM IV % (7/30/60/90/180 d)', stroke: muted, width: 1.5, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(1) },
-      ],
-      axes: this.axes('Days to expiry', 'ATM IV %', dayAxis),
-    }, [ts.days, ts.atm, ts.tenor]);
-    this.drawChart('anSkew', this.el('chart-an-skew'), {
-      key: 'anSkew',
-      scales: { x: { time: false } },
-      series: [
-        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
-        { label: 'RR25 (vol pts)', stroke: call, width: 2, points: { size: 5 }, spanGaps: true, value: fmt(2) },
-        { label: 'BF25 (vol pts)', stroke: put, width: 2, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(2) },
-      ],
-      axes: this.axes('Days to expiry', 'Vol points', dayAxis),
-    }, [ts.days, ts.rr, ts.bf]);
-
     const g = gexSeries(a.strikes);
     const first = (a.expiries || []).find((e) => isNum(e.forward));
     this.forward = first ? first.forward : isNum(a.index) ? a.index : null;
@@ -159,7 +138,26 @@ export class AnalyticsView {
     this.el('gex-caption').textContent = this.expiry && this.expiry !== 'ALL' ? `· ${expiryLabel(this.expiry)}` : '· all expiries';
     const gexAxes = this.axes('Strike', 'GEX per 1%', (u, vals) => vals.map((v) => (v === null ? '' : Math.abs(v) >= 10000 ? `${+(v / 1000).toFixed(2)}k` : strike(v))));
     gexAxes[1].values = (u, vals) => vals.map((v) => dollars(v));
-    this.drawChart('anGex', this.el('chart-an-gex'), {
+    // One chart per task, as compare and flow draw theirs: a phone is not held for all three.
+    return inTurns(this, [() => this.drawChart('anTerm', this.el('chart-an-term'), {
+      key: 'anTerm',
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
+        { label: 'ATM IV % (expiry)', stroke: accent, width: 2, points: { size: 6 }, spanGaps: true, value: fmt(1) },
+        { label: 'ATM IV % (7/30/60/90/180 d)', stroke: muted, width: 1.5, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(1) },
+      ],
+      axes: this.axes('Days to expiry', 'ATM IV %', dayAxis),
+    }, [ts.days, ts.atm, ts.tenor]), () => this.drawChart('anSkew', this.el('chart-an-skew'), {
+      key: 'anSkew',
+      scales: { x: { time: false } },
+      series: [
+        { label: 'Days', value: (u, v) => (v === null ? '–' : `${v.toFixed(1)} d`) },
+        { label: 'RR25 (vol pts)', stroke: call, width: 2, points: { size: 5 }, spanGaps: true, value: fmt(2) },
+        { label: 'BF25 (vol pts)', stroke: put, width: 2, dash: [6, 4], points: { size: 5 }, spanGaps: true, value: fmt(2) },
+      ],
+      axes: this.axes('Days to expiry', 'Vol points', dayAxis),
+    }, [ts.days, ts.rr, ts.bf]), () => this.drawChart('anGex', this.el('chart-an-gex'), {
       key: 'anGex',
       plugins: [marker],
       scales: { x: { time: false, range: (u, min, max) => [min - half, max + half] } },
@@ -169,6 +167,6 @@ export class AnalyticsView {
         { label: 'Short gamma', stroke: put, fill: put + '99', paths: bars, points: { show: false }, value: (u, v) => dollars(v) },
       ],
       axes: gexAxes,
-    }, [g.strikes, g.positive, g.negative]);
+    }, [g.strikes, g.positive, g.negative])]);
   }
 }
