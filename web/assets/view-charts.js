@@ -52,7 +52,7 @@ function drawChart(slot, el, opts, data) {
 
 export function renderCharts() {
   if (!plotLibrary()) {
-    // While it loads the charts stay as they are; render.js draws them when it has come.
+    // While it loads the charts stay as they are; drawShownCharts (below) draws them when it comes.
     if (plotLibraryFailed()) for (const id of ['chart-smile', 'chart-term', 'chart-oi']) $(id).innerHTML = '<div class="empty-chart">Charts unavailable (uPlot did not load)</div>';
     return;
   }
