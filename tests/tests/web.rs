@@ -598,6 +598,146 @@ fn a_chain_deleted_or_reloaded_reaches_every_follower_as_a_reset() {
     assert_eq!(next["changes"]["data"][0]["mark_price"], 11.0);
 }
 
+/// A follower's copy of a chain: mark price and delta by symbol.
+type MarkAndDelta = std::collections::HashMap<String, (f64, f64)>;
+
+/// A `changes` event applied to a follower's copy of the chain.
+fn apply_change(chain: &mut MarkAndDelta, ev: &Value) {
+    let changes = &ev["changes"];
+    if changes["reset"] == true {
+        chain.clear();
+    }
+    for row in changes["data"].as_array().expect("rows") {
+        chain.insert(
+            row["symbol"].as_str().expect("symbol").to_string(),
+            (f(&row["mark_price"]), f(&row["delta"])),
+        );
+    }
+    for gone in changes["removed"].as_array().into_iter().flatten() {
+        chain.remove(gone.as_str().expect("removed symbol"));
+    }
+}
+
+/// The number in a `changes` event's `id:` (`BTC:12` → 12).
+fn cursor_of(id: &str) -> u64 {
+    id.strip_prefix("BTC:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a BTC cursor: {id}"))
+}
+
+/// A follower that stops reading falls behind the changes its asset's reader keeps for
+/// clients; when it reads again it gets the rest from its own cursor, in one event. At the end
+/// it holds exactly the chain, as a follower that kept up does, having been sent far fewer
+/// events. Each write also marks one contract of its own that no later write touches, so a
+/// follower that skipped a change (rather than catching up over it) ends with a wrong delta.
+#[test]
+fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
+    use std::io::{Read, Write};
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    // Every write below changes 940 of the 1,000 contracts: some hundreds of KB per event, so a few
+    // events fill the slow follower's socket buffers and the rest wait for it in the server.
+    let contracts = fixture::btc_chain(10, 50, 7);
+    fixture::ingest(&mut con, &contracts);
+    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+
+    let fast = web.sse_events("assets=BTC", None);
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", web.port)).unwrap();
+    slow.write_all(b"GET /api/stream?assets=BTC HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    let (_, first) = next_change(&fast, Duration::from_secs(5));
+    assert_eq!(first["changes"]["reset"], true);
+    // The slow follower's first bytes (its snapshot) are on their way; it reads nothing more.
+    let mut head = [0u8; 64];
+    slow.read_exact(&mut head).unwrap();
+    assert!(
+        head.starts_with(b"HTTP/1."),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+
+    const WRITES: u64 = 60;
+    let marked = |k: u64| &contracts[k as usize - 1].symbol;
+    let delta_of = |k: u64| k as f64 / 1000.0;
+    let bulk = &contracts[WRITES as usize..];
+    for k in 1..=WRITES {
+        let mut pipe = redis::pipe();
+        for c in bulk {
+            pipe.cmd("OPTIONS.INGEST")
+                .arg("BTC")
+                .arg(&c.symbol)
+                .arg("mark_price")
+                .arg(k)
+                .ignore();
+        }
+        pipe.cmd("OPTIONS.INGEST")
+            .arg("BTC")
+            .arg(marked(k))
+            .arg("delta")
+            .arg(delta_of(k))
+            .ignore();
+        pipe.query::<()>(&mut con).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let done = |chain: &MarkAndDelta| {
+        chain.len() == contracts.len()
+            && bulk.iter().all(|c| chain[&c.symbol].0 == WRITES as f64)
+            && chain[marked(WRITES)].1 == delta_of(WRITES)
+    };
+
+    // The follower that kept up: every event, applied in order.
+    let mut fast_chain = MarkAndDelta::new();
+    apply_change(&mut fast_chain, &first);
+    let mut fast_events = 0;
+    while !done(&fast_chain) {
+        let (_, ev) = next_change(&fast, Duration::from_secs(20));
+        apply_change(&mut fast_chain, &ev);
+        fast_events += 1;
+    }
+
+    // The slow one reads now, from where its first bytes ended.
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut reader = std::io::BufReader::new((&head[..]).chain(slow));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line.trim_end().is_empty() {
+            break; // the end of the response's head
+        }
+    }
+    let mut events = options_tests::procs::SseEvents::default();
+    let mut slow_chain = MarkAndDelta::new();
+    let mut slow_events = 0;
+    let mut last_cursor = 0;
+    while !done(&slow_chain) {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the stream ended");
+        let Some((event, id, data)) = events.line(line.trim_end_matches(['\r', '\n'])) else {
+            continue;
+        };
+        if event != "changes" {
+            continue;
+        }
+        let cursor = cursor_of(&id);
+        assert!(cursor > last_cursor, "cursor {cursor} after {last_cursor}");
+        last_cursor = cursor;
+        apply_change(&mut slow_chain, &serde_json::from_str(&data).unwrap());
+        slow_events += 1;
+    }
+    for k in 1..=WRITES {
+        assert_eq!(slow_chain[marked(k)].1, delta_of(k), "write {k}'s mark");
+    }
+    assert_eq!(slow_chain, fast_chain);
+    // The first event was the snapshot; each event moved the cursor. The slow one was sent
+    // what its buffers held, then the rest as one catch-up.
+    assert!(
+        slow_events * 2 < fast_events,
+        "a slow follower got {slow_events} events, one that kept up {fast_events}"
+    );
+}
+
 #[test]
 fn redis_outage_is_503_and_recovers() {
     let (mut server, _con, _contracts, web) = setup();

@@ -17,12 +17,10 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::stream::SelectAll;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 
 use options_client::cmd as module;
 use options_client::reply::ChangesHead;
@@ -30,6 +28,7 @@ use options_client::tape;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamMap;
 use warp::hyper::body::Bytes;
 
 use crate::event_gzip::{self, Shared};
@@ -274,9 +273,6 @@ fn event(name: Option<&str>, data: &str) -> Bytes {
     Bytes::from(format!("{named}data:{data}\n\n"))
 }
 
-/// A followed asset's shared changes, each tagged with the asset (a lag names no change).
-type ChangeFeed = Pin<Box<dyn Stream<Item = (usize, Result<Arc<Change>, Lagged>)> + Send>>;
-
 /// One client's side of the stream: its cursors and the shared feeds it follows. It is the
 /// response body itself: each event is produced when hyper asks the body for its next chunk,
 /// so a change travels from the asset's reader to the socket with one wake-up (this task's),
@@ -289,8 +285,11 @@ struct Client {
     cursors: BTreeMap<String, u64>,
     /// The cursors as the `id:` line says them, rebuilt only when one moves.
     id: Bytes,
-    changes: SelectAll<ChangeFeed>,
-    trades: SelectAll<BroadcastStream<TradesEvent>>,
+    /// The followed assets' feeds by asset index. A `StreamMap` polls its few streams in
+    /// place; `SelectAll` allocated a task node for every item it yielded, which at 1,000
+    /// clients was an allocation and a free per client per change.
+    changes: StreamMap<usize, BroadcastStream<Arc<Change>>>,
+    trades: StreamMap<usize, BroadcastStream<TradesEvent>>,
     stats_tick: tokio::time::Interval,
     /// The chain sequence each asset's last analytics event was computed at.
     analytics_at: BTreeMap<String, u64>,
@@ -323,8 +322,8 @@ pub fn stream(
         assets: assets.into(),
         cursors,
         id: Bytes::new(),
-        changes: SelectAll::new(),
-        trades: SelectAll::new(),
+        changes: StreamMap::new(),
+        trades: StreamMap::new(),
         stats_tick: {
             // A client that stalled gets one stats event when it resumes, not a burst.
             let mut tick = tokio::time::interval(STATS_EVERY);
@@ -341,22 +340,26 @@ pub fn stream(
         gzip,
     };
     // warp wants a `Sync` body; the stream is only ever polled through `&mut`, which is what
-    // `SyncStream` relies on.
-    sync_wrapper::SyncStream::new(futures_util::stream::unfold(client, |mut c| async move {
-        loop {
-            if let Some(chunk) = c.out.pop_front() {
-                return Some((Ok(chunk), c));
+    // `SyncStream` relies on. The client is boxed: `unfold` moves its state into each chunk's
+    // future and back out, and a pointer moves for less than the struct.
+    sync_wrapper::SyncStream::new(futures_util::stream::unfold(
+        Box::new(client),
+        |mut c| async move {
+            loop {
+                if let Some(chunk) = c.out.pop_front() {
+                    return Some((Ok(chunk), c));
+                }
+                let more = if c.joined {
+                    c.next_events().await
+                } else {
+                    c.join().await
+                };
+                if !more {
+                    return None;
+                }
             }
-            let more = if c.joined {
-                c.next_events().await
-            } else {
-                c.join().await
-            };
-            if !more {
-                return None;
-            }
-        }
-    }))
+        },
+    ))
 }
 
 impl Client {
@@ -377,11 +380,10 @@ impl Client {
                     }
                 }
             }
-            let feed = BroadcastStream::new(self.hub.subscribe(&self.st, &a, self.cursors[&a]))
-                .map(move |c| (i, c.map_err(|BroadcastStreamRecvError::Lagged(_)| Lagged)));
-            self.changes.push(Box::pin(feed));
+            let feed = BroadcastStream::new(self.hub.subscribe(&self.st, &a, self.cursors[&a]));
+            self.changes.insert(i, feed);
             self.trades
-                .push(BroadcastStream::new(self.hub.trades(&self.st, &a)));
+                .insert(i, BroadcastStream::new(self.hub.trades(&self.st, &a)));
         }
         self.joined = true;
         for a in self.assets.clone().iter() {
@@ -394,7 +396,7 @@ impl Client {
     async fn next_events(&mut self) -> bool {
         tokio::select! {
             _ = self.stats_tick.tick() => self.periodic().await,
-            Some(e) = self.trades.next() => {
+            Some((_, e)) = self.trades.next() => {
                 // A lagging client misses trades rather than holding the reader up;
                 // `/api/trades` has them all.
                 if let Ok(e) = e {
@@ -407,7 +409,7 @@ impl Client {
                 match change {
                     Ok(c) => self.deliver(asset, &c).await,
                     // Changes were dropped for this client: catch up from its own cursor.
-                    Err(Lagged) => self.catch_up(asset).await,
+                    Err(BroadcastStreamRecvError::Lagged(_)) => self.catch_up(asset).await,
                 }
             }
             else => return false,
@@ -613,10 +615,6 @@ impl<T: Clone> Memo<T> {
         value
     }
 }
-
-/// A client fell behind its asset's shared reader: changes were dropped for it.
-#[derive(Debug)]
-struct Lagged;
 
 #[cfg(test)]
 mod tests {
