@@ -635,8 +635,8 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
     use std::io::{Read, Write};
     let server = RedisServer::start(&[]);
     let mut con = server.connection();
-    // Every write below changes 940 of the 1,000 contracts: some hundreds of KB per event, so a few
-    // events fill the slow follower's socket buffers and the rest wait for it in the server.
+    // Every write below changes 940 of the 1,000 contracts: some hundreds of KB per event, so
+    // a few events fill the slow follower's socket buffers and the rest wait in the server.
     let contracts = fixture::btc_chain(10, 50, 7);
     fixture::ingest(&mut con, &contracts);
     let web = Web::start(&server.url(), &["--assets", "BTC"]);
