@@ -33,9 +33,9 @@ use options_core::clock::now_ms;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::follow::{self, Changes, ChangesEvent};
 use crate::procs::{http, tickers_at, Feeder, Sim, SseEvents, Web, FAST_RECOVERY};
 use crate::proxy::Proxy;
 use crate::{state, try_run, RedisServer, TempDir};
@@ -120,47 +120,10 @@ struct Follower {
     faults: Mutex<Vec<String>>,
 }
 
-#[derive(Deserialize)]
-struct ChangesEvent<'a> {
-    asset: String,
-    #[serde(borrow)]
-    changes: Changes<'a>,
-}
-
-#[derive(Deserialize)]
-struct Changes<'a> {
-    seq: u64,
-    reset: bool,
-    #[serde(borrow)]
-    data: Vec<&'a RawValue>,
-    removed: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct RowSymbol<'a> {
-    symbol: &'a str,
-}
-
 fn row_hash(row: &RawValue) -> u64 {
     let mut h = DefaultHasher::new();
     row.get().hash(&mut h);
     h.finish()
-}
-
-/// Applies one `OPTIONS.CHANGES … FORMAT JSON` reply to a symbol → row-hash map.
-fn apply(chain: &mut BTreeMap<String, u64>, changes: &Changes) -> Result<(), String> {
-    if changes.reset {
-        chain.clear();
-    }
-    for row in &changes.data {
-        let sym: RowSymbol =
-            serde_json::from_str(row.get()).map_err(|e| format!("a row without a symbol: {e}"))?;
-        chain.insert(sym.symbol.to_string(), row_hash(row));
-    }
-    for s in &changes.removed {
-        chain.remove(s);
-    }
-    Ok(())
 }
 
 impl Follower {
@@ -225,7 +188,7 @@ impl Follower {
         }
         seqs.insert(ev.asset.clone(), ch.seq);
         let mut chains = self.chains.lock().unwrap();
-        if let Err(e) = apply(chains.entry(ev.asset.clone()).or_default(), ch) {
+        if let Err(e) = follow::apply(chains.entry(ev.asset.clone()).or_default(), ch, row_hash) {
             drop(chains);
             self.fault(format!("{}: {e}", ev.asset));
         }
@@ -250,7 +213,7 @@ fn redis_chain(con: &mut redis::Connection, asset: &str) -> Option<BTreeMap<Stri
         .ok()?;
     let changes: Changes = serde_json::from_str(&text).ok()?;
     let mut chain = BTreeMap::new();
-    apply(&mut chain, &changes).ok()?;
+    follow::apply(&mut chain, &changes, row_hash).ok()?;
     Some(chain)
 }
 

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod chaos;
 pub mod client_analytics;
 pub mod fixture;
+pub mod follow;
 pub mod market;
 pub mod procs;
 pub mod proxy;

@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use options_tests::fixture::{self, FixtureContract};
+use options_tests::follow;
 use options_tests::procs::{Sim, Web};
 
 use options_tests::RedisServer;
@@ -469,15 +470,24 @@ fn asset_list_is_managed_and_validated_on_the_exchange() {
     assert_eq!((code, r), (200, json!({"success": true})));
 }
 
-fn next_change(rx: &mpsc::Receiver<(String, String, String)>, limit: Duration) -> (String, Value) {
+/// The next `changes` event's id and data, as sent.
+fn next_change_text(
+    rx: &mpsc::Receiver<(String, String, String)>,
+    limit: Duration,
+) -> (String, String) {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let (event, id, data) = rx.recv_timeout(left).expect("a changes event in time");
         if event == "changes" {
-            return (id, serde_json::from_str(&data).unwrap());
+            return (id, data);
         }
     }
+}
+
+fn next_change(rx: &mpsc::Receiver<(String, String, String)>, limit: Duration) -> (String, Value) {
+    let (id, data) = next_change_text(rx, limit);
+    (id, serde_json::from_str(&data).unwrap())
 }
 
 #[test]
@@ -599,23 +609,16 @@ fn a_chain_deleted_or_reloaded_reaches_every_follower_as_a_reset() {
 }
 
 /// A follower's copy of a chain: mark price and delta by symbol.
-type MarkAndDelta = std::collections::HashMap<String, (f64, f64)>;
+type MarkAndDelta = std::collections::BTreeMap<String, (f64, f64)>;
 
-/// A `changes` event applied to a follower's copy of the chain.
-fn apply_change(chain: &mut MarkAndDelta, ev: &Value) {
-    let changes = &ev["changes"];
-    if changes["reset"] == true {
-        chain.clear();
-    }
-    for row in changes["data"].as_array().expect("rows") {
-        chain.insert(
-            row["symbol"].as_str().expect("symbol").to_string(),
-            (f(&row["mark_price"]), f(&row["delta"])),
-        );
-    }
-    for gone in changes["removed"].as_array().into_iter().flatten() {
-        chain.remove(gone.as_str().expect("removed symbol"));
-    }
+/// A `changes` event's data applied to a follower's copy of the chain.
+fn apply_change(chain: &mut MarkAndDelta, data: &str) {
+    let ev: follow::ChangesEvent = serde_json::from_str(data).expect("a changes event");
+    follow::apply(chain, &ev.changes, |row| {
+        let row: Value = serde_json::from_str(row.get()).unwrap();
+        (f(&row["mark_price"]), f(&row["delta"]))
+    })
+    .unwrap();
 }
 
 /// The number in a `changes` event's `id:` (`BTC:12` → 12).
@@ -645,8 +648,9 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
     let mut slow = std::net::TcpStream::connect(("127.0.0.1", web.port)).unwrap();
     slow.write_all(b"GET /api/stream?assets=BTC HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
-    let (_, first) = next_change(&fast, Duration::from_secs(5));
-    assert_eq!(first["changes"]["reset"], true);
+    let (_, first) = next_change_text(&fast, Duration::from_secs(5));
+    let snapshot: follow::ChangesEvent = serde_json::from_str(&first).unwrap();
+    assert!(snapshot.changes.reset, "the first event is the whole chain");
     // The slow follower's first bytes (its snapshot) are on their way; it reads nothing more.
     let mut head = [0u8; 64];
     slow.read_exact(&mut head).unwrap();
@@ -690,7 +694,7 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
     apply_change(&mut fast_chain, &first);
     let mut fast_events = 0;
     while !done(&fast_chain) {
-        let (_, ev) = next_change(&fast, Duration::from_secs(20));
+        let (_, ev) = next_change_text(&fast, Duration::from_secs(20));
         apply_change(&mut fast_chain, &ev);
         fast_events += 1;
     }
@@ -723,7 +727,7 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
         let cursor = cursor_of(&id);
         assert!(cursor > last_cursor, "cursor {cursor} after {last_cursor}");
         last_cursor = cursor;
-        apply_change(&mut slow_chain, &serde_json::from_str(&data).unwrap());
+        apply_change(&mut slow_chain, &data);
         slow_events += 1;
     }
     for k in 1..=WRITES {
