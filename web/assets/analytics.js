@@ -11,6 +11,7 @@ import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contrac
 import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
 import { verticalMarker, plotLibrary, inTurns } from './plot.js';
 import { withVenue } from './state.js';
+import { setHtml } from './dom.js';
 
 export class AnalyticsView {
   /**
@@ -104,7 +105,7 @@ export class AnalyticsView {
       .join('');
 
     const table = this.el('analytics-table');
-    table.querySelector('thead').innerHTML = `<tr>${TABLE_HEADERS.map((h, j) => `<th class="${TABLE_KINDS[j]}">${esc(h)}</th>`).join('')}</tr>`;
+    setHtml(table.querySelector('thead'), `<tr>${TABLE_HEADERS.map((h, j) => `<th class="${TABLE_KINDS[j]}">${esc(h)}</th>`).join('')}</tr>`);
     const rows = tableCells(a);
     table.querySelector('tbody').innerHTML = rows.length
       ? rows

@@ -265,7 +265,7 @@ export class FlowView {
     const codes = this.expiries().map((e) => e.code);
     if (this.filters.expiry && !codes.includes(this.filters.expiry)) codes.push(this.filters.expiry);
     const html = ['<option value="">All expiries</option>',
-      ...codes.map((c) => `<option value="${esc(c)}"${c === this.filters.expiry ? ' selected' : ''}>${esc(expiryLabel(c))}</option>`)].join('');
+      ...codes.map((c) => `<option value="${esc(c)}">${esc(expiryLabel(c))}</option>`)].join('');
     setHtml(sel, html);
     if (sel.value !== this.filters.expiry) sel.value = this.filters.expiry;
   }
