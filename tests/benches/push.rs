@@ -156,7 +156,7 @@ async fn follow(
         };
         raw.extend_from_slice(&chunk[..n]);
         if !in_body {
-            let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            let Some(end) = memchr::memmem::find(&raw, b"\r\n\r\n") else {
                 continue;
             };
             raw.drain(..end + 4);
@@ -203,12 +203,13 @@ fn ms_list(values: &[f64]) -> String {
     format!("{} ms", list.join(", "))
 }
 
-/// Every whole number that follows `name` in `text`.
+/// Every whole number that follows `name` in `text`. The search is memchr's SIMD one: the
+/// timed clients scan every byte they get (22 MB/s each at full rate), and a byte-by-byte
+/// search there cost the machine more CPU than the server's own fan-out.
 fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.windows(name.len()).position(|w| w == name) {
-        rest = &rest[at + name.len()..];
+    for at in memchr::memmem::find_iter(text, name) {
+        let rest = &text[at + name.len()..];
         let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         if let Some(v) = std::str::from_utf8(&rest[..digits])
             .ok()
@@ -216,7 +217,6 @@ fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
         {
             out.push(v);
         }
-        rest = &rest[digits..];
     }
     out
 }
@@ -336,7 +336,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
                 let mut on_data = |data: &[u8]| {
                     if !measuring.load(Relaxed)
                         || !data.starts_with(b"{\"asset\"")
-                        || data.windows(13).any(|w| w == b"\"reset\":true")
+                        || memchr::memmem::find(data, b"\"reset\":true").is_some()
                     {
                         return;
                     }
