@@ -7,8 +7,9 @@
 //! leaves. It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of
 //! its own, so a change reaches the clients as soon as it is written: nothing on the live path
 //! polls (`--changes-poll-ms` brings the old 100 ms poll back, for comparison). Each change is
-//! serialised once and shared by every client. Each client keeps its own cursor per asset, so a
-//! resumed client first gets what it missed, then the shared stream.
+//! serialised once and shared by every client (for a client of one asset, the dashboard's case,
+//! with its `id:` line too). Each client keeps its own cursor per asset, so a resumed client
+//! first gets what it missed, then the shared stream.
 //!
 //! A client's events are made by its response body as hyper asks for them (`Client`), so a
 //! change goes from the reader to the socket with one wake-up. A client that takes gzip gets
@@ -67,8 +68,29 @@ pub struct Change {
     pub reset: bool,
     /// The event's `event:` and `data:` lines, rendered once and shared by every client (a
     /// `Bytes` clone is a reference count, not a copy), deflated once for those that take
-    /// gzip; each client adds its own `id:`.
+    /// gzip; a client of several assets adds its own `id:`.
     pub lines: Shared,
+    /// The whole event for a client of this asset alone: the same lines, then `id:` with the
+    /// asset's new sequence, which is that client's whole cursor. The dashboard opens one
+    /// stream per asset, so most clients send this one shared chunk per change and format no
+    /// `id:` of their own. `lines` is a slice of it: no copy.
+    pub whole: Shared,
+}
+
+impl Change {
+    fn new(asset: &str, from: u64, to: u64, reset: bool, reply: &[u8]) -> Change {
+        let mut bytes = change_lines(asset, reply);
+        let lines = bytes.len();
+        bytes.extend_from_slice(format!("id:{asset}:{to}\n\n").as_bytes());
+        let whole = Bytes::from(bytes);
+        Change {
+            from,
+            to,
+            reset,
+            lines: Shared::new(whole.slice(..lines)),
+            whole: Shared::new(whole),
+        }
+    }
 }
 
 /// A tape's new trades: one `trades` event's bytes, shared by every client of the chain.
@@ -148,12 +170,7 @@ impl Hub {
                 let to = head.seq;
                 if head.any() {
                     last_sent = Some(tokio::time::Instant::now());
-                    let _ = tx.send(Arc::new(Change {
-                        from: seq,
-                        to,
-                        reset: head.reset,
-                        lines: Shared::new(change_lines(&asset, &bytes)),
-                    }));
+                    let _ = tx.send(Arc::new(Change::new(&asset, seq, to, head.reset, &bytes)));
                 }
                 seq = to;
             }
@@ -251,15 +268,15 @@ fn format_cursor(c: &BTreeMap<String, u64>) -> String {
 }
 
 /// A `changes` event's `event:` and `data:` lines: `{"asset","changes":<the module's reply>}`.
-/// JSON holds no raw line break, so the data is one line.
-fn change_lines(asset: &str, json: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(json.len() + asset.len() + 48);
+/// JSON holds no raw line break, so the data is one line. Room is left for an `id:` line.
+fn change_lines(asset: &str, json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 2 * asset.len() + 80);
     out.extend_from_slice(b"event:changes\ndata:{\"asset\":\"");
     out.extend_from_slice(asset.as_bytes());
     out.extend_from_slice(b"\",\"changes\":");
     out.extend_from_slice(json);
     out.extend_from_slice(b"}\n");
-    Bytes::from(out)
+    out
 }
 
 /// The client's `id:` line (its cursors), which ends an event.
@@ -283,7 +300,8 @@ struct Client {
     /// Shared, so the event loop can hold an asset's name without copying it.
     assets: Arc<[String]>,
     cursors: BTreeMap<String, u64>,
-    /// The cursors as the `id:` line says them, rebuilt only when one moves.
+    /// The cursors as the `id:` line says them; empty when a cursor moved since it was made,
+    /// and made again only when an event needs it.
     id: Bytes,
     /// The followed assets' feeds by asset index. A `StreamMap` polls its few streams in
     /// place; `SelectAll` allocated a task node for every item it yielded, which at 1,000
@@ -376,7 +394,7 @@ impl Client {
                 if let Some(head) = summarize(&bytes) {
                     self.moved(&a, head.seq);
                     if head.any() {
-                        self.push_change(self.own(change_lines(&a, &bytes)));
+                        self.push_change(self.own(change_lines(&a, &bytes).into()));
                     }
                 }
             }
@@ -431,8 +449,13 @@ impl Client {
             return;
         }
         self.moved(asset, change.to);
-        let lines = change.lines.get(self.gzip);
-        self.push_change(lines);
+        if self.assets.len() == 1 {
+            // Its `id:` is this one asset's new sequence: the shared whole event says it.
+            self.out.push_back(change.whole.get(self.gzip));
+        } else {
+            let lines = change.lines.get(self.gzip);
+            self.push_change(lines);
+        }
     }
 
     /// What changed since this client's cursor, in one event (the module answers a reset
@@ -447,25 +470,28 @@ impl Client {
         };
         self.moved(asset, head.seq);
         if head.any() {
-            self.push_change(self.own(change_lines(asset, &bytes)));
+            self.push_change(self.own(change_lines(asset, &bytes).into()));
         }
     }
 
-    /// The asset's cursor is now `seq` (the id line is rebuilt when a cursor moves; on the hot
-    /// path, with nothing allocated when it did not).
+    /// The asset's cursor is now `seq`; the `id:` line is made again when an event next needs
+    /// it (a client of one asset never needs it on the hot path: the shared event says it).
     fn moved(&mut self, asset: &str, seq: u64) {
         let changed = match self.cursors.get_mut(asset) {
             Some(cur) => std::mem::replace(cur, seq) != seq,
             None => self.cursors.insert(asset.to_string(), seq).is_none(),
         };
-        if changed || self.id.is_empty() {
-            self.id = self.own(id_line(&self.cursors));
+        if changed {
+            self.id = Bytes::new();
         }
     }
 
     /// A change's lines (as this client takes them), then this client's `id:` line, which
     /// ends the event.
     fn push_change(&mut self, lines: Bytes) {
+        if self.id.is_empty() {
+            self.id = self.own(id_line(&self.cursors));
+        }
         self.out.push_back(lines);
         self.out.push_back(self.id.clone());
     }
@@ -631,6 +657,22 @@ mod tests {
         assert_eq!((moved.seq, moved.any()), (6, true));
         let reset = summarize(br#"{"seq":2,"reset":true,"data":[],"removed":[]}"#).unwrap();
         assert!(reset.reset && reset.any());
+    }
+
+    #[test]
+    fn a_change_is_its_lines_and_for_a_one_asset_client_the_id_of_its_cursor() {
+        let reply = br#"{"seq":7,"reset":false,"data":[{"symbol":"X"}],"removed":[]}"#;
+        let c = Change::new("deribit:ETH", 5, 7, false, reply);
+        let lines = c.lines.get(false);
+        let whole = c.whole.get(false);
+        let mut data = b"event:changes\ndata:{\"asset\":\"deribit:ETH\",\"changes\":".to_vec();
+        data.extend_from_slice(reply);
+        data.extend_from_slice(b"}\n");
+        assert_eq!(&lines[..], &data[..]);
+        // The `id:` a client of deribit:ETH alone would say for its cursors.
+        let cursors = BTreeMap::from([("deribit:ETH".to_string(), 7)]);
+        assert_eq!(&whole[lines.len()..], &id_line(&cursors)[..]);
+        assert_eq!(&whole[..lines.len()], &lines[..]);
     }
 
     #[tokio::test]
