@@ -362,7 +362,11 @@ try {
   assert(page.url().includes('view=analytics'), `view in the URL: ${page.url()}`);
   ok('analytics view: a row per expiry with the module\'s figures, term, skew and GEX charts', `${an.expiries.length} expiries`);
 
-  // A put's open interest jumps: the next analytics event refreshes the table.
+  // A put's open interest jumps: the next analytics event refreshes the table, writing the
+  // figures that changed into the cells already there (marked here, looked for after).
+  const pcrCell = '#analytics-table tbody tr[data-expiry] td[data-col="PCR OI"]';
+  const pcrCard = '#analytics-summary [data-metric="PCR (OI)"] .value';
+  await page.evaluate(([c, k]) => { document.querySelector(c).kept = true; document.querySelector(k).kept = true; }, [pcrCell, pcrCard]);
   const firstExpiry = an.expiries[0].expiry;
   const put = all.find((r) => expiryDate(r.expiry) === expiryDate(firstExpiry) && r.type === 'Put');
   await sim('set', { symbol: put.symbol, field: 'openInterest', value: '987654' });
@@ -377,7 +381,9 @@ try {
     const td = document.querySelector('#analytics-table tbody tr[data-expiry] td[data-col="PCR OI"]');
     return td && td.textContent === w;
   }, want, { timeout: 6000 });
-  ok('analytics follow the chain live', `PCR ${firstExpiry} → ${want}`);
+  const kept = await page.evaluate(([c, k]) => [document.querySelector(c).kept === true, document.querySelector(k).kept === true], [pcrCell, pcrCard]);
+  assert(kept[0] && kept[1], `the refresh wrote into the cells it had (table cell kept: ${kept[0]}, summary card kept: ${kept[1]})`);
+  ok('analytics follow the chain live, changed cells written in place', `PCR ${firstExpiry} → ${want}`);
 
   // One expiry selected: the GEX chart and the table narrow to it.
   const pick = an.expiries[Math.min(2, an.expiries.length - 1)].expiry;

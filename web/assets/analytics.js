@@ -11,7 +11,7 @@ import { isNum, pct, plain, expiryLabel, esc, volPoints, ratio, dollars, contrac
 import { termSeries, gexSeries, tableCells, TABLE_HEADERS, TABLE_KINDS } from './analytics-series.js';
 import { verticalMarker, plotLibrary, inTurns } from './plot.js';
 import { withVenue } from './state.js';
-import { setHtml } from './dom.js';
+import { patchRows, setCards, setHtml } from './dom.js';
 
 export class AnalyticsView {
   /**
@@ -100,24 +100,22 @@ export class AnalyticsView {
       ['GEX per 1%', dollars(t.gex)],
       ['Notional OI', dollars(t.notional_oi)],
     ];
-    head.innerHTML = cards
-      .map(([k, v]) => `<div class="an-card"><div class="label">${esc(k)}</div><div class="value">${esc(v)}</div></div>`)
-      .join('');
+    setCards(head, cards);
 
     const table = this.el('analytics-table');
     setHtml(table.querySelector('thead'), `<tr>${TABLE_HEADERS.map((h, j) => `<th class="${TABLE_KINDS[j]}">${esc(h)}</th>`).join('')}</tr>`);
-    const rows = tableCells(a);
-    table.querySelector('tbody').innerHTML = rows.length
-      ? rows
-        .map((cells, i) => `<tr data-expiry="${esc(a.expiries[i].expiry)}">${cells
-          .map((c, j) => {
-            const kind = TABLE_KINDS[j];
-            const sign = kind === 'signed' && isNum(a.expiries[i].gex) ? (a.expiries[i].gex < 0 ? ' neg' : ' pos') : '';
-            return `<td class="${kind === 'text' ? 'text' : ''}${sign}" data-col="${esc(TABLE_HEADERS[j])}">${esc(c)}</td>`;
-          })
-          .join('')}</tr>`)
-        .join('')
-      : `<tr><td class="empty" colspan="${TABLE_HEADERS.length}">No live expiries</td></tr>`;
+    // Each cell as [text, class]; every 2 s only the changed ones are written.
+    const cells = tableCells(a).map((row, i) => row.map((c, j) => {
+      const kind = TABLE_KINDS[j];
+      const sign = kind === 'signed' && isNum(a.expiries[i].gex) ? (a.expiries[i].gex < 0 ? 'neg' : 'pos') : '';
+      return [c, [kind === 'text' ? 'text' : '', sign].filter(Boolean).join(' ')];
+    }));
+    const expiries = a.expiries.slice(0, cells.length).map((e) => e.expiry);
+    patchRows(table.querySelector('tbody'), expiries.join(' '), cells, () => (cells.length
+      ? cells.map((row, i) => `<tr data-expiry="${esc(expiries[i])}">${row
+        .map(([text, cls], j) => `<td class="${cls}" data-col="${esc(TABLE_HEADERS[j])}">${esc(text)}</td>`)
+        .join('')}</tr>`).join('')
+      : `<tr><td class="empty" colspan="${TABLE_HEADERS.length}">No live expiries</td></tr>`));
     this.renderCharts(a);
   }
 

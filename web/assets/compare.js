@@ -6,7 +6,7 @@
 // The pure parts (termByVenue, commonExpiries, strikeDiffs) are unit-tested with `node --test`;
 // CompareView fetches and draws with helpers it is given, as the Analytics view does.
 import { isNum, pct, esc, expiryLabel, volPoints } from './format.js';
-import { setHtml, setText } from './dom.js';
+import { patchRows, setCards, setHtml, setText } from './dom.js';
 import { inTurns, plotLibrary } from './plot.js';
 
 export const VENUES = ['bybit', 'deribit'];
@@ -94,7 +94,6 @@ export class CompareView {
     this.expiry = null;
     this.error = null;
     this.loading = null;
-    this.shown = null; // the table as drawn: { key (unit and strikes), cells: [[[text, class]…]…] }
   }
 
   show(asset) {
@@ -157,15 +156,15 @@ export class CompareView {
     const b30 = tenor('bybit');
     const d30 = tenor('deribit');
     const spread = isNum(b30.atm_iv) && isNum(d30.atm_iv) ? (d30.atm_iv - b30.atm_iv) * 100 : null;
-    setHtml(head, this.error
-      ? `<div class="an-card"><div class="label">Comparison</div><div class="value">${esc(this.error)}</div></div>`
+    setCards(head, this.error
+      ? [['Comparison', this.error]]
       : [
         ['Bybit 30d ATM IV', pct(b30.atm_iv)],
         ['Deribit 30d ATM IV', pct(d30.atm_iv)],
         ['Deribit − Bybit', isNum(spread) ? `${signed(spread)} vol pts` : '–'],
         ['Bybit 30d RR25', volPoints(b30.rr25)],
         ['Deribit 30d RR25', volPoints(d30.rr25)],
-      ].map(([k, v]) => `<div class="an-card"><div class="label">${esc(k)}</div><div class="value">${esc(v)}</div></div>`).join(''));
+      ]);
     this.renderTable();
     this.renderCharts();
   }
@@ -223,24 +222,12 @@ export class CompareView {
       diffCell(r.put.diff), cell(pct(r.put.deribit && r.put.deribit.iv)), cell(pct(r.put.bybit && r.put.bybit.iv)),
     ]);
     const key = `${unit} ${rows.map((r) => r.strike).join(' ')}`;
-    const body = table.querySelector('tbody');
-    if (rows.length && this.shown && this.shown.key === key && body.rows.length === rows.length) {
-      cells.forEach((row, i) => row.forEach(([text, cls], j) => {
-        const [was, wasCls] = this.shown.cells[i][j];
-        if (was === text && wasCls === cls) return;
-        const td = body.rows[i].cells[j];
-        if (was !== text) td.textContent = text;
-        if (wasCls !== cls) td.className = cls;
-      }));
-    } else {
-      const markup = ([text, cls]) => (cls === 'strike'
-        ? `<th scope="row" class="strike">${esc(text)}</th>`
-        : `<td class="${cls}">${esc(text)}</td>`);
-      body.innerHTML = rows.length
-        ? rows.map((r, i) => `<tr data-strike="${r.strike}">${cells[i].map(markup).join('')}</tr>`).join('')
-        : `<tr><td class="empty" colspan="${heads.length}">${this.expiry ? 'No strike listed on both venues' : 'No expiry listed on both venues'}</td></tr>`;
-    }
-    this.shown = rows.length ? { key, cells } : null;
+    const markup = ([text, cls]) => (cls === 'strike'
+      ? `<th scope="row" class="strike">${esc(text)}</th>`
+      : `<td class="${cls}">${esc(text)}</td>`);
+    patchRows(table.querySelector('tbody'), key, cells, () => (rows.length
+      ? rows.map((r, i) => `<tr data-strike="${r.strike}">${cells[i].map(markup).join('')}</tr>`).join('')
+      : `<tr><td class="empty" colspan="${heads.length}">${this.expiry ? 'No strike listed on both venues' : 'No expiry listed on both venues'}</td></tr>`));
     setText(this.el('compare-caption'), this.expiry
       ? `· ${expiryLabel(this.expiry)} · mark IV and mark price per venue · ${VENUE_NAMES.deribit} − ${VENUE_NAMES.bybit}`
       : '');

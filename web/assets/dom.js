@@ -1,6 +1,8 @@
 // What every module of the dashboard shares with the page: element lookup, settings remembered
 // in localStorage, and the popovers (one open at a time, closed by a click elsewhere).
 
+import { esc } from './format.js';
+
 export const $ = (id) => document.getElementById(id);
 
 /**
@@ -54,6 +56,52 @@ export function setHtml(el, html) {
   el.innerHTML = html;
   written.set(el, html);
   return true;
+}
+
+const shownRows = new WeakMap();
+/**
+ * A table body of rows of cells, each `[text, class]`, drawn by `markup()` when new: while the
+ * rows are the same as last time (`key`: which rows, in which order) only the cells whose text
+ * or class changed are written, so a refresh of a few figures lays out and paints those cells,
+ * not the table. A body written this way must be written only this way.
+ */
+export function patchRows(body, key, cells, markup) {
+  const shown = shownRows.get(body);
+  if (shown && shown.key === key && body.rows.length === cells.length) {
+    cells.forEach((row, i) => row.forEach(([text, cls], j) => {
+      const [was, wasCls] = shown.cells[i][j];
+      const td = body.rows[i].cells[j];
+      if (was !== text) td.textContent = text;
+      if (wasCls !== cls) td.className = cls;
+    }));
+  } else {
+    body.innerHTML = markup();
+  }
+  shownRows.set(body, cells.length ? { key, cells } : null);
+}
+
+const shownCards = new WeakMap();
+/**
+ * Figure cards, each `[label, value, class of the value]`, in `el`: while the labels are the
+ * same as last time only the values that changed are written (see `patchRows`). A card's
+ * `data-metric` is its label. An element written this way must be written only this way.
+ */
+export function setCards(el, cards) {
+  const key = cards.map(([label]) => label).join('\n');
+  const shown = shownCards.get(el);
+  const valueClass = (cls) => (cls ? `value ${cls}` : 'value');
+  if (shown && shown.key === key && el.children.length === cards.length) {
+    cards.forEach(([, value, cls = ''], i) => {
+      const [, was, wasCls = ''] = shown.cards[i];
+      const node = el.children[i].lastElementChild;
+      if (was !== value) node.textContent = value;
+      if (wasCls !== cls) node.className = valueClass(cls);
+    });
+  } else {
+    el.innerHTML = cards.map(([label, value, cls = '']) => `<div class="an-card" data-metric="${esc(label)}">` +
+      `<div class="label">${esc(label)}</div><div class="${valueClass(cls)}">${esc(value)}</div></div>`).join('');
+  }
+  shownCards.set(el, { key, cards });
 }
 
 export const storage = {

@@ -8,7 +8,7 @@
 // Analytics and Compare views do.
 import { MONTHS, isNum, esc, expiryCode, expiryLabel, dollars, pct, clock } from './format.js';
 import { windowRange } from './store.js';
-import { fillWindow, onScrollFrame, setHtml, setText } from './dom.js';
+import { fillWindow, onScrollFrame, setCards, setHtml, setText } from './dom.js';
 import { inTurns, plotLibrary } from './plot.js';
 
 /** Trades the view keeps. */
@@ -274,7 +274,7 @@ export class FlowView {
     const f = this.flow;
     const head = this.el('flow-summary');
     if (this.error && !f) {
-      head.innerHTML = `<div class="an-card"><div class="label">Flow</div><div class="value">${esc(this.error)}</div></div>`;
+      setCards(head, [['Flow', this.error]]);
       return;
     }
     if (!f) return;
@@ -286,8 +286,7 @@ export class FlowView {
       ['Net volume', size(f.net_volume), f.net_volume],
       ['Block trades', `${(f.block_trades || 0).toLocaleString('en-US')} · ${size(f.block_volume)}`],
     ];
-    head.innerHTML = cards.map(([k, v, sign]) => `<div class="an-card"><div class="label">${esc(k)}</div>` +
-      `<div class="value${isNum(sign) && sign !== 0 ? (sign > 0 ? ' pos' : ' neg') : ''}">${esc(v)}</div></div>`).join('');
+    setCards(head, cards.map(([k, v, sign]) => [k, v, isNum(sign) && sign !== 0 ? (sign > 0 ? 'pos' : 'neg') : '']));
   }
 
   renderCharts() {

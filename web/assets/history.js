@@ -8,6 +8,7 @@
 import { isNum, pct, plain, volPoints, ratio, dollars } from './format.js';
 import { ui } from './state.js';
 import { plotLibrary, inTurns } from './plot.js';
+import { setCards } from './dom.js';
 
 export const RANGES = { '1h': 3600e3, '1d': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
@@ -146,14 +147,14 @@ export class HistoryView {
       ? `${n.toLocaleString('en-US')} samples · ${when(j.x[0])} – ${when(j.x[n - 1])} UTC`
       : 'No samples in this range yet: the module records one per minute while the chain is written.';
     const last = j.last || {};
-    this.el('history-latest').innerHTML = [
+    setCards(this.el('history-latest'), [
       ['Spot', plain(last.index)],
       ['30d ATM IV', pct(last.atm)],
       ['30d RR25', volPoints(last.rr)],
       ['30d BF25', volPoints(last.bf)],
       ['PCR (OI)', ratio(last.pcr)],
       ['GEX per 1%', dollars(last.gex)],
-    ].map(([k, v]) => `<div class="an-card" data-metric="${k}"><div class="label">${k}</div><div class="value">${v}</div></div>`).join('');
+    ]);
     if (!plotLibrary()) return;
     const accent = this.cssVar('--accent');
     const call = this.cssVar('--call');
