@@ -429,14 +429,15 @@ impl Listed {
 }
 
 #[derive(Default)]
-struct Fields(Vec<(Field, String)>);
+struct Fields(Vec<(Field, crate::ticker::FieldText)>);
 
 impl Fields {
     fn put(&mut self, f: Field, v: Option<f64>) -> Result<(), String> {
         match v {
             None => Ok(()),
             Some(x) if x.is_finite() => {
-                self.0.push((f, format_number(x)));
+                self.0
+                    .push((f, crate::ticker::FieldText::new(format_number(x))));
                 Ok(())
             }
             Some(x) => Err(format!("{} is {x}", f.name())),
