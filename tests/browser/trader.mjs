@@ -328,12 +328,21 @@ try {
     await page.waitForSelector('#live[data-state="live"]', { timeout: 20000 });
   }
   if (WEB_PID) {
+    const beforeStuck = problems.length;
     process.kill(WEB_PID, 'SIGSTOP');
     await page.waitForFunction(() => /^The dashboard server stopped sending updates/.test(document.getElementById('banner').textContent), null, { timeout: 20000 });
     assert(await page.$eval('main', (m) => m.classList.contains('quotes-old')), 'quotes dimmed while the server is stuck');
     ok('a stuck server is named, quotes dimmed', await page.textContent('#banner'));
     process.kill(WEB_PID, 'SIGCONT');
     await page.waitForSelector('#live[data-state="live"]', { timeout: 20000 });
+    // A Redis call the server had in flight when it stopped times out as it resumes (its
+    // timer ran on while the process was stopped): that request is a 503, which the page's
+    // next refresh replaces. Only those are forgiven, and the server must answer again.
+    await sleep(2500);
+    for (const p of problems.splice(beforeStuck)) {
+      if (!/HTTP 503|status of 503/.test(p)) problems.push(p);
+    }
+    assert((await getJson(`${BASE}/api/analytics/BTC`)).totals, 'the resumed server answers analytics');
   }
   assert(problems.length === 0, problems.join('\n'));
   console.log('all trader checks passed');
