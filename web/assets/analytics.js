@@ -110,7 +110,7 @@ export class AnalyticsView {
       const sign = kind === 'signed' && isNum(a.expiries[i].gex) ? (a.expiries[i].gex < 0 ? 'neg' : 'pos') : '';
       return [c, [kind === 'text' ? 'text' : '', sign].filter(Boolean).join(' ')];
     }));
-    const expiries = a.expiries.slice(0, cells.length).map((e) => e.expiry);
+    const expiries = (a.expiries || []).map((e) => e.expiry);
     patchRows(table.querySelector('tbody'), expiries.join(' '), cells, () => (cells.length
       ? cells.map((row, i) => `<tr data-expiry="${esc(expiries[i])}">${row
         .map(([text, cls], j) => `<td class="${cls}" data-col="${esc(TABLE_HEADERS[j])}">${esc(text)}</td>`)

@@ -81,7 +81,9 @@ impl Change {
     fn new(asset: &str, from: u64, to: u64, reset: bool, reply: &[u8]) -> Change {
         let mut bytes = change_lines(asset, reply);
         let lines = bytes.len();
-        bytes.extend_from_slice(format!("id:{asset}:{to}\n\n").as_bytes());
+        // The `id:` a client following this asset alone says, as `id_line` makes it (once per
+        // change, not per client).
+        bytes.extend_from_slice(&id_line(&BTreeMap::from([(asset.to_string(), to)])));
         let whole = Bytes::from(bytes);
         Change {
             from,
