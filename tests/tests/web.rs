@@ -742,6 +742,96 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
     );
 }
 
+/// A large audience of one asset is served in groups that take their changes at different
+/// moments: under a stream of writes, followers are not all sent the same events, each is
+/// sent at most about one event per merge gap (10 ms), and every one ends holding exactly the
+/// chain, its cursors rising. Each write marks a contract of its own, so a follower that
+/// skipped a change, rather than getting it merged into a later one, ends with a wrong mark.
+#[test]
+fn a_large_audience_is_served_in_staggered_groups_and_every_follower_holds_the_chain() {
+    use std::io::{BufReader, Write};
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let contracts = fixture::btc_chain(2, 40, 7);
+    fixture::ingest(&mut con, &contracts);
+    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+
+    // 300 followers (three groups of at most 128), each a socket read by a thread of its own.
+    const FOLLOWERS: usize = 300;
+    const WRITES: u64 = 60;
+    let marked = |k: u64| contracts[k as usize - 1].symbol.clone();
+    let delta_of = |k: u64| k as f64 / 1000.0;
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..FOLLOWERS {
+        let (tx, port, last) = (tx.clone(), web.port, marked(WRITES));
+        std::thread::spawn(move || {
+            let mut sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            sock.write_all(b"GET /api/stream?assets=BTC HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                .unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            let mut reader = BufReader::new(sock);
+            let mut events = options_tests::procs::SseEvents::default();
+            let mut chain = MarkAndDelta::new();
+            let mut cursors = Vec::new();
+            let mut line = String::new();
+            while chain.get(&last).is_none_or(|m| m.1 != delta_of(WRITES)) {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some((event, id, data)) = events.line(line.trim_end()) {
+                    if event == "changes" {
+                        apply_change(&mut chain, &data);
+                        cursors.push(cursor_of(&id));
+                        // The snapshot is in: the writes may start.
+                        if cursors.len() == 1 {
+                            tx.send(None).unwrap();
+                        }
+                    }
+                }
+            }
+            tx.send(Some((chain, cursors))).unwrap();
+        });
+    }
+    for _ in 0..FOLLOWERS {
+        assert!(rx.recv_timeout(Duration::from_secs(30)).unwrap().is_none());
+    }
+    let began = Instant::now();
+    for k in 1..=WRITES {
+        let _: i64 = redis::cmd("OPTIONS.INGEST")
+            .arg("BTC")
+            .arg(marked(k))
+            .arg("delta")
+            .arg(delta_of(k))
+            .query(&mut con)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let writing = began.elapsed();
+    let mut sequences = std::collections::HashSet::new();
+    for _ in 0..FOLLOWERS {
+        let (chain, cursors) = rx.recv_timeout(Duration::from_secs(30)).unwrap().unwrap();
+        assert_eq!(chain.len(), contracts.len());
+        for k in 1..=WRITES {
+            assert_eq!(chain[&marked(k)].1, delta_of(k), "write {k}'s mark");
+        }
+        assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
+        // At most one event per 10 ms gap, and the one a quiet moment's first write makes.
+        let most = writing.as_millis() as usize / 10 + 3;
+        assert!(
+            cursors.len() - 1 <= most,
+            "{} events in {writing:?}",
+            cursors.len() - 1
+        );
+        sequences.insert(cursors[1..].to_vec());
+    }
+    assert!(
+        sequences.len() >= 2,
+        "every follower was sent the same events: one group"
+    );
+}
+
 #[test]
 fn redis_outage_is_503_and_recovers() {
     let (mut server, _con, _contracts, web) = setup();

@@ -3,8 +3,8 @@
 //! `analytics` event (`OPTIONS.ANALYTICS`) at most every 2 s, when its chain changed, and a
 //! `status` event every 2 s (`status.rs`).
 //!
-//! One reader per asset is shared by every client watching it; it stops when the last one
-//! leaves. It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of
+//! One reader per asset is shared by the clients watching it (a large audience by a few,
+//! each serving a group at staggered moments: `GROUPS`); it stops when the last one leaves. It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of
 //! its own, so a change reaches the clients as soon as it is written: nothing on the live path
 //! polls (`--changes-poll-ms` brings the old 100 ms poll back, for comparison). Each change is
 //! serialised once and shared by every client (for a client of one asset, the dashboard's case,
@@ -95,6 +95,9 @@ impl Change {
     }
 }
 
+/// The changes a reader sends its clients.
+type ChangeFeed = broadcast::Sender<Arc<Change>>;
+
 /// A tape's new trades: one `trades` event's bytes, shared by every client of the chain.
 type TradesEvent = Arc<Shared>;
 
@@ -104,7 +107,8 @@ const SHARED_TRADES: usize = 64;
 
 #[derive(Default)]
 pub struct Hub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Arc<Change>>>>,
+    /// Each (asset, group)'s reader (`GROUPS`).
+    channels: Mutex<HashMap<(String, usize), ChangeFeed>>,
     tapes: Mutex<HashMap<String, broadcast::Sender<TradesEvent>>>,
     /// The seed's stats event.
     stats: Memo<Arc<Shared>>,
@@ -125,7 +129,8 @@ impl Hub {
         }
     }
 
-    /// Joins the asset's shared reader, starting it if needed.
+    /// Joins a shared reader of the asset, starting it if needed: the group with the fewest
+    /// clients among those the asset's audience fills (`audience_groups`).
     fn subscribe(
         self: &Arc<Self>,
         st: &Arc<State>,
@@ -133,29 +138,40 @@ impl Hub {
         since: u64,
     ) -> broadcast::Receiver<Arc<Change>> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = channels.get(asset) {
+        let counts: Vec<usize> = (0..GROUPS)
+            .map(|g| {
+                channels
+                    .get(&(asset.to_string(), g))
+                    .map_or(0, |tx| tx.receiver_count())
+            })
+            .collect();
+        let group = least_filled(&counts[..audience_groups(counts.iter().sum())]);
+        let key = (asset.to_string(), group);
+        if let Some(tx) = channels.get(&key) {
             return tx.subscribe();
         }
         let (tx, rx) = broadcast::channel(SHARED_CHANGES);
-        channels.insert(asset.to_string(), tx.clone());
-        let (hub, st, asset) = (self.clone(), st.clone(), asset.to_string());
+        channels.insert(key.clone(), tx.clone());
+        let (hub, st) = (self.clone(), st.clone());
         tokio::spawn(async move {
+            let asset = &key.0;
             let mut seq = since;
             // Its own connection: a read that waits in Redis would hold up a shared one.
             let redis = st.redis.dedicated();
+            let mut next_read: Option<tokio::time::Instant> = None;
             let mut last_sent: Option<tokio::time::Instant> = None;
             loop {
-                match (hub.poll, last_sent) {
+                match (hub.poll, next_read) {
                     (Some(every), _) => tokio::time::sleep(every).await,
-                    (None, Some(at)) => tokio::time::sleep_until(at + MIN_GAP).await,
+                    (None, Some(at)) => tokio::time::sleep_until(at).await,
                     (None, None) => {}
                 }
                 if tx.receiver_count() == 0 {
                     break;
                 }
                 let read = match hub.poll {
-                    Some(_) => module::Changes::new(&asset, seq),
-                    None => module::Changes::new(&asset, seq).block(BLOCK_MS),
+                    Some(_) => module::Changes::new(asset, seq),
+                    None => module::Changes::new(asset, seq).block(BLOCK_MS),
                 };
                 let bytes = match redis.json(&read).await {
                     Ok(Some(bytes)) => bytes,
@@ -171,17 +187,55 @@ impl Hub {
                 };
                 let to = head.seq;
                 if head.any() {
-                    last_sent = Some(tokio::time::Instant::now());
-                    let _ = tx.send(Arc::new(Change::new(&asset, seq, to, head.reset, &bytes)));
+                    let now = tokio::time::Instant::now();
+                    next_read = Some(now + gap_after(group, last_sent.map(|at| now - at)));
+                    last_sent = Some(now);
+                    let _ = tx.send(Arc::new(Change::new(asset, seq, to, head.reset, &bytes)));
                 }
                 seq = to;
             }
             hub.channels
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .remove(&asset);
+                .remove(&key);
         });
         rx
+    }
+}
+
+/// The most groups an asset's clients are split into, and how many clients fill one before
+/// the next is opened. Every client of a group gets each of its changes at the same moment;
+/// at 1,000 clients that one moment was some 8 ms of writes to sockets (and as much of the
+/// clients' reading), so the client served last waited that long on top of the merge gap.
+/// Groups take their changes at staggered moments (`gap_after`), each from its own reader, so
+/// the same deliveries come as eight small waves in every gap instead of one large one. A
+/// group costs one `OPTIONS.CHANGES` per gap: an audience of a few dozen clients, at full
+/// rate the common case, stays one group and costs Redis what it did.
+const GROUPS: usize = 8;
+const CLIENTS_PER_GROUP: usize = 128;
+
+/// How many groups an audience of `clients` fills.
+fn audience_groups(clients: usize) -> usize {
+    (clients / CLIENTS_PER_GROUP + 1).min(GROUPS)
+}
+
+/// The first group of the fewest clients.
+fn least_filled(counts: &[usize]) -> usize {
+    (0..counts.len()).min_by_key(|&g| counts[g]).unwrap_or(0)
+}
+
+/// How long a group's reader waits, after sending a change, before it reads again. In a
+/// stream of writes, `MIN_GAP`. After a quiet moment (nothing sent for two gaps) every group
+/// has just sent the same first write at once; group `g` then waits `MIN_GAP × (GROUPS − g) /
+/// GROUPS`, so while the stream lasts the groups read, and their clients receive, a fraction of
+/// a gap apart. Group 0, an asset's only group until its audience passes `CLIENTS_PER_GROUP`,
+/// always waits the whole gap.
+fn gap_after(group: usize, since_last: Option<Duration>) -> Duration {
+    let quiet = since_last.is_none_or(|d| d > 2 * MIN_GAP);
+    if quiet {
+        MIN_GAP * (GROUPS - group.min(GROUPS - 1)) as u32 / GROUPS as u32
+    } else {
+        MIN_GAP
     }
 }
 
@@ -647,6 +701,41 @@ impl<T: Clone> Memo<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_audience_opens_a_group_per_hundred_and_twenty_eight_clients_up_to_eight() {
+        assert_eq!(audience_groups(0), 1);
+        assert_eq!(audience_groups(127), 1);
+        assert_eq!(audience_groups(128), 2);
+        assert_eq!(audience_groups(300), 3);
+        assert_eq!(audience_groups(1000), 8);
+        assert_eq!(audience_groups(100_000), GROUPS);
+        // A new client joins the first of the open groups with the fewest clients.
+        assert_eq!(least_filled(&[128]), 0);
+        assert_eq!(least_filled(&[128, 5, 3, 3]), 2);
+        // 1,000 clients joining one by one fill the groups in turn.
+        let mut counts = [0usize; GROUPS];
+        for _ in 0..1000 {
+            let open = audience_groups(counts.iter().sum());
+            counts[least_filled(&counts[..open])] += 1;
+        }
+        assert_eq!(counts, [128, 128, 128, 128, 128, 128, 128, 104]);
+    }
+
+    #[test]
+    fn groups_wait_a_whole_gap_in_a_stream_and_stagger_after_a_quiet_moment() {
+        let streaming = Some(MIN_GAP + Duration::from_millis(1));
+        for g in 0..GROUPS {
+            assert_eq!(gap_after(g, streaming), MIN_GAP);
+        }
+        // The only group of a small audience never sends sooner than a gap after the last.
+        assert_eq!(gap_after(0, None), MIN_GAP);
+        assert_eq!(gap_after(0, Some(MIN_GAP * 5)), MIN_GAP);
+        // After a quiet moment the groups' next reads are spread over one gap, all distinct.
+        let next: Vec<Duration> = (0..GROUPS).map(|g| gap_after(g, None)).collect();
+        assert!(next.windows(2).all(|w| w[0] > w[1]), "{next:?}");
+        assert_eq!(next[GROUPS - 1], MIN_GAP / GROUPS as u32);
+    }
 
     #[test]
     fn cursors_round_trip() {
