@@ -166,7 +166,7 @@ impl Hub {
                     (None, Some(at)) => tokio::time::sleep_until(at).await,
                     (None, None) => {}
                 }
-                if tx.receiver_count() == 0 {
+                if retire(&hub.channels, &key, &tx) {
                     break;
                 }
                 let read = match hub.poll {
@@ -194,10 +194,6 @@ impl Hub {
                 }
                 seq = to;
             }
-            hub.channels
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
         });
         rx
     }
@@ -258,7 +254,7 @@ impl Hub {
             // timeout would skip what came between two reads).
             let mut last: Option<String> = None;
             loop {
-                if tx.receiver_count() == 0 {
+                if retire(&hub.tapes, &key, &tx) {
                     break;
                 }
                 let after = match &last {
@@ -292,13 +288,25 @@ impl Hub {
                 let data = serde_json::json!({"asset": key, "trades": trades}).to_string();
                 let _ = tx.send(Arc::new(Shared::new(event(Some("trades"), &data))));
             }
-            hub.tapes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&key);
         });
         rx
     }
+}
+
+/// Whether a reader's last client has left; if so its feed leaves the hub. The count is read
+/// under the hub's lock, which a client joining holds too: read outside it, a client could
+/// join between the check and the removal and be left with a feed no reader sends on.
+fn retire<K: Eq + std::hash::Hash, T>(
+    feeds: &Mutex<HashMap<K, broadcast::Sender<T>>>,
+    key: &K,
+    tx: &broadcast::Sender<T>,
+) -> bool {
+    let mut feeds = feeds.lock().unwrap_or_else(|p| p.into_inner());
+    let unheard = tx.receiver_count() == 0;
+    if unheard {
+        feeds.remove(key);
+    }
+    unheard
 }
 
 /// The new sequence, the reset flag and the counts, read without building the rows.
@@ -735,6 +743,18 @@ mod tests {
         let next: Vec<Duration> = (0..GROUPS).map(|g| gap_after(g, None)).collect();
         assert!(next.windows(2).all(|w| w[0] > w[1]), "{next:?}");
         assert_eq!(next[GROUPS - 1], MIN_GAP / GROUPS as u32);
+    }
+
+    #[test]
+    fn a_feed_leaves_the_hub_only_when_no_client_holds_it() {
+        let feeds = Mutex::new(HashMap::new());
+        let (tx, rx) = broadcast::channel::<u8>(1);
+        feeds.lock().unwrap().insert("BTC", tx.clone());
+        assert!(!retire(&feeds, &"BTC", &tx));
+        assert!(feeds.lock().unwrap().contains_key("BTC"));
+        drop(rx);
+        assert!(retire(&feeds, &"BTC", &tx));
+        assert!(feeds.lock().unwrap().is_empty());
     }
 
     #[test]
