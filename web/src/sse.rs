@@ -4,8 +4,9 @@
 //! `status` event every 2 s (`status.rs`).
 //!
 //! One reader per asset is shared by the clients watching it (a large audience by a few,
-//! each serving a group at staggered moments: `GROUPS`); it stops when the last one leaves. It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of
-//! its own, so a change reaches the clients as soon as it is written: nothing on the live path
+//! each serving a group at staggered moments: `GROUPS`); it stops when the last one leaves.
+//! It waits in Redis for the next change (`OPTIONS.CHANGES … BLOCK`) on a connection of its
+//! own, so a change reaches the clients as soon as it is written: nothing on the live path
 //! polls (`--changes-poll-ms` brings the old 100 ms poll back, for comparison). Each change is
 //! serialised once and shared by every client (for a client of one asset, the dashboard's case,
 //! with its `id:` line too). Each client keeps its own cursor per asset, so a resumed client
@@ -41,11 +42,11 @@ use crate::stats;
 const BLOCK_MS: u64 = 1000;
 /// After a failed read (Redis away), the pause before the next.
 const RETRY: Duration = Duration::from_millis(100);
-/// A change goes out at once, unless the asset's last one went out less than this ago: then the
-/// reader waits out the rest and takes everything written meanwhile as one delta. Under a
-/// stream of writes that is at most 100 events a second per asset, each sent to every client
-/// (without it, every write was an event: 1,000 clients at 1,000 writes/s meant a million
-/// deliveries a second); a quiet asset's change waits for nothing.
+/// A change goes out at once, unless the reader's last one went out less than this ago: then
+/// the reader waits out the rest and takes everything written meanwhile as one delta. Under a
+/// stream of writes that is at most 100 events a second per client and asset (without it,
+/// every write was an event: 1,000 clients at 1,000 writes/s meant a million deliveries a
+/// second); a quiet asset's change waits for nothing.
 const MIN_GAP: Duration = Duration::from_millis(10);
 const STATS_EVERY: Duration = Duration::from_secs(2);
 /// Changes an asset's reader keeps for clients that have not taken them yet: the one buffer a
