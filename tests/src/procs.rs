@@ -224,6 +224,20 @@ impl Sim {
         format!("ws://127.0.0.1:{}/ws/api/v2", self.port)
     }
 
+    /// A feeder's flags for `venues` (`bybit,deribit`, `deribit`), Deribit's side on this sim.
+    pub fn venue_args(&self, venues: &str) -> Vec<String> {
+        [
+            "--venues",
+            venues,
+            "--deribit-rest-url",
+            &self.deribit_rest_url(),
+            "--deribit-ws-url",
+            &self.deribit_ws_url(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
     /// A Deribit `public/<method>` answer's `result`.
     pub fn deribit(&self, method: &str, query: &[(&str, &str)]) -> Value {
         let body: Value = self
@@ -319,15 +333,8 @@ impl Feeder {
         venues: &str,
         extra: &[&str],
     ) -> Feeder {
-        let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-        let mut args = vec![
-            "--venues",
-            venues,
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ];
+        let venue_args = sim.venue_args(venues);
+        let mut args: Vec<&str> = venue_args.iter().map(String::as_str).collect();
         args.extend_from_slice(extra);
         Feeder::start(sim, redis_url, assets, &args)
     }

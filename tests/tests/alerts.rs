@@ -985,22 +985,10 @@ fn the_venues_parting_sends_a_cross_venue_alert() {
     )
     .unwrap();
     let path = file.display().to_string();
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let _feeder = alerting_feeder(
-        &sim,
-        &redis.url(),
-        port,
-        &[
-            "--alerts-file",
-            &path,
-            "--venues",
-            "bybit,deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-        ],
-    );
+    let venues = sim.venue_args("bybit,deribit");
+    let mut args: Vec<&str> = venues.iter().map(String::as_str).collect();
+    args.extend(["--alerts-file", &path]);
+    let _feeder = alerting_feeder(&sim, &redis.url(), port, &args);
     let label = "BTC 30d ATM IV, Deribit − Bybit";
     wait_for(Duration::from_secs(20), "the cross-venue alert", || {
         (count(&seen, label) == 1).then_some(())
@@ -1025,22 +1013,10 @@ fn a_deribit_outage_is_announced_and_resolved() {
     let (port, seen) = mock_bot_api(0);
     let redis = RedisServer::start(&[]);
     let sim = quiet_sim();
-    let (rest, ws) = (sim.deribit_rest_url(), sim.deribit_ws_url());
-    let _feeder = telegram_feeder(
-        &sim,
-        &redis.url(),
-        port,
-        &[
-            "--venues",
-            "bybit,deribit",
-            "--deribit-rest-url",
-            &rest,
-            "--deribit-ws-url",
-            &ws,
-            "--alert-ws-down-after",
-            "1",
-        ],
-    );
+    let venues = sim.venue_args("bybit,deribit");
+    let mut args: Vec<&str> = venues.iter().map(String::as_str).collect();
+    args.extend(["--alert-ws-down-after", "1"]);
+    let _feeder = telegram_feeder(&sim, &redis.url(), port, &args);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(count(&seen, "Deribit problem"), 0, "up at first");
     // 10028: the feeder backs off 5 s, longer than the 1 s the alert waits.
