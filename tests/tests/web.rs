@@ -21,6 +21,15 @@ fn setup() -> (RedisServer, redis::Connection, Vec<FixtureContract>, Web) {
     (server, con, contracts, web)
 }
 
+/// A Redis holding `contracts` (BTC's), and a web server of BTC alone.
+fn btc_setup(contracts: &[FixtureContract]) -> (RedisServer, redis::Connection, Web) {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    fixture::ingest(&mut con, contracts);
+    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+    (server, con, web)
+}
+
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -636,13 +645,10 @@ fn cursor_of(id: &str) -> u64 {
 #[test]
 fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
     use std::io::{Read, Write};
-    let server = RedisServer::start(&[]);
-    let mut con = server.connection();
     // Every write below changes 940 of the 1,000 contracts: some hundreds of KB per event, so
     // a few events fill the slow follower's socket buffers and the rest wait in the server.
     let contracts = fixture::btc_chain(10, 50, 7);
-    fixture::ingest(&mut con, &contracts);
-    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+    let (_server, mut con, web) = btc_setup(&contracts);
 
     let fast = web.sse_events("assets=BTC", None);
     let mut slow = std::net::TcpStream::connect(("127.0.0.1", web.port)).unwrap();
@@ -750,11 +756,8 @@ fn a_follower_that_stops_reading_catches_up_from_its_cursor() {
 #[test]
 fn a_large_audience_is_served_in_staggered_groups_and_every_follower_holds_the_chain() {
     use std::io::{BufReader, Write};
-    let server = RedisServer::start(&[]);
-    let mut con = server.connection();
     let contracts = fixture::btc_chain(2, 40, 7);
-    fixture::ingest(&mut con, &contracts);
-    let web = Web::start(&server.url(), &["--assets", "BTC"]);
+    let (_server, mut con, web) = btc_setup(&contracts);
 
     // 300 followers (three groups of at most 128), each a socket read by a thread of its own.
     const FOLLOWERS: usize = 300;
