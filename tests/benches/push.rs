@@ -113,15 +113,52 @@ fn runtime() -> tokio::runtime::Runtime {
 /// What a client does with each `data:` line.
 type OnData<'a> = dyn FnMut(&[u8]) + Send + 'a;
 
+/// How the measuring thread ends its clients: each client's socket is shut down, which wakes
+/// a client waiting to read. (A timeout around every read, to look at a flag now and then, put
+/// a timer in and took it out again 100,000 times a second at 1,000 clients.)
+#[derive(Clone)]
+struct Stop {
+    sockets: Arc<Mutex<Option<Vec<std::net::TcpStream>>>>,
+}
+
+impl Stop {
+    fn new() -> Stop {
+        Stop {
+            sockets: Arc::new(Mutex::new(Some(Vec::new()))),
+        }
+    }
+
+    /// Keeps a handle on `sock` to shut it down at the stop (at once if that has come).
+    fn watch(&self, sock: TcpStream) -> std::io::Result<TcpStream> {
+        let sock = sock.into_std()?;
+        let handle = sock.try_clone()?;
+        match self.sockets.lock().unwrap().as_mut() {
+            Some(all) => all.push(handle),
+            None => handle.shutdown(std::net::Shutdown::Both)?,
+        }
+        TcpStream::from_std(sock)
+    }
+
+    /// Every client's stream ends.
+    fn now(&self) {
+        for sock in self.sockets.lock().unwrap().take().unwrap_or_default() {
+            let _ = sock.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
 /// Without `on_data`, the client only reads (and drops) what comes, as fast as it comes.
 async fn follow(
     port: u16,
     path: String,
-    stop: Arc<AtomicBool>,
+    stop: Stop,
     gzip: bool,
     mut on_data: Option<&mut OnData<'_>>,
 ) {
-    let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)).await else {
+    let Ok(sock) = TcpStream::connect(("127.0.0.1", port)).await else {
+        return;
+    };
+    let Ok(mut sock) = stop.watch(sock) else {
         return;
     };
     let encoding = if gzip {
@@ -136,7 +173,8 @@ async fn follow(
         return;
     }
     // The body as it comes (`raw`), and as text (`buf`: inflated when gzipped, as a browser's
-    // decoder does, chunk by chunk).
+    // decoder does, chunk by chunk). Past the head of a plain stream, bytes are read straight
+    // into `buf`.
     let mut raw: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut inflate = flate2::Decompress::new(false);
@@ -144,46 +182,54 @@ async fn follow(
     let mut header_left = if gzip { 10 } else { 0 };
     let mut in_body = false;
     let mut chunk = vec![0u8; 1 << 16];
-    while !stop.load(Relaxed) {
-        let n = match tokio::time::timeout(Duration::from_millis(200), sock.read(&mut chunk)).await
-        {
-            Ok(Ok(0)) | Ok(Err(_)) => return,
-            Ok(Ok(n)) => n,
-            Err(_) => continue, // look at `stop` again
+    loop {
+        let straight = in_body && !gzip && on_data.is_some();
+        let read = if straight {
+            buf.reserve(1 << 16);
+            sock.read_buf(&mut buf).await
+        } else {
+            sock.read(&mut chunk).await
         };
+        // The end of the stream, or the stop.
+        let Ok(n) = read else { return };
+        if n == 0 {
+            return;
+        }
         let Some(on_data) = on_data.as_mut() else {
             continue;
         };
-        raw.extend_from_slice(&chunk[..n]);
-        if !in_body {
-            let Some(end) = memchr::memmem::find(&raw, b"\r\n\r\n") else {
-                continue;
-            };
-            raw.drain(..end + 4);
-            in_body = true;
-        }
-        let skip = header_left.min(raw.len());
-        raw.drain(..skip);
-        header_left -= skip;
-        if !gzip {
-            buf.append(&mut raw);
-        } else {
-            let start = inflate.total_in();
-            loop {
-                buf.reserve(1 << 16);
-                let before = buf.len();
-                let at = (inflate.total_in() - start) as usize;
-                if inflate
-                    .decompress_vec(&raw[at..], &mut buf, flate2::FlushDecompress::Sync)
-                    .is_err()
-                {
-                    return;
-                }
-                if (inflate.total_in() - start) as usize == raw.len() && buf.len() == before {
-                    break;
-                }
+        if !straight {
+            raw.extend_from_slice(&chunk[..n]);
+            if !in_body {
+                let Some(end) = memchr::memmem::find(&raw, b"\r\n\r\n") else {
+                    continue;
+                };
+                raw.drain(..end + 4);
+                in_body = true;
             }
-            raw.clear();
+            let skip = header_left.min(raw.len());
+            raw.drain(..skip);
+            header_left -= skip;
+            if !gzip {
+                buf.append(&mut raw);
+            } else {
+                let start = inflate.total_in();
+                loop {
+                    buf.reserve(1 << 16);
+                    let before = buf.len();
+                    let at = (inflate.total_in() - start) as usize;
+                    if inflate
+                        .decompress_vec(&raw[at..], &mut buf, flate2::FlushDecompress::Sync)
+                        .is_err()
+                    {
+                        return;
+                    }
+                    if (inflate.total_in() - start) as usize == raw.len() && buf.len() == before {
+                        break;
+                    }
+                }
+                raw.clear();
+            }
         }
         let mut used = 0;
         while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
@@ -215,13 +261,14 @@ fn ms_list(values: &[f64]) -> String {
     format!("{} ms", list.join(", "))
 }
 
-/// Every whole number that follows `name` in `text`. The search is memchr's SIMD one: the
-/// timed clients scan every byte they get (22 MB/s each at full rate), and a byte-by-byte
-/// search there cost the machine more CPU than the server's own fan-out.
-fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
+/// Every whole number that follows `name`'s needle in `text`. The search is memchr's SIMD one,
+/// its searcher built once per client: the timed clients scan every byte they get (22 MB/s
+/// each at full rate), and a byte-by-byte search there cost the machine more CPU than the
+/// server's own fan-out.
+fn number_after(text: &[u8], name: &memchr::memmem::Finder) -> Vec<u64> {
     let mut out = Vec::new();
-    for at in memchr::memmem::find_iter(text, name) {
-        let rest = &text[at + name.len()..];
+    for at in name.find_iter(text) {
+        let rest = &text[at + name.needle().len()..];
         let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         if let Some(v) = std::str::from_utf8(&rest[..digits])
             .ok()
@@ -236,7 +283,7 @@ fn number_after(text: &[u8], name: &[u8]) -> Vec<u64> {
 /// One SSE client until `stop`, adding each write's latency to `hist`.
 async fn client(
     port: u16,
-    stop: Arc<AtomicBool>,
+    stop: Stop,
     sent: Arc<Vec<AtomicU64>>,
     start: Instant,
     hist: Arc<Mutex<Vec<u64>>>,
@@ -244,8 +291,9 @@ async fn client(
     let mut local = vec![0u64; BUCKETS];
     // The value of the client's snapshot (its first event), then the last value it got.
     let mut seen: Option<u64> = None;
+    let mark_price = memchr::memmem::Finder::new(b"\"mark_price\":");
     let mut on_data = |data: &[u8]| {
-        let Some(&k) = number_after(data, b"\"mark_price\":").first() else {
+        let Some(&k) = number_after(data, &mark_price).first() else {
             return;
         };
         let now = start.elapsed().as_nanos() as u64;
@@ -286,7 +334,7 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
         .arg(0)
         .query(&mut con)
         .unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Stop::new();
     let hist = Arc::new(Mutex::new(vec![0u64; BUCKETS]));
     let rt = runtime();
     let tasks: Vec<_> = (0..run.clients)
@@ -317,7 +365,7 @@ fn measure(redis: &RedisServer, web: &Web, run: &Run, seed: u64) -> Outcome {
     std::thread::sleep(Duration::from_millis(500));
     let seconds = began.elapsed().as_secs_f64();
     let cpu_s = cpu_seconds(pid) - cpu0;
-    stop.store(true, Relaxed);
+    stop.now();
     rt.block_on(async {
         for t in tasks {
             let _ = t.await;
@@ -335,7 +383,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
     flags.extend_from_slice(web_flags);
     let web = Web::start(redis_url, &flags);
     let web_port = web.port;
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Stop::new();
     let hist = Arc::new(Mutex::new(vec![0u64; BUCKETS]));
     let measuring = Arc::new(AtomicBool::new(false));
     let rt = runtime();
@@ -345,6 +393,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
             let path = "/api/stream?assets=BTC,ETH,SOL,XRP".to_string();
             rt.spawn(async move {
                 let mut local = vec![0u64; BUCKETS];
+                let updated_ms = memchr::memmem::Finder::new(b"\"updated_ms\":");
                 let mut on_data = |data: &[u8]| {
                     if !measuring.load(Relaxed)
                         || !data.starts_with(b"{\"asset\"")
@@ -353,7 +402,7 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
                         return;
                     }
                     let now = now_ms();
-                    for t in number_after(data, b"\"updated_ms\":") {
+                    for t in number_after(data, &updated_ms) {
                         let b = ((now - t as i64).max(0) * 10) as usize;
                         local[b.min(BUCKETS - 1)] += 1;
                     }
@@ -374,8 +423,8 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
     measuring.store(false, Relaxed);
     let elapsed = began.elapsed().as_secs_f64();
     let cpu_s = cpu_seconds(pid) - cpu0;
-    stop.store(true, Relaxed);
-    drop(web); // ends every stream
+    stop.now();
+    drop(web);
     rt.block_on(async {
         for t in tasks {
             let _ = t.await;
