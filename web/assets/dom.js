@@ -70,6 +70,7 @@ export function patchRows(body, key, cells, markup) {
   if (shown && shown.key === key && body.rows.length === cells.length) {
     cells.forEach((row, i) => row.forEach(([text, cls], j) => {
       const [was, wasCls] = shown.cells[i][j];
+      if (was === text && wasCls === cls) return;
       const td = body.rows[i].cells[j];
       if (was !== text) td.textContent = text;
       if (wasCls !== cls) td.className = cls;
@@ -93,6 +94,7 @@ export function setCards(el, cards) {
   if (shown && shown.key === key && el.children.length === cards.length) {
     cards.forEach(([, value, cls = ''], i) => {
       const [, was, wasCls = ''] = shown.cards[i];
+      if (was === value && wasCls === cls) return;
       const node = el.children[i].lastElementChild;
       if (was !== value) node.textContent = value;
       if (wasCls !== cls) node.className = valueClass(cls);
