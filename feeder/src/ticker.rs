@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Instant;
 
-use compact_str::CompactString;
+use compact_str::{CompactString, ToCompactString};
 use options_core::{Field, Venue};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
@@ -217,10 +217,10 @@ impl<'de> Deserialize<'de> for Text {
                 Ok(Text(FieldText::new(options_core::format_number(v))))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(compact_str::ToCompactString::to_compact_string(&v)))
+                Ok(Text(v.to_compact_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(compact_str::ToCompactString::to_compact_string(&v)))
+                Ok(Text(v.to_compact_string()))
             }
         }
         d.deserialize_any(V)

@@ -139,15 +139,15 @@ impl Hub {
         since: u64,
     ) -> broadcast::Receiver<Arc<Change>> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let mut key = (asset.to_string(), 0);
         let counts: Vec<usize> = (0..GROUPS)
             .map(|g| {
-                channels
-                    .get(&(asset.to_string(), g))
-                    .map_or(0, |tx| tx.receiver_count())
+                key.1 = g;
+                channels.get(&key).map_or(0, |tx| tx.receiver_count())
             })
             .collect();
-        let group = least_filled(&counts[..audience_groups(counts.iter().sum())]);
-        let key = (asset.to_string(), group);
+        key.1 = least_filled(&counts[..audience_groups(counts.iter().sum())]);
+        let group = key.1;
         if let Some(tx) = channels.get(&key) {
             return tx.subscribe();
         }
