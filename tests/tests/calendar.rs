@@ -7,12 +7,11 @@
 //! (tests/browser/calendar.mjs in Chromium) offers, filters and charts every expiry.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use options_core::clock::now_ms;
 use options_core::Expiry;
+use options_tests::browser;
 use options_tests::procs::{wait_for, Feeder, Sim, Web};
 use options_tests::{json, RedisServer};
 use serde_json::Value;
@@ -180,21 +179,14 @@ fn run_case(case: &str) {
         }
     }
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/calendar.mjs"))
-        .env("DASHBOARD_URL", web.url(""))
-        .env("SIM_URL", sim.rest_url())
-        .env("CALENDAR_LABEL", case)
-        .output()
-        .expect("run node (`make deps` installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("all calendar checks passed"),
-        "{case}: browser checks failed\n--- stdout\n{stdout}\n--- stderr\n{}\n--- web log\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        web.proc.log_text()
+    browser::run(
+        "calendar.mjs",
+        &web,
+        &[
+            ("SIM_URL", sim.rest_url()),
+            ("CALENDAR_LABEL", case.to_string()),
+        ],
+        "all calendar checks passed",
     );
 }
 

@@ -3,33 +3,15 @@
 //! The checks themselves are in tests/browser/dashboard.mjs; screenshots land in
 //! target/screenshots/.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use options_tests::browser;
 use options_tests::procs::{Feeder, Sim, Web};
 use options_tests::RedisServer;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn chromium() -> String {
-    let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&path).exists(),
-        "{path} is missing: the dashboard tests need Debian's chromium (`make deps` installs it)"
-    );
-    path
-}
-
 #[test]
 fn dashboard_in_a_real_browser() {
-    let chromium = chromium();
-    let root = workspace();
+    let root = browser::workspace();
     assert!(
         root.join("web/node_modules/playwright-core").exists(),
         "web/node_modules is missing: run `make assets` (npm ci in web/)"
@@ -53,23 +35,16 @@ fn dashboard_in_a_real_browser() {
         &["--assets", "BTC,ETH", "--bybit-rest-url", &sim.rest_url()],
     );
     let shots = root.join("target/screenshots");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/dashboard.mjs"))
-        .env("DASHBOARD_URL", web.url(""))
-        .env("SIM_URL", sim.rest_url())
-        .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", &chromium)
-        .env("WEB_PID", web.proc.id().expect("web runs").to_string())
-        .env("REDIS_PORT", server.port.to_string())
-        .output()
-        .expect("run node (is Node.js installed? `make deps` installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success() && stdout.contains("all dashboard checks passed"),
-        "browser checks failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- web log\n{}",
-        web.proc.log_text()
+    browser::run(
+        "dashboard.mjs",
+        &web,
+        &[
+            ("SIM_URL", sim.rest_url()),
+            ("SCREENSHOT_DIR", shots.display().to_string()),
+            ("WEB_PID", web.proc.id().expect("web runs").to_string()),
+            ("REDIS_PORT", server.port.to_string()),
+        ],
+        "all dashboard checks passed",
     );
     for name in [
         "table-desktop.png",
