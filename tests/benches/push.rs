@@ -20,10 +20,9 @@ use std::time::{Duration, Instant};
 
 use options_core::clock::now_ms;
 use options_tests::procs::{Feeder, Sim, Web};
+use options_tests::sse_clients::{follow, number_after, runtime, OnData, Stop};
 use options_tests::RedisServer;
 use rand::{Rng, SeedableRng};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const SYMBOL: &str = "BTC-26DEC30-100000-C";
 /// Latency histogram: 0.1 ms buckets up to 10 s.
@@ -98,151 +97,6 @@ fn quantile(hist: &[u64], q: f64) -> f64 {
     f64::NAN
 }
 
-/// The SSE clients: tasks on one two-thread runtime (a thread per client, or reqwest's blocking
-/// client with its runtime thread per client, made the clients' own context switches most of
-/// the machine's load at 1,000 clients). Each speaks HTTP/1.0, so the body is the event stream
-/// itself, not chunks, and hands each `data:` line to `on_data` until `stop`.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// What a client does with each `data:` line.
-type OnData<'a> = dyn FnMut(&[u8]) + Send + 'a;
-
-/// How the measuring thread ends its clients: each client's socket is shut down, which wakes
-/// a client waiting to read. (A timeout around every read, to look at a flag now and then, put
-/// a timer in and took it out again 100,000 times a second at 1,000 clients.)
-#[derive(Clone)]
-struct Stop {
-    sockets: Arc<Mutex<Option<Vec<std::net::TcpStream>>>>,
-}
-
-impl Stop {
-    fn new() -> Stop {
-        Stop {
-            sockets: Arc::new(Mutex::new(Some(Vec::new()))),
-        }
-    }
-
-    /// Keeps a handle on `sock` to shut it down at the stop (at once if that has come).
-    fn watch(&self, sock: TcpStream) -> std::io::Result<TcpStream> {
-        let sock = sock.into_std()?;
-        let handle = sock.try_clone()?;
-        match self.sockets.lock().unwrap().as_mut() {
-            Some(all) => all.push(handle),
-            None => handle.shutdown(std::net::Shutdown::Both)?,
-        }
-        TcpStream::from_std(sock)
-    }
-
-    /// Every client's stream ends.
-    fn now(&self) {
-        for sock in self.sockets.lock().unwrap().take().unwrap_or_default() {
-            let _ = sock.shutdown(std::net::Shutdown::Both);
-        }
-    }
-}
-
-/// Without `on_data`, the client only reads (and drops) what comes, as fast as it comes.
-async fn follow(
-    port: u16,
-    path: String,
-    stop: Stop,
-    gzip: bool,
-    mut on_data: Option<&mut OnData<'_>>,
-) {
-    let Ok(sock) = TcpStream::connect(("127.0.0.1", port)).await else {
-        return;
-    };
-    let Ok(mut sock) = stop.watch(sock) else {
-        return;
-    };
-    let encoding = if gzip {
-        "Accept-Encoding: gzip\r\n"
-    } else {
-        ""
-    };
-    let request = format!(
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{encoding}\r\n"
-    );
-    if sock.write_all(request.as_bytes()).await.is_err() {
-        return;
-    }
-    // The body as it comes (`raw`), and as text (`buf`: inflated when gzipped, as a browser's
-    // decoder does, chunk by chunk). Past the head of a plain stream, bytes are read straight
-    // into `buf`.
-    let mut raw: Vec<u8> = Vec::with_capacity(1 << 16);
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-    let mut inflate = flate2::Decompress::new(false);
-    // Bytes of the body still to skip: the gzip header.
-    let mut header_left = if gzip { 10 } else { 0 };
-    let mut in_body = false;
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        let straight = in_body && !gzip && on_data.is_some();
-        let read = if straight {
-            buf.reserve(1 << 16);
-            sock.read_buf(&mut buf).await
-        } else {
-            sock.read(&mut chunk).await
-        };
-        // The end of the stream, or the stop.
-        let Ok(n) = read else { return };
-        if n == 0 {
-            return;
-        }
-        let Some(on_data) = on_data.as_mut() else {
-            continue;
-        };
-        if !straight {
-            raw.extend_from_slice(&chunk[..n]);
-            if !in_body {
-                let Some(end) = memchr::memmem::find(&raw, b"\r\n\r\n") else {
-                    continue;
-                };
-                raw.drain(..end + 4);
-                in_body = true;
-            }
-            let skip = header_left.min(raw.len());
-            raw.drain(..skip);
-            header_left -= skip;
-            if !gzip {
-                buf.append(&mut raw);
-            } else {
-                let start = inflate.total_in();
-                loop {
-                    buf.reserve(1 << 16);
-                    let before = buf.len();
-                    let at = (inflate.total_in() - start) as usize;
-                    if inflate
-                        .decompress_vec(&raw[at..], &mut buf, flate2::FlushDecompress::Sync)
-                        .is_err()
-                    {
-                        return;
-                    }
-                    if (inflate.total_in() - start) as usize == raw.len() && buf.len() == before {
-                        break;
-                    }
-                }
-                raw.clear();
-            }
-        }
-        let mut used = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
-            let line = &buf[used..used + nl];
-            if let Some(data) = line.strip_prefix(b"data:") {
-                on_data(data);
-            }
-            used += nl + 1;
-        }
-        buf.drain(..used);
-    }
-}
-
 /// How many times each heavy row runs (the machine is saturated there and the tail moves from
 /// run to run); the row is the run of median p99, and the row's note lists every run's p99.
 const REPEATS: usize = 5;
@@ -259,25 +113,6 @@ fn median_run(mut run: impl FnMut(usize) -> Outcome) -> (Outcome, Vec<f64>) {
 fn ms_list(values: &[f64]) -> String {
     let list: Vec<String> = values.iter().map(|p| format!("{p:.1}")).collect();
     format!("{} ms", list.join(", "))
-}
-
-/// Every whole number that follows `name`'s needle in `text`. The search is memchr's SIMD one,
-/// its searcher built once per client: the timed clients scan every byte they get (22 MB/s
-/// each at full rate), and a byte-by-byte search there cost the machine more CPU than the
-/// server's own fan-out.
-fn number_after(text: &[u8], name: &memchr::memmem::Finder) -> Vec<u64> {
-    let mut out = Vec::new();
-    for at in name.find_iter(text) {
-        let rest = &text[at + name.needle().len()..];
-        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-        if let Some(v) = std::str::from_utf8(&rest[..digits])
-            .ok()
-            .and_then(|d| d.parse().ok())
-        {
-            out.push(v);
-        }
-    }
-    out
 }
 
 /// One SSE client until `stop`, adding each write's latency to `hist`.

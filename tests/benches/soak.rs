@@ -2,9 +2,11 @@
 //!
 //! - bybit-sim lists four underlyings (about 2,500 contracts) and pushes 25,000 updates/s:
 //!   every contract every 100 ms;
-//! - the feeder writes them into Redis; options-web serves 50 SSE clients following all four
-//!   underlyings (one of them reads slowly: 1 KiB every 200 ms) and wrk asks
-//!   `/api/options/BTC?limit=50` with 4 connections throughout;
+//! - the feeder writes them into Redis, trades included (the tapes keep 120 s of them:
+//!   `FLOW_RETENTION_S`); options-web serves 50 SSE clients following all four underlyings
+//!   (tasks on one two-thread runtime, `sse_clients`; one of them, a thread of its own, reads
+//!   slowly: 1 KiB every 200 ms) and wrk asks `/api/options/BTC?limit=50` with 4 connections
+//!   throughout;
 //! - every 10 s: resident memory of redis-server, the feeder and the web server;
 //! - five of the SSE clients time every row they receive: push → SSE is the client's clock at
 //!   receipt minus the row's `updated_ms` (the sim's push time; one machine, one clock).
@@ -23,11 +25,14 @@ use std::time::{Duration, Instant};
 
 use options_core::clock::now_ms;
 use options_tests::procs::{Feeder, Sim, Web};
+use options_tests::sse_clients::{self, follow, number_after, OnData, Stop};
 use options_tests::RedisServer;
 
 const ASSETS: &str = "BTC,ETH,SOL,XRP";
 const CLIENTS: usize = 50;
 const TIMED_CLIENTS: usize = 5;
+/// Seconds of trades the tapes keep (module argument `flow-retention`).
+const FLOW_RETENTION_S: u64 = 120;
 /// Latency histogram resolution: 1 ms buckets up to 20 s.
 const BUCKETS: usize = 20_001;
 
@@ -75,25 +80,10 @@ impl Latency {
     }
 }
 
-/// Every `"updated_ms":N` in an event's data: one per row.
-fn row_times(data: &str) -> impl Iterator<Item = i64> + '_ {
-    data.split("\"updated_ms\":").skip(1).filter_map(|rest| {
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        rest[..end].parse().ok()
-    })
-}
-
-/// One SSE client until `stop`: counts bytes, times rows when `latency` is given, reads slowly
-/// when `slow`. Returns how many times the stream ended early (and was reopened).
-fn sse_client(
-    url: String,
-    stop: Arc<AtomicBool>,
-    latency: Option<Arc<Latency>>,
-    slow: bool,
-    bytes: Arc<AtomicU64>,
-) -> u64 {
+/// The slow client until `stop`: reads 1 KiB every 200 ms on a thread of its own (a blocking
+/// reader is what a slow consumer is). Returns how many times its stream ended early (and was
+/// reopened).
+fn slow_client(url: String, stop: Arc<AtomicBool>, bytes: Arc<AtomicU64>) -> u64 {
     let client = reqwest::blocking::Client::builder()
         .timeout(None)
         .build()
@@ -105,36 +95,16 @@ fn sse_client(
             std::thread::sleep(Duration::from_millis(200));
             continue;
         };
-        let mut buf = vec![0u8; if slow { 1024 } else { 64 * 1024 }];
-        let mut pending = String::new();
+        let mut buf = [0u8; 1024];
         loop {
             if stop.load(Relaxed) {
                 return cut_off;
             }
-            let n = match resp.read(&mut buf) {
+            match resp.read(&mut buf) {
                 Ok(0) | Err(_) => break,
-                Ok(n) => n,
+                Ok(n) => bytes.fetch_add(n as u64, Relaxed),
             };
-            bytes.fetch_add(n as u64, Relaxed);
-            if slow {
-                std::thread::sleep(Duration::from_millis(200));
-                continue;
-            }
-            // Only the timed clients look inside: parsing 50 streams would make the benchmark
-            // itself the machine's main load.
-            let Some(lat) = &latency else { continue };
-            pending.push_str(&String::from_utf8_lossy(&buf[..n]));
-            while let Some(end) = pending.find("\n\n") {
-                let event: String = pending.drain(..end + 2).collect();
-                // A reset carries the whole chain, old rows included: not a push.
-                let changes = event.contains("event: changes") || event.contains("event:changes");
-                if changes && !event.contains("\"reset\":true") {
-                    let now = now_ms();
-                    for t in row_times(&event) {
-                        lat.record(now - t);
-                    }
-                }
-            }
+            std::thread::sleep(Duration::from_millis(200));
         }
         if !stop.load(Relaxed) {
             cut_off += 1;
@@ -191,7 +161,16 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(600);
-    let redis = RedisServer::start(&[]);
+    // The sim makes a trade of one update in twenty, 1,250 a second at this rate, a thousand
+    // times a real venue's: with the default day of retention the tapes (and the module's
+    // index of them) would grow through the whole run, by design, and hide any leak. Two
+    // minutes of trades reach their steady size within the warm-up, and trimming runs all
+    // along.
+    let redis = RedisServer::start_with_module_args(
+        options_tests::TempDir::new("soak"),
+        &["flow-retention", &FLOW_RETENTION_S.to_string()],
+        &[],
+    );
     let sim = Sim::start(&["--assets", ASSETS, "--updates-per-sec", "25000"]);
     let mut feeder = Feeder::start(&sim, &redis.url(), ASSETS, &[]);
     feeder.wait_ready(Duration::from_secs(60));
@@ -227,15 +206,52 @@ fn main() {
         minutes: Mutex::new(Vec::new()),
     });
     let events = Arc::new(AtomicU64::new(0));
-    let url = web.url(&format!("/api/stream?assets={ASSETS}"));
-    let clients: Vec<_> = (0..CLIENTS)
+    let web_port = web.port;
+    let path = format!("/api/stream?assets={ASSETS}");
+    // The fast clients: tasks on the shared two-thread runtime (`sse_clients`); a cut stream is
+    // counted and opened again.
+    let rt = sse_clients::runtime();
+    let ends = Stop::new();
+    let fast: Vec<_> = (0..CLIENTS - 1)
         .map(|i| {
-            let (url, stop, events) = (url.clone(), stop.clone(), events.clone());
+            let (path, stop, ends, events) =
+                (path.clone(), stop.clone(), ends.clone(), events.clone());
             let lat = (i < TIMED_CLIENTS).then(|| latency.clone());
-            let slow = i == CLIENTS - 1;
-            std::thread::spawn(move || sse_client(url, stop, lat, slow, events))
+            rt.spawn(async move {
+                let updated_ms = memchr::memmem::Finder::new(b"\"updated_ms\":");
+                // Only the timed clients look inside: parsing 50 streams would make the
+                // benchmark itself the machine's main load.
+                let mut on_data = |data: &[u8]| {
+                    let Some(lat) = &lat else { return };
+                    // A reset carries the whole chain, old rows included: not a push.
+                    if !data.starts_with(b"{\"asset\"")
+                        || memchr::memmem::find(data, b"\"reset\":true").is_some()
+                    {
+                        return;
+                    }
+                    let now = now_ms();
+                    for t in number_after(data, &updated_ms) {
+                        lat.record(now - t as i64);
+                    }
+                };
+                let mut cut_off = 0u64;
+                loop {
+                    let timed = lat.is_some().then_some(&mut on_data as &mut OnData<'_>);
+                    let read = follow(web_port, path.clone(), ends.clone(), false, timed).await;
+                    events.fetch_add(read, Relaxed);
+                    if stop.load(Relaxed) {
+                        return cut_off;
+                    }
+                    cut_off += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
         })
         .collect();
+    let slow = {
+        let (url, stop, events) = (web.url(&path), stop.clone(), events.clone());
+        std::thread::spawn(move || slow_client(url, stop, events))
+    };
     let wrk_url = web.url("/api/options/BTC?limit=50");
     let wrk_thread = std::thread::spawn(move || wrk(&wrk_url, seconds));
 
@@ -253,8 +269,15 @@ fn main() {
         samples.push((t, rss));
     }
     stop.store(true, Relaxed);
+    ends.now();
     let (rps, non2xx, socket) = wrk_thread.join().expect("wrk thread");
-    let cut_off: u64 = clients.into_iter().map(|c| c.join().unwrap_or(1)).sum();
+    let cut_off: u64 = rt.block_on(async {
+        let mut cut_off = 0;
+        for c in fast {
+            cut_off += c.await.unwrap_or(1);
+        }
+        cut_off
+    }) + slow.join().unwrap_or(1);
     let errors = feeder_errors(&feeder) - errors_before;
     let written = feeder
         .try_metric("feeder_updates_written_total")
@@ -319,6 +342,7 @@ fn main() {
 ## Soak (issue 19)\n\n\
 Shared by everything below. {elapsed:.0} s at full rate, release builds: bybit-sim with {contracts} contracts of {ASSETS} \
 pushing 25,000 updates/s (every contract every 100 ms); the feeder wrote {written_rate:.0} updates/s after conflation; \
+trades kept {FLOW_RETENTION_S} s on the tapes; \
 {CLIENTS} SSE clients following all four (one reading 1 KiB every 200 ms), {mib:.0} MiB of events read; wrk on `/api/options/BTC?limit=50` \
 (4 connections) at {rps:.0} requests/s throughout.\n\n\
 | process | resident, {warm_from}–{warm_to} s | resident, last 30 s | peak | growth | MiB at each minute |\n\

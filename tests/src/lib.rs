@@ -11,6 +11,7 @@ pub mod follow;
 pub mod market;
 pub mod procs;
 pub mod proxy;
+pub mod sse_clients;
 pub mod state;
 
 use std::net::TcpListener;
