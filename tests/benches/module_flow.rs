@@ -4,7 +4,9 @@
 //!    against `GET` of a string as large as its reply; and with `BYSTRIKE BUCKET 3600`, what a
 //!    dashboard's flow view asks;
 //! 2. recording: pipelined `OPTIONS.TRADE` (dedupe, append, trim) against pipelined `XADD` of
-//!    the same fields into a plain stream, alternating rounds.
+//!    the same fields into a plain stream, alternating rounds;
+//! 3. the same on a full tape, whose 24-hour window slides with every trade (each trims one),
+//!    against `XADD … MINID` trimming a plain stream the same way.
 //!
 //! Results replace the `flow` section of BENCHMARKS.md. Run with `make bench`.
 
@@ -19,6 +21,9 @@ const TRADES: usize = 50_000;
 const ROUNDS: usize = 3;
 const PIPELINE: usize = 1_000;
 const WRITES_PER_ROUND: usize = 20_000;
+const DAY_MS: i64 = 86_400_000;
+/// The spacing of a day of `TRADES` trades.
+const STEP_MS: i64 = DAY_MS / TRADES as i64;
 
 /// One trade's arguments after the key: id symbol side size price ts INDEX px [BLOCK].
 fn trade_args(rng: &mut StdRng, i: usize, ts: i64, expiries: &[String]) -> Vec<String> {
@@ -162,6 +167,15 @@ fn main() {
     let mut sorted = ratios.clone();
     sorted.sort_by(f64::total_cmp);
 
+    // 3. a full tape: a day of trades, evenly spaced, and each new one a spacing later, so
+    //    every trade pushes the oldest out of the 24 hours kept (a tape's steady state).
+    let (slide_rates, slide_xadd_rates) = sliding_window(now, &expiries, &mut rng);
+    let slide_ratios: Vec<f64> = slide_rates
+        .iter()
+        .zip(&slide_xadd_rates)
+        .map(|(t, x)| t / x)
+        .collect();
+
     let met = |ok: bool| if ok { "✅ met" } else { "❌ missed" };
     let section = format!(
         "<!-- flow:begin -->\n\
@@ -174,6 +188,7 @@ interleaved rounds, their range in brackets; latencies from the median round.\n\
 | `OPTIONS.FLOW BTC FORMAT JSON` (the 24 hours before now: totals and per expiry, {bytes} bytes), redis-benchmark -c {clients} -n {requests} | {f_s} calls/s (p50 {f_p50:.3} ms, p99 {f_p99:.3} ms) | `GET` of a {bytes}-byte string: {g_s} req/s | {r1:.3}× of GET | ≥ 500 calls/s {ok1} |\n\
 | `OPTIONS.FLOW BTC BYSTRIKE BUCKET 3600 FORMAT JSON` (the dashboard's view: per strike and hourly too, {vbytes} bytes) | {v_s} calls/s (p50 {v_p50:.3} ms, p99 {v_p99:.3} ms) | {f_rps:.0} calls/s for the default call | {r2:.2}× | — |\n\
 | recording: pipelined `OPTIONS.TRADE` ({PIPELINE} a pipeline; dedupe, append, trim), {WRITES_PER_ROUND} a round | {t_s} trades/s | pipelined `XADD` of the same fields to a plain stream: {x_s} entries/s | {r3:.2}× ({r3_s}) | — |\n\
+| recording on a full tape (a day of {TRADES} trades; each new trade {STEP_MS} ms after the last, so each pushes the oldest out), {WRITES_PER_ROUND} a round | {s_s} trades/s | pipelined `XADD … MINID` (the same trim) of the same fields: {sx_s} entries/s | {r4:.2}× ({r4_s}) | — |\n\
 \n<!-- flow:end -->",
         bytes = reply.len(),
         vbytes = view_reply.len(),
@@ -187,7 +202,77 @@ interleaved rounds, their range in brackets; latencies from the median round.\n\
         x_s = spread(&xadd_rates, 0),
         r3 = median(&sorted),
         r3_s = spread(&ratios, 2),
+        s_s = spread(&slide_rates, 0),
+        sx_s = spread(&slide_xadd_rates, 0),
+        r4 = median(&slide_ratios),
+        r4_s = spread(&slide_ratios, 2),
     );
     println!("{section}");
     options_tests::write_benchmark_section("flow", "module_flow", &section);
+}
+
+/// Part 3 on a server of its own: a day of `TRADES` trades `STEP_MS` apart up to `now`, then
+/// rounds of trades `STEP_MS` apart after it, alternating with `XADD … MINID` of the same
+/// fields into a plain stream of the same day. Rates of each round: (OPTIONS.TRADE, XADD).
+fn sliding_window(now: i64, expiries: &[String], rng: &mut StdRng) -> (Vec<f64>, Vec<f64>) {
+    let server = RedisServer::start(&[]);
+    let mut con = server.connection();
+    let at = |i: usize| now - DAY_MS + STEP_MS * (i as i64 + 1);
+    let xadd = |pipe: &mut redis::Pipeline, stream: &str, a: &[String], ts: i64| {
+        let block = if a.len() > 8 { "1" } else { "0" };
+        pipe.cmd("XADD")
+            .arg(stream)
+            .arg("MINID")
+            .arg(ts - DAY_MS)
+            .arg(format!("{ts}-0"))
+            .arg(&[
+                "id", &a[0], "symbol", &a[1], "side", &a[2], "size", &a[3], "price", &a[4],
+                "index", &a[7], "block", block, "ts", &a[5],
+            ])
+            .ignore();
+    };
+    for chunk in (0..TRADES).collect::<Vec<_>>().chunks(PIPELINE) {
+        let mut pipe = redis::pipe();
+        for &i in chunk {
+            let a = trade_args(rng, i, at(i), expiries);
+            pipe.cmd("OPTIONS.TRADE").arg("BTC").arg(&a).ignore();
+            xadd(&mut pipe, "plain", &a, at(i));
+        }
+        pipe.query::<()>(&mut con).expect("a day of trades");
+    }
+    let (mut trades, mut xadds) = (Vec::new(), Vec::new());
+    let mut next = TRADES;
+    for _ in 0..ROUNDS {
+        let batch: Vec<(i64, Vec<String>)> = (next..next + WRITES_PER_ROUND)
+            .map(|i| (at(i), trade_args(rng, i, at(i), expiries)))
+            .collect();
+        next += WRITES_PER_ROUND;
+        let t0 = Instant::now();
+        for chunk in batch.chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for (_, a) in chunk {
+                pipe.cmd("OPTIONS.TRADE").arg("BTC").arg(a).ignore();
+            }
+            pipe.query::<()>(&mut con).expect("trades");
+        }
+        trades.push(WRITES_PER_ROUND as f64 / t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for chunk in batch.chunks(PIPELINE) {
+            let mut pipe = redis::pipe();
+            for (ts, a) in chunk {
+                xadd(&mut pipe, "plain", a, *ts);
+            }
+            pipe.query::<()>(&mut con).expect("xadd");
+        }
+        xadds.push(WRITES_PER_ROUND as f64 / t0.elapsed().as_secs_f64());
+    }
+    // Both stayed a day long: each write pushed one out.
+    for stream in ["{BTC}:trades", "plain"] {
+        let len: usize = redis::cmd("XLEN").arg(stream).query(&mut con).unwrap();
+        assert!(
+            (TRADES - 1..=TRADES + 1).contains(&len),
+            "{stream} holds {len} entries, not a day's {TRADES}"
+        );
+    }
+    (trades, xadds)
 }

@@ -140,7 +140,7 @@ pub fn trade(ctx: &Context, args: &[RedisString]) -> RedisResult {
         // The retention counts back from the newest trade's time, not this server's clock, so
         // every copy keeps the same entries.
         let min_ms = newest.saturating_sub(retention);
-        if tape.trades.first().is_some_and(|f| f.entry.0 < min_ms) {
+        if tape.trades.front().is_some_and(|f| f.entry.0 < min_ms) {
             trim(ctx, stream, min_ms)?;
             tape.trim_before(min_ms);
         }
