@@ -2,7 +2,7 @@
 //!
 //! - bybit-sim lists four underlyings (about 2,500 contracts) and pushes 25,000 updates/s:
 //!   every contract every 100 ms;
-//! - the feeder writes them into Redis, trades included (the tapes keep 120 s of them:
+//! - the feeder writes them into Redis, trades included (the tapes keep 60 s of them:
 //!   `FLOW_RETENTION_S`); options-web serves 50 SSE clients following all four underlyings
 //!   (tasks on one two-thread runtime, `sse_clients`; one of them, a thread of its own, reads
 //!   slowly: 1 KiB every 200 ms) and wrk asks `/api/options/BTC?limit=50` with 4 connections
@@ -32,7 +32,7 @@ const ASSETS: &str = "BTC,ETH,SOL,XRP";
 const CLIENTS: usize = 50;
 const TIMED_CLIENTS: usize = 5;
 /// Seconds of trades the tapes keep (module argument `flow-retention`).
-const FLOW_RETENTION_S: u64 = 120;
+const FLOW_RETENTION_S: u64 = 60;
 /// Latency histogram resolution: 1 ms buckets up to 20 s.
 const BUCKETS: usize = 20_001;
 
@@ -163,9 +163,9 @@ fn main() {
         .unwrap_or(600);
     // The sim makes a trade of one update in twenty, 1,250 a second at this rate, a thousand
     // times a real venue's: with the default day of retention the tapes (and the module's
-    // index of them) would grow through the whole run, by design, and hide any leak. Two
-    // minutes of trades reach their steady size within the warm-up, and trimming runs all
-    // along.
+    // index of them) would grow through the whole run, by design, and hide any leak. A minute
+    // of trades reaches its steady size well inside the warm-up (with two minutes, Redis's
+    // resident memory still rose until the fourth), and trimming runs all along.
     let redis = RedisServer::start_with_module_args(
         options_tests::TempDir::new("soak"),
         &["flow-retention", &FLOW_RETENTION_S.to_string()],
