@@ -5,7 +5,8 @@
 //!    `OPTIONS.GET` until it shows. Includes the HTTP call that triggers the push, so it is an
 //!    upper bound; the feeder's own receive → written histogram is reported beside it. Each
 //!    sample starts at a random moment (a random pause before it), so a periodic process (the
-//!    web server's poll, for the SSE samples) is met at every phase, not always at the same one.
+//!    web server's merge gap, for the SSE samples) is met at every phase, not always at the
+//!    same one.
 //! 3. Sustained throughput: the sim pushes as fast as it can; messages parsed per second and
 //!    contract updates written per second (after conflation), from the feeder's counters.
 //! 4. Deribit (issue 29), on a Redis of its own: start → every Deribit instrument of the four
@@ -300,7 +301,7 @@ Market: {contracts} contracts over BTC, ETH, SOL, XRP.\n\n\
 |---|---|---|\n\
 | start → every contract in Redis (discovery, REST snapshot, {conns} WebSocket connections) | {fill_ms:.0} ms | ≤ 2,000 ms {ok1} |\n\
 | exchange push → queryable with `OPTIONS.GET` ({QUERYABLE_SAMPLES} samples at random moments; includes the HTTP call that makes the sim push) | p50 {p50:.2} ms, p99 {p99:.2} ms, p99.9 {p999:.2} ms | p99 ≤ 5 ms {ok2} |\n\
-| exchange push → Redis → SSE `changes` event at a client of options-web ({SSE_SAMPLES} samples at random moments; the web server polls `OPTIONS.CHANGES` every 100 ms; p99.9 of {SSE_SAMPLES} is the largest) | p50 {sse_p50:.0} ms, p99 {sse_p99:.0} ms, p99.9 {sse_p999:.0} ms | — |\n\
+| exchange push → Redis → SSE `changes` event at a client of options-web ({SSE_SAMPLES} samples at random moments; the web server waits in Redis for changes, `OPTIONS.CHANGES … BLOCK`; p99.9 of {SSE_SAMPLES} is the largest) | p50 {sse_p50:.0} ms, p99 {sse_p99:.0} ms, p99.9 {sse_p999:.0} ms | — |\n\
 | the feeder's own part in steady streaming at 2,000 pushes/s: frame received → `OPTIONS.INGEST` acknowledged (histogram bucket bounds, 3 s) | p50 ≤ {own_p50:.1} ms, p99 ≤ {own_p99:.1} ms | — |\n\
 | sustained: pushes parsed per second (sim sending {pushed:.0}/s, at its limit) | {received:.0} msg/s ({garbled} garbled) | ≥ 200,000 msg/s {ok3} |\n\
 | sustained: contract updates written per second (latest-value conflation merges the rest) | {written:.0} updates/s | — |\n\
