@@ -144,16 +144,7 @@ fn main() {
         for chunk in batch.chunks(PIPELINE) {
             let mut pipe = redis::pipe();
             for a in chunk {
-                // The fields the tape's entries hold.
-                let block = if a.len() > 8 { "1" } else { "0" };
-                pipe.cmd("XADD")
-                    .arg(format!("plain{round}"))
-                    .arg("*")
-                    .arg(&[
-                        "id", &a[0], "symbol", &a[1], "side", &a[2], "size", &a[3], "price", &a[4],
-                        "index", &a[7], "block", block, "ts", &a[5],
-                    ])
-                    .ignore();
+                plain_xadd(&mut pipe, &format!("plain{round}"), a, None);
             }
             pipe.query::<()>(&mut con).expect("xadd");
         }
@@ -218,25 +209,12 @@ fn sliding_window(now: i64, expiries: &[String], rng: &mut StdRng) -> (Vec<f64>,
     let server = RedisServer::start(&[]);
     let mut con = server.connection();
     let at = |i: usize| now - DAY_MS + STEP_MS * (i as i64 + 1);
-    let xadd = |pipe: &mut redis::Pipeline, stream: &str, a: &[String], ts: i64| {
-        let block = if a.len() > 8 { "1" } else { "0" };
-        pipe.cmd("XADD")
-            .arg(stream)
-            .arg("MINID")
-            .arg(ts - DAY_MS)
-            .arg(format!("{ts}-0"))
-            .arg(&[
-                "id", &a[0], "symbol", &a[1], "side", &a[2], "size", &a[3], "price", &a[4],
-                "index", &a[7], "block", block, "ts", &a[5],
-            ])
-            .ignore();
-    };
     for chunk in (0..TRADES).collect::<Vec<_>>().chunks(PIPELINE) {
         let mut pipe = redis::pipe();
         for &i in chunk {
             let a = trade_args(rng, i, at(i), expiries);
             pipe.cmd("OPTIONS.TRADE").arg("BTC").arg(&a).ignore();
-            xadd(&mut pipe, "plain", &a, at(i));
+            plain_xadd(&mut pipe, "plain", &a, Some(at(i)));
         }
         pipe.query::<()>(&mut con).expect("a day of trades");
     }
@@ -260,7 +238,7 @@ fn sliding_window(now: i64, expiries: &[String], rng: &mut StdRng) -> (Vec<f64>,
         for chunk in batch.chunks(PIPELINE) {
             let mut pipe = redis::pipe();
             for (ts, a) in chunk {
-                xadd(&mut pipe, "plain", a, *ts);
+                plain_xadd(&mut pipe, "plain", a, Some(*ts));
             }
             pipe.query::<()>(&mut con).expect("xadd");
         }
@@ -275,4 +253,21 @@ fn sliding_window(now: i64, expiries: &[String], rng: &mut StdRng) -> (Vec<f64>,
         );
     }
     (trades, xadds)
+}
+
+/// `XADD` of the fields a tape's entry holds, from a trade's arguments, to a plain stream: at
+/// the next id, or with `at` at that time's id, trimming a day back from it (`MINID`), as a
+/// full tape trims.
+fn plain_xadd(pipe: &mut redis::Pipeline, stream: &str, a: &[String], at: Option<i64>) {
+    let block = if a.len() > 8 { "1" } else { "0" };
+    let cmd = pipe.cmd("XADD").arg(stream);
+    match at {
+        Some(ts) => cmd.arg("MINID").arg(ts - DAY_MS).arg(format!("{ts}-0")),
+        None => cmd.arg("*"),
+    };
+    cmd.arg(&[
+        "id", &a[0], "symbol", &a[1], "side", &a[2], "size", &a[3], "price", &a[4], "index", &a[7],
+        "block", block, "ts", &a[5],
+    ])
+    .ignore();
 }
