@@ -9,10 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The SSE clients: tasks on one two-thread runtime (a thread per client, or reqwest's blocking
-/// client with its runtime thread per client, made the clients' own context switches most of
-/// the machine's load at 1,000 clients). Each speaks HTTP/1.0, so the body is the event stream
-/// itself, not chunks, and hands each `data:` line to `on_data` until `stop`.
+/// The runtime the clients run on: two worker threads, however many clients.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -64,8 +61,9 @@ impl Stop {
     }
 }
 
-/// One client of `path` until `stop`; returns the bytes of the response it read. Without
-/// `on_data`, it only reads (and drops) what comes, as fast as it comes.
+/// One client of `path` until `stop`; returns the bytes of the response it read. It speaks
+/// HTTP/1.0, so the body is the event stream itself, not chunks, and hands each `data:` line
+/// to `on_data`; without `on_data`, it only reads (and drops) what comes, as fast as it comes.
 pub async fn follow(
     port: u16,
     path: String,
