@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use options_core::clock::now_ms;
 use options_tests::procs::{Feeder, Sim, Web};
-use options_tests::sse_clients::{follow, number_after, runtime, OnData, Stop};
+use options_tests::sse_clients::{follow, number_after, runtime, OnData, PushTimes, Stop};
 use options_tests::RedisServer;
 use rand::{Rng, SeedableRng};
 
@@ -228,16 +228,13 @@ fn full_rate(redis_url: &str, web_flags: &[&str], gzip: bool, seconds: u64) -> O
             let path = "/api/stream?assets=BTC,ETH,SOL,XRP".to_string();
             rt.spawn(async move {
                 let mut local = vec![0u64; BUCKETS];
-                let updated_ms = memchr::memmem::Finder::new(b"\"updated_ms\":");
+                let push_times = PushTimes::default();
                 let mut on_data = |data: &[u8]| {
-                    if !measuring.load(Relaxed)
-                        || !data.starts_with(b"{\"asset\"")
-                        || memchr::memmem::find(data, b"\"reset\":true").is_some()
-                    {
+                    if !measuring.load(Relaxed) {
                         return;
                     }
                     let now = now_ms();
-                    for t in number_after(data, &updated_ms) {
+                    for t in push_times.of(data) {
                         let b = ((now - t as i64).max(0) * 10) as usize;
                         local[b.min(BUCKETS - 1)] += 1;
                     }

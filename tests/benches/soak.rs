@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use options_core::clock::now_ms;
 use options_tests::procs::{Feeder, Sim, Web};
-use options_tests::sse_clients::{self, follow, number_after, OnData, Stop};
+use options_tests::sse_clients::{self, follow, OnData, PushTimes, Stop};
 use options_tests::RedisServer;
 
 const ASSETS: &str = "BTC,ETH,SOL,XRP";
@@ -218,19 +218,13 @@ fn main() {
                 (path.clone(), stop.clone(), ends.clone(), events.clone());
             let lat = (i < TIMED_CLIENTS).then(|| latency.clone());
             rt.spawn(async move {
-                let updated_ms = memchr::memmem::Finder::new(b"\"updated_ms\":");
+                let push_times = PushTimes::default();
                 // Only the timed clients look inside: parsing 50 streams would make the
                 // benchmark itself the machine's main load.
                 let mut on_data = |data: &[u8]| {
                     let Some(lat) = &lat else { return };
-                    // A reset carries the whole chain, old rows included: not a push.
-                    if !data.starts_with(b"{\"asset\"")
-                        || memchr::memmem::find(data, b"\"reset\":true").is_some()
-                    {
-                        return;
-                    }
                     let now = now_ms();
-                    for t in number_after(data, &updated_ms) {
+                    for t in push_times.of(data) {
                         lat.record(now - t as i64);
                     }
                 };

@@ -161,6 +161,30 @@ pub async fn follow(
     }
 }
 
+/// The push time of each row a `changes` event brings (its `updated_ms`: the sim's push time,
+/// on the clients' machine and clock), read from the event's `data:` line.
+pub struct PushTimes(memchr::memmem::Finder<'static>);
+
+impl Default for PushTimes {
+    fn default() -> PushTimes {
+        PushTimes(memchr::memmem::Finder::new(b"\"updated_ms\":"))
+    }
+}
+
+impl PushTimes {
+    /// The rows' push times; none for another event (stats, status, trades: no `updated_ms`,
+    /// or no `asset`) or for a reset, which carries the whole chain, old rows included: not a
+    /// push.
+    pub fn of(&self, data: &[u8]) -> Vec<u64> {
+        if !data.starts_with(b"{\"asset\"")
+            || memchr::memmem::find(data, b"\"reset\":true").is_some()
+        {
+            return Vec::new();
+        }
+        number_after(data, &self.0)
+    }
+}
+
 /// Every whole number that follows `name`'s needle in `text`. The search is memchr's SIMD one,
 /// its searcher built once per client: the timed clients scan every byte they get (22 MB/s
 /// each at full rate), and a byte-by-byte search there cost the machine more CPU than the
